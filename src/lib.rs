@@ -1,0 +1,1 @@
+pub use vnet_sim as sim;

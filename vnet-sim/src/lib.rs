@@ -1,0 +1,4 @@
+//! vnet-sim: the vnet kernel.
+pub mod queue;
+pub mod time;
+pub use time::{SimDuration, SimTime};

@@ -1,0 +1,166 @@
+//! The event queue: pending events ordered by [`EventKey`], payloads in a slab, cancellable.
+//!
+//! This layer knows nothing of networks; the kernel stores its own event type in it.
+//!
+//! Order: by time, then by the key's tie-breaker `(source, sequence)` — the node that caused the
+//! event and that node's own running count. Neither part depends on a global counter, so a
+//! parallel or distributed kernel can give every event the same key and reproduce the
+//! sequential run exactly.
+//!
+//! Memory per pending event: a 24-byte [`Entry`](radix::Entry) in a bucket, plus the slab's
+//! generation and tag (8 bytes with most payloads), plus spare capacity in the bucket vectors;
+//! [`EventQueue::overhead_bytes`] reports the total.
+//!
+//! ```
+//! use vnet_sim::queue::{EventKey, EventQueue};
+//! use vnet_sim::SimTime;
+//!
+//! let mut q = EventQueue::new();
+//! q.push(EventKey::new(SimTime::from_millis(5), 1, 0), "late");
+//! let early = q.push(EventKey::new(SimTime::from_millis(2), 0, 0), "early");
+//! q.push(EventKey::new(SimTime::from_millis(2), 0, 1), "tie");
+//! assert_eq!(q.cancel(early), Some("early"));
+//! assert_eq!(q.pop().map(|(_, v)| v), Some("tie"));
+//! assert_eq!(q.pop().map(|(k, v)| (k.time(), v)), Some((SimTime::from_millis(5), "late")));
+//! assert!(q.pop().is_none());
+//! ```
+
+mod radix;
+mod slab;
+
+use crate::time::SimTime;
+use radix::{Entry, RadixQueue};
+use slab::{Slab, SlotRef};
+
+/// Bits of the tie-breaker given to the source's sequence number; the source gets the rest.
+const SEQ_BITS: u32 = 40;
+
+/// The largest source id an [`EventKey`] can carry (2^24 − 1); the kernel reserves it for itself.
+pub const MAX_SOURCE: u32 = (1 << (64 - SEQ_BITS)) - 1;
+
+/// The ordering key of an event: `(time, source, sequence)`, compared in that order.
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct EventKey {
+    time: u64,
+    tie: u64,
+}
+
+impl EventKey {
+    /// A key for the `seq`-th event caused by `source` (a node id, at most [`MAX_SOURCE`]).
+    /// Sequence numbers wrap after 2^40 events from one source.
+    #[inline]
+    pub fn new(time: SimTime, source: u32, seq: u64) -> Self {
+        debug_assert!(source <= MAX_SOURCE);
+        EventKey {
+            time: time.as_nanos(),
+            tie: ((source as u64) << SEQ_BITS) | (seq & ((1 << SEQ_BITS) - 1)),
+        }
+    }
+    /// When the event runs.
+    pub fn time(self) -> SimTime {
+        SimTime::from_nanos(self.time)
+    }
+    /// The source that caused the event.
+    pub fn source(self) -> u32 {
+        (self.tie >> SEQ_BITS) as u32
+    }
+    /// The source's sequence number (modulo 2^40).
+    pub fn seq(self) -> u64 {
+        self.tie & ((1 << SEQ_BITS) - 1)
+    }
+}
+
+/// A handle to a pending event, for [`EventQueue::cancel`]. Stale handles are harmless.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+pub struct EventId(SlotRef);
+
+/// A priority queue of events for discrete-event simulation.
+///
+/// Push keys no earlier than the last popped time (the simulation's `now`); the kernel guarantees
+/// this. A key earlier than that is still returned before anything later, but the run would no
+/// longer be causal.
+pub struct EventQueue<T> {
+    order: RadixQueue,
+    payloads: Slab<T>,
+    live: usize,
+}
+
+impl<T> Default for EventQueue<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> EventQueue<T> {
+    /// An empty queue.
+    pub fn new() -> Self {
+        EventQueue { order: RadixQueue::new(), payloads: Slab::new(), live: 0 }
+    }
+
+    /// Schedules `payload` under `key`.
+    #[inline]
+    pub fn push(&mut self, key: EventKey, payload: T) -> EventId {
+        let slot = self.payloads.insert(payload);
+        self.order.push(Entry { time: key.time, tie: key.tie, slot: slot.index, generation: slot.generation });
+        self.live += 1;
+        EventId(slot)
+    }
+
+    /// Removes and returns the earliest event.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(EventKey, T)> {
+        loop {
+            let e = self.order.pop()?;
+            // Cancelled events leave their entry behind; their slot no longer matches.
+            if let Some(v) = self.payloads.take(SlotRef { index: e.slot, generation: e.generation }) {
+                self.live -= 1;
+                return Some((EventKey { time: e.time, tie: e.tie }, v));
+            }
+        }
+    }
+
+    /// Cancels a pending event and returns its payload; `None` if it already ran or was cancelled.
+    pub fn cancel(&mut self, id: EventId) -> Option<T> {
+        let v = self.payloads.take(id.0)?;
+        self.live -= 1;
+        Some(v)
+    }
+
+    /// The payload of a pending event.
+    pub fn get(&self, id: EventId) -> Option<&T> {
+        self.payloads.get(id.0)
+    }
+
+    /// The time of the earliest live event.
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        // Drop cancelled entries at the head so the answer is a live event's time.
+        loop {
+            let e = self.order.peek()?;
+            if self.payloads.get(SlotRef { index: e.slot, generation: e.generation }).is_some() {
+                return Some(SimTime::from_nanos(e.time));
+            }
+            self.order.pop();
+        }
+    }
+
+    /// Number of pending (not cancelled) events.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// True if no event is pending.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Bytes the queue holds beyond the payloads themselves: entries, spare capacity, slab
+    /// bookkeeping. Divide by [`len`](Self::len) for the overhead per pending event.
+    pub fn overhead_bytes(&self) -> usize {
+        self.order.allocated_bytes()
+            + self.payloads.overhead_bytes()
+            + self.payloads.payload_bytes().saturating_sub(self.live * std::mem::size_of::<T>())
+    }
+}
+
+#[cfg(test)]
+mod tests;
