@@ -1,1 +1,11 @@
+//! # vnet
+//!
+//! A discrete-event simulator for heterogeneous networks of virtual machines. This facade
+//! re-exports the member crates:
+//! - [`sim`] — the kernel ([`vnet_sim`]): time, events, network, programs, topologies, traces.
+//! - [`sensors`] — synthetic and recorded sensor sources.
+//! - [`hw`] — hardware in the loop ([`vnet_hw`]).
+
+pub use sensors;
+pub use vnet_hw as hw;
 pub use vnet_sim as sim;

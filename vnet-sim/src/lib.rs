@@ -1,4 +1,28 @@
-//! vnet-sim: the vnet kernel.
+//! # vnet-sim — the vnet kernel
+//!
+//! Integer virtual time, a DES event queue, the network graph (nodes, named ports that multiplex
+//! like VNetOS's CMUX, links with latency, bandwidth, queues, jitter and loss), node programs
+//! behind one trait, topology builders, the JSON network file, traces and statistics.
+//!
+//! Layers, bottom up — each knows nothing of the ones above it:
+//! - [`time`] and [`queue`]: virtual time and the event queue.
+//! - [`rng`]: seeded random streams.
+//! - [`net`]: nodes, ports, links, messages, counters.
+//! - [`trace`]: trace records and sinks.
+//! - [`kernel`]: the event loop, [`Simulation`], [`Context`], [`NodeProgram`].
+//! - [`topology`] and [`netfile`]: building networks from shapes and from JSON files.
+//!
+//! Start reading at [`Simulation`].
+
+pub mod kernel;
+pub mod net;
+pub mod netfile;
 pub mod queue;
+pub mod rng;
 pub mod time;
+pub mod topology;
+pub mod trace;
+
+pub use kernel::{Context, LogLine, NodeProgram, RunStatus, SendReport, Simulation, TimerId, WorkerId, WorkerState};
+pub use net::{DropCause, Endpoint, Jitter, LinkId, LinkParams, Message, Network, NodeId, Payload, PortId};
 pub use time::{SimDuration, SimTime};

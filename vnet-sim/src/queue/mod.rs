@@ -7,8 +7,8 @@
 //! parallel or distributed kernel can give every event the same key and reproduce the
 //! sequential run exactly.
 //!
-//! Memory per pending event: a 24-byte [`Entry`](radix::Entry) in a bucket, plus the slab's
-//! generation and tag (8 bytes with most payloads), plus spare capacity in the bucket vectors;
+//! Memory per pending event: a 20-byte entry in a bucket chunk, plus the slab's generation
+//! (4 bytes, 8 with padding), plus partly filled chunks (at most 64 of 64 entries);
 //! [`EventQueue::overhead_bytes`] reports the total.
 //!
 //! ```
@@ -25,11 +25,11 @@
 //! assert!(q.pop().is_none());
 //! ```
 
-mod radix;
+mod ladder;
 mod slab;
 
 use crate::time::SimTime;
-use radix::{Entry, RadixQueue};
+use ladder::{Entry, LadderQueue};
 use slab::{Slab, SlotRef};
 
 /// Bits of the tie-breaker given to the source's sequence number; the source gets the rest.
@@ -80,7 +80,7 @@ pub struct EventId(SlotRef);
 /// this. A key earlier than that is still returned before anything later, but the run would no
 /// longer be causal.
 pub struct EventQueue<T> {
-    order: RadixQueue,
+    order: LadderQueue,
     payloads: Slab<T>,
     live: usize,
 }
@@ -94,14 +94,14 @@ impl<T> Default for EventQueue<T> {
 impl<T> EventQueue<T> {
     /// An empty queue.
     pub fn new() -> Self {
-        EventQueue { order: RadixQueue::new(), payloads: Slab::new(), live: 0 }
+        EventQueue { order: LadderQueue::new(), payloads: Slab::new(), live: 0 }
     }
 
     /// Schedules `payload` under `key`.
     #[inline]
     pub fn push(&mut self, key: EventKey, payload: T) -> EventId {
         let slot = self.payloads.insert(payload);
-        self.order.push(Entry { time: key.time, tie: key.tie, slot: slot.index, generation: slot.generation });
+        self.order.push(Entry { time: key.time, tie: key.tie, slot: slot.index });
         self.live += 1;
         EventId(slot)
     }
@@ -110,9 +110,25 @@ impl<T> EventQueue<T> {
     #[inline]
     pub fn pop(&mut self) -> Option<(EventKey, T)> {
         loop {
-            let e = self.order.pop()?;
-            // Cancelled events leave their entry behind; their slot no longer matches.
-            if let Some(v) = self.payloads.take(SlotRef { index: e.slot, generation: e.generation }) {
+            let e = self.order.pop(|e| self.payloads.prefetch(e.slot))?;
+            // A cancelled event leaves its entry behind, with an emptied slot.
+            if let Some(v) = self.payloads.release(e.slot) {
+                self.live -= 1;
+                return Some((EventKey { time: e.time, tie: e.tie }, v));
+            }
+        }
+    }
+
+    /// Removes and returns the earliest event if it is due no later than `end`.
+    #[inline]
+    pub fn pop_until(&mut self, end: SimTime) -> Option<(EventKey, T)> {
+        loop {
+            let e = self.order.peek(|e| self.payloads.prefetch(e.slot))?;
+            if e.time > end.as_nanos() {
+                return None;
+            }
+            self.order.pop(|_| {});
+            if let Some(v) = self.payloads.release(e.slot) {
                 self.live -= 1;
                 return Some((EventKey { time: e.time, tie: e.tie }, v));
             }
@@ -135,11 +151,12 @@ impl<T> EventQueue<T> {
     pub fn peek_time(&mut self) -> Option<SimTime> {
         // Drop cancelled entries at the head so the answer is a live event's time.
         loop {
-            let e = self.order.peek()?;
-            if self.payloads.get(SlotRef { index: e.slot, generation: e.generation }).is_some() {
+            let e = self.order.peek(|_| {})?;
+            if self.payloads.is_live(e.slot) {
                 return Some(SimTime::from_nanos(e.time));
             }
-            self.order.pop();
+            self.order.pop(|_| {});
+            self.payloads.release(e.slot);
         }
     }
 
@@ -153,12 +170,16 @@ impl<T> EventQueue<T> {
         self.live == 0
     }
 
-    /// Bytes the queue holds beyond the payloads themselves: entries, spare capacity, slab
-    /// bookkeeping. Divide by [`len`](Self::len) for the overhead per pending event.
+    /// Bytes the queue holds beyond the payload slots: entries (used and spare), chunk lists,
+    /// the front heap, slab generations and free list. Divide by [`len`](Self::len) for the
+    /// overhead per pending event. Spare payload slots are reported by [`spare_payload_bytes`](Self::spare_payload_bytes).
     pub fn overhead_bytes(&self) -> usize {
-        self.order.allocated_bytes()
-            + self.payloads.overhead_bytes()
-            + self.payloads.payload_bytes().saturating_sub(self.live * std::mem::size_of::<T>())
+        self.order.allocated_bytes() + self.payloads.overhead_bytes()
+    }
+
+    /// Bytes of payload slots not holding a pending event (the slab grows by doubling).
+    pub fn spare_payload_bytes(&self) -> usize {
+        self.payloads.payload_bytes().saturating_sub(self.live * std::mem::size_of::<T>())
     }
 }
 

@@ -1,0 +1,83 @@
+//! PHOLD, the standard synthetic benchmark for discrete-event kernels, through vnet's public node API.
+//!
+//! N nodes each start M events. Handling an event schedules one new event at a uniformly chosen
+//! node after a lookahead of 0.1 s plus an exponential delay of mean 0.9 s (a direct send, like
+//! ns-3's `ScheduleWithContext`). The run ends at virtual time T.
+//!
+//! Usage: `cargo run --release --example phold -- [N M T] [--seed S]` (defaults 1024 16 200).
+//! Prints one line in the format of the peers in `../shared/peers/`.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp};
+use vnet::sim::{Context, Message, NodeId, NodeProgram, PortId, SimDuration, SimTime, Simulation};
+
+const LOOKAHEAD: SimDuration = SimDuration::from_millis(100);
+
+struct Phold {
+    nodes: u32,
+    initial: u32,
+    delay: Exp<f64>,
+}
+
+impl Phold {
+    fn forward(&self, ctx: &mut Context, dst: NodeId, msg: Message) {
+        let extra = self.delay.sample(ctx.rng()) as u64;
+        ctx.send_to(dst, LOOKAHEAD + SimDuration::from_nanos(extra), msg);
+    }
+}
+
+impl NodeProgram for Phold {
+    fn on_start(&mut self, ctx: &mut Context) {
+        for _ in 0..self.initial {
+            self.forward(ctx, ctx.node(), Message::empty());
+        }
+    }
+    fn on_message(&mut self, ctx: &mut Context, _port: Option<PortId>, msg: Message) {
+        let dst = NodeId(ctx.rng().random_range(0..self.nodes));
+        self.forward(ctx, dst, msg);
+    }
+}
+
+fn main() {
+    let mut positional = Vec::new();
+    let mut seed = 42u64;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--seed" {
+            seed = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage("--seed needs an integer"));
+        } else {
+            positional.push(a.parse::<f64>().unwrap_or_else(|_| usage(&format!("not a number: {a}"))));
+        }
+    }
+    let n = positional.first().copied().unwrap_or(1024.0) as u32;
+    let m = positional.get(1).copied().unwrap_or(16.0) as u32;
+    let t = positional.get(2).copied().unwrap_or(200.0);
+    if n == 0 {
+        usage("N must be at least 1");
+    }
+
+    let mut sim = Simulation::new(seed);
+    let delay = Exp::new(1.0 / 0.9e9).expect("positive rate");
+    for i in 0..n {
+        let node = sim.add_node(&format!("lp{i}")).expect("fresh names");
+        sim.add_worker(node, Box::new(Phold { nodes: n, initial: m, delay }));
+    }
+    // Start-up (each node scheduling its M initial events) is not timed, as in the peers.
+    sim.run_until(SimTime::ZERO);
+    let overhead_start = sim.queue_overhead_bytes() as f64 / sim.pending_events().max(1) as f64;
+    let clock = std::time::Instant::now();
+    sim.run_until(SimTime::from_secs_f64(t));
+    let wall = clock.elapsed().as_secs_f64();
+    let events: u64 = (0..n).filter_map(|i| sim.node_stats(NodeId(i))).map(|s| s.received).sum();
+    println!("vnet phold n={n} m={m} t={t} events={events} wall_s={wall:.3} events_per_s={:.0}", events as f64 / wall);
+
+    if std::env::var_os("VNET_PHOLD_MEMORY").is_some() {
+        let end = sim.queue_overhead_bytes() as f64 / sim.pending_events().max(1) as f64;
+        eprintln!("queue overhead per pending event: {overhead_start:.1} B after start-up, {end:.1} B at the end ({} pending)", sim.pending_events());
+    }
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("phold: {msg}\nusage: phold [N M T] [--seed S]");
+    std::process::exit(2);
+}

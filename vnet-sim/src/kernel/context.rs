@@ -1,0 +1,179 @@
+//! [`Context`]: what a node program sees of the simulation while one of its callbacks runs.
+
+use super::{Event, Kernel, LinkArrival};
+use super::program::{NodeProgram, TimerId, WorkerId, WorkerState};
+use crate::net::{LinkId, Message, Network, Node, NodeId, PortId, Transmit};
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+use crate::trace::TraceKind;
+
+/// The handle a program acts through: the clock, its node's ports, sending, timers, its node's
+/// random stream, logging, and control of workers and the run.
+pub struct Context<'a> {
+    pub(super) k: &'a mut Kernel,
+    pub(super) node: NodeId,
+    pub(super) worker: WorkerId,
+}
+
+/// What happened to a port send.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct SendReport {
+    /// Copies that went onto links (and were not dropped at once).
+    pub on_links: u32,
+    /// Copies dropped at once (link down, queue full, loss).
+    pub dropped: u32,
+    /// Copies handed to sibling workers attached to the port.
+    pub to_workers: u32,
+}
+
+impl Context<'_> {
+    /// The current virtual time.
+    #[inline]
+    pub fn now(&self) -> SimTime {
+        self.k.now
+    }
+    /// The node this program runs on.
+    #[inline]
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+    /// This worker.
+    pub fn worker(&self) -> WorkerId {
+        self.worker
+    }
+    /// The network (read-only): names, ports, links, counters.
+    pub fn network(&self) -> &Network {
+        &self.k.net
+    }
+    /// This node's description (name, ports).
+    pub fn node_info(&self) -> &Node {
+        &self.k.net.nodes()[self.node.0 as usize]
+    }
+    /// This node's port called `name`.
+    pub fn port(&self, name: &str) -> Option<PortId> {
+        self.node_info().port_by_name(name)
+    }
+    /// Number of ports on this node; their ids are `PortId(0)..PortId(n)`.
+    pub fn port_count(&self) -> usize {
+        self.node_info().ports().len()
+    }
+    /// Number of nodes in the network.
+    pub fn node_count(&self) -> usize {
+        self.k.net.nodes().len()
+    }
+    /// This node's random stream (seeded from the master seed and the node id).
+    #[inline]
+    pub fn rng(&mut self) -> &mut SimRng {
+        &mut self.k.nodes[self.node.0 as usize].rng
+    }
+
+    /// Sends `msg` on `port` of this node (CMUX): over every link attached to the port, and to
+    /// every other running worker of this node. An unknown port sends nothing.
+    pub fn send(&mut self, port: PortId, mut msg: Message) -> SendReport {
+        msg.set_src(self.node);
+        let k = &mut *self.k;
+        let n = self.node.0 as usize;
+        k.nodes[n].stats.port_sends += 1;
+        let mut report = SendReport::default();
+        let Some(p) = k.net.nodes()[n].ports().get(port.0 as usize) else { return report };
+        for i in 0..p.links().len() {
+            let ld = k.net.nodes()[n].ports()[port.0 as usize].links()[i];
+            let Some(link) = k.net.link_mut(ld.link) else { continue };
+            let dst = link.ends()[1 - ld.dir as usize];
+            let epoch = link.epoch();
+            let outcome = link.transmit(ld.dir as usize, k.now, msg.size());
+            k.trace_msg(TraceKind::Send, self.node, dst.node, port, msg.size(), "");
+            match outcome {
+                Transmit::Arrives { at, .. } => {
+                    report.on_links += 1;
+                    let arrival = LinkArrival { link: ld.link, dir: ld.dir, epoch };
+                    let ev = Event::Deliver { node: dst.node, port: dst.port, to: None, via: arrival, msg: msg.clone() };
+                    k.schedule(self.node, at, ev);
+                }
+                Transmit::Dropped(cause) => {
+                    report.dropped += 1;
+                    k.trace_msg(TraceKind::Drop, self.node, dst.node, port, msg.size(), cause.as_str());
+                }
+            }
+        }
+        let siblings = k.nodes[n].workers.len();
+        for w in 0..siblings {
+            let w = WorkerId(w as u16);
+            if w != self.worker && k.nodes[n].workers[w.0 as usize] == WorkerState::Running {
+                report.to_workers += 1;
+                let ev = Event::Deliver { node: self.node, port, to: Some(w), via: LinkArrival::NONE, msg: msg.clone() };
+                k.schedule(self.node, k.now, ev);
+            }
+        }
+        report
+    }
+
+    /// Sends `msg` straight to every worker of node `dst` after `delay`, bypassing ports and links
+    /// (a kernel-level schedule, like ns-3's `ScheduleWithContext`). It arrives with `port == None`.
+    #[inline]
+    pub fn send_to(&mut self, dst: NodeId, delay: SimDuration, mut msg: Message) {
+        msg.set_src(self.node);
+        let k = &mut *self.k;
+        k.nodes[self.node.0 as usize].stats.direct_sends += 1;
+        if k.trace.is_some() {
+            k.trace_msg(TraceKind::Direct, self.node, dst, PortId(u16::MAX), msg.size(), "");
+        }
+        let at = k.now + delay;
+        k.schedule(self.node, at, Event::Direct { node: dst, msg });
+    }
+
+    /// Calls [`on_timer`](NodeProgram::on_timer) of this worker after `delay`, with `tag`.
+    pub fn set_timer(&mut self, delay: SimDuration, tag: u64) -> TimerId {
+        let at = self.k.now + delay;
+        TimerId(self.k.schedule(self.node, at, Event::Timer { node: self.node, worker: self.worker, tag }))
+    }
+
+    /// Cancels a pending timer; false if it already fired or was cancelled.
+    pub fn cancel_timer(&mut self, t: TimerId) -> bool {
+        matches!(self.k.queue.get(t.0), Some(Event::Timer { node, .. }) if *node == self.node)
+            && self.k.queue.cancel(t.0).is_some()
+    }
+
+    /// Writes a line to the simulation's log (and the trace), stamped with time, node and worker.
+    pub fn log(&mut self, text: impl std::fmt::Display) {
+        let text = text.to_string();
+        self.k.trace_msg(TraceKind::Log, self.node, self.node, PortId(u16::MAX), 0, &text);
+        self.k.logs.push(super::LogLine { time: self.k.now, node: self.node, worker: self.worker, text });
+    }
+
+    /// Stops the run after the current event.
+    pub fn stop(&mut self) {
+        self.k.stopped = true;
+    }
+
+    /// Takes a link down (dropping what it holds) or brings it up, now.
+    pub fn set_link_up(&mut self, link: LinkId, up: bool) {
+        self.k.set_link_up(link, up);
+    }
+
+    /// Starts another worker on this node; it gets its `on_start` at the current time, after the
+    /// running callback. It is attached to all of the node's ports, like every worker.
+    pub fn spawn(&mut self, program: Box<dyn NodeProgram>) -> WorkerId {
+        self.k.spawn(self.node, program)
+    }
+
+    /// Ends a worker of this node; it receives nothing more. False if it was not running.
+    pub fn kill(&mut self, worker: WorkerId) -> bool {
+        self.k.end_worker(self.node, worker, WorkerState::Killed)
+    }
+
+    /// Ends this worker after the current callback.
+    pub fn exit(&mut self) {
+        self.k.end_worker(self.node, self.worker, WorkerState::Finished);
+    }
+
+    /// Number of workers this node has had (running or not).
+    pub fn worker_count(&self) -> usize {
+        self.k.nodes[self.node.0 as usize].workers.len()
+    }
+
+    /// The state of one of this node's workers.
+    pub fn worker_state(&self, w: WorkerId) -> Option<WorkerState> {
+        self.k.nodes[self.node.0 as usize].workers.get(w.0 as usize).copied()
+    }
+}

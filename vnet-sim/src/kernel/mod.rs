@@ -1,0 +1,439 @@
+//! The simulation kernel: the event loop that runs node programs over the network in virtual time.
+//!
+//! [`Simulation`] owns the network, the event queue and the programs. Programs act through a
+//! [`Context`] (sends, timers, random draws, logs); the kernel turns those into events keyed by
+//! `(time, source node, source sequence)` and runs them in that order.
+
+mod context;
+mod program;
+mod stats_csv;
+
+pub use context::{Context, SendReport};
+pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
+
+use crate::net::{Endpoint, LinkId, LinkParams, Message, NetError, Network, NodeId, NodeStats, PortId};
+use crate::queue::{EventId, EventKey, EventQueue, MAX_SOURCE};
+use crate::rng::{stream, SimRng, StreamKind};
+use crate::time::SimTime;
+use crate::trace::{TraceKind, TraceRecord, TraceSink};
+
+/// Where a message came from when it crossed a link.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct LinkArrival {
+    link: LinkId,
+    dir: u8,
+    epoch: u32,
+}
+
+impl LinkArrival {
+    /// "Not from a link" (a sibling worker's copy); a sentinel keeps `Event` small.
+    const NONE: LinkArrival = LinkArrival { link: LinkId(u32::MAX), dir: 0, epoch: 0 };
+}
+
+/// What the kernel schedules.
+pub(crate) enum Event {
+    Start { node: NodeId, worker: WorkerId },
+    /// A message reaching `port` of `node`: from a link (`via`), or a sibling worker's copy for `to`.
+    Deliver { node: NodeId, port: PortId, to: Option<WorkerId>, via: LinkArrival, msg: Message },
+    Direct { node: NodeId, msg: Message },
+    Timer { node: NodeId, worker: WorkerId, tag: u64 },
+    LinkState { link: LinkId, up: bool },
+}
+
+/// A line a program logged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    /// When.
+    pub time: SimTime,
+    /// Which node.
+    pub node: NodeId,
+    /// Which worker.
+    pub worker: WorkerId,
+    /// The text.
+    pub text: String,
+}
+
+/// Why a run call returned.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    /// No events are left.
+    Idle,
+    /// The requested end time was reached; events after it are still pending.
+    ReachedTime,
+    /// A program called [`Context::stop`].
+    Stopped,
+}
+
+struct NodeRuntime {
+    seq: u64,
+    rng: SimRng,
+    stats: NodeStats,
+    workers: Vec<WorkerState>,
+}
+
+/// The state programs may touch through a [`Context`]; the programs themselves live outside it
+/// so that one can run while holding `&mut Kernel`.
+pub(crate) struct Kernel {
+    now: SimTime,
+    queue: EventQueue<Event>,
+    net: Network,
+    nodes: Vec<NodeRuntime>,
+    trace: Option<Box<dyn TraceSink>>,
+    logs: Vec<LogLine>,
+    stopped: bool,
+    seed: u64,
+    /// Sequence of events the kernel itself causes (scheduled link changes); source `MAX_SOURCE`.
+    own_seq: u64,
+    /// Workers spawned during the current callback, moved into place right after it.
+    spawned: Vec<(NodeId, Box<dyn NodeProgram>)>,
+    /// Workers ended during the current callback, whose programs are dropped right after it.
+    ended: Vec<(NodeId, WorkerId)>,
+}
+
+impl Kernel {
+    /// Schedules `ev` at `at` as the next event caused by `source`.
+    #[inline]
+    fn schedule(&mut self, source: NodeId, at: SimTime, ev: Event) -> EventId {
+        let n = &mut self.nodes[source.0 as usize];
+        let key = EventKey::new(at, source.0, n.seq);
+        n.seq += 1;
+        self.queue.push(key, ev)
+    }
+
+    #[inline]
+    fn trace_msg(&mut self, kind: TraceKind, src: NodeId, dst: NodeId, port: PortId, bytes: u32, detail: &str) {
+        if let Some(t) = self.trace.as_mut() {
+            // The port belongs to `src` for sends and drops, to `dst` for deliveries.
+            let owner = if kind == TraceKind::Deliver { dst } else { src };
+            let port = self.net.node(owner).and_then(|n| n.ports().get(port.0 as usize)).map_or("", |p| p.name());
+            t.record(&TraceRecord { time: self.now, kind, src: src.0, dst: dst.0, port, bytes, detail });
+        }
+    }
+
+    fn set_link_up(&mut self, link: LinkId, up: bool) {
+        let Some(l) = self.net.link_mut(link) else { return };
+        if l.is_up() == up {
+            return;
+        }
+        l.set_up(up);
+        let [a, b] = l.ends();
+        self.trace_msg(TraceKind::LinkState, a.node, b.node, a.port, 0, if up { "up" } else { "down" });
+    }
+
+    fn spawn(&mut self, node: NodeId, program: Box<dyn NodeProgram>) -> WorkerId {
+        let workers = &mut self.nodes[node.0 as usize].workers;
+        let w = WorkerId(u16::try_from(workers.len()).expect("more than 65535 workers on one node"));
+        workers.push(WorkerState::Running);
+        self.spawned.push((node, program));
+        let now = self.now;
+        self.schedule(node, now, Event::Start { node, worker: w });
+        w
+    }
+
+    fn end_worker(&mut self, node: NodeId, w: WorkerId, state: WorkerState) -> bool {
+        match self.nodes[node.0 as usize].workers.get_mut(w.0 as usize) {
+            Some(s) if *s == WorkerState::Running => {
+                *s = state;
+                self.ended.push((node, w));
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A simulation: a network, the programs on its nodes, and the clock.
+///
+/// ```
+/// use vnet_sim::{Context, LinkParams, Message, NodeProgram, PortId, SimDuration, SimTime, Simulation};
+///
+/// struct Hello;
+/// impl NodeProgram for Hello {
+///     fn on_start(&mut self, ctx: &mut Context) {
+///         if ctx.node().0 == 0 {
+///             ctx.send(PortId(0), Message::bytes(vec![0u8; 125])); // 1000 bits
+///         }
+///     }
+///     fn on_message(&mut self, ctx: &mut Context, _: Option<PortId>, _: Message) {
+///         ctx.log(format!("got it at {}", ctx.now()));
+///     }
+/// }
+///
+/// let mut sim = Simulation::new(1);
+/// let a = sim.add_node("a").unwrap();
+/// let b = sim.add_node("b").unwrap();
+/// // 1 ms latency, 1 Mb/s: 125 bytes arrive after 1 ms + 1 ms.
+/// sim.link(a, "eth0", b, "eth0", LinkParams::new(SimDuration::from_millis(1), 1_000_000)).unwrap();
+/// sim.add_worker(a, Box::new(Hello));
+/// sim.add_worker(b, Box::new(Hello));
+/// sim.run();
+/// assert_eq!(sim.logs()[0].time, SimTime::from_millis(2));
+/// ```
+pub struct Simulation {
+    k: Kernel,
+    /// `programs[node][worker]`; `None` once a worker has ended.
+    programs: Vec<Vec<Option<Box<dyn NodeProgram>>>>,
+}
+
+impl Simulation {
+    /// An empty simulation; every random stream derives from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Simulation {
+            k: Kernel {
+                now: SimTime::ZERO,
+                queue: EventQueue::new(),
+                net: Network::new(seed),
+                nodes: Vec::new(),
+                trace: None,
+                logs: Vec::new(),
+                stopped: false,
+                seed,
+                own_seq: 0,
+                spawned: Vec::new(),
+                ended: Vec::new(),
+            },
+            programs: Vec::new(),
+        }
+    }
+
+    /// The master seed.
+    pub fn seed(&self) -> u64 {
+        self.k.seed
+    }
+    /// The current virtual time.
+    pub fn now(&self) -> SimTime {
+        self.k.now
+    }
+    /// The network: nodes, ports, links and their counters.
+    pub fn network(&self) -> &Network {
+        &self.k.net
+    }
+
+    /// Adds a node named `name` (unique).
+    pub fn add_node(&mut self, name: &str) -> Result<NodeId, NetError> {
+        let id = self.k.net.add_node(name)?;
+        let rng = stream(self.k.seed, StreamKind::Node, id.0 as u64);
+        self.k.nodes.push(NodeRuntime { seq: 0, rng, stats: NodeStats::default(), workers: Vec::new() });
+        self.programs.push(Vec::new());
+        Ok(id)
+    }
+
+    /// Adds a port named `name` (unique on the node).
+    pub fn add_port(&mut self, node: NodeId, name: &str) -> Result<PortId, NetError> {
+        self.k.net.add_port(node, name)
+    }
+
+    /// Connects two existing ports.
+    pub fn connect(&mut self, a: Endpoint, b: Endpoint, params: LinkParams) -> Result<LinkId, NetError> {
+        self.k.net.connect(a, b, params)
+    }
+
+    /// Connects port `pa` of `a` to port `pb` of `b`, creating the ports if they do not exist.
+    pub fn link(&mut self, a: NodeId, pa: &str, b: NodeId, pb: &str, params: LinkParams) -> Result<LinkId, NetError> {
+        let pa = self.k.net.port_or_add(a, pa)?;
+        let pb = self.k.net.port_or_add(b, pb)?;
+        self.connect(Endpoint { node: a, port: pa }, Endpoint { node: b, port: pb }, params)
+    }
+
+    /// Adds a worker running `program` to `node`; its `on_start` runs at the current time.
+    ///
+    /// # Panics
+    /// If `node` is not a node of this simulation.
+    pub fn add_worker(&mut self, node: NodeId, program: Box<dyn NodeProgram>) -> WorkerId {
+        assert!((node.0 as usize) < self.programs.len(), "add_worker: no node {}", node.0);
+        let w = self.k.spawn(node, program);
+        self.adopt_spawned();
+        w
+    }
+
+    /// The state of a worker.
+    pub fn worker_state(&self, node: NodeId, w: WorkerId) -> Option<WorkerState> {
+        self.k.nodes.get(node.0 as usize)?.workers.get(w.0 as usize).copied()
+    }
+
+    /// Borrows a worker's program, e.g. to read results after a run.
+    pub fn program(&self, node: NodeId, w: WorkerId) -> Option<&dyn NodeProgram> {
+        self.programs.get(node.0 as usize)?.get(w.0 as usize)?.as_deref()
+    }
+
+    /// Mutably borrows a worker's program.
+    pub fn program_mut(&mut self, node: NodeId, w: WorkerId) -> Option<&mut (dyn NodeProgram + 'static)> {
+        self.programs.get_mut(node.0 as usize)?.get_mut(w.0 as usize)?.as_deref_mut()
+    }
+
+    /// Sends every event from now on to `sink` (replacing any previous one, which is returned).
+    pub fn set_trace(&mut self, sink: Box<dyn TraceSink>) -> Option<Box<dyn TraceSink>> {
+        self.k.trace.replace(sink)
+    }
+    /// Stops tracing, flushing and returning the sink.
+    pub fn take_trace(&mut self) -> Option<Box<dyn TraceSink>> {
+        let mut t = self.k.trace.take();
+        if let Some(t) = t.as_mut() {
+            t.finish();
+        }
+        t
+    }
+
+    /// Lines logged by programs, in the order they were logged.
+    pub fn logs(&self) -> &[LogLine] {
+        &self.k.logs
+    }
+    /// A node's counters.
+    pub fn node_stats(&self, node: NodeId) -> Option<&NodeStats> {
+        self.k.nodes.get(node.0 as usize).map(|n| &n.stats)
+    }
+    /// Events waiting to run.
+    pub fn pending_events(&self) -> usize {
+        self.k.queue.len()
+    }
+    /// Bytes the event queue holds beyond the event payloads (see `EventQueue::overhead_bytes`).
+    pub fn queue_overhead_bytes(&self) -> usize {
+        self.k.queue.overhead_bytes()
+    }
+
+    /// Writes per-link-direction counters as CSV (one row per direction).
+    pub fn write_link_stats_csv<W: std::io::Write>(&self, out: W) -> Result<(), csv::Error> {
+        stats_csv::write_links(&self.k.net, out)
+    }
+    /// Writes per-node counters as CSV (one row per node).
+    pub fn write_node_stats_csv<W: std::io::Write>(&self, out: W) -> Result<(), csv::Error> {
+        let stats: Vec<&NodeStats> = self.k.nodes.iter().map(|n| &n.stats).collect();
+        stats_csv::write_nodes(&self.k.net, &stats, out)
+    }
+
+    /// Takes a link down or up now (down drops what it holds and what is in flight).
+    pub fn set_link_up(&mut self, link: LinkId, up: bool) {
+        self.k.set_link_up(link, up);
+    }
+    /// Takes a link down or up at time `at` (partition and heal during a run).
+    pub fn schedule_link_state(&mut self, at: SimTime, link: LinkId, up: bool) {
+        let key = EventKey::new(at.max(self.k.now), MAX_SOURCE, self.k.own_seq);
+        self.k.own_seq += 1;
+        self.k.queue.push(key, Event::LinkState { link, up });
+    }
+
+    /// Runs every event due no later than `end`, then sets the clock to `end` (unless a
+    /// program stopped the run first).
+    pub fn run_until(&mut self, end: SimTime) -> RunStatus {
+        self.k.stopped = false;
+        while let Some((key, ev)) = self.k.queue.pop_until(end) {
+            self.dispatch(key, ev);
+            if self.k.stopped {
+                return RunStatus::Stopped;
+            }
+        }
+        self.k.now = self.k.now.max(end);
+        if self.k.queue.is_empty() { RunStatus::Idle } else { RunStatus::ReachedTime }
+    }
+
+    /// Runs until no events are left or a program stops the run.
+    pub fn run(&mut self) -> RunStatus {
+        self.k.stopped = false;
+        while let Some((key, ev)) = self.k.queue.pop() {
+            self.dispatch(key, ev);
+            if self.k.stopped {
+                return RunStatus::Stopped;
+            }
+        }
+        RunStatus::Idle
+    }
+
+    /// Runs the next event; returns its time, or `None` if there was none.
+    pub fn step(&mut self) -> Option<SimTime> {
+        let (key, ev) = self.k.queue.pop()?;
+        self.dispatch(key, ev);
+        Some(key.time())
+    }
+
+    fn adopt_spawned(&mut self) {
+        for (node, p) in self.k.spawned.drain(..) {
+            self.programs[node.0 as usize].push(Some(p));
+        }
+    }
+
+    #[inline]
+    fn dispatch(&mut self, key: EventKey, ev: Event) {
+        self.k.now = key.time();
+        match ev {
+            Event::Direct { node, msg } => {
+                let src = msg.src();
+                self.k.trace_msg(TraceKind::Deliver, src, node, PortId(u16::MAX), msg.size(), "");
+                self.deliver(node, None, None, msg);
+            }
+            Event::Deliver { node, port, to, via, msg } => {
+                if via.link != LinkArrival::NONE.link {
+                    let a = via;
+                    let arrived = self.k.net.link_mut(a.link).is_some_and(|l| l.arrive(a.dir as usize, a.epoch, msg.size()));
+                    if !arrived {
+                        self.k.trace_msg(TraceKind::Drop, msg.src(), node, port, msg.size(), "link_down");
+                        return;
+                    }
+                }
+                self.k.trace_msg(TraceKind::Deliver, msg.src(), node, port, msg.size(), "");
+                self.deliver(node, Some(port), to, msg);
+            }
+            Event::Timer { node, worker, tag } => {
+                if self.k.nodes[node.0 as usize].workers[worker.0 as usize] != WorkerState::Running {
+                    return;
+                }
+                self.k.nodes[node.0 as usize].stats.timers += 1;
+                self.k.trace_msg(TraceKind::Timer, node, node, PortId(u16::MAX), 0, "");
+                if let Some(p) = self.programs[node.0 as usize][worker.0 as usize].as_mut() {
+                    p.on_timer(&mut Context { k: &mut self.k, node, worker }, tag);
+                }
+            }
+            Event::Start { node, worker } => {
+                if self.k.nodes[node.0 as usize].workers[worker.0 as usize] != WorkerState::Running {
+                    return;
+                }
+                self.k.trace_msg(TraceKind::Start, node, node, PortId(u16::MAX), 0, "");
+                if let Some(p) = self.programs[node.0 as usize][worker.0 as usize].as_mut() {
+                    p.on_start(&mut Context { k: &mut self.k, node, worker });
+                }
+            }
+            Event::LinkState { link, up } => self.k.set_link_up(link, up),
+        }
+        if !self.k.spawned.is_empty() {
+            self.adopt_spawned();
+        }
+        // Programs of ended workers are dropped only now: one may have ended itself mid-callback.
+        for (node, w) in self.k.ended.drain(..) {
+            if let Some(p) = self.programs[node.0 as usize].get_mut(w.0 as usize) {
+                *p = None;
+            }
+        }
+    }
+
+    /// Hands `msg` to worker `to`, or to every running worker of `node`.
+    #[inline]
+    fn deliver(&mut self, node: NodeId, port: Option<PortId>, to: Option<WorkerId>, msg: Message) {
+        let n = node.0 as usize;
+        let states = &self.k.nodes[n].workers;
+        let last = match (to, states.as_slice()) {
+            (None, [WorkerState::Running]) => Some(0),
+            (Some(w), _) => (states.get(w.0 as usize) == Some(&WorkerState::Running)).then_some(w.0 as usize),
+            (None, _) => states.iter().rposition(|s| *s == WorkerState::Running),
+        };
+        let Some(last) = last else { return };
+        let first = if to.is_some() { last } else { 0 };
+        let stats = &mut self.k.nodes[n].stats;
+        stats.received += 1;
+        stats.bytes_received += msg.size() as u64;
+        for w in first..last {
+            if self.k.nodes[n].workers[w] == WorkerState::Running {
+                if let Some(p) = self.programs[n][w].as_mut() {
+                    p.on_message(&mut Context { k: &mut self.k, node, worker: WorkerId(w as u16) }, port, msg.clone());
+                }
+            }
+        }
+        if self.k.nodes[n].workers[last] != WorkerState::Running {
+            return; // ended by a sibling that ran first
+        }
+        if let Some(p) = self.programs[n][last].as_mut() {
+            p.on_message(&mut Context { k: &mut self.k, node, worker: WorkerId(last as u16) }, port, msg);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

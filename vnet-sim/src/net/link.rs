@@ -1,0 +1,254 @@
+//! Links: full-duplex connections between two ports, each direction with its own transmitter.
+//!
+//! A message sent at `now` waits for the transmitter (FIFO), is serialized in
+//! `ceil(size·8·10⁹ / bandwidth)` ns, then propagates for `latency` (+ jitter). So on an idle link
+//! it arrives at exactly `now + latency + size·8/bandwidth`. The transmit queue holds at most
+//! `queue_capacity` messages waiting behind the one being sent; a message arriving to a full
+//! queue is dropped (drop-tail). A lost message still occupies the transmitter (it is lost on
+//! the wire). A link that goes down drops what is queued and in flight.
+
+use std::collections::VecDeque;
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp, Normal};
+use serde::{Deserialize, Serialize};
+
+use super::stats::{DropCause, LinkStats};
+use super::{Endpoint, LinkId};
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+
+/// Random extra propagation delay per message. Jitter can reorder messages, as on a real network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Jitter {
+    /// Uniform in `[0, max]` ns.
+    Uniform {
+        /// Largest extra delay.
+        #[serde(with = "crate::netfile::units::duration")]
+        max: SimDuration,
+    },
+    /// Normal with the given mean and standard deviation, truncated at zero.
+    Normal {
+        /// Mean extra delay.
+        #[serde(with = "crate::netfile::units::duration")]
+        mean: SimDuration,
+        /// Standard deviation.
+        #[serde(with = "crate::netfile::units::duration")]
+        std_dev: SimDuration,
+    },
+    /// Exponential with the given mean.
+    Exponential {
+        /// Mean extra delay.
+        #[serde(with = "crate::netfile::units::duration")]
+        mean: SimDuration,
+    },
+}
+
+impl Jitter {
+    fn sample(&self, rng: &mut SimRng) -> SimDuration {
+        let ns = match *self {
+            Jitter::Uniform { max } => return SimDuration::from_nanos(rng.random_range(0..=max.as_nanos())),
+            Jitter::Normal { mean, std_dev } => Normal::new(mean.as_nanos() as f64, std_dev.as_nanos() as f64)
+                .map(|d| d.sample(rng))
+                .unwrap_or(mean.as_nanos() as f64),
+            Jitter::Exponential { mean } => match Exp::new(1.0 / mean.as_nanos().max(1) as f64) {
+                Ok(d) => d.sample(rng),
+                Err(_) => 0.0,
+            },
+        };
+        SimDuration::from_nanos(ns.max(0.0).round() as u64)
+    }
+}
+
+/// The parameters of a link, the same in both directions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkParams {
+    /// Propagation delay.
+    pub latency: SimDuration,
+    /// Bits per second; `None` is infinitely fast (no serialization delay).
+    pub bandwidth: Option<u64>,
+    /// Messages that may wait behind the one being transmitted; `None` is unbounded.
+    pub queue_capacity: Option<usize>,
+    /// Extra random propagation delay.
+    pub jitter: Option<Jitter>,
+    /// Probability in `[0, 1]` that a message is lost on the wire.
+    pub loss: f64,
+}
+
+impl Default for LinkParams {
+    fn default() -> Self {
+        LinkParams { latency: SimDuration::ZERO, bandwidth: None, queue_capacity: None, jitter: None, loss: 0.0 }
+    }
+}
+
+impl LinkParams {
+    /// A link with this latency and bandwidth (bits/s), unbounded queue, no jitter or loss.
+    pub fn new(latency: SimDuration, bandwidth_bps: u64) -> Self {
+        LinkParams { latency, bandwidth: Some(bandwidth_bps), ..Default::default() }
+    }
+    /// Sets the transmit queue capacity (messages waiting behind the one being sent).
+    pub fn with_queue(mut self, capacity: usize) -> Self {
+        self.queue_capacity = Some(capacity);
+        self
+    }
+    /// Sets the loss probability.
+    pub fn with_loss(mut self, p: f64) -> Self {
+        self.loss = p;
+        self
+    }
+    /// Sets the jitter distribution.
+    pub fn with_jitter(mut self, j: Jitter) -> Self {
+        self.jitter = Some(j);
+        self
+    }
+    /// Serialization time of `size` bytes: `ceil(size·8·10⁹ / bandwidth)` ns.
+    pub fn serialization(&self, size: u32) -> SimDuration {
+        match self.bandwidth {
+            None | Some(0) => SimDuration::ZERO,
+            Some(bw) => {
+                let bits = size as u128 * 8 * 1_000_000_000;
+                SimDuration::from_nanos(bits.div_ceil(bw as u128).min(u64::MAX as u128) as u64)
+            }
+        }
+    }
+    /// Checks the values a user may get wrong; the error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.loss) {
+            return Err(format!("`loss` must be within [0, 1], got {}", self.loss));
+        }
+        if self.bandwidth == Some(0) {
+            return Err("`bandwidth` must be positive (omit it for an infinitely fast link)".into());
+        }
+        Ok(())
+    }
+}
+
+/// What became of a message handed to a link.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Transmit {
+    /// It will arrive at `at`, having waited `queued` for the transmitter.
+    Arrives {
+        /// Arrival time at the far port.
+        at: SimTime,
+        /// Time spent waiting in the transmit queue.
+        queued: SimDuration,
+    },
+    /// It is lost, for this reason.
+    Dropped(DropCause),
+}
+
+/// One direction's transmitter state.
+#[derive(Clone, Debug)]
+struct Transmitter {
+    /// Finish times of messages queued or being sent, oldest first.
+    in_system: VecDeque<SimTime>,
+    rng: SimRng,
+    stats: LinkStats,
+}
+
+/// A full-duplex link between two ports. Direction 0 carries `ends[0]` → `ends[1]`.
+#[derive(Clone, Debug)]
+pub struct Link {
+    ends: [Endpoint; 2],
+    params: LinkParams,
+    up: bool,
+    /// Bumped whenever the link goes down, so arrivals from before are recognised as lost.
+    epoch: u32,
+    tx: [Transmitter; 2],
+}
+
+impl Link {
+    pub(crate) fn new(ends: [Endpoint; 2], params: LinkParams, rngs: [SimRng; 2]) -> Self {
+        let [r0, r1] = rngs;
+        let t = |rng| Transmitter { in_system: VecDeque::new(), rng, stats: LinkStats::default() };
+        Link { ends, params, up: true, epoch: 0, tx: [t(r0), t(r1)] }
+    }
+    /// The two ends; direction `d` goes from `ends()[d]` to `ends()[1 - d]`.
+    pub fn ends(&self) -> [Endpoint; 2] {
+        self.ends
+    }
+    /// The link's parameters.
+    pub fn params(&self) -> &LinkParams {
+        &self.params
+    }
+    /// Whether the link is up.
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+    /// Counters of direction `d` (0 or 1).
+    pub fn stats(&self, d: usize) -> &LinkStats {
+        &self.tx[d].stats
+    }
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// Hands a message of `size` bytes to direction `d` at `now`.
+    pub(crate) fn transmit(&mut self, d: usize, now: SimTime, size: u32) -> Transmit {
+        let params = &self.params;
+        let tx = &mut self.tx[d];
+        tx.stats.sent += 1;
+        tx.stats.bytes_sent += size as u64;
+        if !self.up {
+            tx.stats.count_drop(DropCause::LinkDown);
+            return Transmit::Dropped(DropCause::LinkDown);
+        }
+        while tx.in_system.front().is_some_and(|&f| f <= now) {
+            tx.in_system.pop_front();
+        }
+        // The front of `in_system`, if any, is being transmitted; the rest wait.
+        let waiting = tx.in_system.len().saturating_sub(1);
+        if params.queue_capacity.is_some_and(|cap| !tx.in_system.is_empty() && waiting >= cap) {
+            tx.stats.count_drop(DropCause::QueueFull);
+            return Transmit::Dropped(DropCause::QueueFull);
+        }
+        let start = tx.in_system.back().map_or(now, |&f| f.max(now));
+        let finish = start + params.serialization(size);
+        if finish > now {
+            tx.in_system.push_back(finish);
+        }
+        let queued = start - now;
+        tx.stats.queue_delay_total += queued.as_nanos();
+        tx.stats.queue_delay_max = tx.stats.queue_delay_max.max(queued.as_nanos());
+        if params.loss > 0.0 && tx.rng.random::<f64>() < params.loss {
+            tx.stats.count_drop(DropCause::Loss);
+            return Transmit::Dropped(DropCause::Loss);
+        }
+        let jitter = params.jitter.as_ref().map_or(SimDuration::ZERO, |j| j.sample(&mut tx.rng));
+        Transmit::Arrives { at: finish + params.latency + jitter, queued }
+    }
+
+    /// Records the arrival of a message sent with `epoch` on direction `d`; false if the link
+    /// went down since (the message is lost and counted so).
+    pub(crate) fn arrive(&mut self, d: usize, epoch: u32, size: u32) -> bool {
+        let stats = &mut self.tx[d].stats;
+        if !self.up || epoch != self.epoch {
+            stats.count_drop(DropCause::LinkDown);
+            return false;
+        }
+        stats.delivered += 1;
+        stats.bytes_delivered += size as u64;
+        true
+    }
+
+    /// Takes the link down (dropping everything queued or in flight) or brings it back up.
+    pub(crate) fn set_up(&mut self, up: bool) {
+        if self.up && !up {
+            self.epoch = self.epoch.wrapping_add(1);
+            for tx in &mut self.tx {
+                tx.in_system.clear();
+            }
+        }
+        self.up = up;
+    }
+}
+
+/// Identifies a link direction: the link and which end sends.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LinkDir {
+    /// The link.
+    pub link: LinkId,
+    /// 0: from `ends[0]` to `ends[1]`; 1: the reverse.
+    pub dir: u8,
+}

@@ -1,0 +1,72 @@
+//! Human-readable units in network files: durations like `"1ms"`, bandwidths like `"10Mbps"`.
+
+use crate::time::{format_nanos, parse_nanos, parse_scaled, SimDuration};
+
+/// Parses a bandwidth: an integer of bits/s or a number with `bps`, `kbps`, `Mbps`, `Gbps`.
+pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = (t[..split].trim(), &t[split..]);
+    let scale = match unit {
+        "" | "bps" => 1,
+        "kbps" | "Kbps" => 1_000,
+        "Mbps" => 1_000_000,
+        "Gbps" => 1_000_000_000,
+        other => return Err(format!("unknown bandwidth unit `{other}` in `{text}` (use bps, kbps, Mbps or Gbps)")),
+    };
+    match parse_scaled(num, scale) {
+        Some(0) => Err(format!("bandwidth `{text}` must be positive")),
+        Some(v) => Ok(v),
+        None => Err(format!("`{text}` is not a whole number of bits per second")),
+    }
+}
+
+/// Formats bits/s with the largest unit that keeps it whole: `10Mbps`, `1500kbps`, `7bps`.
+pub fn format_bandwidth(bps: u64) -> String {
+    for (scale, unit) in [(1_000_000_000, "Gbps"), (1_000_000, "Mbps"), (1_000, "kbps")] {
+        if bps % scale == 0 && bps > 0 {
+            return format!("{}{}", bps / scale, unit);
+        }
+    }
+    format!("{bps}bps")
+}
+
+/// Serde helpers for a [`SimDuration`] written as `"1ms"` (or a bare integer of ns).
+pub mod duration {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(u64),
+        Text(String),
+    }
+
+    /// Writes the canonical text form.
+    pub fn serialize<S: Serializer>(d: &SimDuration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_nanos(d.as_nanos()))
+    }
+    /// Reads `"1ms"`, `"250us"`, `"2s"` or an integer of ns.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SimDuration, D::Error> {
+        match Raw::deserialize(d).map_err(|_| serde::de::Error::custom("expected a duration such as \"1ms\" or an integer of ns"))? {
+            Raw::Int(ns) => Ok(SimDuration::from_nanos(ns)),
+            Raw::Text(t) => parse_nanos(&t).map(SimDuration::from_nanos).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bandwidth_round_trip() {
+        for bps in [1, 999, 1000, 1_500_000, 10_000_000, 2_000_000_000] {
+            assert_eq!(parse_bandwidth(&format_bandwidth(bps)), Ok(bps));
+        }
+        assert_eq!(parse_bandwidth("2.5Mbps"), Ok(2_500_000));
+        assert!(parse_bandwidth("0").is_err());
+        assert!(parse_bandwidth("10 furlongs").is_err());
+    }
+}

@@ -1,0 +1,230 @@
+//! Event traces: what happened, when, between whom. Off by default, and then free: the kernel
+//! checks one `Option` per event.
+//!
+//! A trace is any [`TraceSink`]; the ones here write CSV or JSON lines, hash the run
+//! ([`TraceHash`], for determinism checks), or fan out to several sinks ([`Tee`]).
+
+use std::io::Write;
+
+use crate::time::SimTime;
+
+/// What a trace record describes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TraceKind {
+    /// A worker started (`src` = `dst` = the node).
+    Start,
+    /// A message left `src` on a link towards `dst` (one record per link of the port).
+    Send,
+    /// A message was handed to `dst`'s workers.
+    Deliver,
+    /// A message from `src` to `dst` was lost; `detail` gives the cause.
+    Drop,
+    /// A direct (kernel-scheduled) message from `src` to `dst` was scheduled.
+    Direct,
+    /// A timer fired at `dst`.
+    Timer,
+    /// A program logged `detail`.
+    Log,
+    /// A link went up or down (`detail`: `up`/`down`).
+    LinkState,
+}
+
+impl TraceKind {
+    /// Lower-case name used in CSV and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceKind::Start => "start",
+            TraceKind::Send => "send",
+            TraceKind::Deliver => "deliver",
+            TraceKind::Drop => "drop",
+            TraceKind::Direct => "direct",
+            TraceKind::Timer => "timer",
+            TraceKind::Log => "log",
+            TraceKind::LinkState => "link_state",
+        }
+    }
+}
+
+/// One traced event. Node fields are node ids; `port` is the port's name ("" if none).
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct TraceRecord<'a> {
+    /// Virtual time.
+    pub time: SimTime,
+    /// What happened.
+    pub kind: TraceKind,
+    /// The node that caused it.
+    pub src: u32,
+    /// The node it happened to.
+    pub dst: u32,
+    /// The port involved, if any.
+    pub port: &'a str,
+    /// Message size in bytes (0 if no message).
+    pub bytes: u32,
+    /// Extra text: a drop cause, a log line.
+    pub detail: &'a str,
+}
+
+/// Receives trace records in the order events run.
+pub trait TraceSink {
+    /// Takes one record. Errors writing are the sink's to keep (see [`WriterTrace::error`]).
+    fn record(&mut self, r: &TraceRecord<'_>);
+    /// Called when the simulation is done with the sink (flush buffers).
+    fn finish(&mut self) {}
+}
+
+/// Output format of a [`WriterTrace`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// `time_ns,kind,src,dst,port,bytes,detail` with a header line.
+    Csv,
+    /// One JSON object per line with the same fields.
+    Jsonl,
+}
+
+/// Writes records as CSV or JSON lines to any writer (buffer it: a file gets one write per record).
+pub struct WriterTrace<W: Write> {
+    out: W,
+    format: TraceFormat,
+    header_done: bool,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> WriterTrace<W> {
+    /// A sink writing `format` to `out`.
+    pub fn new(out: W, format: TraceFormat) -> Self {
+        WriterTrace { out, format, header_done: false, error: None }
+    }
+    /// The first write error, if any (later records are skipped after one).
+    pub fn error(&self) -> Option<&std::io::Error> {
+        self.error.as_ref()
+    }
+    /// The writer back.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn write(&mut self, r: &TraceRecord<'_>) -> std::io::Result<()> {
+        match self.format {
+            TraceFormat::Csv => {
+                if !self.header_done {
+                    writeln!(self.out, "time_ns,kind,src,dst,port,bytes,detail")?;
+                    self.header_done = true;
+                }
+                writeln!(
+                    self.out,
+                    "{},{},{},{},{},{},{}",
+                    r.time.as_nanos(),
+                    r.kind.as_str(),
+                    r.src,
+                    r.dst,
+                    csv_field(r.port),
+                    r.bytes,
+                    csv_field(r.detail)
+                )
+            }
+            TraceFormat::Jsonl => {
+                let v = serde_json::json!({
+                    "time_ns": r.time.as_nanos(), "kind": r.kind.as_str(), "src": r.src, "dst": r.dst,
+                    "port": r.port, "bytes": r.bytes, "detail": r.detail,
+                });
+                writeln!(self.out, "{v}")
+            }
+        }
+    }
+}
+
+/// Quotes a CSV field when it needs it.
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
+impl<W: Write> TraceSink for WriterTrace<W> {
+    fn record(&mut self, r: &TraceRecord<'_>) {
+        if self.error.is_none() {
+            if let Err(e) = self.write(r) {
+                self.error = Some(e);
+            }
+        }
+    }
+    fn finish(&mut self) {
+        if let Err(e) = self.out.flush() {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
+/// A 64-bit FNV-1a hash of every field of every record: equal hashes mean (with overwhelming
+/// probability) identical runs. Stable across platforms and Rust versions.
+#[derive(Clone, Debug)]
+pub struct TraceHash {
+    state: u64,
+    records: u64,
+}
+
+impl Default for TraceHash {
+    fn default() -> Self {
+        TraceHash { state: 0xcbf2_9ce4_8422_2325, records: 0 }
+    }
+}
+
+impl TraceHash {
+    /// The hash so far.
+    pub fn value(&self) -> u64 {
+        self.state
+    }
+    /// Records hashed so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+    fn eat(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.state = (self.state ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+impl TraceSink for TraceHash {
+    fn record(&mut self, r: &TraceRecord<'_>) {
+        self.records += 1;
+        self.eat(&r.time.as_nanos().to_le_bytes());
+        self.eat(r.kind.as_str().as_bytes());
+        self.eat(&r.src.to_le_bytes());
+        self.eat(&r.dst.to_le_bytes());
+        self.eat(r.port.as_bytes());
+        self.eat(&[0xff]);
+        self.eat(&r.bytes.to_le_bytes());
+        self.eat(r.detail.as_bytes());
+        self.eat(&[0xfe]);
+    }
+}
+
+/// Sends every record to several sinks.
+#[derive(Default)]
+pub struct Tee(pub Vec<Box<dyn TraceSink>>);
+
+impl TraceSink for Tee {
+    fn record(&mut self, r: &TraceRecord<'_>) {
+        for s in &mut self.0 {
+            s.record(r);
+        }
+    }
+    fn finish(&mut self) {
+        for s in &mut self.0 {
+            s.finish();
+        }
+    }
+}
+
+/// Shares a sink so the caller can read it after (or during) the run.
+impl<T: TraceSink> TraceSink for std::rc::Rc<std::cell::RefCell<T>> {
+    fn record(&mut self, r: &TraceRecord<'_>) {
+        self.borrow_mut().record(r);
+    }
+    fn finish(&mut self) {
+        self.borrow_mut().finish();
+    }
+}
