@@ -63,7 +63,7 @@ const LEAF: usize = 48;
 /// Entries a rung bucket should hold on average.
 const TARGET: usize = 64;
 /// Entries per pool chunk.
-const CHUNK: usize = 16;
+const CHUNK: usize = 8;
 const NONE: u32 = u32::MAX;
 
 /// A chain of chunks; all but the last are full.
@@ -206,10 +206,10 @@ impl LadderQueue {
         }
     }
 
-    /// The entry with the smallest `(time, tie)`. `on_refill` sees every entry that just moved
-    /// into the front (a chance to prefetch their payloads before they are popped).
+    /// The entry with the smallest `(time, tie)`. `on_refill` sees the front (latest first) each
+    /// time it is refilled: a chance to prefetch payloads before they are popped.
     #[inline]
-    pub fn pop(&mut self, on_refill: impl FnMut(&Entry)) -> Option<Entry> {
+    pub fn pop(&mut self, on_refill: impl FnMut(&[Entry])) -> Option<Entry> {
         if self.late_is_next(on_refill)? {
             self.late.pop().map(|e| e.0)
         } else {
@@ -219,7 +219,7 @@ impl LadderQueue {
 
     /// The entry `pop` would return, without removing it.
     #[inline]
-    pub fn peek(&mut self, on_refill: impl FnMut(&Entry)) -> Option<Entry> {
+    pub fn peek(&mut self, on_refill: impl FnMut(&[Entry])) -> Option<Entry> {
         if self.late_is_next(on_refill)? {
             self.late.peek().map(|e| e.0)
         } else {
@@ -227,9 +227,24 @@ impl LadderQueue {
         }
     }
 
+    /// The entry `pop` would return, if it is already in the front (no refill).
+    #[inline]
+    pub fn next_ready(&self) -> Option<Entry> {
+        match (self.front.last(), self.late.peek()) {
+            (Some(f), Some(l)) => Some(if l.0 < *f { l.0 } else { *f }),
+            (f, l) => f.copied().or(l.map(|l| l.0)),
+        }
+    }
+
+    /// The entry `k` places after the next one in the sorted front, if there is one.
+    #[inline]
+    pub fn front_ahead(&self, k: usize) -> Option<Entry> {
+        self.front.len().checked_sub(k + 1).map(|i| self.front[i])
+    }
+
     /// Whether the next entry is in `late` (else in `front`); `None` if the queue is empty.
     #[inline]
-    fn late_is_next(&mut self, on_refill: impl FnMut(&Entry)) -> Option<bool> {
+    fn late_is_next(&mut self, on_refill: impl FnMut(&[Entry])) -> Option<bool> {
         // Late entries are due before the rung and the radix buckets, so refill only when
         // both front and late are empty.
         match (self.front.last(), self.late.peek()) {
@@ -241,7 +256,7 @@ impl LadderQueue {
     }
 
     /// Moves the earliest entries into the (empty) front; false if there are none.
-    fn refill(&mut self, mut on_refill: impl FnMut(&Entry)) -> bool {
+    fn refill(&mut self, mut on_refill: impl FnMut(&[Entry])) -> bool {
         loop {
             while self.rung_next < self.rung.len() {
                 let bucket = std::mem::replace(&mut self.rung[self.rung_next], Bucket::EMPTY);
@@ -289,11 +304,11 @@ impl LadderQueue {
         });
     }
 
-    fn to_front(&mut self, bucket: Bucket, on_refill: &mut impl FnMut(&Entry)) {
+    fn to_front(&mut self, bucket: Bucket, on_refill: &mut impl FnMut(&[Entry])) {
         let front = &mut self.front;
         self.pool.drain(bucket, |_, e| front.push(e));
         self.front.sort_unstable_by(Entry::latest_first);
-        self.front.iter().for_each(on_refill);
+        on_refill(&self.front);
     }
 
     /// Bytes allocated for entries and their bookkeeping, whether in use or spare.

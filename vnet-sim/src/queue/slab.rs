@@ -85,6 +85,20 @@ impl<T> Slab<T> {
         let _ = index;
     }
 
+    /// Prefetches the slots of the last `n` entries of `entries` (the next to pop).
+    #[inline]
+    pub fn prefetch_last(&self, entries: &[super::ladder::Entry], n: usize) {
+        for e in &entries[entries.len().saturating_sub(n)..] {
+            self.prefetch(e.slot);
+        }
+    }
+
+    /// The value in slot `index`, if any (no generation check: for the queue's own entries).
+    #[inline]
+    pub fn get_live(&self, index: u32) -> Option<&T> {
+        self.slots.get(index as usize)?.value.as_ref()
+    }
+
     pub fn is_live(&self, index: u32) -> bool {
         self.slots[index as usize].value.is_some()
     }
