@@ -98,6 +98,10 @@ impl<W: Write> WriterTrace<W> {
     pub fn error(&self) -> Option<&std::io::Error> {
         self.error.as_ref()
     }
+    /// The writer, e.g. to read an in-memory trace.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
     /// The writer back.
     pub fn into_inner(self) -> W {
         self.out
