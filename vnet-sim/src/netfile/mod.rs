@@ -1,1 +1,336 @@
+//! The JSON network file: nodes (name, program, parameters, ports, position) and links between
+//! ports with their parameters. Loading checks everything and names what is wrong and where;
+//! saving writes a canonical form, so load → save → load gives the same file.
+//!
+//! ```json
+//! {
+//!   "seed": 42,
+//!   "nodes": [
+//!     { "name": "a", "program": "flood", "params": { "origin": true }, "ports": ["east"] },
+//!     { "name": "b", "program": "flood", "ports": ["west"] }
+//!   ],
+//!   "links": [
+//!     { "a": "a.east", "b": "b.west", "latency": "1ms", "bandwidth": "10Mbps",
+//!       "queue": 64, "loss": 0.01, "jitter": { "kind": "uniform", "max": "100us" } }
+//!   ]
+//! }
+//! ```
+//!
+//! Durations are written `"250us"`, `"1ms"`, `"2s"` (or an integer of ns); bandwidths `"10Mbps"`,
+//! `"1500kbps"` (or an integer of bits/s). A link end is `"node.port"`. A node that lists
+//! `ports` must declare every port its links use; one that lists none gets them from its links.
+
+mod error;
+mod registry;
 pub mod units;
+
+pub use error::NetFileError;
+pub use registry::ProgramRegistry;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::kernel::Simulation;
+use crate::net::{Jitter, LinkParams, Network};
+use crate::time::SimDuration;
+use crate::topology::Topology;
+
+/// A whole network file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkFile {
+    /// The master seed; a run may override it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The nodes.
+    pub nodes: Vec<NodeSpec>,
+    /// The links.
+    #[serde(default)]
+    pub links: Vec<LinkSpec>,
+}
+
+/// One node of a network file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// Unique name, without `.`.
+    pub name: String,
+    /// The program its worker runs, by registry name; no program means no worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+    /// Parameters handed to the program's factory.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub params: Value,
+    /// Port names, in port-id order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<String>,
+    /// Position in the plane, for spatial models and drawings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pos: Option<[f64; 2]>,
+}
+
+/// One link of a network file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// One end, `"node.port"`.
+    pub a: String,
+    /// The other end, `"node.port"`.
+    pub b: String,
+    /// Propagation delay.
+    #[serde(with = "units::duration")]
+    pub latency: SimDuration,
+    /// Bits per second; omitted means infinitely fast.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "bandwidth")]
+    pub bandwidth: Option<u64>,
+    /// Transmit queue capacity in messages; omitted means unbounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<usize>,
+    /// Loss probability in [0, 1].
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub loss: f64,
+    /// Extra random delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<Jitter>,
+    /// Whether the link starts up.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub up: bool,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+mod bandwidth {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(u64),
+        Text(String),
+    }
+
+    pub fn serialize<S: Serializer>(b: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+        match b {
+            Some(bps) => s.serialize_str(&super::units::format_bandwidth(*bps)),
+            None => s.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        let raw = Raw::deserialize(d).map_err(|_| serde::de::Error::custom("expected a bandwidth such as \"10Mbps\" or an integer of bits/s"))?;
+        let bps = match raw {
+            Raw::Int(0) => return Err(serde::de::Error::custom("bandwidth must be positive")),
+            Raw::Int(v) => v,
+            Raw::Text(t) => super::units::parse_bandwidth(&t).map_err(serde::de::Error::custom)?,
+        };
+        Ok(Some(bps))
+    }
+}
+
+impl LinkSpec {
+    /// The kernel's link parameters.
+    pub fn params(&self) -> LinkParams {
+        LinkParams {
+            latency: self.latency,
+            bandwidth: self.bandwidth,
+            queue_capacity: self.queue,
+            jitter: self.jitter.clone(),
+            loss: self.loss,
+        }
+    }
+    fn from_params(a: String, b: String, p: &LinkParams, up: bool) -> Self {
+        LinkSpec { a, b, latency: p.latency, bandwidth: p.bandwidth, queue: p.queue_capacity, loss: p.loss, jitter: p.jitter.clone(), up }
+    }
+}
+
+/// Splits `"node.port"` at its first dot.
+fn split_end(end: &str) -> Option<(&str, &str)> {
+    end.split_once('.').filter(|(n, p)| !n.is_empty() && !p.is_empty())
+}
+
+impl NetworkFile {
+    /// Parses and checks a network file. Errors name the node or link and the field.
+    pub fn from_json(text: &str) -> Result<Self, NetFileError> {
+        let root: Value = serde_json::from_str(text).map_err(NetFileError::syntax)?;
+        let obj = root.as_object().ok_or_else(|| NetFileError::top("the file must be a JSON object"))?;
+        for key in obj.keys() {
+            if !["seed", "nodes", "links"].contains(&key.as_str()) {
+                return Err(NetFileError::top(format!("unknown field `{key}` (expected seed, nodes, links)")));
+            }
+        }
+        let seed = match obj.get("seed") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_u64().ok_or_else(|| NetFileError::top("`seed` must be a non-negative integer"))?),
+        };
+        let list = |key: &str, required: bool| -> Result<Vec<Value>, NetFileError> {
+            match obj.get(key) {
+                Some(Value::Array(a)) => Ok(a.clone()),
+                None if !required => Ok(Vec::new()),
+                None => Err(NetFileError::top(format!("missing field `{key}`"))),
+                Some(_) => Err(NetFileError::top(format!("`{key}` must be an array"))),
+            }
+        };
+        let mut nodes = Vec::new();
+        for (i, v) in list("nodes", true)?.into_iter().enumerate() {
+            let label = v.get("name").and_then(Value::as_str).map(str::to_owned);
+            let spec: NodeSpec = serde_json::from_value(v).map_err(|e| NetFileError::node(i, label.as_deref(), e.to_string()))?;
+            nodes.push(spec);
+        }
+        let mut links = Vec::new();
+        for (i, v) in list("links", false)?.into_iter().enumerate() {
+            let label = match (v.get("a").and_then(Value::as_str), v.get("b").and_then(Value::as_str)) {
+                (Some(a), Some(b)) => Some(format!("{a} -- {b}")),
+                _ => None,
+            };
+            let spec: LinkSpec = serde_json::from_value(v).map_err(|e| NetFileError::link(i, label.as_deref(), e.to_string()))?;
+            links.push(spec);
+        }
+        let file = NetworkFile { seed, nodes, links };
+        file.check()?;
+        Ok(file)
+    }
+
+    /// Reads and checks a network file from disk.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, NetFileError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| NetFileError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        Self::from_json(&text).map_err(|e| e.in_file(path))
+    }
+
+    /// The canonical JSON text (pretty-printed).
+    pub fn to_json(&self) -> String {
+        // Every field is a plain string, number, array or map: serialization cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    /// Writes the canonical JSON text to disk.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), NetFileError> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_json()).map_err(|e| NetFileError::Io { path: path.display().to_string(), message: e.to_string() })
+    }
+
+    /// Checks names, link ends and parameters.
+    pub fn check(&self) -> Result<(), NetFileError> {
+        let mut seen = std::collections::HashMap::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.name.is_empty() || n.name.contains('.') {
+                return Err(NetFileError::node(i, Some(&n.name), "`name` must be non-empty and contain no `.`".into()));
+            }
+            if let Some(first) = seen.insert(n.name.as_str(), i) {
+                return Err(NetFileError::node(i, Some(&n.name), format!("`name` is already used by node {first}")));
+            }
+            let mut ports = std::collections::HashSet::new();
+            for p in &n.ports {
+                if !ports.insert(p.as_str()) {
+                    return Err(NetFileError::node(i, Some(&n.name), format!("port `{p}` is listed twice in `ports`")));
+                }
+            }
+        }
+        for (i, l) in self.links.iter().enumerate() {
+            let label = format!("{} -- {}", l.a, l.b);
+            for (field, end) in [("a", &l.a), ("b", &l.b)] {
+                let Some((node, port)) = split_end(end) else {
+                    return Err(NetFileError::link(i, Some(&label), format!("`{field}` must be \"node.port\", got \"{end}\"")));
+                };
+                let Some(&ni) = seen.get(node) else {
+                    return Err(NetFileError::link(i, Some(&label), format!("`{field}` names unknown node `{node}`")));
+                };
+                let declared = &self.nodes[ni].ports;
+                if !declared.is_empty() && !declared.iter().any(|p| p == port) {
+                    return Err(NetFileError::link(i, Some(&label), format!("`{field}`: node `{node}` declares no port `{port}`")));
+                }
+            }
+            l.params().validate().map_err(|m| NetFileError::link(i, Some(&label), m))?;
+        }
+        Ok(())
+    }
+
+    /// Builds the network: nodes, ports (declared ones first, in order), links, and a worker
+    /// for every node with a program. `seed` overrides the file's seed (default 0).
+    pub fn instantiate(&self, registry: &ProgramRegistry, seed: Option<u64>) -> Result<Simulation, NetFileError> {
+        self.check()?;
+        let mut sim = Simulation::new(seed.or(self.seed).unwrap_or(0));
+        let net_err = |e: crate::net::NetError| NetFileError::top(e.to_string());
+        for n in &self.nodes {
+            let id = sim.add_node(&n.name).map_err(net_err)?;
+            for p in &n.ports {
+                sim.add_port(id, p).map_err(net_err)?;
+            }
+        }
+        for (i, l) in self.links.iter().enumerate() {
+            let label = format!("{} -- {}", l.a, l.b);
+            let mut ends = Vec::with_capacity(2);
+            for end in [&l.a, &l.b] {
+                // `check` has vetted both ends; these errors cannot occur after it.
+                let (node, port) = split_end(end).ok_or_else(|| NetFileError::link(i, Some(&label), format!("bad end \"{end}\"")))?;
+                let id = sim.network().node_by_name(node).ok_or_else(|| NetFileError::link(i, Some(&label), format!("unknown node `{node}`")))?;
+                ends.push((id, port));
+            }
+            let [(a, pa), (b, pb)] = [ends[0], ends[1]];
+            let id = sim.link(a, pa, b, pb, l.params()).map_err(|e| NetFileError::link(i, Some(&label), e.to_string()))?;
+            if !l.up {
+                sim.set_link_up(id, false);
+            }
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if let Some(name) = &n.program {
+                let program = registry.make(name, &n.params).map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
+                sim.add_worker(crate::net::NodeId(i as u32), program);
+            }
+        }
+        Ok(sim)
+    }
+
+    /// The file describing `net`'s nodes, ports and links as they are now; node programs and
+    /// parameters come from `program_of` (the kernel does not know how a program was made).
+    pub fn describe(net: &Network, seed: Option<u64>, program_of: impl Fn(usize) -> (Option<String>, Value)) -> Self {
+        let nodes = net
+            .nodes()
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let (program, params) = program_of(i);
+                NodeSpec { name: n.name().to_owned(), program, params, ports: n.ports().iter().map(|p| p.name().to_owned()).collect(), pos: None }
+            })
+            .collect();
+        let links = net
+            .links()
+            .iter()
+            .map(|l| {
+                let [a, b] = l.ends();
+                LinkSpec::from_params(net.describe(a), net.describe(b), l.params(), l.is_up())
+            })
+            .collect();
+        NetworkFile { seed, nodes, links }
+    }
+
+    /// The file for a topology: every node runs `program` (if any) with no parameters, every
+    /// edge is a link with `params`, ports named after neighbours as in [`Topology::build`].
+    pub fn from_topology(t: &Topology, params: &LinkParams, program: Option<&str>) -> Self {
+        let g = t.graph();
+        let name = |i: usize| g[petgraph::graph::NodeIndex::new(i)].name.clone();
+        let mut nodes: Vec<NodeSpec> = g
+            .node_weights()
+            .map(|n| NodeSpec { name: n.name.clone(), program: program.map(str::to_owned), params: Value::Null, ports: Vec::new(), pos: n.pos })
+            .collect();
+        let mut links = Vec::new();
+        for (a, b) in t.edges() {
+            nodes[a].ports.push(name(b));
+            nodes[b].ports.push(name(a));
+            links.push(LinkSpec::from_params(format!("{}.{}", name(a), name(b)), format!("{}.{}", name(b), name(a)), params, true));
+        }
+        NetworkFile { seed: None, nodes, links }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,57 @@
+//! [`ProgramRegistry`]: how a program name in a network file becomes a running program.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::kernel::NodeProgram;
+
+type Factory = Box<dyn Fn(&Value) -> Result<Box<dyn NodeProgram>, String>>;
+
+/// Maps program names to factories that build a program from a node's `params`.
+///
+/// ```
+/// use vnet_sim::netfile::ProgramRegistry;
+/// use vnet_sim::NodeProgram;
+///
+/// struct Sink;
+/// impl NodeProgram for Sink {}
+///
+/// let mut reg = ProgramRegistry::new();
+/// reg.register("sink", |_params| Ok(Box::new(Sink)));
+/// assert!(reg.make("sink", &serde_json::Value::Null).is_ok());
+/// let err = reg.make("snik", &serde_json::Value::Null).err().unwrap();
+/// assert_eq!(err, "unknown program `snik` (known: sink)");
+/// ```
+#[derive(Default)]
+pub struct ProgramRegistry {
+    factories: BTreeMap<String, Factory>,
+}
+
+impl ProgramRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `name`; the factory gets the node's `params` and may refuse them with a message.
+    pub fn register(&mut self, name: &str, factory: impl Fn(&Value) -> Result<Box<dyn NodeProgram>, String> + 'static) {
+        self.factories.insert(name.to_owned(), Box::new(factory));
+    }
+
+    /// Builds program `name` from `params`; the error says which names exist.
+    pub fn make(&self, name: &str, params: &Value) -> Result<Box<dyn NodeProgram>, String> {
+        match self.factories.get(name) {
+            Some(f) => f(params).map_err(|m| format!("program `{name}`: {m}")),
+            None => {
+                let known: Vec<&str> = self.factories.keys().map(String::as_str).collect();
+                Err(format!("unknown program `{name}` (known: {})", known.join(", ")))
+            }
+        }
+    }
+
+    /// The registered names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.factories.keys().map(String::as_str)
+    }
+}
