@@ -1,10 +1,15 @@
 //! # vnet
 //!
 //! A discrete-event simulator for heterogeneous networks of virtual machines. This facade
-//! re-exports the member crates:
+//! re-exports the member crates and adds what examples and tests share:
 //! - [`sim`] — the kernel ([`vnet_sim`]): time, events, network, programs, topologies, traces.
 //! - [`sensors`] — synthetic and recorded sensor sources.
 //! - [`hw`] — hardware in the loop ([`vnet_hw`]).
+//! - [`programs`] — node programs in Rust (flooding, …).
+//! - [`scenarios`] — ready-made experiments (the mesh flood of the paper's §V, …).
+
+pub mod programs;
+pub mod scenarios;
 
 pub use sensors;
 pub use vnet_hw as hw;

@@ -1,0 +1,5 @@
+//! Node programs in Rust that examples and tests share.
+
+mod flood;
+
+pub use flood::Flood;
