@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vnet::sim::topology::Topology;
 use vnet::sim::{Context, LinkParams, Message, NodeProgram, PortId, SimDuration, Simulation};
 
@@ -37,7 +37,12 @@ fn ping_pong(c: &mut Criterion) {
     group.bench_function("ping_pong_100B", |b| {
         b.iter(|| {
             let mut sim = Simulation::new(1);
-            let ids = Topology::line(2).build(&mut sim, &LinkParams::new(SimDuration::from_millis(1), 10_000_000)).unwrap();
+            let ids = Topology::line(2)
+                .build(
+                    &mut sim,
+                    &LinkParams::new(SimDuration::from_millis(1), 10_000_000),
+                )
+                .unwrap();
             for &id in &ids {
                 sim.add_worker(id, Box::new(Bounce { left: ROUNDS }));
             }
@@ -69,7 +74,14 @@ fn ping_pong(c: &mut Criterion) {
             let hub = sim.add_node("hub").unwrap();
             for i in 0..8 {
                 let leaf = sim.add_node(&format!("leaf{i}")).unwrap();
-                sim.link(hub, "bus", leaf, "bus", LinkParams::new(SimDuration::from_micros(100), 100_000_000)).unwrap();
+                sim.link(
+                    hub,
+                    "bus",
+                    leaf,
+                    "bus",
+                    LinkParams::new(SimDuration::from_micros(100), 100_000_000),
+                )
+                .unwrap();
             }
             sim.add_worker(hub, Box::new(Broadcaster(0)));
             sim.run();

@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp};
 use vnet::sim::queue::{EventKey, EventQueue};
@@ -24,39 +24,53 @@ fn hold(c: &mut Criterion) {
     let mut group = c.benchmark_group("hold");
     group.throughput(Throughput::Elements(OPS));
     for pending in [1_024usize, 16_384, 262_144] {
-        group.bench_with_input(BenchmarkId::new("vnet_queue", pending), &pending, |b, &pending| {
-            let mut rng = SimRng::seed_from_u64(1);
-            let mut q = EventQueue::new();
-            let mut seq = 0u64;
-            for _ in 0..pending {
-                q.push(EventKey::new(SimTime::from_nanos(delay(&mut rng, &exp)), 0, seq), seq);
-                seq += 1;
-            }
-            b.iter(|| {
-                for _ in 0..OPS {
-                    let (k, v) = q.pop().unwrap();
-                    let t = k.time() + SimDuration::from_nanos(delay(&mut rng, &exp));
-                    q.push(EventKey::new(t, (rng.next_u32() & 1023) as u32, seq), black_box(v));
+        group.bench_with_input(
+            BenchmarkId::new("vnet_queue", pending),
+            &pending,
+            |b, &pending| {
+                let mut rng = SimRng::seed_from_u64(1);
+                let mut q = EventQueue::new();
+                let mut seq = 0u64;
+                for _ in 0..pending {
+                    q.push(
+                        EventKey::new(SimTime::from_nanos(delay(&mut rng, &exp)), 0, seq),
+                        seq,
+                    );
                     seq += 1;
                 }
-            });
-        });
-        group.bench_with_input(BenchmarkId::new("binary_heap", pending), &pending, |b, &pending| {
-            let mut rng = SimRng::seed_from_u64(1);
-            let mut q = BinaryHeap::new();
-            let mut seq = 0u64;
-            for _ in 0..pending {
-                q.push(Reverse((delay(&mut rng, &exp), seq, seq)));
-                seq += 1;
-            }
-            b.iter(|| {
-                for _ in 0..OPS {
-                    let Reverse((t, _, v)) = q.pop().unwrap();
-                    q.push(Reverse((t + delay(&mut rng, &exp), seq, black_box(v))));
+                b.iter(|| {
+                    for _ in 0..OPS {
+                        let (k, v) = q.pop().unwrap();
+                        let t = k.time() + SimDuration::from_nanos(delay(&mut rng, &exp));
+                        q.push(
+                            EventKey::new(t, rng.next_u32() & 1023, seq),
+                            black_box(v),
+                        );
+                        seq += 1;
+                    }
+                });
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("binary_heap", pending),
+            &pending,
+            |b, &pending| {
+                let mut rng = SimRng::seed_from_u64(1);
+                let mut q = BinaryHeap::new();
+                let mut seq = 0u64;
+                for _ in 0..pending {
+                    q.push(Reverse((delay(&mut rng, &exp), seq, seq)));
                     seq += 1;
                 }
-            });
-        });
+                b.iter(|| {
+                    for _ in 0..OPS {
+                        let Reverse((t, _, v)) = q.pop().unwrap();
+                        q.push(Reverse((t + delay(&mut rng, &exp), seq, black_box(v))));
+                        seq += 1;
+                    }
+                });
+            },
+        );
     }
     group.finish();
 }

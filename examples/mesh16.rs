@@ -12,12 +12,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use vnet::scenarios::{mesh_flood, MeshFlood};
-use vnet::sim::trace::{TraceFormat, TraceSink, WriterTrace};
+use vnet::scenarios::{MeshFlood, mesh_flood};
 use vnet::sim::SimDuration;
+use vnet::sim::trace::{TraceFormat, TraceSink, WriterTrace};
 
 #[derive(Parser)]
-#[command(about = "Flood from a corner of a 4x4 mesh grid; prints arrivals, link stats and trace_hash")]
+#[command(
+    about = "Flood from a corner of a 4x4 mesh grid; prints arrivals, link stats and trace_hash"
+)]
 struct Args {
     /// Master seed (link jitter and loss draws derive from it).
     #[arg(long, default_value_t = 1)]
@@ -61,7 +63,11 @@ fn main() -> ExitCode {
         Some(path) => match File::create(path) {
             Ok(f) => {
                 let jsonl = path.extension().is_some_and(|e| e == "jsonl");
-                let format = if jsonl { TraceFormat::Jsonl } else { TraceFormat::Csv };
+                let format = if jsonl {
+                    TraceFormat::Jsonl
+                } else {
+                    TraceFormat::Csv
+                };
                 Some(Box::new(WriterTrace::new(BufWriter::new(f), format)))
             }
             Err(e) => {
@@ -101,14 +107,35 @@ fn main() -> ExitCode {
         let ends = l.ends();
         for d in 0..2 {
             let s = l.stats(d);
-            let q = if s.sent == 0 { 0.0 } else { s.queue_delay_total as f64 / s.sent as f64 / 1e3 };
-            println!("  {:>7} -> {:<7} {:>4} {:>9} {:>7} {:>13.1}", net.describe(ends[d]), net.describe(ends[1 - d]), s.sent, s.delivered, s.dropped(), q);
-            (sent, delivered, dropped) = (sent + s.sent, delivered + s.delivered, dropped + s.dropped());
+            let q = if s.sent == 0 {
+                0.0
+            } else {
+                s.queue_delay_total as f64 / s.sent as f64 / 1e3
+            };
+            println!(
+                "  {:>7} -> {:<7} {:>4} {:>9} {:>7} {:>13.1}",
+                net.describe(ends[d]),
+                net.describe(ends[1 - d]),
+                s.sent,
+                s.delivered,
+                s.dropped(),
+                q
+            );
+            (sent, delivered, dropped) = (
+                sent + s.sent,
+                delivered + s.delivered,
+                dropped + s.dropped(),
+            );
         }
     }
-    println!("totals: sent={sent} delivered={delivered} dropped={dropped} trace_records={}", report.trace_records);
+    println!(
+        "totals: sent={sent} delivered={delivered} dropped={dropped} trace_records={}",
+        report.trace_records
+    );
     if let Some(path) = &args.link_stats {
-        let written = File::create(path).map_err(csv::Error::from).and_then(|f| report.sim.write_link_stats_csv(BufWriter::new(f)));
+        let written = File::create(path)
+            .map_err(csv::Error::from)
+            .and_then(|f| report.sim.write_link_stats_csv(BufWriter::new(f)));
         if let Err(e) = written {
             eprintln!("mesh16: writing {}: {e}", path.display());
             return ExitCode::from(2);

@@ -40,7 +40,9 @@ impl NodeProgram for Phold {
 }
 
 #[derive(clap::Parser)]
-#[command(about = "PHOLD through the vnet kernel; prints one line like the peers in ../shared/peers")]
+#[command(
+    about = "PHOLD through the vnet kernel; prints one line like the peers in ../shared/peers"
+)]
 struct Args {
     /// Nodes (logical processes).
     #[arg(default_value_t = 1024)]
@@ -58,7 +60,7 @@ struct Args {
 
 fn main() {
     let Args { n, m, t, seed } = clap::Parser::parse();
-    if n == 0 || !(t >= 0.0) {
+    if n == 0 || t.is_nan() || t < 0.0 {
         eprintln!("phold: N must be at least 1 and T a non-negative number of seconds");
         std::process::exit(2);
     }
@@ -67,7 +69,14 @@ fn main() {
     let delay = Exp::new(1.0 / 0.9e9).expect("positive rate");
     for i in 0..n {
         let node = sim.add_node(&format!("lp{i}")).expect("fresh names");
-        sim.add_worker(node, Box::new(Phold { nodes: n, initial: m, delay }));
+        sim.add_worker(
+            node,
+            Box::new(Phold {
+                nodes: n,
+                initial: m,
+                delay,
+            }),
+        );
     }
     // Start-up (each node scheduling its M initial events) is not timed, as in the peers.
     sim.run_until(SimTime::ZERO);
@@ -81,13 +90,23 @@ fn main() {
         while at < end {
             at = (at + SimDuration::from_secs(1)).min(end);
             sim.run_until(at);
-            worst = worst.max(sim.queue_overhead_bytes() as f64 / sim.pending_events().max(1) as f64);
+            worst =
+                worst.max(sim.queue_overhead_bytes() as f64 / sim.pending_events().max(1) as f64);
         }
-        eprintln!("queue overhead per pending event: {overhead_start:.1} B after start-up, at most {worst:.1} B sampled each virtual second ({} pending at the end)", sim.pending_events());
+        eprintln!(
+            "queue overhead per pending event: {overhead_start:.1} B after start-up, at most {worst:.1} B sampled each virtual second ({} pending at the end)",
+            sim.pending_events()
+        );
     } else {
         sim.run_until(end);
     }
     let wall = clock.elapsed().as_secs_f64();
-    let events: u64 = (0..n).filter_map(|i| sim.node_stats(NodeId(i))).map(|s| s.received).sum();
-    println!("vnet phold n={n} m={m} t={t} events={events} wall_s={wall:.3} events_per_s={:.0}", events as f64 / wall);
+    let events: u64 = (0..n)
+        .filter_map(|i| sim.node_stats(NodeId(i)))
+        .map(|s| s.received)
+        .sum();
+    println!(
+        "vnet phold n={n} m={m} t={t} events={events} wall_s={wall:.3} events_per_s={:.0}",
+        events as f64 / wall
+    );
 }

@@ -14,3 +14,8 @@ pub mod scenarios;
 pub use sensors;
 pub use vnet_hw as hw;
 pub use vnet_sim as sim;
+
+/// The README's code, compiled and run as a doctest so the tour stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,11 +1,14 @@
 //! The mesh flood scenario end to end: exact first arrivals, determinism, seeds, loss.
 
-use vnet::scenarios::{mesh_flood, MeshFlood};
+use vnet::scenarios::{MeshFlood, mesh_flood};
 use vnet::sim::{SimDuration, SimTime};
 
 #[test]
 fn first_arrivals_are_hops_times_the_link_formula() {
-    let cfg = MeshFlood { jitter: SimDuration::ZERO, ..MeshFlood::default() };
+    let cfg = MeshFlood {
+        jitter: SimDuration::ZERO,
+        ..MeshFlood::default()
+    };
     let r = mesh_flood(&cfg, None);
     // Per hop: 1 ms latency + 100 B · 8 / 10 Mb/s = 80 µs, and no queueing on any link.
     let hop = 1_080_000u64;
@@ -16,18 +19,45 @@ fn first_arrivals_are_hops_times_the_link_formula() {
         }
     }
     // Every node forwards once on each port but its first arrival's: 2·24 − 15 = 33 sends.
-    let sent: u64 = r.sim.network().links().iter().map(|l| l.stats(0).sent + l.stats(1).sent).sum();
+    let sent: u64 = r
+        .sim
+        .network()
+        .links()
+        .iter()
+        .map(|l| l.stats(0).sent + l.stats(1).sent)
+        .sum();
     assert_eq!(sent, 33);
 }
 
 #[test]
 fn same_seed_same_trace_hash_other_seed_other_hash() {
-    let a = mesh_flood(&MeshFlood { seed: 5, ..MeshFlood::default() }, None);
-    let b = mesh_flood(&MeshFlood { seed: 5, ..MeshFlood::default() }, None);
-    let c = mesh_flood(&MeshFlood { seed: 6, ..MeshFlood::default() }, None);
+    let a = mesh_flood(
+        &MeshFlood {
+            seed: 5,
+            ..MeshFlood::default()
+        },
+        None,
+    );
+    let b = mesh_flood(
+        &MeshFlood {
+            seed: 5,
+            ..MeshFlood::default()
+        },
+        None,
+    );
+    let c = mesh_flood(
+        &MeshFlood {
+            seed: 6,
+            ..MeshFlood::default()
+        },
+        None,
+    );
     assert_eq!(a.trace_hash, b.trace_hash);
     assert_eq!(a.arrivals, b.arrivals);
-    assert_ne!(a.trace_hash, c.trace_hash, "jitter draws should differ between seeds");
+    assert_ne!(
+        a.trace_hash, c.trace_hash,
+        "jitter draws should differ between seeds"
+    );
 }
 
 #[test]
@@ -37,12 +67,25 @@ fn jitter_only_delays() {
     for (i, a) in r.arrivals.iter().enumerate() {
         let hops = (i / 4 + i % 4) as u64;
         let t = a.expect("lossless flood reaches everyone").as_nanos();
-        assert!(t >= hops * 1_080_000 && t <= hops * 1_130_000, "node {i} at {t}");
+        assert!(
+            t >= hops * 1_080_000 && t <= hops * 1_130_000,
+            "node {i} at {t}"
+        );
     }
 }
 
 #[test]
 fn total_loss_reaches_no_one() {
-    let r = mesh_flood(&MeshFlood { loss: 1.0, ..MeshFlood::default() }, None);
-    assert_eq!(r.arrivals.iter().filter(|a| a.is_some()).count(), 1, "only the origin");
+    let r = mesh_flood(
+        &MeshFlood {
+            loss: 1.0,
+            ..MeshFlood::default()
+        },
+        None,
+    );
+    assert_eq!(
+        r.arrivals.iter().filter(|a| a.is_some()).count(),
+        1,
+        "only the origin"
+    );
 }

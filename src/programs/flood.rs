@@ -17,7 +17,12 @@ pub struct Flood {
 impl Flood {
     /// A node that starts the flood (`origin`) or joins it; messages are charged `size` bytes.
     pub fn new(origin: bool, size: u32, arrivals: Rc<RefCell<Vec<Option<SimTime>>>>) -> Self {
-        Flood { origin, size, seen: false, arrivals }
+        Flood {
+            origin,
+            size,
+            seen: false,
+            arrivals,
+        }
     }
 
     fn forward(&mut self, ctx: &mut Context, except: Option<PortId>, msg: &Message) {
@@ -34,7 +39,8 @@ impl NodeProgram for Flood {
         if self.origin {
             self.seen = true;
             self.arrivals.borrow_mut()[ctx.node().0 as usize] = Some(ctx.now());
-            let msg = Message::value(serde_json::json!({ "flood": ctx.node_info().name() })).with_size(self.size);
+            let msg = Message::value(serde_json::json!({ "flood": ctx.node_info().name() }))
+                .with_size(self.size);
             self.forward(ctx, None, &msg);
         }
     }

@@ -81,5 +81,10 @@ pub fn mesh_flood(cfg: &MeshFlood, extra_trace: Option<Box<dyn TraceSink>>) -> M
     sim.take_trace();
     let arrivals = arrivals.borrow().clone();
     let h = hash.borrow();
-    MeshFloodReport { arrivals, trace_hash: h.value(), trace_records: h.records(), sim }
+    MeshFloodReport {
+        arrivals,
+        trace_hash: h.value(),
+        trace_records: h.records(),
+        sim,
+    }
 }

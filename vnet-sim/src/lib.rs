@@ -23,6 +23,11 @@ pub mod time;
 pub mod topology;
 pub mod trace;
 
-pub use kernel::{Context, LogLine, NodeProgram, RunStatus, SendReport, Simulation, TimerId, WorkerId, WorkerState};
-pub use net::{DropCause, Endpoint, Jitter, LinkId, LinkParams, Message, Network, NodeId, Payload, PortId};
+pub use kernel::{
+    Context, LogLine, NodeProgram, RunStatus, SendReport, Simulation, TimerId, WorkerId,
+    WorkerState,
+};
+pub use net::{
+    DropCause, Endpoint, Jitter, LinkId, LinkParams, Message, Network, NodeId, Payload, PortId,
+};
 pub use time::{SimDuration, SimTime};

@@ -139,7 +139,11 @@ pub fn parse_nanos(text: &str) -> Result<u64, String> {
         "us" | "µs" => 1_000,
         "ms" => 1_000_000,
         "s" => 1_000_000_000,
-        other => return Err(format!("unknown time unit `{other}` in `{text}` (use ns, us, ms or s)")),
+        other => {
+            return Err(format!(
+                "unknown time unit `{other}` in `{text}` (use ns, us, ms or s)"
+            ));
+        }
     };
     parse_scaled(num, scale).ok_or_else(|| format!("`{text}` is not a whole number of nanoseconds"))
 }
@@ -160,7 +164,8 @@ pub(crate) fn parse_scaled(num: &str, scale: u64) -> Option<u64> {
     if scaled % denom as u128 != 0 {
         return None;
     }
-    int.checked_mul(scale)?.checked_add((scaled / denom as u128) as u64)
+    int.checked_mul(scale)?
+        .checked_add((scaled / denom as u128) as u64)
 }
 
 #[cfg(test)]
@@ -173,7 +178,10 @@ mod tests {
         assert_eq!(SimDuration::from_micros(1500).to_string(), "1500us");
         assert_eq!(SimDuration::from_secs(2).to_string(), "2s");
         assert_eq!(SimDuration::from_nanos(7).to_string(), "7ns");
-        assert_eq!(SimTime::ZERO + SimDuration::from_millis(1), SimTime::from_millis(1));
+        assert_eq!(
+            SimTime::ZERO + SimDuration::from_millis(1),
+            SimTime::from_millis(1)
+        );
         assert_eq!(SimTime::MAX + SimDuration::from_secs(1), SimTime::MAX);
     }
 

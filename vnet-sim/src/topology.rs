@@ -16,7 +16,7 @@ use rand::RngExt;
 
 use crate::kernel::Simulation;
 use crate::net::{LinkParams, NetError, NodeId};
-use crate::rng::{stream, StreamKind};
+use crate::rng::{StreamKind, stream};
 
 /// A node of a topology: its name and, for spatial shapes, its position.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +52,10 @@ impl Topology {
     fn with_nodes(n: usize, pos: impl Fn(usize) -> Option<[f64; 2]>) -> Self {
         let mut graph = UnGraph::with_capacity(n, n * 2);
         for i in 0..n {
-            graph.add_node(TopoNode { name: format!("n{i}"), pos: pos(i) });
+            graph.add_node(TopoNode {
+                name: format!("n{i}"),
+                pos: pos(i),
+            });
         }
         Topology { graph }
     }
@@ -66,7 +69,9 @@ impl Topology {
 
     /// A `rows × cols` 2D mesh grid; node `r·cols + c` sits at `(c, r)`.
     pub fn grid(rows: usize, cols: usize) -> Self {
-        let mut t = Self::with_nodes(rows * cols, |i| Some([(i % cols) as f64, (i / cols) as f64]));
+        let mut t = Self::with_nodes(rows * cols, |i| {
+            Some([(i % cols) as f64, (i / cols) as f64])
+        });
         for r in 0..rows {
             for c in 0..cols {
                 let i = r * cols + c;
@@ -153,7 +158,9 @@ impl Topology {
     /// most `radius` apart. Positions come from a stream of `seed`.
     pub fn random_geometric(n: usize, radius: f64, seed: u64) -> Self {
         let mut rng = stream(seed, StreamKind::User, 0x5247);
-        let pts: Vec<[f64; 2]> = (0..n).map(|_| [rng.random::<f64>(), rng.random::<f64>()]).collect();
+        let pts: Vec<[f64; 2]> = (0..n)
+            .map(|_| [rng.random::<f64>(), rng.random::<f64>()])
+            .collect();
         let mut t = Self::with_nodes(n, |i| Some(pts[i]));
         for a in 0..n {
             for b in a + 1..n {
@@ -171,7 +178,12 @@ impl Topology {
         let mut t = Self::with_nodes(n, |_| None);
         for (i, &(a, b)) in edges.iter().enumerate() {
             if a >= n || b >= n {
-                return Err(EdgeError { edge: i, a, b, nodes: n });
+                return Err(EdgeError {
+                    edge: i,
+                    a,
+                    b,
+                    nodes: n,
+                });
             }
             t.edge(a, b);
         }
@@ -196,7 +208,11 @@ impl Topology {
     }
     /// The edges as index pairs, in order.
     pub fn edges(&self) -> Vec<(usize, usize)> {
-        self.graph.edge_indices().filter_map(|e| self.graph.edge_endpoints(e)).map(|(a, b)| (a.index(), b.index())).collect()
+        self.graph
+            .edge_indices()
+            .filter_map(|e| self.graph.edge_endpoints(e))
+            .map(|(a, b)| (a.index(), b.index()))
+            .collect()
     }
     /// Whether every node can reach every other.
     pub fn is_connected(&self) -> bool {
@@ -205,10 +221,21 @@ impl Topology {
 
     /// Adds the topology's nodes to `sim` and links every edge with `params`; returns the node
     /// ids in topology order. Ports are named after the neighbour.
-    pub fn build(&self, sim: &mut Simulation, params: &LinkParams) -> Result<Vec<NodeId>, NetError> {
-        let ids = self.graph.node_weights().map(|n| sim.add_node(&n.name)).collect::<Result<Vec<_>, _>>()?;
+    pub fn build(
+        &self,
+        sim: &mut Simulation,
+        params: &LinkParams,
+    ) -> Result<Vec<NodeId>, NetError> {
+        let ids = self
+            .graph
+            .node_weights()
+            .map(|n| sim.add_node(&n.name))
+            .collect::<Result<Vec<_>, _>>()?;
         for (a, b) in self.edges() {
-            let (na, nb) = (&self.graph[NodeIndex::new(a)].name, &self.graph[NodeIndex::new(b)].name);
+            let (na, nb) = (
+                &self.graph[NodeIndex::new(a)].name,
+                &self.graph[NodeIndex::new(b)].name,
+            );
             sim.link(ids[a], nb, ids[b], na, params.clone())?;
         }
         Ok(ids)
@@ -255,11 +282,18 @@ mod tests {
         assert_eq!(a.edges(), Topology::erdos_renyi(200, 0.05, 1).edges());
         assert_ne!(a.edges(), Topology::erdos_renyi(200, 0.05, 2).edges());
         // E[edges] = C(200,2)·0.05 = 995, sd ≈ 30.7.
-        assert!((a.edge_count() as f64 - 995.0).abs() < 4.0 * 30.7, "{}", a.edge_count());
+        assert!(
+            (a.edge_count() as f64 - 995.0).abs() < 4.0 * 30.7,
+            "{}",
+            a.edge_count()
+        );
 
         let g = Topology::random_geometric(100, 0.2, 3);
         for (x, y) in g.edges() {
-            let (p, q) = (g.graph()[NodeIndex::new(x)].pos.unwrap(), g.graph()[NodeIndex::new(y)].pos.unwrap());
+            let (p, q) = (
+                g.graph()[NodeIndex::new(x)].pos.unwrap(),
+                g.graph()[NodeIndex::new(y)].pos.unwrap(),
+            );
             assert!(((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt() <= 0.2);
         }
         assert_eq!(g.edges(), Topology::random_geometric(100, 0.2, 3).edges());
@@ -270,13 +304,23 @@ mod tests {
         let t = Topology::from_edges(3, &[(0, 1), (1, 2), (1, 0), (2, 2)]).unwrap();
         assert_eq!(t.edge_count(), 2);
         assert!(t.is_connected());
-        assert_eq!(Topology::from_edges(3, &[(0, 3)]).unwrap_err(), EdgeError { edge: 0, a: 0, b: 3, nodes: 3 });
+        assert_eq!(
+            Topology::from_edges(3, &[(0, 3)]).unwrap_err(),
+            EdgeError {
+                edge: 0,
+                a: 0,
+                b: 3,
+                nodes: 3
+            }
+        );
     }
 
     #[test]
     fn build_names_ports_after_neighbours() {
         let mut sim = Simulation::new(1);
-        let ids = Topology::grid(2, 2).build(&mut sim, &LinkParams::default()).unwrap();
+        let ids = Topology::grid(2, 2)
+            .build(&mut sim, &LinkParams::default())
+            .unwrap();
         let n0 = sim.network().node(ids[0]).unwrap();
         let names: Vec<_> = n0.ports().iter().map(|p| p.name()).collect();
         assert_eq!(names, vec!["n1", "n2"]);

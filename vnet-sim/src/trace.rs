@@ -92,7 +92,12 @@ pub struct WriterTrace<W: Write> {
 impl<W: Write> WriterTrace<W> {
     /// A sink writing `format` to `out`.
     pub fn new(out: W, format: TraceFormat) -> Self {
-        WriterTrace { out, format, header_done: false, error: None }
+        WriterTrace {
+            out,
+            format,
+            header_done: false,
+            error: None,
+        }
     }
     /// The first write error, if any (later records are skipped after one).
     pub fn error(&self) -> Option<&std::io::Error> {
@@ -171,7 +176,10 @@ pub struct TraceHash {
 
 impl Default for TraceHash {
     fn default() -> Self {
-        TraceHash { state: 0xcbf2_9ce4_8422_2325, records: 0 }
+        TraceHash {
+            state: 0xcbf2_9ce4_8422_2325,
+            records: 0,
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`Context`]: what a node program sees of the simulation while one of its callbacks runs.
 
-use super::{Event, Kernel, LinkArrival};
 use super::program::{NodeProgram, TimerId, WorkerId, WorkerState};
+use super::{Event, Kernel, LinkArrival};
 use crate::net::{LinkId, Message, Network, Node, NodeId, PortId, Transmit};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
@@ -75,10 +75,14 @@ impl Context<'_> {
         let n = self.node.0 as usize;
         k.nodes[n].stats.port_sends += 1;
         let mut report = SendReport::default();
-        let Some(p) = k.net.nodes()[n].ports().get(port.0 as usize) else { return report };
+        let Some(p) = k.net.nodes()[n].ports().get(port.0 as usize) else {
+            return report;
+        };
         for i in 0..p.links().len() {
             let ld = k.net.nodes()[n].ports()[port.0 as usize].links()[i];
-            let Some(link) = k.net.link_mut(ld.link) else { continue };
+            let Some(link) = k.net.link_mut(ld.link) else {
+                continue;
+            };
             let dst = link.ends()[1 - ld.dir as usize];
             let epoch = link.epoch();
             let outcome = link.transmit(ld.dir as usize, k.now, msg.size());
@@ -86,13 +90,30 @@ impl Context<'_> {
             match outcome {
                 Transmit::Arrives { at, .. } => {
                     report.on_links += 1;
-                    let arrival = LinkArrival { link: ld.link, dir: ld.dir, epoch };
-                    let ev = Event::Deliver { node: dst.node, port: dst.port, to: None, via: arrival, msg: msg.clone() };
+                    let arrival = LinkArrival {
+                        link: ld.link,
+                        dir: ld.dir,
+                        epoch,
+                    };
+                    let ev = Event::Deliver {
+                        node: dst.node,
+                        port: dst.port,
+                        to: None,
+                        via: arrival,
+                        msg: msg.clone(),
+                    };
                     k.schedule(self.node, at, ev);
                 }
                 Transmit::Dropped(cause) => {
                     report.dropped += 1;
-                    k.trace_msg(TraceKind::Drop, self.node, dst.node, port, msg.size(), cause.as_str());
+                    k.trace_msg(
+                        TraceKind::Drop,
+                        self.node,
+                        dst.node,
+                        port,
+                        msg.size(),
+                        cause.as_str(),
+                    );
                 }
             }
         }
@@ -101,7 +122,13 @@ impl Context<'_> {
             let w = WorkerId(w as u16);
             if w != self.worker && k.nodes[n].workers[w.0 as usize] == WorkerState::Running {
                 report.to_workers += 1;
-                let ev = Event::Deliver { node: self.node, port, to: Some(w), via: LinkArrival::NONE, msg: msg.clone() };
+                let ev = Event::Deliver {
+                    node: self.node,
+                    port,
+                    to: Some(w),
+                    via: LinkArrival::NONE,
+                    msg: msg.clone(),
+                };
                 k.schedule(self.node, k.now, ev);
             }
         }
@@ -116,7 +143,14 @@ impl Context<'_> {
         let k = &mut *self.k;
         k.nodes[self.node.0 as usize].stats.direct_sends += 1;
         if k.trace.is_some() {
-            k.trace_msg(TraceKind::Direct, self.node, dst, PortId(u16::MAX), msg.size(), "");
+            k.trace_msg(
+                TraceKind::Direct,
+                self.node,
+                dst,
+                PortId(u16::MAX),
+                msg.size(),
+                "",
+            );
         }
         let at = k.now + delay;
         k.schedule(self.node, at, Event::Direct { node: dst, msg });
@@ -125,7 +159,15 @@ impl Context<'_> {
     /// Calls [`on_timer`](NodeProgram::on_timer) of this worker after `delay`, with `tag`.
     pub fn set_timer(&mut self, delay: SimDuration, tag: u64) -> TimerId {
         let at = self.k.now + delay;
-        TimerId(self.k.schedule(self.node, at, Event::Timer { node: self.node, worker: self.worker, tag }))
+        TimerId(self.k.schedule(
+            self.node,
+            at,
+            Event::Timer {
+                node: self.node,
+                worker: self.worker,
+                tag,
+            },
+        ))
     }
 
     /// Cancels a pending timer; false if it already fired or was cancelled.
@@ -137,8 +179,20 @@ impl Context<'_> {
     /// Writes a line to the simulation's log (and the trace), stamped with time, node and worker.
     pub fn log(&mut self, text: impl std::fmt::Display) {
         let text = text.to_string();
-        self.k.trace_msg(TraceKind::Log, self.node, self.node, PortId(u16::MAX), 0, &text);
-        self.k.logs.push(super::LogLine { time: self.k.now, node: self.node, worker: self.worker, text });
+        self.k.trace_msg(
+            TraceKind::Log,
+            self.node,
+            self.node,
+            PortId(u16::MAX),
+            0,
+            &text,
+        );
+        self.k.logs.push(super::LogLine {
+            time: self.k.now,
+            node: self.node,
+            worker: self.worker,
+            text,
+        });
     }
 
     /// Stops the run after the current event.
@@ -164,7 +218,8 @@ impl Context<'_> {
 
     /// Ends this worker after the current callback.
     pub fn exit(&mut self) {
-        self.k.end_worker(self.node, self.worker, WorkerState::Finished);
+        self.k
+            .end_worker(self.node, self.worker, WorkerState::Finished);
     }
 
     /// Number of workers this node has had (running or not).
@@ -174,6 +229,9 @@ impl Context<'_> {
 
     /// The state of one of this node's workers.
     pub fn worker_state(&self, w: WorkerId) -> Option<WorkerState> {
-        self.k.nodes[self.node.0 as usize].workers.get(w.0 as usize).copied()
+        self.k.nodes[self.node.0 as usize]
+            .workers
+            .get(w.0 as usize)
+            .copied()
     }
 }

@@ -13,9 +13,11 @@ pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
 
 use smallvec::SmallVec;
 
-use crate::net::{Endpoint, LinkId, LinkParams, Message, NetError, Network, NodeId, NodeStats, PortId};
+use crate::net::{
+    Endpoint, LinkId, LinkParams, Message, NetError, Network, NodeId, NodeStats, PortId,
+};
 use crate::queue::{EventId, EventKey, EventQueue, MAX_SOURCE};
-use crate::rng::{stream, SimRng, StreamKind};
+use crate::rng::{SimRng, StreamKind, stream};
 use crate::time::SimTime;
 use crate::trace::{TraceKind, TraceRecord, TraceSink};
 
@@ -29,17 +31,40 @@ pub(crate) struct LinkArrival {
 
 impl LinkArrival {
     /// "Not from a link" (a sibling worker's copy); a sentinel keeps `Event` small.
-    const NONE: LinkArrival = LinkArrival { link: LinkId(u32::MAX), dir: 0, epoch: 0 };
+    const NONE: LinkArrival = LinkArrival {
+        link: LinkId(u32::MAX),
+        dir: 0,
+        epoch: 0,
+    };
 }
 
 /// What the kernel schedules.
 pub(crate) enum Event {
-    Start { node: NodeId, worker: WorkerId },
+    Start {
+        node: NodeId,
+        worker: WorkerId,
+    },
     /// A message reaching `port` of `node`: from a link (`via`), or a sibling worker's copy for `to`.
-    Deliver { node: NodeId, port: PortId, to: Option<WorkerId>, via: LinkArrival, msg: Message },
-    Direct { node: NodeId, msg: Message },
-    Timer { node: NodeId, worker: WorkerId, tag: u64 },
-    LinkState { link: LinkId, up: bool },
+    Deliver {
+        node: NodeId,
+        port: PortId,
+        to: Option<WorkerId>,
+        via: LinkArrival,
+        msg: Message,
+    },
+    Direct {
+        node: NodeId,
+        msg: Message,
+    },
+    Timer {
+        node: NodeId,
+        worker: WorkerId,
+        tag: u64,
+    },
+    LinkState {
+        link: LinkId,
+        up: bool,
+    },
 }
 
 impl Event {
@@ -47,9 +72,10 @@ impl Event {
     #[inline]
     fn target(&self) -> Option<NodeId> {
         match self {
-            Event::Start { node, .. } | Event::Deliver { node, .. } | Event::Direct { node, .. } | Event::Timer { node, .. } => {
-                Some(*node)
-            }
+            Event::Start { node, .. }
+            | Event::Deliver { node, .. }
+            | Event::Direct { node, .. }
+            | Event::Timer { node, .. } => Some(*node),
             Event::LinkState { .. } => None,
         }
     }
@@ -134,28 +160,58 @@ impl Kernel {
     }
 
     #[inline]
-    fn trace_msg(&mut self, kind: TraceKind, src: NodeId, dst: NodeId, port: PortId, bytes: u32, detail: &str) {
+    fn trace_msg(
+        &mut self,
+        kind: TraceKind,
+        src: NodeId,
+        dst: NodeId,
+        port: PortId,
+        bytes: u32,
+        detail: &str,
+    ) {
         if let Some(t) = self.trace.as_mut() {
             // The port belongs to `src` for sends and drops, to `dst` for deliveries.
             let owner = if kind == TraceKind::Deliver { dst } else { src };
-            let port = self.net.node(owner).and_then(|n| n.ports().get(port.0 as usize)).map_or("", |p| p.name());
-            t.record(&TraceRecord { time: self.now, kind, src: src.0, dst: dst.0, port, bytes, detail });
+            let port = self
+                .net
+                .node(owner)
+                .and_then(|n| n.ports().get(port.0 as usize))
+                .map_or("", |p| p.name());
+            t.record(&TraceRecord {
+                time: self.now,
+                kind,
+                src: src.0,
+                dst: dst.0,
+                port,
+                bytes,
+                detail,
+            });
         }
     }
 
     fn set_link_up(&mut self, link: LinkId, up: bool) {
-        let Some(l) = self.net.link_mut(link) else { return };
+        let Some(l) = self.net.link_mut(link) else {
+            return;
+        };
         if l.is_up() == up {
             return;
         }
         l.set_up(up);
         let [a, b] = l.ends();
-        self.trace_msg(TraceKind::LinkState, a.node, b.node, a.port, 0, if up { "up" } else { "down" });
+        self.trace_msg(
+            TraceKind::LinkState,
+            a.node,
+            b.node,
+            a.port,
+            0,
+            if up { "up" } else { "down" },
+        );
     }
 
     fn spawn(&mut self, node: NodeId, program: Box<dyn NodeProgram>) -> WorkerId {
         let workers = &mut self.nodes[node.0 as usize].workers;
-        let w = WorkerId(u16::try_from(workers.len()).expect("more than 65535 workers on one node"));
+        let w =
+            WorkerId(u16::try_from(workers.len()).expect("more than 65535 workers on one node"));
         workers.push(WorkerState::Running);
         self.spawned.push((node, program));
         let now = self.now;
@@ -246,7 +302,12 @@ impl Simulation {
     pub fn add_node(&mut self, name: &str) -> Result<NodeId, NetError> {
         let id = self.k.net.add_node(name)?;
         let rng = stream(self.k.seed, StreamKind::Node, id.0 as u64);
-        self.k.nodes.push(NodeRuntime { seq: 0, rng, stats: NodeStats::default(), workers: SmallVec::new() });
+        self.k.nodes.push(NodeRuntime {
+            seq: 0,
+            rng,
+            stats: NodeStats::default(),
+            workers: SmallVec::new(),
+        });
         self.programs.push(SmallVec::new());
         Ok(id)
     }
@@ -257,15 +318,31 @@ impl Simulation {
     }
 
     /// Connects two existing ports.
-    pub fn connect(&mut self, a: Endpoint, b: Endpoint, params: LinkParams) -> Result<LinkId, NetError> {
+    pub fn connect(
+        &mut self,
+        a: Endpoint,
+        b: Endpoint,
+        params: LinkParams,
+    ) -> Result<LinkId, NetError> {
         self.k.net.connect(a, b, params)
     }
 
     /// Connects port `pa` of `a` to port `pb` of `b`, creating the ports if they do not exist.
-    pub fn link(&mut self, a: NodeId, pa: &str, b: NodeId, pb: &str, params: LinkParams) -> Result<LinkId, NetError> {
+    pub fn link(
+        &mut self,
+        a: NodeId,
+        pa: &str,
+        b: NodeId,
+        pb: &str,
+        params: LinkParams,
+    ) -> Result<LinkId, NetError> {
         let pa = self.k.net.port_or_add(a, pa)?;
         let pb = self.k.net.port_or_add(b, pb)?;
-        self.connect(Endpoint { node: a, port: pa }, Endpoint { node: b, port: pb }, params)
+        self.connect(
+            Endpoint { node: a, port: pa },
+            Endpoint { node: b, port: pb },
+            params,
+        )
     }
 
     /// Adds a worker running `program` to `node`; its `on_start` runs at the current time.
@@ -273,7 +350,11 @@ impl Simulation {
     /// # Panics
     /// If `node` is not a node of this simulation.
     pub fn add_worker(&mut self, node: NodeId, program: Box<dyn NodeProgram>) -> WorkerId {
-        assert!((node.0 as usize) < self.programs.len(), "add_worker: no node {}", node.0);
+        assert!(
+            (node.0 as usize) < self.programs.len(),
+            "add_worker: no node {}",
+            node.0
+        );
         let w = self.k.spawn(node, program);
         self.adopt_spawned();
         w
@@ -281,17 +362,32 @@ impl Simulation {
 
     /// The state of a worker.
     pub fn worker_state(&self, node: NodeId, w: WorkerId) -> Option<WorkerState> {
-        self.k.nodes.get(node.0 as usize)?.workers.get(w.0 as usize).copied()
+        self.k
+            .nodes
+            .get(node.0 as usize)?
+            .workers
+            .get(w.0 as usize)
+            .copied()
     }
 
     /// Borrows a worker's program, e.g. to read results after a run.
     pub fn program(&self, node: NodeId, w: WorkerId) -> Option<&dyn NodeProgram> {
-        self.programs.get(node.0 as usize)?.get(w.0 as usize)?.as_deref()
+        self.programs
+            .get(node.0 as usize)?
+            .get(w.0 as usize)?
+            .as_deref()
     }
 
     /// Mutably borrows a worker's program.
-    pub fn program_mut(&mut self, node: NodeId, w: WorkerId) -> Option<&mut (dyn NodeProgram + 'static)> {
-        self.programs.get_mut(node.0 as usize)?.get_mut(w.0 as usize)?.as_deref_mut()
+    pub fn program_mut(
+        &mut self,
+        node: NodeId,
+        w: WorkerId,
+    ) -> Option<&mut (dyn NodeProgram + 'static)> {
+        self.programs
+            .get_mut(node.0 as usize)?
+            .get_mut(w.0 as usize)?
+            .as_deref_mut()
     }
 
     /// Sends every event from now on to `sink` (replacing any previous one, which is returned).
@@ -356,7 +452,11 @@ impl Simulation {
             }
         }
         self.k.now = self.k.now.max(end);
-        if self.k.queue.is_empty() { RunStatus::Idle } else { RunStatus::ReachedTime }
+        if self.k.queue.is_empty() {
+            RunStatus::Idle
+        } else {
+            RunStatus::ReachedTime
+        }
     }
 
     /// Runs until no events are left or a program stops the run.
@@ -389,7 +489,10 @@ impl Simulation {
         self.k.now = key.time();
         // Start loading what the next event will touch while this one runs.
         if let Some(n) = self.k.queue.peek_ready().and_then(Event::target) {
-            if let (Some(rt), Some(p)) = (self.k.nodes.get(n.0 as usize), self.programs.get(n.0 as usize)) {
+            if let (Some(rt), Some(p)) = (
+                self.k.nodes.get(n.0 as usize),
+                self.programs.get(n.0 as usize),
+            ) {
                 prefetch(rt);
                 prefetch(p);
             }
@@ -397,38 +500,78 @@ impl Simulation {
         match ev {
             Event::Direct { node, msg } => {
                 let src = msg.src();
-                self.k.trace_msg(TraceKind::Deliver, src, node, PortId(u16::MAX), msg.size(), "");
+                self.k.trace_msg(
+                    TraceKind::Deliver,
+                    src,
+                    node,
+                    PortId(u16::MAX),
+                    msg.size(),
+                    "",
+                );
                 self.deliver(node, None, None, msg);
             }
-            Event::Deliver { node, port, to, via, msg } => {
+            Event::Deliver {
+                node,
+                port,
+                to,
+                via,
+                msg,
+            } => {
                 if via.link != LinkArrival::NONE.link {
                     let a = via;
-                    let arrived = self.k.net.link_mut(a.link).is_some_and(|l| l.arrive(a.dir as usize, a.epoch, msg.size()));
+                    let arrived = self
+                        .k
+                        .net
+                        .link_mut(a.link)
+                        .is_some_and(|l| l.arrive(a.dir as usize, a.epoch, msg.size()));
                     if !arrived {
-                        self.k.trace_msg(TraceKind::Drop, msg.src(), node, port, msg.size(), "link_down");
+                        self.k.trace_msg(
+                            TraceKind::Drop,
+                            msg.src(),
+                            node,
+                            port,
+                            msg.size(),
+                            "link_down",
+                        );
                         return;
                     }
                 }
-                self.k.trace_msg(TraceKind::Deliver, msg.src(), node, port, msg.size(), "");
+                self.k
+                    .trace_msg(TraceKind::Deliver, msg.src(), node, port, msg.size(), "");
                 self.deliver(node, Some(port), to, msg);
             }
             Event::Timer { node, worker, tag } => {
-                if self.k.nodes[node.0 as usize].workers[worker.0 as usize] != WorkerState::Running {
+                if self.k.nodes[node.0 as usize].workers[worker.0 as usize] != WorkerState::Running
+                {
                     return;
                 }
                 self.k.nodes[node.0 as usize].stats.timers += 1;
-                self.k.trace_msg(TraceKind::Timer, node, node, PortId(u16::MAX), 0, "");
+                self.k
+                    .trace_msg(TraceKind::Timer, node, node, PortId(u16::MAX), 0, "");
                 if let Some(p) = self.programs[node.0 as usize][worker.0 as usize].as_mut() {
-                    p.on_timer(&mut Context { k: &mut self.k, node, worker }, tag);
+                    p.on_timer(
+                        &mut Context {
+                            k: &mut self.k,
+                            node,
+                            worker,
+                        },
+                        tag,
+                    );
                 }
             }
             Event::Start { node, worker } => {
-                if self.k.nodes[node.0 as usize].workers[worker.0 as usize] != WorkerState::Running {
+                if self.k.nodes[node.0 as usize].workers[worker.0 as usize] != WorkerState::Running
+                {
                     return;
                 }
-                self.k.trace_msg(TraceKind::Start, node, node, PortId(u16::MAX), 0, "");
+                self.k
+                    .trace_msg(TraceKind::Start, node, node, PortId(u16::MAX), 0, "");
                 if let Some(p) = self.programs[node.0 as usize][worker.0 as usize].as_mut() {
-                    p.on_start(&mut Context { k: &mut self.k, node, worker });
+                    p.on_start(&mut Context {
+                        k: &mut self.k,
+                        node,
+                        worker,
+                    });
                 }
             }
             Event::LinkState { link, up } => self.k.set_link_up(link, up),
@@ -451,7 +594,9 @@ impl Simulation {
         let states = &self.k.nodes[n].workers;
         let last = match (to, states.as_slice()) {
             (None, [WorkerState::Running]) => Some(0),
-            (Some(w), _) => (states.get(w.0 as usize) == Some(&WorkerState::Running)).then_some(w.0 as usize),
+            (Some(w), _) => {
+                (states.get(w.0 as usize) == Some(&WorkerState::Running)).then_some(w.0 as usize)
+            }
             (None, _) => states.iter().rposition(|s| *s == WorkerState::Running),
         };
         let Some(last) = last else { return };
@@ -462,7 +607,15 @@ impl Simulation {
         for w in first..last {
             if self.k.nodes[n].workers[w] == WorkerState::Running {
                 if let Some(p) = self.programs[n][w].as_mut() {
-                    p.on_message(&mut Context { k: &mut self.k, node, worker: WorkerId(w as u16) }, port, msg.clone());
+                    p.on_message(
+                        &mut Context {
+                            k: &mut self.k,
+                            node,
+                            worker: WorkerId(w as u16),
+                        },
+                        port,
+                        msg.clone(),
+                    );
                 }
             }
         }
@@ -470,7 +623,15 @@ impl Simulation {
             return; // ended by a sibling that ran first
         }
         if let Some(p) = self.programs[n][last].as_mut() {
-            p.on_message(&mut Context { k: &mut self.k, node, worker: WorkerId(last as u16) }, port, msg);
+            p.on_message(
+                &mut Context {
+                    k: &mut self.k,
+                    node,
+                    worker: WorkerId(last as u16),
+                },
+                port,
+                msg,
+            );
         }
     }
 }

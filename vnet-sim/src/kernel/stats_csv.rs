@@ -24,7 +24,11 @@ pub(super) fn write_links<W: std::io::Write>(net: &Network, out: W) -> Result<()
         let ends = l.ends();
         for d in 0..2 {
             let s = l.stats(d);
-            let mean = if s.sent == 0 { 0.0 } else { s.queue_delay_total as f64 / s.sent as f64 };
+            let mean = if s.sent == 0 {
+                0.0
+            } else {
+                s.queue_delay_total as f64 / s.sent as f64
+            };
             w.write_record([
                 i.to_string(),
                 net.describe(ends[d]),
@@ -47,9 +51,21 @@ pub(super) fn write_links<W: std::io::Write>(net: &Network, out: W) -> Result<()
     Ok(())
 }
 
-pub(super) fn write_nodes<W: std::io::Write>(net: &Network, stats: &[&NodeStats], out: W) -> Result<(), csv::Error> {
+pub(super) fn write_nodes<W: std::io::Write>(
+    net: &Network,
+    stats: &[&NodeStats],
+    out: W,
+) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["node", "name", "port_sends", "direct_sends", "received", "bytes_received", "timers"])?;
+    w.write_record([
+        "node",
+        "name",
+        "port_sends",
+        "direct_sends",
+        "received",
+        "bytes_received",
+        "timers",
+    ])?;
     for (i, (n, s)) in net.nodes().iter().zip(stats).enumerate() {
         w.write_record([
             i.to_string(),

@@ -25,12 +25,18 @@ impl NodeProgram for Probe {
         }
     }
     fn on_message(&mut self, ctx: &mut Context, port: Option<PortId>, msg: Message) {
-        self.log.borrow_mut().push((ctx.now(), ctx.worker().0, port, msg.size()));
+        self.log
+            .borrow_mut()
+            .push((ctx.now(), ctx.worker().0, port, msg.size()));
     }
 }
 
 fn probe(log: &Log, burst: usize, size: usize) -> Box<Probe> {
-    Box::new(Probe { log: log.clone(), burst, size })
+    Box::new(Probe {
+        log: log.clone(),
+        burst,
+        size,
+    })
 }
 
 /// Two nodes `a`, `b` joined on ports `p`; `a` sends `burst` messages of `size` bytes at t=0.
@@ -52,7 +58,11 @@ fn ms(x: u64) -> SimTime {
 #[test]
 fn idle_link_delivers_at_latency_plus_serialization() {
     // 1000 bytes at 1 Mb/s = 8 ms on the wire, plus 10 ms latency.
-    let (mut sim, log, _) = pair(LinkParams::new(SimDuration::from_millis(10), 1_000_000), 1, 1000);
+    let (mut sim, log, _) = pair(
+        LinkParams::new(SimDuration::from_millis(10), 1_000_000),
+        1,
+        1000,
+    );
     assert_eq!(sim.run(), RunStatus::Idle);
     assert_eq!(*log.borrow(), vec![(ms(18), 0, Some(PortId(0)), 1000)]);
 }
@@ -66,7 +76,11 @@ fn serialization_rounds_up_to_whole_nanoseconds() {
 
 #[test]
 fn queued_messages_wait_for_the_transmitter() {
-    let (mut sim, log, l) = pair(LinkParams::new(SimDuration::from_millis(10), 1_000_000), 3, 1000);
+    let (mut sim, log, l) = pair(
+        LinkParams::new(SimDuration::from_millis(10), 1_000_000),
+        3,
+        1000,
+    );
     sim.run();
     let times: Vec<_> = log.borrow().iter().map(|x| x.0).collect();
     assert_eq!(times, vec![ms(18), ms(26), ms(34)]);
@@ -93,7 +107,14 @@ fn transmitter_frees_up_between_sends() {
     let mut sim = Simulation::new(1);
     let a = sim.add_node("a").unwrap();
     let b = sim.add_node("b").unwrap();
-    sim.link(a, "p", b, "p", LinkParams::new(SimDuration::from_millis(10), 1_000_000)).unwrap();
+    sim.link(
+        a,
+        "p",
+        b,
+        "p",
+        LinkParams::new(SimDuration::from_millis(10), 1_000_000),
+    )
+    .unwrap();
     sim.add_worker(a, Box::new(Twice));
     sim.add_worker(b, probe(&log, 0, 0));
     sim.run();
@@ -109,7 +130,10 @@ fn drop_tail_at_capacity() {
     sim.run();
     assert_eq!(log.borrow().len(), 3);
     let s = sim.network().link(l).unwrap().stats(0);
-    assert_eq!((s.sent, s.delivered, s.dropped_queue_full, s.dropped()), (5, 3, 2, 2));
+    assert_eq!(
+        (s.sent, s.delivered, s.dropped_queue_full, s.dropped()),
+        (5, 3, 2, 2)
+    );
 }
 
 #[test]
@@ -128,14 +152,23 @@ fn loss_rate_within_statistical_bounds() {
     sim.run();
     let lost = sim.network().link(l).unwrap().stats(0).dropped_loss;
     let sigma = (n as f64 * p * (1.0 - p)).sqrt();
-    assert!((lost as f64 - n as f64 * p).abs() < 4.0 * sigma, "lost {lost} of {n}");
+    assert!(
+        (lost as f64 - n as f64 * p).abs() < 4.0 * sigma,
+        "lost {lost} of {n}"
+    );
     assert_eq!(log.borrow().len() as u64, n - lost);
 }
 
 #[test]
 fn jitter_stays_within_its_range() {
-    let j = Jitter::Uniform { max: SimDuration::from_millis(2) };
-    let params = LinkParams { latency: SimDuration::from_millis(5), jitter: Some(j), ..Default::default() };
+    let j = Jitter::Uniform {
+        max: SimDuration::from_millis(2),
+    };
+    let params = LinkParams {
+        latency: SimDuration::from_millis(5),
+        jitter: Some(j),
+        ..Default::default()
+    };
     let (mut sim, log, _) = pair(params, 500, 10);
     sim.run();
     let times: Vec<_> = log.borrow().iter().map(|x| x.0).collect();
@@ -163,14 +196,26 @@ fn partition_drops_in_flight_and_heal_restores() {
     let mut sim = Simulation::new(1);
     let a = sim.add_node("a").unwrap();
     let b = sim.add_node("b").unwrap();
-    let l = sim.link(a, "p", b, "p", LinkParams::new(SimDuration::from_millis(8), 1_000_000_000)).unwrap();
+    let l = sim
+        .link(
+            a,
+            "p",
+            b,
+            "p",
+            LinkParams::new(SimDuration::from_millis(8), 1_000_000_000),
+        )
+        .unwrap();
     sim.add_worker(a, Box::new(Ticker));
     sim.add_worker(b, probe(&log, 0, 0));
     sim.schedule_link_state(ms(15), l, false);
     sim.schedule_link_state(ms(35), l, true);
     sim.run();
     // Sent at 0, 10 (in flight at 15: lost), 20, 30 (link down: lost), 40, 50.
-    let times: Vec<u64> = log.borrow().iter().map(|x| x.0.as_nanos() / 1_000_000).collect();
+    let times: Vec<u64> = log
+        .borrow()
+        .iter()
+        .map(|x| x.0.as_nanos() / 1_000_000)
+        .collect();
     assert_eq!(times, vec![8, 48, 58]);
     let s = sim.network().link(l).unwrap().stats(0);
     assert_eq!((s.sent, s.delivered, s.dropped_link_down), (6, 3, 3));
@@ -185,14 +230,24 @@ fn cmux_port_fans_out_to_links_and_sibling_workers() {
     let h = sim.add_node("h").unwrap();
     for i in 0..3 {
         let leaf = sim.add_node(&format!("leaf{i}")).unwrap();
-        sim.link(h, "p", leaf, "p", LinkParams::new(SimDuration::from_millis(1 + i), 1_000_000)).unwrap();
+        sim.link(
+            h,
+            "p",
+            leaf,
+            "p",
+            LinkParams::new(SimDuration::from_millis(1 + i), 1_000_000),
+        )
+        .unwrap();
         sim.add_worker(leaf, probe(&leaf_log, 0, 0));
     }
     sim.add_worker(h, probe(&log, 1, 125)); // worker 0 sends once: 1 ms on the wire
     sim.add_worker(h, probe(&log, 0, 0)); // worker 1 only listens
     sim.run();
     // The sibling gets its copy at once; the sender gets none.
-    assert_eq!(*log.borrow(), vec![(SimTime::ZERO, 1, Some(PortId(0)), 125)]);
+    assert_eq!(
+        *log.borrow(),
+        vec![(SimTime::ZERO, 1, Some(PortId(0)), 125)]
+    );
     let times: Vec<_> = leaf_log.borrow().iter().map(|x| x.0).collect();
     assert_eq!(times, vec![ms(2), ms(3), ms(4)]);
 }
@@ -203,7 +258,14 @@ fn link_arrivals_reach_every_worker_on_the_node() {
     let mut sim = Simulation::new(3);
     let a = sim.add_node("a").unwrap();
     let b = sim.add_node("b").unwrap();
-    sim.link(a, "p", b, "p", LinkParams::new(SimDuration::from_millis(1), 1_000_000)).unwrap();
+    sim.link(
+        a,
+        "p",
+        b,
+        "p",
+        LinkParams::new(SimDuration::from_millis(1), 1_000_000),
+    )
+    .unwrap();
     sim.add_worker(a, probe(&log, 1, 0));
     for _ in 0..3 {
         sim.add_worker(b, probe(&log, 0, 0));
@@ -237,7 +299,13 @@ fn cancelled_timer_never_fires() {
     let cancel_result = Rc::default();
     let mut sim = Simulation::new(1);
     let a = sim.add_node("a").unwrap();
-    sim.add_worker(a, Box::new(Timers { fired: Rc::clone(&fired), cancel_result: Rc::clone(&cancel_result) }));
+    sim.add_worker(
+        a,
+        Box::new(Timers {
+            fired: Rc::clone(&fired),
+            cancel_result: Rc::clone(&cancel_result),
+        }),
+    );
     sim.run();
     assert_eq!(*fired.borrow(), vec![(ms(7), 2)]);
     assert_eq!(*cancel_result.borrow(), vec![true, false]);
@@ -252,7 +320,12 @@ fn direct_send_arrives_after_its_delay() {
     let b = sim.add_node("b").unwrap();
     let l2 = log.clone();
     sim.add_worker(b, probe(&log, 0, 0));
-    sim.add_worker(a, Box::new(move |ctx: &mut Context, _: Option<PortId>, _: Message| l2.borrow_mut().push((ctx.now(), 9, None, 0))));
+    sim.add_worker(
+        a,
+        Box::new(move |ctx: &mut Context, _: Option<PortId>, _: Message| {
+            l2.borrow_mut().push((ctx.now(), 9, None, 0))
+        }),
+    );
     // A closure program has no on_start; kick it with a direct message from b's probe instead.
     struct Kick(NodeId);
     impl NodeProgram for Kick {
@@ -262,14 +335,25 @@ fn direct_send_arrives_after_its_delay() {
     }
     sim.add_worker(b, Box::new(Kick(a)));
     sim.run();
-    assert_eq!(*log.borrow(), vec![(SimTime::from_micros(1500), 9, None, 0)]);
+    assert_eq!(
+        *log.borrow(),
+        vec![(SimTime::from_micros(1500), 9, None, 0)]
+    );
 }
 
 #[test]
 fn run_until_stops_at_the_boundary_and_resumes() {
-    let (mut sim, log, _) = pair(LinkParams::new(SimDuration::from_millis(10), 1_000_000), 3, 1000);
+    let (mut sim, log, _) = pair(
+        LinkParams::new(SimDuration::from_millis(10), 1_000_000),
+        3,
+        1000,
+    );
     assert_eq!(sim.run_until(ms(26)), RunStatus::ReachedTime);
-    assert_eq!(log.borrow().len(), 2, "an event exactly at the end time runs");
+    assert_eq!(
+        log.borrow().len(),
+        2,
+        "an event exactly at the end time runs"
+    );
     assert_eq!(sim.now(), ms(26));
     assert_eq!(sim.step(), Some(ms(34)));
     assert_eq!(sim.run_until(ms(100)), RunStatus::Idle);
@@ -324,7 +408,10 @@ fn spawn_kill_and_exit() {
     assert_eq!(sim.worker_state(a, w0), Some(WorkerState::Finished));
     assert_eq!(sim.worker_state(a, WorkerId(1)), Some(WorkerState::Running));
     assert_eq!(sim.worker_state(a, WorkerId(2)), Some(WorkerState::Killed));
-    assert!(sim.program(a, w0).is_none(), "an ended worker's program is dropped");
+    assert!(
+        sim.program(a, w0).is_none(),
+        "an ended worker's program is dropped"
+    );
 }
 
 /// Random gossip on a ring with jitter and loss: every draw matters, so the trace hash tells runs apart.
@@ -345,11 +432,18 @@ fn gossip_hash(seed: u64) -> (u64, u64) {
         }
     }
     let mut sim = Simulation::new(seed);
-    let ids: Vec<_> = (0..6).map(|i| sim.add_node(&format!("n{i}")).unwrap()).collect();
-    let j = Jitter::Exponential { mean: SimDuration::from_micros(200) };
+    let ids: Vec<_> = (0..6)
+        .map(|i| sim.add_node(&format!("n{i}")).unwrap())
+        .collect();
+    let j = Jitter::Exponential {
+        mean: SimDuration::from_micros(200),
+    };
     for i in 0..6 {
-        let params = LinkParams::new(SimDuration::from_millis(1), 1_000_000).with_loss(0.05).with_jitter(j.clone());
-        sim.link(ids[i], "cw", ids[(i + 1) % 6], "ccw", params).unwrap();
+        let params = LinkParams::new(SimDuration::from_millis(1), 1_000_000)
+            .with_loss(0.05)
+            .with_jitter(j.clone());
+        sim.link(ids[i], "cw", ids[(i + 1) % 6], "ccw", params)
+            .unwrap();
         sim.add_worker(ids[i], Box::new(Gossip));
     }
     let hash = Rc::new(RefCell::new(TraceHash::default()));
@@ -396,14 +490,29 @@ fn adding_a_node_does_not_shift_other_nodes_draws() {
         (x, out.borrow()[i])
     };
     let (_, alone) = draw_of_x(false, false);
-    assert_eq!(alone, draw_of_x(false, true).1, "a node added later shifted x's draws");
-    assert_ne!(alone, draw_of_x(true, false).1, "x with another id must get another stream");
+    assert_eq!(
+        alone,
+        draw_of_x(false, true).1,
+        "a node added later shifted x's draws"
+    );
+    assert_ne!(
+        alone,
+        draw_of_x(true, false).1,
+        "x with another id must get another stream"
+    );
 }
 
 #[test]
 fn stats_and_trace_csv() {
-    let (mut sim, _, _) = pair(LinkParams::new(SimDuration::from_millis(1), 1_000_000).with_queue(1), 3, 100);
-    let buf = Rc::new(RefCell::new(crate::trace::WriterTrace::new(Vec::new(), crate::trace::TraceFormat::Csv)));
+    let (mut sim, _, _) = pair(
+        LinkParams::new(SimDuration::from_millis(1), 1_000_000).with_queue(1),
+        3,
+        100,
+    );
+    let buf = Rc::new(RefCell::new(crate::trace::WriterTrace::new(
+        Vec::new(),
+        crate::trace::TraceFormat::Csv,
+    )));
     sim.set_trace(Box::new(buf.clone()));
     sim.run();
     let mut links = Vec::new();
@@ -412,10 +521,19 @@ fn stats_and_trace_csv() {
     let mut lines = links.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with("link,from,to,up,sent,delivered,dropped_queue_full,dropped_loss,dropped_link_down,bytes_sent"), "{header}");
-    assert!(lines.next().unwrap().starts_with("0,a.p,b.p,true,3,2,1,0,0,300,200,"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("0,a.p,b.p,true,3,2,1,0,0,300,200,")
+    );
     let mut nodes = Vec::new();
     sim.write_node_stats_csv(&mut nodes).unwrap();
-    assert!(String::from_utf8(nodes).unwrap().contains("\n1,b,0,0,2,200,0\n"));
+    assert!(
+        String::from_utf8(nodes)
+            .unwrap()
+            .contains("\n1,b,0,0,2,200,0\n")
+    );
     sim.take_trace();
     assert!(buf.borrow().error().is_none());
     let trace = String::from_utf8(buf.borrow().get_ref().clone()).unwrap();
@@ -436,6 +554,9 @@ fn drop_causes_have_stable_names() {
 #[test]
 fn event_payload_keeps_its_niche() {
     // The slab relies on Option<Event> costing nothing over Event (memory per pending event).
-    assert_eq!(std::mem::size_of::<Option<Event>>(), std::mem::size_of::<Event>());
+    assert_eq!(
+        std::mem::size_of::<Option<Event>>(),
+        std::mem::size_of::<Event>()
+    );
     assert!(std::mem::size_of::<Event>() <= 48);
 }

@@ -48,10 +48,14 @@ pub enum Jitter {
 impl Jitter {
     fn sample(&self, rng: &mut SimRng) -> SimDuration {
         let ns = match *self {
-            Jitter::Uniform { max } => return SimDuration::from_nanos(rng.random_range(0..=max.as_nanos())),
-            Jitter::Normal { mean, std_dev } => Normal::new(mean.as_nanos() as f64, std_dev.as_nanos() as f64)
-                .map(|d| d.sample(rng))
-                .unwrap_or(mean.as_nanos() as f64),
+            Jitter::Uniform { max } => {
+                return SimDuration::from_nanos(rng.random_range(0..=max.as_nanos()));
+            }
+            Jitter::Normal { mean, std_dev } => {
+                Normal::new(mean.as_nanos() as f64, std_dev.as_nanos() as f64)
+                    .map(|d| d.sample(rng))
+                    .unwrap_or(mean.as_nanos() as f64)
+            }
             Jitter::Exponential { mean } => match Exp::new(1.0 / mean.as_nanos().max(1) as f64) {
                 Ok(d) => d.sample(rng),
                 Err(_) => 0.0,
@@ -78,14 +82,24 @@ pub struct LinkParams {
 
 impl Default for LinkParams {
     fn default() -> Self {
-        LinkParams { latency: SimDuration::ZERO, bandwidth: None, queue_capacity: None, jitter: None, loss: 0.0 }
+        LinkParams {
+            latency: SimDuration::ZERO,
+            bandwidth: None,
+            queue_capacity: None,
+            jitter: None,
+            loss: 0.0,
+        }
     }
 }
 
 impl LinkParams {
     /// A link with this latency and bandwidth (bits/s), unbounded queue, no jitter or loss.
     pub fn new(latency: SimDuration, bandwidth_bps: u64) -> Self {
-        LinkParams { latency, bandwidth: Some(bandwidth_bps), ..Default::default() }
+        LinkParams {
+            latency,
+            bandwidth: Some(bandwidth_bps),
+            ..Default::default()
+        }
     }
     /// Sets the transmit queue capacity (messages waiting behind the one being sent).
     pub fn with_queue(mut self, capacity: usize) -> Self {
@@ -118,7 +132,9 @@ impl LinkParams {
             return Err(format!("`loss` must be within [0, 1], got {}", self.loss));
         }
         if self.bandwidth == Some(0) {
-            return Err("`bandwidth` must be positive (omit it for an infinitely fast link)".into());
+            return Err(
+                "`bandwidth` must be positive (omit it for an infinitely fast link)".into(),
+            );
         }
         Ok(())
     }
@@ -161,8 +177,18 @@ pub struct Link {
 impl Link {
     pub(crate) fn new(ends: [Endpoint; 2], params: LinkParams, rngs: [SimRng; 2]) -> Self {
         let [r0, r1] = rngs;
-        let t = |rng| Transmitter { in_system: VecDeque::new(), rng, stats: LinkStats::default() };
-        Link { ends, params, up: true, epoch: 0, tx: [t(r0), t(r1)] }
+        let t = |rng| Transmitter {
+            in_system: VecDeque::new(),
+            rng,
+            stats: LinkStats::default(),
+        };
+        Link {
+            ends,
+            params,
+            up: true,
+            epoch: 0,
+            tx: [t(r0), t(r1)],
+        }
     }
     /// The two ends; direction `d` goes from `ends()[d]` to `ends()[1 - d]`.
     pub fn ends(&self) -> [Endpoint; 2] {
@@ -199,7 +225,10 @@ impl Link {
         }
         // The front of `in_system`, if any, is being transmitted; the rest wait.
         let waiting = tx.in_system.len().saturating_sub(1);
-        if params.queue_capacity.is_some_and(|cap| !tx.in_system.is_empty() && waiting >= cap) {
+        if params
+            .queue_capacity
+            .is_some_and(|cap| !tx.in_system.is_empty() && waiting >= cap)
+        {
             tx.stats.count_drop(DropCause::QueueFull);
             return Transmit::Dropped(DropCause::QueueFull);
         }
@@ -215,8 +244,14 @@ impl Link {
             tx.stats.count_drop(DropCause::Loss);
             return Transmit::Dropped(DropCause::Loss);
         }
-        let jitter = params.jitter.as_ref().map_or(SimDuration::ZERO, |j| j.sample(&mut tx.rng));
-        Transmit::Arrives { at: finish + params.latency + jitter, queued }
+        let jitter = params
+            .jitter
+            .as_ref()
+            .map_or(SimDuration::ZERO, |j| j.sample(&mut tx.rng));
+        Transmit::Arrives {
+            at: finish + params.latency + jitter,
+            queued,
+        }
     }
 
     /// Records the arrival of a message sent with `epoch` on direction `d`; false if the link

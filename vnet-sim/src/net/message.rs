@@ -33,18 +33,30 @@ pub struct Message {
 impl Message {
     /// A message with no payload and size 0.
     pub fn empty() -> Self {
-        Message { payload: Payload::Empty, size: 0, src: NodeId(0) }
+        Message {
+            payload: Payload::Empty,
+            size: 0,
+            src: NodeId(0),
+        }
     }
     /// A message carrying `bytes`, sized by their length.
     pub fn bytes(bytes: impl Into<Vec<u8>>) -> Self {
         let b: Arc<Vec<u8>> = Arc::new(bytes.into());
         let size = u32::try_from(b.len()).unwrap_or(u32::MAX);
-        Message { payload: Payload::Bytes(b), size, src: NodeId(0) }
+        Message {
+            payload: Payload::Bytes(b),
+            size,
+            src: NodeId(0),
+        }
     }
     /// A message carrying a JSON-like value, sized by its compact JSON encoding.
     pub fn value(v: serde_json::Value) -> Self {
         let size = serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(0);
-        Message { payload: Payload::Value(Arc::new(v)), size: u32::try_from(size).unwrap_or(u32::MAX), src: NodeId(0) }
+        Message {
+            payload: Payload::Value(Arc::new(v)),
+            size: u32::try_from(size).unwrap_or(u32::MAX),
+            src: NodeId(0),
+        }
     }
     /// The same message, charged as `size` bytes by links.
     pub fn with_size(mut self, size: u32) -> Self {

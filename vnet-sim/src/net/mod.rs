@@ -14,7 +14,7 @@ pub use stats::{DropCause, LinkStats, NodeStats};
 use std::collections::HashMap;
 
 use crate::queue::MAX_SOURCE;
-use crate::rng::{stream, StreamKind};
+use crate::rng::{StreamKind, stream};
 
 /// A node, by index in its network.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -73,7 +73,10 @@ impl Node {
     }
     /// The port called `name`.
     pub fn port_by_name(&self, name: &str) -> Option<PortId> {
-        self.ports.iter().position(|p| p.name == name).map(|i| PortId(i as u16))
+        self.ports
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| PortId(i as u16))
     }
 }
 
@@ -120,7 +123,12 @@ pub struct Network {
 impl Network {
     /// An empty network whose link streams derive from `seed`.
     pub fn new(seed: u64) -> Self {
-        Network { seed, nodes: Vec::new(), links: Vec::new(), names: HashMap::new() }
+        Network {
+            seed,
+            nodes: Vec::new(),
+            links: Vec::new(),
+            names: HashMap::new(),
+        }
     }
 
     /// Adds a node; names must be unique.
@@ -132,21 +140,33 @@ impl Network {
             return Err(NetError::DuplicateNode(name.into()));
         }
         let id = NodeId(self.nodes.len() as u32);
-        self.nodes.push(Node { name: name.into(), ports: Vec::new() });
+        self.nodes.push(Node {
+            name: name.into(),
+            ports: Vec::new(),
+        });
         self.names.insert(name.into(), id);
         Ok(id)
     }
 
     /// Adds a port to `node`; names must be unique within the node.
     pub fn add_port(&mut self, node: NodeId, name: &str) -> Result<PortId, NetError> {
-        let n = self.nodes.get_mut(node.0 as usize).ok_or(NetError::NoSuch("node"))?;
+        let n = self
+            .nodes
+            .get_mut(node.0 as usize)
+            .ok_or(NetError::NoSuch("node"))?;
         if n.port_by_name(name).is_some() {
-            return Err(NetError::DuplicatePort { node: n.name.clone(), port: name.into() });
+            return Err(NetError::DuplicatePort {
+                node: n.name.clone(),
+                port: name.into(),
+            });
         }
         if n.ports.len() >= u16::MAX as usize {
             return Err(NetError::TooMany("ports on one node"));
         }
-        n.ports.push(Port { name: name.into(), links: Vec::new() });
+        n.ports.push(Port {
+            name: name.into(),
+            links: Vec::new(),
+        });
         Ok(PortId(n.ports.len() as u16 - 1))
     }
 
@@ -159,16 +179,30 @@ impl Network {
     }
 
     /// Connects two ports with a full-duplex link.
-    pub fn connect(&mut self, a: Endpoint, b: Endpoint, params: LinkParams) -> Result<LinkId, NetError> {
+    pub fn connect(
+        &mut self,
+        a: Endpoint,
+        b: Endpoint,
+        params: LinkParams,
+    ) -> Result<LinkId, NetError> {
         for e in [a, b] {
-            self.node(e.node).and_then(|n| n.ports.get(e.port.0 as usize)).ok_or(NetError::NoSuch("port"))?;
+            self.node(e.node)
+                .and_then(|n| n.ports.get(e.port.0 as usize))
+                .ok_or(NetError::NoSuch("port"))?;
         }
         let id = LinkId(u32::try_from(self.links.len()).map_err(|_| NetError::TooMany("links"))?);
-        params.validate().map_err(|reason| NetError::BadLink { link: self.describe_ends(a, b), reason })?;
+        params.validate().map_err(|reason| NetError::BadLink {
+            link: self.describe_ends(a, b),
+            reason,
+        })?;
         let rng = |d: u64| stream(self.seed, StreamKind::LinkDirection, (id.0 as u64) << 1 | d);
         self.links.push(Link::new([a, b], params, [rng(0), rng(1)]));
-        self.nodes[a.node.0 as usize].ports[a.port.0 as usize].links.push(LinkDir { link: id, dir: 0 });
-        self.nodes[b.node.0 as usize].ports[b.port.0 as usize].links.push(LinkDir { link: id, dir: 1 });
+        self.nodes[a.node.0 as usize].ports[a.port.0 as usize]
+            .links
+            .push(LinkDir { link: id, dir: 0 });
+        self.nodes[b.node.0 as usize].ports[b.port.0 as usize]
+            .links
+            .push(LinkDir { link: id, dir: 1 });
         Ok(id)
     }
 
@@ -181,7 +215,11 @@ impl Network {
     pub fn describe(&self, e: Endpoint) -> String {
         let node = self.node(e.node);
         let port = node.and_then(|n| n.ports.get(e.port.0 as usize));
-        format!("{}.{}", node.map_or("?", |n| n.name()), port.map_or("?", |p| p.name()))
+        format!(
+            "{}.{}",
+            node.map_or("?", |n| n.name()),
+            port.map_or("?", |p| p.name())
+        )
     }
 
     /// The nodes, indexed by [`NodeId`].

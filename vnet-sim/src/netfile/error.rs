@@ -56,19 +56,36 @@ pub enum NetFileError {
 
 impl NetFileError {
     pub(crate) fn syntax(e: serde_json::Error) -> Self {
-        NetFileError::Syntax { line: e.line(), column: e.column(), message: e.to_string() }
+        NetFileError::Syntax {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        }
     }
     pub(crate) fn top(message: impl Into<String>) -> Self {
-        NetFileError::File { message: message.into() }
+        NetFileError::File {
+            message: message.into(),
+        }
     }
     pub(crate) fn node(index: usize, name: Option<&str>, message: String) -> Self {
-        NetFileError::Node { index, name: name.map(str::to_owned), message: strip_position(message) }
+        NetFileError::Node {
+            index,
+            name: name.map(str::to_owned),
+            message: strip_position(message),
+        }
     }
     pub(crate) fn link(index: usize, ends: Option<&str>, message: String) -> Self {
-        NetFileError::Link { index, ends: ends.map(str::to_owned), message: strip_position(message) }
+        NetFileError::Link {
+            index,
+            ends: ends.map(str::to_owned),
+            message: strip_position(message),
+        }
     }
     pub(crate) fn in_file(self, path: &Path) -> Self {
-        NetFileError::InFile { path: path.display().to_string(), error: Box::new(self) }
+        NetFileError::InFile {
+            path: path.display().to_string(),
+            error: Box::new(self),
+        }
     }
 }
 
@@ -83,12 +100,32 @@ fn strip_position(m: String) -> String {
 impl fmt::Display for NetFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NetFileError::Syntax { line, column, message } => write!(f, "line {line}, column {column}: invalid JSON: {message}"),
+            NetFileError::Syntax {
+                line,
+                column,
+                message,
+            } => write!(f, "line {line}, column {column}: invalid JSON: {message}"),
             NetFileError::File { message } => write!(f, "{message}"),
-            NetFileError::Node { index, name: Some(n), message } => write!(f, "node {index} (`{n}`): {message}"),
-            NetFileError::Node { index, name: None, message } => write!(f, "node {index}: {message}"),
-            NetFileError::Link { index, ends: Some(e), message } => write!(f, "link {index} ({e}): {message}"),
-            NetFileError::Link { index, ends: None, message } => write!(f, "link {index}: {message}"),
+            NetFileError::Node {
+                index,
+                name: Some(n),
+                message,
+            } => write!(f, "node {index} (`{n}`): {message}"),
+            NetFileError::Node {
+                index,
+                name: None,
+                message,
+            } => write!(f, "node {index}: {message}"),
+            NetFileError::Link {
+                index,
+                ends: Some(e),
+                message,
+            } => write!(f, "link {index} ({e}): {message}"),
+            NetFileError::Link {
+                index,
+                ends: None,
+                message,
+            } => write!(f, "link {index}: {message}"),
             NetFileError::Io { path, message } => write!(f, "{path}: {message}"),
             NetFileError::InFile { path, error } => write!(f, "{path}: {error}"),
         }

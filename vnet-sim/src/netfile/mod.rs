@@ -126,7 +126,11 @@ mod bandwidth {
         }
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        let raw = Raw::deserialize(d).map_err(|_| serde::de::Error::custom("expected a bandwidth such as \"10Mbps\" or an integer of bits/s"))?;
+        let raw = Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(
+                "expected a bandwidth such as \"10Mbps\" or an integer of bits/s",
+            )
+        })?;
         let bps = match raw {
             Raw::Int(0) => return Err(serde::de::Error::custom("bandwidth must be positive")),
             Raw::Int(v) => v,
@@ -148,28 +152,45 @@ impl LinkSpec {
         }
     }
     fn from_params(a: String, b: String, p: &LinkParams, up: bool) -> Self {
-        LinkSpec { a, b, latency: p.latency, bandwidth: p.bandwidth, queue: p.queue_capacity, loss: p.loss, jitter: p.jitter.clone(), up }
+        LinkSpec {
+            a,
+            b,
+            latency: p.latency,
+            bandwidth: p.bandwidth,
+            queue: p.queue_capacity,
+            loss: p.loss,
+            jitter: p.jitter.clone(),
+            up,
+        }
     }
 }
 
 /// Splits `"node.port"` at its first dot.
 fn split_end(end: &str) -> Option<(&str, &str)> {
-    end.split_once('.').filter(|(n, p)| !n.is_empty() && !p.is_empty())
+    end.split_once('.')
+        .filter(|(n, p)| !n.is_empty() && !p.is_empty())
 }
 
 impl NetworkFile {
     /// Parses and checks a network file. Errors name the node or link and the field.
     pub fn from_json(text: &str) -> Result<Self, NetFileError> {
         let root: Value = serde_json::from_str(text).map_err(NetFileError::syntax)?;
-        let obj = root.as_object().ok_or_else(|| NetFileError::top("the file must be a JSON object"))?;
+        let obj = root
+            .as_object()
+            .ok_or_else(|| NetFileError::top("the file must be a JSON object"))?;
         for key in obj.keys() {
             if !["seed", "nodes", "links"].contains(&key.as_str()) {
-                return Err(NetFileError::top(format!("unknown field `{key}` (expected seed, nodes, links)")));
+                return Err(NetFileError::top(format!(
+                    "unknown field `{key}` (expected seed, nodes, links)"
+                )));
             }
         }
         let seed = match obj.get("seed") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_u64().ok_or_else(|| NetFileError::top("`seed` must be a non-negative integer"))?),
+            Some(v) => Some(
+                v.as_u64()
+                    .ok_or_else(|| NetFileError::top("`seed` must be a non-negative integer"))?,
+            ),
         };
         let list = |key: &str, required: bool| -> Result<Vec<Value>, NetFileError> {
             match obj.get(key) {
@@ -182,16 +203,21 @@ impl NetworkFile {
         let mut nodes = Vec::new();
         for (i, v) in list("nodes", true)?.into_iter().enumerate() {
             let label = v.get("name").and_then(Value::as_str).map(str::to_owned);
-            let spec: NodeSpec = serde_json::from_value(v).map_err(|e| NetFileError::node(i, label.as_deref(), e.to_string()))?;
+            let spec: NodeSpec = serde_json::from_value(v)
+                .map_err(|e| NetFileError::node(i, label.as_deref(), e.to_string()))?;
             nodes.push(spec);
         }
         let mut links = Vec::new();
         for (i, v) in list("links", false)?.into_iter().enumerate() {
-            let label = match (v.get("a").and_then(Value::as_str), v.get("b").and_then(Value::as_str)) {
+            let label = match (
+                v.get("a").and_then(Value::as_str),
+                v.get("b").and_then(Value::as_str),
+            ) {
                 (Some(a), Some(b)) => Some(format!("{a} -- {b}")),
                 _ => None,
             };
-            let spec: LinkSpec = serde_json::from_value(v).map_err(|e| NetFileError::link(i, label.as_deref(), e.to_string()))?;
+            let spec: LinkSpec = serde_json::from_value(v)
+                .map_err(|e| NetFileError::link(i, label.as_deref(), e.to_string()))?;
             links.push(spec);
         }
         let file = NetworkFile { seed, nodes, links };
@@ -202,7 +228,10 @@ impl NetworkFile {
     /// Reads and checks a network file from disk.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, NetFileError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| NetFileError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| NetFileError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         Self::from_json(&text).map_err(|e| e.in_file(path))
     }
 
@@ -215,7 +244,10 @@ impl NetworkFile {
     /// Writes the canonical JSON text to disk.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), NetFileError> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_json()).map_err(|e| NetFileError::Io { path: path.display().to_string(), message: e.to_string() })
+        std::fs::write(path, self.to_json()).map_err(|e| NetFileError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
     }
 
     /// Checks names, link ends and parameters.
@@ -223,15 +255,27 @@ impl NetworkFile {
         let mut seen = std::collections::HashMap::new();
         for (i, n) in self.nodes.iter().enumerate() {
             if n.name.is_empty() || n.name.contains('.') {
-                return Err(NetFileError::node(i, Some(&n.name), "`name` must be non-empty and contain no `.`".into()));
+                return Err(NetFileError::node(
+                    i,
+                    Some(&n.name),
+                    "`name` must be non-empty and contain no `.`".into(),
+                ));
             }
             if let Some(first) = seen.insert(n.name.as_str(), i) {
-                return Err(NetFileError::node(i, Some(&n.name), format!("`name` is already used by node {first}")));
+                return Err(NetFileError::node(
+                    i,
+                    Some(&n.name),
+                    format!("`name` is already used by node {first}"),
+                ));
             }
             let mut ports = std::collections::HashSet::new();
             for p in &n.ports {
                 if !ports.insert(p.as_str()) {
-                    return Err(NetFileError::node(i, Some(&n.name), format!("port `{p}` is listed twice in `ports`")));
+                    return Err(NetFileError::node(
+                        i,
+                        Some(&n.name),
+                        format!("port `{p}` is listed twice in `ports`"),
+                    ));
                 }
             }
         }
@@ -239,24 +283,42 @@ impl NetworkFile {
             let label = format!("{} -- {}", l.a, l.b);
             for (field, end) in [("a", &l.a), ("b", &l.b)] {
                 let Some((node, port)) = split_end(end) else {
-                    return Err(NetFileError::link(i, Some(&label), format!("`{field}` must be \"node.port\", got \"{end}\"")));
+                    return Err(NetFileError::link(
+                        i,
+                        Some(&label),
+                        format!("`{field}` must be \"node.port\", got \"{end}\""),
+                    ));
                 };
                 let Some(&ni) = seen.get(node) else {
-                    return Err(NetFileError::link(i, Some(&label), format!("`{field}` names unknown node `{node}`")));
+                    return Err(NetFileError::link(
+                        i,
+                        Some(&label),
+                        format!("`{field}` names unknown node `{node}`"),
+                    ));
                 };
                 let declared = &self.nodes[ni].ports;
                 if !declared.is_empty() && !declared.iter().any(|p| p == port) {
-                    return Err(NetFileError::link(i, Some(&label), format!("`{field}`: node `{node}` declares no port `{port}`")));
+                    return Err(NetFileError::link(
+                        i,
+                        Some(&label),
+                        format!("`{field}`: node `{node}` declares no port `{port}`"),
+                    ));
                 }
             }
-            l.params().validate().map_err(|m| NetFileError::link(i, Some(&label), m))?;
+            l.params()
+                .validate()
+                .map_err(|m| NetFileError::link(i, Some(&label), m))?;
         }
         Ok(())
     }
 
     /// Builds the network: nodes, ports (declared ones first, in order), links, and a worker
     /// for every node with a program. `seed` overrides the file's seed (default 0).
-    pub fn instantiate(&self, registry: &ProgramRegistry, seed: Option<u64>) -> Result<Simulation, NetFileError> {
+    pub fn instantiate(
+        &self,
+        registry: &ProgramRegistry,
+        seed: Option<u64>,
+    ) -> Result<Simulation, NetFileError> {
         self.check()?;
         let mut sim = Simulation::new(seed.or(self.seed).unwrap_or(0));
         let net_err = |e: crate::net::NetError| NetFileError::top(e.to_string());
@@ -271,19 +333,27 @@ impl NetworkFile {
             let mut ends = Vec::with_capacity(2);
             for end in [&l.a, &l.b] {
                 // `check` has vetted both ends; these errors cannot occur after it.
-                let (node, port) = split_end(end).ok_or_else(|| NetFileError::link(i, Some(&label), format!("bad end \"{end}\"")))?;
-                let id = sim.network().node_by_name(node).ok_or_else(|| NetFileError::link(i, Some(&label), format!("unknown node `{node}`")))?;
+                let (node, port) = split_end(end).ok_or_else(|| {
+                    NetFileError::link(i, Some(&label), format!("bad end \"{end}\""))
+                })?;
+                let id = sim.network().node_by_name(node).ok_or_else(|| {
+                    NetFileError::link(i, Some(&label), format!("unknown node `{node}`"))
+                })?;
                 ends.push((id, port));
             }
             let [(a, pa), (b, pb)] = [ends[0], ends[1]];
-            let id = sim.link(a, pa, b, pb, l.params()).map_err(|e| NetFileError::link(i, Some(&label), e.to_string()))?;
+            let id = sim
+                .link(a, pa, b, pb, l.params())
+                .map_err(|e| NetFileError::link(i, Some(&label), e.to_string()))?;
             if !l.up {
                 sim.set_link_up(id, false);
             }
         }
         for (i, n) in self.nodes.iter().enumerate() {
             if let Some(name) = &n.program {
-                let program = registry.make(name, &n.params).map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
+                let program = registry
+                    .make(name, &n.params)
+                    .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
                 sim.add_worker(crate::net::NodeId(i as u32), program);
             }
         }
@@ -292,14 +362,24 @@ impl NetworkFile {
 
     /// The file describing `net`'s nodes, ports and links as they are now; node programs and
     /// parameters come from `program_of` (the kernel does not know how a program was made).
-    pub fn describe(net: &Network, seed: Option<u64>, program_of: impl Fn(usize) -> (Option<String>, Value)) -> Self {
+    pub fn describe(
+        net: &Network,
+        seed: Option<u64>,
+        program_of: impl Fn(usize) -> (Option<String>, Value),
+    ) -> Self {
         let nodes = net
             .nodes()
             .iter()
             .enumerate()
             .map(|(i, n)| {
                 let (program, params) = program_of(i);
-                NodeSpec { name: n.name().to_owned(), program, params, ports: n.ports().iter().map(|p| p.name().to_owned()).collect(), pos: None }
+                NodeSpec {
+                    name: n.name().to_owned(),
+                    program,
+                    params,
+                    ports: n.ports().iter().map(|p| p.name().to_owned()).collect(),
+                    pos: None,
+                }
             })
             .collect();
         let links = net
@@ -320,15 +400,30 @@ impl NetworkFile {
         let name = |i: usize| g[petgraph::graph::NodeIndex::new(i)].name.clone();
         let mut nodes: Vec<NodeSpec> = g
             .node_weights()
-            .map(|n| NodeSpec { name: n.name.clone(), program: program.map(str::to_owned), params: Value::Null, ports: Vec::new(), pos: n.pos })
+            .map(|n| NodeSpec {
+                name: n.name.clone(),
+                program: program.map(str::to_owned),
+                params: Value::Null,
+                ports: Vec::new(),
+                pos: n.pos,
+            })
             .collect();
         let mut links = Vec::new();
         for (a, b) in t.edges() {
             nodes[a].ports.push(name(b));
             nodes[b].ports.push(name(a));
-            links.push(LinkSpec::from_params(format!("{}.{}", name(a), name(b)), format!("{}.{}", name(b), name(a)), params, true));
+            links.push(LinkSpec::from_params(
+                format!("{}.{}", name(a), name(b)),
+                format!("{}.{}", name(b), name(a)),
+                params,
+                true,
+            ));
         }
-        NetworkFile { seed: None, nodes, links }
+        NetworkFile {
+            seed: None,
+            nodes,
+            links,
+        }
     }
 }
 

@@ -35,7 +35,11 @@ impl ProgramRegistry {
     }
 
     /// Registers `name`; the factory gets the node's `params` and may refuse them with a message.
-    pub fn register(&mut self, name: &str, factory: impl Fn(&Value) -> Result<Box<dyn NodeProgram>, String> + 'static) {
+    pub fn register(
+        &mut self,
+        name: &str,
+        factory: impl Fn(&Value) -> Result<Box<dyn NodeProgram>, String> + 'static,
+    ) {
         self.factories.insert(name.to_owned(), Box::new(factory));
     }
 
@@ -45,7 +49,10 @@ impl ProgramRegistry {
             Some(f) => f(params).map_err(|m| format!("program `{name}`: {m}")),
             None => {
                 let known: Vec<&str> = self.factories.keys().map(String::as_str).collect();
-                Err(format!("unknown program `{name}` (known: {})", known.join(", ")))
+                Err(format!(
+                    "unknown program `{name}` (known: {})",
+                    known.join(", ")
+                ))
             }
         }
     }

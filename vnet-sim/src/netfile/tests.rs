@@ -25,8 +25,21 @@ fn loads_every_field() {
     assert_eq!(f.nodes[0].params["greeting"], "hi");
     assert_eq!(f.nodes[1].ports, vec!["west", "spare"]);
     let l = &f.links[0];
-    assert_eq!((l.latency, l.bandwidth, l.queue, l.loss), (SimDuration::from_millis(1), Some(10_000_000), Some(64), 0.01));
-    assert_eq!(l.jitter, Some(Jitter::Uniform { max: SimDuration::from_micros(100) }));
+    assert_eq!(
+        (l.latency, l.bandwidth, l.queue, l.loss),
+        (
+            SimDuration::from_millis(1),
+            Some(10_000_000),
+            Some(64),
+            0.01
+        )
+    );
+    assert_eq!(
+        l.jitter,
+        Some(Jitter::Uniform {
+            max: SimDuration::from_micros(100)
+        })
+    );
     assert!(l.up);
 }
 
@@ -51,7 +64,10 @@ fn topology_file_round_trips_through_a_simulation() {
     let params = LinkParams::new(SimDuration::from_millis(2), 5_000_000).with_queue(8);
     let f = NetworkFile::from_topology(&t, &params, None);
     let sim = f.instantiate(&ProgramRegistry::new(), Some(1)).unwrap();
-    assert_eq!((sim.network().nodes().len(), sim.network().links().len()), (9, 12));
+    assert_eq!(
+        (sim.network().nodes().len(), sim.network().links().len()),
+        (9, 12)
+    );
     let mut back = NetworkFile::describe(sim.network(), None, |_| (None, Value::Null));
     for (n, m) in back.nodes.iter_mut().zip(&f.nodes) {
         n.pos = m.pos;
@@ -70,12 +86,26 @@ fn field_errors_name_the_node_or_link_and_the_field() {
     let e = err(r#"{"nodes": [{"name": "a"}, {"nmae": "b"}]}"#);
     assert!(e.contains("node 1") && e.contains("nmae"), "{e}");
     let e = err(r#"{"nodes": [{"name": "a", "ports": "p"}]}"#);
-    assert!(e.contains("node 0 (`a`)") && e.contains("invalid type"), "{e}");
-    let e = err(r#"{"nodes": [{"name": "a"}, {"name": "b"}], "links": [{"a": "a.p", "b": "b.p"}]}"#);
-    assert!(e.contains("link 0 (a.p -- b.p)") && e.contains("missing field `latency`"), "{e}");
-    let e = err(r#"{"nodes": [{"name": "a"}, {"name": "b"}], "links": [{"a": "a.p", "b": "b.p", "latency": "3 days"}]}"#);
-    assert!(e.contains("link 0") && e.contains("unknown time unit"), "{e}");
-    let e = err(r#"{"nodes": [{"name": "a"}, {"name": "b"}], "links": [{"a": "a.p", "b": "b.p", "latency": 5, "bandwidth": "fast"}]}"#);
+    assert!(
+        e.contains("node 0 (`a`)") && e.contains("invalid type"),
+        "{e}"
+    );
+    let e =
+        err(r#"{"nodes": [{"name": "a"}, {"name": "b"}], "links": [{"a": "a.p", "b": "b.p"}]}"#);
+    assert!(
+        e.contains("link 0 (a.p -- b.p)") && e.contains("missing field `latency`"),
+        "{e}"
+    );
+    let e = err(
+        r#"{"nodes": [{"name": "a"}, {"name": "b"}], "links": [{"a": "a.p", "b": "b.p", "latency": "3 days"}]}"#,
+    );
+    assert!(
+        e.contains("link 0") && e.contains("unknown time unit"),
+        "{e}"
+    );
+    let e = err(
+        r#"{"nodes": [{"name": "a"}, {"name": "b"}], "links": [{"a": "a.p", "b": "b.p", "latency": 5, "bandwidth": "fast"}]}"#,
+    );
     assert!(e.contains("link 0") && e.contains("bandwidth"), "{e}");
 }
 
@@ -83,14 +113,27 @@ fn field_errors_name_the_node_or_link_and_the_field() {
 fn semantic_errors_name_the_culprit() {
     let e = err(r#"{"nodes": [{"name": "a"}, {"name": "a"}]}"#);
     assert_eq!(e, "node 1 (`a`): `name` is already used by node 0");
-    let e = err(r#"{"nodes": [{"name": "a"}], "links": [{"a": "a.p", "b": "zz.p", "latency": "1ms"}]}"#);
+    let e = err(
+        r#"{"nodes": [{"name": "a"}], "links": [{"a": "a.p", "b": "zz.p", "latency": "1ms"}]}"#,
+    );
     assert_eq!(e, "link 0 (a.p -- zz.p): `b` names unknown node `zz`");
-    let e = err(r#"{"nodes": [{"name": "a", "ports": ["p"]}, {"name": "b"}], "links": [{"a": "a.q", "b": "b.p", "latency": "1ms"}]}"#);
+    let e = err(
+        r#"{"nodes": [{"name": "a", "ports": ["p"]}, {"name": "b"}], "links": [{"a": "a.q", "b": "b.p", "latency": "1ms"}]}"#,
+    );
     assert_eq!(e, "link 0 (a.q -- b.p): `a`: node `a` declares no port `q`");
-    let e = err(r#"{"nodes": [{"name": "a"}, {"name": "b"}], "links": [{"a": "a.p", "b": "b.p", "latency": "1ms", "loss": 1.5}]}"#);
-    assert_eq!(e, "link 0 (a.p -- b.p): `loss` must be within [0, 1], got 1.5");
-    let e = err(r#"{"nodes": [{"name": "a"}], "links": [{"a": "ap", "b": "a.p", "latency": "1ms"}]}"#);
-    assert_eq!(e, "link 0 (ap -- a.p): `a` must be \"node.port\", got \"ap\"");
+    let e = err(
+        r#"{"nodes": [{"name": "a"}, {"name": "b"}], "links": [{"a": "a.p", "b": "b.p", "latency": "1ms", "loss": 1.5}]}"#,
+    );
+    assert_eq!(
+        e,
+        "link 0 (a.p -- b.p): `loss` must be within [0, 1], got 1.5"
+    );
+    let e =
+        err(r#"{"nodes": [{"name": "a"}], "links": [{"a": "ap", "b": "a.p", "latency": "1ms"}]}"#);
+    assert_eq!(
+        e,
+        "link 0 (ap -- a.p): `a` must be \"node.port\", got \"ap\""
+    );
     assert_eq!(err(r#"{"links": []}"#), "missing field `nodes`");
     assert_eq!(err(r#"[1, 2]"#), "the file must be a JSON object");
     assert!(err(r#"{"nodes": [], "extra": 1}"#).contains("unknown field `extra`"));
@@ -98,7 +141,9 @@ fn semantic_errors_name_the_culprit() {
 
 #[test]
 fn load_errors_name_the_file() {
-    let e = NetworkFile::load("/nonexistent/vnet.json").unwrap_err().to_string();
+    let e = NetworkFile::load("/nonexistent/vnet.json")
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("/nonexistent/vnet.json: "), "{e}");
 }
 
@@ -130,9 +175,24 @@ fn instantiate_runs_the_named_programs() {
     let mut sim = f.instantiate(&registry(), None).unwrap();
     assert_eq!(sim.seed(), 42);
     sim.run();
-    let texts: Vec<_> = sim.logs().iter().map(|l| (sim.network().nodes()[l.node.0 as usize].name().to_owned(), l.text.clone())).collect();
+    let texts: Vec<_> = sim
+        .logs()
+        .iter()
+        .map(|l| {
+            (
+                sim.network().nodes()[l.node.0 as usize].name().to_owned(),
+                l.text.clone(),
+            )
+        })
+        .collect();
     // With 1% loss and this seed both greetings get through.
-    assert_eq!(texts, vec![("a".to_owned(), "\"hello\"".to_owned()), ("b".to_owned(), "\"hi\"".to_owned())]);
+    assert_eq!(
+        texts,
+        vec![
+            ("a".to_owned(), "\"hello\"".to_owned()),
+            ("b".to_owned(), "\"hi\"".to_owned())
+        ]
+    );
 }
 
 #[test]
@@ -140,9 +200,15 @@ fn instantiate_names_unknown_programs_and_bad_params() {
     let f = NetworkFile::from_json(r#"{"nodes": [{"name": "x", "program": "helo"}]}"#).unwrap();
     let e = f.instantiate(&registry(), None).err().unwrap().to_string();
     assert_eq!(e, "node 0 (`x`): unknown program `helo` (known: hello)");
-    let f = NetworkFile::from_json(r#"{"nodes": [{"name": "x", "program": "hello", "params": {"greeting": 3}}]}"#).unwrap();
+    let f = NetworkFile::from_json(
+        r#"{"nodes": [{"name": "x", "program": "hello", "params": {"greeting": 3}}]}"#,
+    )
+    .unwrap();
     let e = f.instantiate(&registry(), None).err().unwrap().to_string();
-    assert_eq!(e, "node 0 (`x`): program `hello`: `greeting` must be a string");
+    assert_eq!(
+        e,
+        "node 0 (`x`): program `hello`: `greeting` must be a string"
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Human-readable units in network files: durations like `"1ms"`, bandwidths like `"10Mbps"`.
 
-use crate::time::{format_nanos, parse_nanos, parse_scaled, SimDuration};
+use crate::time::{SimDuration, format_nanos, parse_nanos, parse_scaled};
 
 /// Parses a bandwidth: an integer of bits/s or a number with `bps`, `kbps`, `Mbps`, `Gbps`.
 pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
@@ -12,7 +12,11 @@ pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
         "kbps" | "Kbps" => 1_000,
         "Mbps" => 1_000_000,
         "Gbps" => 1_000_000_000,
-        other => return Err(format!("unknown bandwidth unit `{other}` in `{text}` (use bps, kbps, Mbps or Gbps)")),
+        other => {
+            return Err(format!(
+                "unknown bandwidth unit `{other}` in `{text}` (use bps, kbps, Mbps or Gbps)"
+            ));
+        }
     };
     match parse_scaled(num, scale) {
         Some(0) => Err(format!("bandwidth `{text}` must be positive")),
@@ -23,7 +27,11 @@ pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
 
 /// Formats bits/s with the largest unit that keeps it whole: `10Mbps`, `1500kbps`, `7bps`.
 pub fn format_bandwidth(bps: u64) -> String {
-    for (scale, unit) in [(1_000_000_000, "Gbps"), (1_000_000, "Mbps"), (1_000, "kbps")] {
+    for (scale, unit) in [
+        (1_000_000_000, "Gbps"),
+        (1_000_000, "Mbps"),
+        (1_000, "kbps"),
+    ] {
         if bps % scale == 0 && bps > 0 {
             return format!("{}{}", bps / scale, unit);
         }
@@ -49,9 +57,13 @@ pub mod duration {
     }
     /// Reads `"1ms"`, `"250us"`, `"2s"` or an integer of ns.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SimDuration, D::Error> {
-        match Raw::deserialize(d).map_err(|_| serde::de::Error::custom("expected a duration such as \"1ms\" or an integer of ns"))? {
+        match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("expected a duration such as \"1ms\" or an integer of ns")
+        })? {
             Raw::Int(ns) => Ok(SimDuration::from_nanos(ns)),
-            Raw::Text(t) => parse_nanos(&t).map(SimDuration::from_nanos).map_err(serde::de::Error::custom),
+            Raw::Text(t) => parse_nanos(&t)
+                .map(SimDuration::from_nanos)
+                .map_err(serde::de::Error::custom),
         }
     }
 }

@@ -75,7 +75,11 @@ struct Bucket {
 }
 
 impl Bucket {
-    const EMPTY: Bucket = Bucket { head: NONE, tail: NONE, len: 0 };
+    const EMPTY: Bucket = Bucket {
+        head: NONE,
+        tail: NONE,
+        len: 0,
+    };
 }
 
 /// Chunk storage shared by all buckets.
@@ -117,7 +121,8 @@ impl Pool {
             self.entries.reserve_exact(extra);
             self.next.reserve_exact(extra / CHUNK);
         }
-        self.entries.resize(self.entries.len() + CHUNK, Entry::default());
+        self.entries
+            .resize(self.entries.len() + CHUNK, Entry::default());
         self.next.push(NONE);
         c
     }
@@ -186,7 +191,11 @@ impl LadderQueue {
             pivot: 0,
             radix: [Bucket::EMPTY; 64],
             occupied: 0,
-            pool: Pool { entries: Vec::new(), next: Vec::new(), free: NONE },
+            pool: Pool {
+                entries: Vec::new(),
+                next: Vec::new(),
+                free: NONE,
+            },
         }
     }
 
@@ -262,7 +271,7 @@ impl LadderQueue {
                 let bucket = std::mem::replace(&mut self.rung[self.rung_next], Bucket::EMPTY);
                 self.rung_next += 1;
                 if bucket.len > 0 {
-                    self.to_front(bucket, &mut on_refill);
+                    self.move_to_front(bucket, &mut on_refill);
                     return true;
                 }
             }
@@ -279,7 +288,7 @@ impl LadderQueue {
             if bucket.len as usize <= LEAF {
                 self.rung.clear();
                 self.rung_next = 0;
-                self.to_front(bucket, &mut on_refill);
+                self.move_to_front(bucket, &mut on_refill);
                 return true;
             }
             self.make_rung(bucket, lo, hi);
@@ -304,7 +313,7 @@ impl LadderQueue {
         });
     }
 
-    fn to_front(&mut self, bucket: Bucket, on_refill: &mut impl FnMut(&[Entry])) {
+    fn move_to_front(&mut self, bucket: Bucket, on_refill: &mut impl FnMut(&[Entry])) {
         let front = &mut self.front;
         self.pool.drain(bucket, |_, e| front.push(e));
         self.front.sort_unstable_by(Entry::latest_first);

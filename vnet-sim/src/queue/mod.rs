@@ -98,14 +98,22 @@ impl<T> Default for EventQueue<T> {
 impl<T> EventQueue<T> {
     /// An empty queue.
     pub fn new() -> Self {
-        EventQueue { order: LadderQueue::new(), payloads: Slab::new(), live: 0 }
+        EventQueue {
+            order: LadderQueue::new(),
+            payloads: Slab::new(),
+            live: 0,
+        }
     }
 
     /// Schedules `payload` under `key`.
     #[inline]
     pub fn push(&mut self, key: EventKey, payload: T) -> EventId {
         let slot = self.payloads.insert(payload);
-        self.order.push(Entry { time: key.time, tie: key.tie, slot: slot.index });
+        self.order.push(Entry {
+            time: key.time,
+            tie: key.tie,
+            slot: slot.index,
+        });
         self.live += 1;
         EventId(slot)
     }
@@ -114,14 +122,22 @@ impl<T> EventQueue<T> {
     #[inline]
     pub fn pop(&mut self) -> Option<(EventKey, T)> {
         loop {
-            let e = self.order.pop(|front| self.payloads.prefetch_last(front, PREFETCH_AHEAD))?;
+            let e = self
+                .order
+                .pop(|front| self.payloads.prefetch_last(front, PREFETCH_AHEAD))?;
             if let Some(a) = self.order.front_ahead(PREFETCH_AHEAD) {
                 self.payloads.prefetch(a.slot);
             }
             // A cancelled event leaves its entry behind, with an emptied slot.
             if let Some(v) = self.payloads.release(e.slot) {
                 self.live -= 1;
-                return Some((EventKey { time: e.time, tie: e.tie }, v));
+                return Some((
+                    EventKey {
+                        time: e.time,
+                        tie: e.tie,
+                    },
+                    v,
+                ));
             }
         }
     }
@@ -130,7 +146,9 @@ impl<T> EventQueue<T> {
     #[inline]
     pub fn pop_until(&mut self, end: SimTime) -> Option<(EventKey, T)> {
         loop {
-            let e = self.order.peek(|front| self.payloads.prefetch_last(front, PREFETCH_AHEAD))?;
+            let e = self
+                .order
+                .peek(|front| self.payloads.prefetch_last(front, PREFETCH_AHEAD))?;
             if e.time > end.as_nanos() {
                 return None;
             }
@@ -140,7 +158,13 @@ impl<T> EventQueue<T> {
             }
             if let Some(v) = self.payloads.release(e.slot) {
                 self.live -= 1;
-                return Some((EventKey { time: e.time, tie: e.tie }, v));
+                return Some((
+                    EventKey {
+                        time: e.time,
+                        tie: e.tie,
+                    },
+                    v,
+                ));
             }
         }
     }
@@ -149,7 +173,9 @@ impl<T> EventQueue<T> {
     /// anything (it may be a cancelled event's: then `None`). For prefetching what it will touch.
     #[inline]
     pub fn peek_ready(&self) -> Option<&T> {
-        self.order.next_ready().and_then(|e| self.payloads.get_live(e.slot))
+        self.order
+            .next_ready()
+            .and_then(|e| self.payloads.get_live(e.slot))
     }
 
     /// Cancels a pending event and returns its payload; `None` if it already ran or was cancelled.
@@ -196,7 +222,9 @@ impl<T> EventQueue<T> {
 
     /// Bytes of payload slots not holding a pending event (the slab grows by doubling).
     pub fn spare_payload_bytes(&self) -> usize {
-        self.payloads.payload_bytes().saturating_sub(self.live * std::mem::size_of::<T>())
+        self.payloads
+            .payload_bytes()
+            .saturating_sub(self.live * std::mem::size_of::<T>())
     }
 }
 

@@ -29,7 +29,10 @@ pub(crate) struct Slab<T> {
 
 impl<T> Slab<T> {
     pub fn new() -> Self {
-        Slab { slots: Vec::new(), free_head: NONE }
+        Slab {
+            slots: Vec::new(),
+            free_head: NONE,
+        }
     }
 
     #[inline]
@@ -39,15 +42,25 @@ impl<T> Slab<T> {
             let slot = &mut self.slots[index as usize];
             self.free_head = slot.next_free;
             slot.value = Some(value);
-            return SlotRef { index, generation: slot.generation };
+            return SlotRef {
+                index,
+                generation: slot.generation,
+            };
         }
         let index = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
         if self.slots.len() == self.slots.capacity() {
             // Grow by a sixteenth, not double: spare slots are memory per pending event.
             self.slots.reserve_exact((self.slots.len() / 16).max(1024));
         }
-        self.slots.push(Slot { generation: 0, next_free: NONE, value: Some(value) });
-        SlotRef { index, generation: 0 }
+        self.slots.push(Slot {
+            generation: 0,
+            next_free: NONE,
+            value: Some(value),
+        });
+        SlotRef {
+            index,
+            generation: 0,
+        }
     }
 
     /// Takes the value if `r` still names it and it is there (cancel); the slot stays reserved.
@@ -78,7 +91,10 @@ impl<T> Slab<T> {
         if let Some(slot) = self.slots.get(index as usize) {
             // SAFETY: prefetching is a hint; it never faults, even on an invalid address.
             unsafe {
-                std::arch::x86_64::_mm_prefetch(slot as *const Slot<T> as *const i8, std::arch::x86_64::_MM_HINT_T0)
+                std::arch::x86_64::_mm_prefetch(
+                    slot as *const Slot<T> as *const i8,
+                    std::arch::x86_64::_MM_HINT_T0,
+                )
             };
         }
         #[cfg(not(target_arch = "x86_64"))]

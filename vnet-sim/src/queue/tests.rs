@@ -86,7 +86,10 @@ fn ties_run_by_source_then_sequence() {
 #[test]
 fn key_fields_round_trip() {
     let k = EventKey::new(SimTime::from_nanos(77), MAX_SOURCE, (1 << 40) + 5);
-    assert_eq!((k.time().as_nanos(), k.source(), k.seq()), (77, MAX_SOURCE, 5));
+    assert_eq!(
+        (k.time().as_nanos(), k.source(), k.seq()),
+        (77, MAX_SOURCE, 5)
+    );
 }
 
 #[test]
@@ -119,14 +122,21 @@ fn matches_binary_heap_under_simulation_load() {
     let mut reference = BinaryHeap::new();
     let mut cancellable = Vec::new();
     let mut seq = 0u64;
-    let mut push = |q: &mut EventQueue<u64>, reference: &mut BinaryHeap<_>, now: u64, rng: &mut Xoshiro256PlusPlus| {
+    let mut push = |q: &mut EventQueue<u64>,
+                    reference: &mut BinaryHeap<_>,
+                    now: u64,
+                    rng: &mut Xoshiro256PlusPlus| {
         let d = match rng.next_u64() % 4 {
             0 => 0,
             1 => rng.next_u64() % 1000,
             2 => rng.next_u64() % 1_000_000,
             _ => 100_000_000 + rng.next_u64() % 2_000_000_000,
         };
-        let key = EventKey::new(SimTime::from_nanos(now + d), (rng.next_u64() % 50) as u32, seq);
+        let key = EventKey::new(
+            SimTime::from_nanos(now + d),
+            (rng.next_u64() % 50) as u32,
+            seq,
+        );
         seq += 1;
         let id = q.push(key, seq);
         reference.push(Reverse((key, seq)));
@@ -178,11 +188,21 @@ fn overhead_per_event_is_bounded() {
     let mut q = EventQueue::new();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
     for i in 0..200_000u64 {
-        q.push(EventKey::new(SimTime::from_nanos(rng.next_u64() >> 30), 0, i), [0u64; 4]);
+        q.push(
+            EventKey::new(SimTime::from_nanos(rng.next_u64() >> 30), 0, i),
+            [0u64; 4],
+        );
     }
     for i in 0..400_000u64 {
         let (k, _) = q.pop().unwrap();
-        q.push(EventKey::new(k.time() + crate::SimDuration::from_nanos(rng.next_u64() >> 30), 1, i), [0u64; 4]);
+        q.push(
+            EventKey::new(
+                k.time() + crate::SimDuration::from_nanos(rng.next_u64() >> 30),
+                1,
+                i,
+            ),
+            [0u64; 4],
+        );
     }
     // 20-byte entries + 8 bytes of slab bookkeeping (this payload has no niche: +8 for the tag).
     let per = q.overhead_bytes() as f64 / q.len() as f64;
