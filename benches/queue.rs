@@ -42,10 +42,7 @@ fn hold(c: &mut Criterion) {
                     for _ in 0..OPS {
                         let (k, v) = q.pop().unwrap();
                         let t = k.time() + SimDuration::from_nanos(delay(&mut rng, &exp));
-                        q.push(
-                            EventKey::new(t, rng.next_u32() & 1023, seq),
-                            black_box(v),
-                        );
+                        q.push(EventKey::new(t, rng.next_u32() & 1023, seq), black_box(v));
                         seq += 1;
                     }
                 });

@@ -540,40 +540,17 @@ impl Simulation {
                     .trace_msg(TraceKind::Deliver, msg.src(), node, port, msg.size(), "");
                 self.deliver(node, Some(port), to, msg);
             }
-            Event::Timer { node, worker, tag } => {
-                if self.k.nodes[node.0 as usize].workers[worker.0 as usize] != WorkerState::Running
-                {
-                    return;
-                }
-                self.k.nodes[node.0 as usize].stats.timers += 1;
-                self.k
+            Event::Timer { node, worker, tag } => self.run_worker(node, worker, |p, ctx| {
+                ctx.k.nodes[node.0 as usize].stats.timers += 1;
+                ctx.k
                     .trace_msg(TraceKind::Timer, node, node, PortId(u16::MAX), 0, "");
-                if let Some(p) = self.programs[node.0 as usize][worker.0 as usize].as_mut() {
-                    p.on_timer(
-                        &mut Context {
-                            k: &mut self.k,
-                            node,
-                            worker,
-                        },
-                        tag,
-                    );
-                }
-            }
-            Event::Start { node, worker } => {
-                if self.k.nodes[node.0 as usize].workers[worker.0 as usize] != WorkerState::Running
-                {
-                    return;
-                }
-                self.k
+                p.on_timer(ctx, tag);
+            }),
+            Event::Start { node, worker } => self.run_worker(node, worker, |p, ctx| {
+                ctx.k
                     .trace_msg(TraceKind::Start, node, node, PortId(u16::MAX), 0, "");
-                if let Some(p) = self.programs[node.0 as usize][worker.0 as usize].as_mut() {
-                    p.on_start(&mut Context {
-                        k: &mut self.k,
-                        node,
-                        worker,
-                    });
-                }
-            }
+                p.on_start(ctx);
+            }),
             Event::LinkState { link, up } => self.k.set_link_up(link, up),
         }
         if !self.k.spawned.is_empty() {
@@ -605,32 +582,37 @@ impl Simulation {
         stats.received += 1;
         stats.bytes_received += msg.size() as u64;
         for w in first..last {
-            if self.k.nodes[n].workers[w] == WorkerState::Running {
-                if let Some(p) = self.programs[n][w].as_mut() {
-                    p.on_message(
-                        &mut Context {
-                            k: &mut self.k,
-                            node,
-                            worker: WorkerId(w as u16),
-                        },
-                        port,
-                        msg.clone(),
-                    );
-                }
-            }
+            let m = msg.clone();
+            self.run_worker(node, WorkerId(w as u16), |p, ctx| {
+                p.on_message(ctx, port, m)
+            });
         }
-        if self.k.nodes[n].workers[last] != WorkerState::Running {
-            return; // ended by a sibling that ran first
+        // A sibling that ran first may have ended `last`; run_worker checks.
+        self.run_worker(node, WorkerId(last as u16), |p, ctx| {
+            p.on_message(ctx, port, msg)
+        });
+    }
+
+    /// Runs `f` on a worker's program with its context, if the worker is still running.
+    #[inline]
+    fn run_worker(
+        &mut self,
+        node: NodeId,
+        w: WorkerId,
+        f: impl FnOnce(&mut dyn NodeProgram, &mut Context),
+    ) {
+        let n = node.0 as usize;
+        if self.k.nodes[n].workers.get(w.0 as usize) != Some(&WorkerState::Running) {
+            return;
         }
-        if let Some(p) = self.programs[n][last].as_mut() {
-            p.on_message(
+        if let Some(p) = self.programs[n][w.0 as usize].as_deref_mut() {
+            f(
+                p,
                 &mut Context {
                     k: &mut self.k,
                     node,
-                    worker: WorkerId(last as u16),
+                    worker: w,
                 },
-                port,
-                msg,
             );
         }
     }

@@ -121,25 +121,7 @@ impl<T> EventQueue<T> {
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(EventKey, T)> {
-        loop {
-            let e = self
-                .order
-                .pop(|front| self.payloads.prefetch_last(front, PREFETCH_AHEAD))?;
-            if let Some(a) = self.order.front_ahead(PREFETCH_AHEAD) {
-                self.payloads.prefetch(a.slot);
-            }
-            // A cancelled event leaves its entry behind, with an emptied slot.
-            if let Some(v) = self.payloads.release(e.slot) {
-                self.live -= 1;
-                return Some((
-                    EventKey {
-                        time: e.time,
-                        tie: e.tie,
-                    },
-                    v,
-                ));
-            }
-        }
+        self.pop_until(SimTime::MAX)
     }
 
     /// Removes and returns the earliest event if it is due no later than `end`.
@@ -156,6 +138,7 @@ impl<T> EventQueue<T> {
             if let Some(a) = self.order.front_ahead(PREFETCH_AHEAD) {
                 self.payloads.prefetch(a.slot);
             }
+            // A cancelled event leaves its entry behind, with an emptied slot.
             if let Some(v) = self.payloads.release(e.slot) {
                 self.live -= 1;
                 return Some((
