@@ -6,92 +6,23 @@
 
 mod context;
 mod program;
+mod state;
 mod stats_csv;
 
 pub use context::{Context, SendReport};
 pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
+
+use state::{Event, Kernel, LinkArrival, NodeRuntime, prefetch};
 
 use smallvec::SmallVec;
 
 use crate::net::{
     Endpoint, LinkId, LinkParams, Message, NetError, Network, NodeId, NodeStats, PortId,
 };
-use crate::queue::{EventId, EventKey, EventQueue, MAX_SOURCE};
-use crate::rng::{SimRng, StreamKind, stream};
+use crate::queue::{EventKey, EventQueue, MAX_SOURCE};
+use crate::rng::{StreamKind, stream};
 use crate::time::SimTime;
-use crate::trace::{TraceKind, TraceRecord, TraceSink};
-
-/// Where a message came from when it crossed a link.
-#[derive(Copy, Clone, Debug)]
-pub(crate) struct LinkArrival {
-    link: LinkId,
-    dir: u8,
-    epoch: u32,
-}
-
-impl LinkArrival {
-    /// "Not from a link" (a sibling worker's copy); a sentinel keeps `Event` small.
-    const NONE: LinkArrival = LinkArrival {
-        link: LinkId(u32::MAX),
-        dir: 0,
-        epoch: 0,
-    };
-}
-
-/// What the kernel schedules.
-pub(crate) enum Event {
-    Start {
-        node: NodeId,
-        worker: WorkerId,
-    },
-    /// A message reaching `port` of `node`: from a link (`via`), or a sibling worker's copy for `to`.
-    Deliver {
-        node: NodeId,
-        port: PortId,
-        to: Option<WorkerId>,
-        via: LinkArrival,
-        msg: Message,
-    },
-    Direct {
-        node: NodeId,
-        msg: Message,
-    },
-    Timer {
-        node: NodeId,
-        worker: WorkerId,
-        tag: u64,
-    },
-    LinkState {
-        link: LinkId,
-        up: bool,
-    },
-}
-
-impl Event {
-    /// The node whose data handling this event touches.
-    #[inline]
-    fn target(&self) -> Option<NodeId> {
-        match self {
-            Event::Start { node, .. }
-            | Event::Deliver { node, .. }
-            | Event::Direct { node, .. }
-            | Event::Timer { node, .. } => Some(*node),
-            Event::LinkState { .. } => None,
-        }
-    }
-}
-
-/// Hints the CPU to load the cache line at `p` (a no-op off x86-64).
-#[inline(always)]
-fn prefetch<T>(p: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetching is a hint; it never faults.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
+use crate::trace::{TraceKind, TraceSink};
 
 /// A line a program logged.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,6 +37,9 @@ pub struct LogLine {
     pub text: String,
 }
 
+/// A node's programs, by worker; inline for the usual single worker.
+type Programs = SmallVec<[Option<Box<dyn NodeProgram>>; 1]>;
+
 /// Why a run call returned.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum RunStatus {
@@ -115,120 +49,6 @@ pub enum RunStatus {
     ReachedTime,
     /// A program called [`Context::stop`].
     Stopped,
-}
-
-/// Per-node kernel state. The fields every event touches come first, within one cache line.
-#[repr(C)]
-struct NodeRuntime {
-    seq: u64,
-    rng: SimRng,
-    /// Worker states, inline for the usual one or two workers.
-    workers: SmallVec<[WorkerState; 2]>,
-    stats: NodeStats,
-}
-
-/// A node's programs, by worker; inline for the usual single worker.
-type Programs = SmallVec<[Option<Box<dyn NodeProgram>>; 1]>;
-
-/// The state programs may touch through a [`Context`]; the programs themselves live outside it
-/// so that one can run while holding `&mut Kernel`.
-pub(crate) struct Kernel {
-    now: SimTime,
-    queue: EventQueue<Event>,
-    net: Network,
-    nodes: Vec<NodeRuntime>,
-    trace: Option<Box<dyn TraceSink>>,
-    logs: Vec<LogLine>,
-    stopped: bool,
-    seed: u64,
-    /// Sequence of events the kernel itself causes (scheduled link changes); source `MAX_SOURCE`.
-    own_seq: u64,
-    /// Workers spawned during the current callback, moved into place right after it.
-    spawned: Vec<(NodeId, Box<dyn NodeProgram>)>,
-    /// Workers ended during the current callback, whose programs are dropped right after it.
-    ended: Vec<(NodeId, WorkerId)>,
-}
-
-impl Kernel {
-    /// Schedules `ev` at `at` as the next event caused by `source`.
-    #[inline]
-    fn schedule(&mut self, source: NodeId, at: SimTime, ev: Event) -> EventId {
-        let n = &mut self.nodes[source.0 as usize];
-        let key = EventKey::new(at, source.0, n.seq);
-        n.seq += 1;
-        self.queue.push(key, ev)
-    }
-
-    #[inline]
-    fn trace_msg(
-        &mut self,
-        kind: TraceKind,
-        src: NodeId,
-        dst: NodeId,
-        port: PortId,
-        bytes: u32,
-        detail: &str,
-    ) {
-        if let Some(t) = self.trace.as_mut() {
-            // The port belongs to `src` for sends and drops, to `dst` for deliveries.
-            let owner = if kind == TraceKind::Deliver { dst } else { src };
-            let port = self
-                .net
-                .node(owner)
-                .and_then(|n| n.ports().get(port.0 as usize))
-                .map_or("", |p| p.name());
-            t.record(&TraceRecord {
-                time: self.now,
-                kind,
-                src: src.0,
-                dst: dst.0,
-                port,
-                bytes,
-                detail,
-            });
-        }
-    }
-
-    fn set_link_up(&mut self, link: LinkId, up: bool) {
-        let Some(l) = self.net.link_mut(link) else {
-            return;
-        };
-        if l.is_up() == up {
-            return;
-        }
-        l.set_up(up);
-        let [a, b] = l.ends();
-        self.trace_msg(
-            TraceKind::LinkState,
-            a.node,
-            b.node,
-            a.port,
-            0,
-            if up { "up" } else { "down" },
-        );
-    }
-
-    fn spawn(&mut self, node: NodeId, program: Box<dyn NodeProgram>) -> WorkerId {
-        let workers = &mut self.nodes[node.0 as usize].workers;
-        let w =
-            WorkerId(u16::try_from(workers.len()).expect("more than 65535 workers on one node"));
-        workers.push(WorkerState::Running);
-        self.spawned.push((node, program));
-        let now = self.now;
-        self.schedule(node, now, Event::Start { node, worker: w });
-        w
-    }
-
-    fn end_worker(&mut self, node: NodeId, w: WorkerId, state: WorkerState) -> bool {
-        match self.nodes[node.0 as usize].workers.get_mut(w.0 as usize) {
-            Some(s) if *s == WorkerState::Running => {
-                *s = state;
-                self.ended.push((node, w));
-                true
-            }
-            _ => false,
-        }
-    }
 }
 
 /// A simulation: a network, the programs on its nodes, and the clock.

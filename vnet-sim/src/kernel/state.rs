@@ -1,0 +1,195 @@
+//! The state node programs may touch through a [`Context`](super::Context): the clock, the
+//! event queue, the network and per-node runtime (sequence counters, random streams, counters,
+//! worker states); plus the kernel's event type.
+
+use smallvec::SmallVec;
+
+use super::{LogLine, NodeProgram, WorkerId, WorkerState};
+use crate::net::{LinkId, Message, Network, NodeId, NodeStats, PortId};
+use crate::queue::{EventId, EventKey, EventQueue};
+use crate::rng::SimRng;
+use crate::time::SimTime;
+use crate::trace::{TraceKind, TraceRecord, TraceSink};
+
+/// Where a message came from when it crossed a link.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct LinkArrival {
+    pub(super) link: LinkId,
+    pub(super) dir: u8,
+    pub(super) epoch: u32,
+}
+
+impl LinkArrival {
+    /// "Not from a link" (a sibling worker's copy); a sentinel keeps `Event` small.
+    pub(super) const NONE: LinkArrival = LinkArrival {
+        link: LinkId(u32::MAX),
+        dir: 0,
+        epoch: 0,
+    };
+}
+
+/// What the kernel schedules.
+pub(crate) enum Event {
+    Start {
+        node: NodeId,
+        worker: WorkerId,
+    },
+    /// A message reaching `port` of `node`: from a link (`via`), or a sibling worker's copy for `to`.
+    Deliver {
+        node: NodeId,
+        port: PortId,
+        to: Option<WorkerId>,
+        via: LinkArrival,
+        msg: Message,
+    },
+    Direct {
+        node: NodeId,
+        msg: Message,
+    },
+    Timer {
+        node: NodeId,
+        worker: WorkerId,
+        tag: u64,
+    },
+    LinkState {
+        link: LinkId,
+        up: bool,
+    },
+}
+
+impl Event {
+    /// The node whose data handling this event touches.
+    #[inline]
+    pub(super) fn target(&self) -> Option<NodeId> {
+        match self {
+            Event::Start { node, .. }
+            | Event::Deliver { node, .. }
+            | Event::Direct { node, .. }
+            | Event::Timer { node, .. } => Some(*node),
+            Event::LinkState { .. } => None,
+        }
+    }
+}
+
+/// Hints the CPU to load the cache line at `p` (a no-op off x86-64).
+#[inline(always)]
+pub(super) fn prefetch<T>(p: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint; it never faults.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Per-node kernel state. The fields every event touches come first, within one cache line.
+#[repr(C)]
+pub(super) struct NodeRuntime {
+    pub(super) seq: u64,
+    pub(super) rng: SimRng,
+    /// Worker states, inline for the usual one or two workers.
+    pub(super) workers: SmallVec<[WorkerState; 2]>,
+    pub(super) stats: NodeStats,
+}
+
+/// The state programs may touch through a [`Context`]; the programs themselves live outside it
+/// so that one can run while holding `&mut Kernel`.
+pub(crate) struct Kernel {
+    pub(super) now: SimTime,
+    pub(super) queue: EventQueue<Event>,
+    pub(super) net: Network,
+    pub(super) nodes: Vec<NodeRuntime>,
+    pub(super) trace: Option<Box<dyn TraceSink>>,
+    pub(super) logs: Vec<LogLine>,
+    pub(super) stopped: bool,
+    pub(super) seed: u64,
+    /// Sequence of events the kernel itself causes (scheduled link changes); source `MAX_SOURCE`.
+    pub(super) own_seq: u64,
+    /// Workers spawned during the current callback, moved into place right after it.
+    pub(super) spawned: Vec<(NodeId, Box<dyn NodeProgram>)>,
+    /// Workers ended during the current callback, whose programs are dropped right after it.
+    pub(super) ended: Vec<(NodeId, WorkerId)>,
+}
+
+impl Kernel {
+    /// Schedules `ev` at `at` as the next event caused by `source`.
+    #[inline]
+    pub(super) fn schedule(&mut self, source: NodeId, at: SimTime, ev: Event) -> EventId {
+        let n = &mut self.nodes[source.0 as usize];
+        let key = EventKey::new(at, source.0, n.seq);
+        n.seq += 1;
+        self.queue.push(key, ev)
+    }
+
+    #[inline]
+    pub(super) fn trace_msg(
+        &mut self,
+        kind: TraceKind,
+        src: NodeId,
+        dst: NodeId,
+        port: PortId,
+        bytes: u32,
+        detail: &str,
+    ) {
+        if let Some(t) = self.trace.as_mut() {
+            // The port belongs to `src` for sends and drops, to `dst` for deliveries.
+            let owner = if kind == TraceKind::Deliver { dst } else { src };
+            let port = self
+                .net
+                .node(owner)
+                .and_then(|n| n.ports().get(port.0 as usize))
+                .map_or("", |p| p.name());
+            t.record(&TraceRecord {
+                time: self.now,
+                kind,
+                src: src.0,
+                dst: dst.0,
+                port,
+                bytes,
+                detail,
+            });
+        }
+    }
+
+    pub(super) fn set_link_up(&mut self, link: LinkId, up: bool) {
+        let Some(l) = self.net.link_mut(link) else {
+            return;
+        };
+        if l.is_up() == up {
+            return;
+        }
+        l.set_up(up);
+        let [a, b] = l.ends();
+        self.trace_msg(
+            TraceKind::LinkState,
+            a.node,
+            b.node,
+            a.port,
+            0,
+            if up { "up" } else { "down" },
+        );
+    }
+
+    pub(super) fn spawn(&mut self, node: NodeId, program: Box<dyn NodeProgram>) -> WorkerId {
+        let workers = &mut self.nodes[node.0 as usize].workers;
+        let w =
+            WorkerId(u16::try_from(workers.len()).expect("more than 65535 workers on one node"));
+        workers.push(WorkerState::Running);
+        self.spawned.push((node, program));
+        let now = self.now;
+        self.schedule(node, now, Event::Start { node, worker: w });
+        w
+    }
+
+    pub(super) fn end_worker(&mut self, node: NodeId, w: WorkerId, state: WorkerState) -> bool {
+        match self.nodes[node.0 as usize].workers.get_mut(w.0 as usize) {
+            Some(s) if *s == WorkerState::Running => {
+                *s = state;
+                self.ended.push((node, w));
+                true
+            }
+            _ => false,
+        }
+    }
+}
