@@ -22,6 +22,7 @@ pub mod rng;
 pub mod time;
 pub mod topology;
 pub mod trace;
+pub mod vm;
 
 pub use kernel::{
     Context, LogLine, NodeProgram, RunStatus, SendReport, Simulation, TimerId, WorkerId,

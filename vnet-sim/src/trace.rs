@@ -23,8 +23,10 @@ pub enum TraceKind {
     Direct,
     /// A timer fired at `dst`.
     Timer,
-    /// A program logged `detail`.
+    /// A worker wrote `detail` to its standard output.
     Log,
+    /// A worker wrote `detail` to its standard error (errors, tracebacks).
+    Error,
     /// A link went up or down (`detail`: `up`/`down`).
     LinkState,
 }
@@ -40,6 +42,7 @@ impl TraceKind {
             TraceKind::Direct => "direct",
             TraceKind::Timer => "timer",
             TraceKind::Log => "log",
+            TraceKind::Error => "error",
             TraceKind::LinkState => "link_state",
         }
     }

@@ -1,7 +1,7 @@
 //! [`Context`]: what a node program sees of the simulation while one of its callbacks runs.
 
 use super::program::{NodeProgram, TimerId, WorkerId, WorkerState};
-use super::{Event, Kernel, LinkArrival};
+use super::{Event, Kernel, LinkArrival, LogStream};
 use crate::net::{LinkId, Message, Network, Node, NodeId, PortId, Transmit};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
@@ -120,7 +120,7 @@ impl Context<'_> {
         let siblings = k.nodes[n].workers.len();
         for w in 0..siblings {
             let w = WorkerId(w as u16);
-            if w != self.worker && k.nodes[n].workers[w.0 as usize] == WorkerState::Running {
+            if w != self.worker && k.nodes[n].workers[w.0 as usize].is_alive() {
                 report.to_workers += 1;
                 let ev = Event::Deliver {
                     node: self.node,
@@ -176,23 +176,42 @@ impl Context<'_> {
             && self.k.queue.cancel(t.0).is_some()
     }
 
-    /// Writes a line to the simulation's log (and the trace), stamped with time, node and worker.
+    /// Writes a line to the simulation's log (and the trace), stamped with time, node and
+    /// worker: the worker's standard output.
     pub fn log(&mut self, text: impl std::fmt::Display) {
-        let text = text.to_string();
-        self.k.trace_msg(
-            TraceKind::Log,
-            self.node,
-            self.node,
-            PortId(u16::MAX),
-            0,
-            &text,
-        );
-        self.k.logs.push(super::LogLine {
-            time: self.k.now,
-            node: self.node,
-            worker: self.worker,
-            text,
-        });
+        self.k
+            .log(self.node, self.worker, LogStream::Out, text.to_string());
+    }
+
+    /// Writes a line to the worker's standard error (errors, tracebacks).
+    pub fn log_error(&mut self, text: impl std::fmt::Display) {
+        self.k
+            .log(self.node, self.worker, LogStream::Err, text.to_string());
+    }
+
+    /// Marks this worker as blocked (`true`) or running again (`false`); it keeps receiving
+    /// messages and timers either way. For VM workers waiting in `recv` or `sleep`.
+    pub fn set_waiting(&mut self, waiting: bool) {
+        let state = if waiting {
+            WorkerState::Waiting
+        } else {
+            WorkerState::Running
+        };
+        if let Some(s) = self.k.nodes[self.node.0 as usize]
+            .workers
+            .get_mut(self.worker.0 as usize)
+        {
+            if s.is_alive() {
+                *s = state;
+            }
+        }
+    }
+
+    /// Ends this worker as failed, writing `reason` to its standard error.
+    pub fn fail(&mut self, reason: impl std::fmt::Display) {
+        self.log_error(reason);
+        self.k
+            .end_worker(self.node, self.worker, WorkerState::Failed);
     }
 
     /// Stops the run after the current event.

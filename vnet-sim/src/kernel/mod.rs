@@ -33,8 +33,19 @@ pub struct LogLine {
     pub node: NodeId,
     /// Which worker.
     pub worker: WorkerId,
+    /// Standard output or standard error.
+    pub stream: LogStream,
     /// The text.
     pub text: String,
+}
+
+/// Which of a worker's output streams a log line went to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LogStream {
+    /// Standard output (`print`, [`Context::log`]).
+    Out,
+    /// Standard error (errors, tracebacks, [`Context::log_error`]).
+    Err,
 }
 
 /// A node's programs, by worker; inline for the usual single worker.
@@ -227,6 +238,14 @@ impl Simulation {
     pub fn logs(&self) -> &[LogLine] {
         &self.k.logs
     }
+
+    /// The lines one worker wrote (its monitor), in order.
+    pub fn worker_output(&self, node: NodeId, worker: WorkerId) -> impl Iterator<Item = &LogLine> {
+        self.k
+            .logs
+            .iter()
+            .filter(move |l| l.node == node && l.worker == worker)
+    }
     /// A node's counters.
     pub fn node_stats(&self, node: NodeId) -> Option<&NodeStats> {
         self.k.nodes.get(node.0 as usize).map(|n| &n.stats)
@@ -390,11 +409,12 @@ impl Simulation {
         let n = node.0 as usize;
         let states = &self.k.nodes[n].workers;
         let last = match (to, states.as_slice()) {
-            (None, [WorkerState::Running]) => Some(0),
-            (Some(w), _) => {
-                (states.get(w.0 as usize) == Some(&WorkerState::Running)).then_some(w.0 as usize)
-            }
-            (None, _) => states.iter().rposition(|s| *s == WorkerState::Running),
+            (None, [s]) if s.is_alive() => Some(0),
+            (Some(w), _) => states
+                .get(w.0 as usize)
+                .is_some_and(|s| s.is_alive())
+                .then_some(w.0 as usize),
+            (None, _) => states.iter().rposition(|s| s.is_alive()),
         };
         let Some(last) = last else { return };
         let first = if to.is_some() { last } else { 0 };
@@ -422,7 +442,11 @@ impl Simulation {
         f: impl FnOnce(&mut dyn NodeProgram, &mut Context),
     ) {
         let n = node.0 as usize;
-        if self.k.nodes[n].workers.get(w.0 as usize) != Some(&WorkerState::Running) {
+        if !self.k.nodes[n]
+            .workers
+            .get(w.0 as usize)
+            .is_some_and(|s| s.is_alive())
+        {
             return;
         }
         if let Some(p) = self.programs[n][w.0 as usize].as_deref_mut() {

@@ -18,12 +18,22 @@ pub struct TimerId(pub(crate) EventId);
 pub enum WorkerState {
     /// Receives messages and timers.
     Running,
+    /// Alive but blocked (a VM worker inside `recv` or `sleep`); receives messages and timers.
+    Waiting,
     /// Left by itself ([`Context::exit`]).
     Finished,
     /// Ended by a program ([`Context::kill`]) or by the simulation.
     Killed,
     /// Stopped by an error (used by the VM workers).
     Failed,
+}
+
+impl WorkerState {
+    /// Running or waiting: the worker still gets messages and timers.
+    #[inline]
+    pub fn is_alive(self) -> bool {
+        matches!(self, WorkerState::Running | WorkerState::Waiting)
+    }
 }
 
 /// A program running as a worker on a node. Every method has a default that does nothing, so a

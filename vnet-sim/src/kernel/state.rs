@@ -4,7 +4,7 @@
 
 use smallvec::SmallVec;
 
-use super::{LogLine, NodeProgram, WorkerId, WorkerState};
+use super::{LogLine, LogStream, NodeProgram, WorkerId, WorkerState};
 use crate::net::{LinkId, Message, Network, NodeId, NodeStats, PortId};
 use crate::queue::{EventId, EventKey, EventQueue};
 use crate::rng::SimRng;
@@ -152,6 +152,22 @@ impl Kernel {
         }
     }
 
+    pub(super) fn log(&mut self, node: NodeId, worker: WorkerId, stream: LogStream, text: String) {
+        let kind = if stream == LogStream::Out {
+            TraceKind::Log
+        } else {
+            TraceKind::Error
+        };
+        self.trace_msg(kind, node, node, PortId(u16::MAX), 0, &text);
+        self.logs.push(LogLine {
+            time: self.now,
+            node,
+            worker,
+            stream,
+            text,
+        });
+    }
+
     pub(super) fn set_link_up(&mut self, link: LinkId, up: bool) {
         let Some(l) = self.net.link_mut(link) else {
             return;
@@ -184,7 +200,7 @@ impl Kernel {
 
     pub(super) fn end_worker(&mut self, node: NodeId, w: WorkerId, state: WorkerState) -> bool {
         match self.nodes[node.0 as usize].workers.get_mut(w.0 as usize) {
-            Some(s) if *s == WorkerState::Running => {
+            Some(s) if s.is_alive() => {
                 *s = state;
                 self.ended.push((node, w));
                 true

@@ -1,0 +1,155 @@
+//! What passes between a VM and its driver during one activation: the clock and random stream
+//! going in, the commands (sends, output, forks, kills) coming out, and what the VM blocked on.
+
+use serde_json::Value;
+
+use crate::kernel::Context;
+use crate::net::{Message, PortId};
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+
+/// A node as a program sees it through `node()`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NodeInfo {
+    /// Node id.
+    pub id: u32,
+    /// Node name.
+    pub name: String,
+    /// Port names, in port-id order.
+    pub ports: Vec<String>,
+    /// For each port (same order), the names of the nodes at the other end of its links.
+    pub neighbours: Vec<Vec<String>>,
+    /// This worker's id.
+    pub worker: u16,
+}
+
+impl NodeInfo {
+    pub(crate) fn of(ctx: &Context) -> Self {
+        let net = ctx.network();
+        let me = ctx.node_info();
+        let ports = me.ports().iter().map(|p| p.name().to_owned()).collect();
+        let neighbours = me
+            .ports()
+            .iter()
+            .map(|p| {
+                // A link direction starts at this port; its far end is the other endpoint.
+                p.links()
+                    .iter()
+                    .filter_map(|ld| net.link(ld.link).map(|l| l.ends()[1 - ld.dir as usize].node))
+                    .filter_map(|n| net.node(n))
+                    .map(|n| n.name().to_owned())
+                    .collect()
+            })
+            .collect();
+        NodeInfo { id: ctx.node().0, name: me.name().to_owned(), ports, neighbours, worker: ctx.worker().0 }
+    }
+
+    /// The id of the port called `name`.
+    pub fn port(&self, name: &str) -> Option<PortId> {
+        self.ports.iter().position(|p| p == name).map(|i| PortId(i as u16))
+    }
+}
+
+/// Something a VM asked for that takes effect when its activation ends (at the same virtual time).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Command {
+    Send { port: PortId, message: Message },
+    Print(String),
+    Fork(String),
+    Kill(u16),
+}
+
+/// Why a VM activation ended.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Step {
+    /// Blocked in `recv(port, timeout)`.
+    Recv { port: Option<PortId>, timeout: Option<SimDuration> },
+    /// Blocked in `sleep`.
+    Sleep(SimDuration),
+    /// Blocked on something that never wakes (a JS promise nobody resolves).
+    Stalled,
+    /// The program ran to its end or called `exit()`.
+    Finished,
+    /// An error, a broken limit: the message says which.
+    Failed(String),
+}
+
+/// What a blocked call returns when the VM is resumed.
+#[derive(Clone, Debug)]
+pub(crate) enum Resume {
+    /// First activation: run the program from the top.
+    Start,
+    /// `recv` got a message on `port` (`None`: sent directly to the node).
+    Message { port: Option<String>, message: Message },
+    /// `recv` timed out (returns nil / null).
+    Timeout,
+    /// `sleep` is over.
+    Wake,
+}
+
+/// The per-activation state a VM's API functions read and write.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Io {
+    pub now: SimTime,
+    pub rng: Option<SimRng>,
+    pub node: std::rc::Rc<NodeInfo>,
+    pub commands: Vec<Command>,
+    /// Id the next `fork` gets.
+    pub next_worker: u16,
+    /// Set by the instruction hook when the budget ran out.
+    pub budget_exceeded: bool,
+    /// Instructions counted this activation (in hook-interval steps).
+    pub instructions: u64,
+    /// Set by `exit()`.
+    pub exit: bool,
+}
+
+impl Io {
+    /// Milliseconds of virtual time, as `now()` returns them.
+    pub fn now_ms(&self) -> f64 {
+        self.now.as_nanos() as f64 / 1e6
+    }
+
+    /// A uniform draw in [0, 1) from the node's stream.
+    pub fn random(&mut self) -> f64 {
+        use rand::RngExt;
+        self.rng.as_mut().map_or(0.0, |r| r.random::<f64>())
+    }
+
+    /// A uniform integer in `lo..=hi` from the node's stream.
+    pub fn random_int(&mut self, lo: i64, hi: i64) -> i64 {
+        use rand::RngExt;
+        self.rng.as_mut().map_or(lo, |r| r.random_range(lo..=hi))
+    }
+
+    /// Queues a send on the port called `port`; the error names the port and node.
+    pub fn send(&mut self, port: &str, value: Value) -> Result<(), String> {
+        let id = self.node.port(port).ok_or_else(|| format!("send: node `{}` has no port `{port}`", self.node.name))?;
+        self.commands.push(Command::Send { port: id, message: Message::value(value) });
+        Ok(())
+    }
+
+    pub fn print(&mut self, text: String) {
+        self.commands.push(Command::Print(text));
+    }
+
+    /// Queues a fork and returns the id the new worker will get.
+    pub fn fork(&mut self, code: String) -> u16 {
+        self.commands.push(Command::Fork(code));
+        self.next_worker += 1;
+        self.next_worker - 1
+    }
+
+    pub fn kill(&mut self, worker: u16) {
+        self.commands.push(Command::Kill(worker));
+    }
+}
+
+/// Parses a millisecond count given by a program into a duration.
+pub(crate) fn millis(what: &str, ms: f64) -> Result<SimDuration, String> {
+    if ms.is_finite() && ms >= 0.0 {
+        Ok(SimDuration::from_nanos((ms * 1e6).round() as u64))
+    } else {
+        Err(format!("{what}: expected a non-negative number of milliseconds, got {ms}"))
+    }
+}

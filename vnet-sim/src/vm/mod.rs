@@ -1,0 +1,144 @@
+//! Node programs in Lua and JavaScript, run inside the simulation in virtual time.
+//!
+//! A VM worker is a [`VmProgram`], a [`NodeProgram`](crate::NodeProgram) like any Rust program:
+//! the kernel does not know it runs a VM. Each worker has its own VM instance — Lua 5.4 through
+//! mlua (vendored, nothing to install) or JavaScript through boa_engine — and the same API:
+//!
+//! | call | does |
+//! |---|---|
+//! | `send(port, value)` | sends `value` on the named port (CMUX: every link and sibling worker) |
+//! | `recv()`, `recv(port)`, `recv(port, timeout_ms)` | waits for a message; returns `port, value` (JS: `[port, value]`), or nil/null on timeout |
+//! | `sleep(ms)` | waits `ms` milliseconds of virtual time |
+//! | `now()` | virtual time in milliseconds (a float) |
+//! | `node()` | `{id, name, worker, ports = {names}, neighbours = {port = {node names}}}` |
+//! | `print(...)` | writes a line to the worker's standard output |
+//! | `random()` | a float in [0, 1) from the node's seeded stream (Lua's `math.random` uses it too) |
+//! | `fork(code)` | starts a sibling worker in the same language; returns its worker id |
+//! | `kill(worker)` | ends a worker of this node |
+//! | `exit()` | ends this worker |
+//! | `sensor(name)` | reads a sensor (none exist yet: a "no such sensor" error) |
+//!
+//! In Lua the blocking calls (`recv`, `sleep`, `exit`) suspend the worker's coroutine; in
+//! JavaScript they return promises: `const [port, msg] = await recv();`. Only the calling worker
+//! waits, and it resumes at the exact virtual time the message or timer is due.
+//!
+//! ## Values
+//!
+//! Messages carry JSON-like values ([`serde_json::Value`]) between Lua, JS and Rust:
+//!
+//! | Rust / JSON | Lua | JavaScript |
+//! |---|---|---|
+//! | null | nil | null (undefined is sent as null) |
+//! | bool | boolean | boolean |
+//! | integer (i64) | integer | number (integral values up to 2^53 arrive in Lua as integers) |
+//! | float | float | number |
+//! | string | string (must be UTF-8 to cross) | string |
+//! | array | table with keys 1..n | array |
+//! | object | table with string keys (an empty table is an empty object) | object |
+//!
+//! Functions, coroutines, userdata, NaN and infinities, tables mixing array and string keys,
+//! and cycles cannot cross: `send` raises an error naming what it met (values nested deeper than
+//! 64 levels are taken for cycles). Byte payloads from Rust arrive as strings (Lua) or arrays of
+//! numbers (JS).
+//!
+//! ## Safety and limits ([`VmConfig`])
+//!
+//! Lua workers get only the `string`, `table`, `math`, `utf8` and `coroutine` libraries: no
+//! `io`, `os`, `package`/`require`, `debug`, `dofile`/`loadfile`, no bytecode (`load` accepts
+//! text only, `string.dump` is gone). JS workers see a bare ECMAScript realm with the API above
+//! and nothing of the host. A runaway loop is stopped by an instruction budget per activation
+//! (Lua: a count hook that *yields* out of the VM, so `pcall` cannot swallow it; JS: boa's loop
+//! iteration and recursion limits), and the worker fails with a message naming node and
+//! worker; the simulation goes on. Lua workers have a memory cap. Errors and exceptions fail
+//! only their worker, with the message and traceback on its standard error.
+
+mod driver;
+mod io;
+mod js;
+mod lua;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use driver::VmProgram;
+pub use io::NodeInfo;
+
+use std::rc::Rc;
+
+/// The language of a VM worker.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Lua 5.4 (mlua, vendored).
+    Lua,
+    /// JavaScript (boa_engine).
+    Js,
+}
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "lua" => Ok(Lang::Lua),
+            "js" | "javascript" => Ok(Lang::Js),
+            other => Err(format!("unknown language `{other}` (lua or js)")),
+        }
+    }
+}
+
+/// Limits every VM worker runs under.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VmConfig {
+    /// Lua: VM instructions one activation (from a resume to the next block) may execute.
+    pub instruction_budget: u64,
+    /// Lua: instructions between two calls of the counting hook. Smaller is finer and slower.
+    pub hook_interval: u32,
+    /// Lua: bytes of memory one worker may allocate.
+    pub memory_cap: usize,
+    /// JS: iterations one loop may run before the worker fails.
+    pub loop_iteration_limit: u64,
+    /// JS: nested calls before the worker fails.
+    pub recursion_limit: usize,
+    /// Messages a blocked worker's mailbox holds; later ones are dropped.
+    pub mailbox_capacity: usize,
+}
+
+impl Default for VmConfig {
+    /// 100 M instructions per activation, hook every 1000, 16 MiB per Lua worker, JS loops of
+    /// at most 10 M iterations and 512 nested calls, 10 000 queued messages.
+    fn default() -> Self {
+        VmConfig {
+            instruction_budget: 100_000_000,
+            hook_interval: 1000,
+            memory_cap: 16 << 20,
+            loop_iteration_limit: 10_000_000,
+            recursion_limit: 512,
+            mailbox_capacity: 10_000,
+        }
+    }
+}
+
+/// A worker running `code` in `lang` with the default limits.
+///
+/// ```
+/// use vnet_sim::vm::{vm_worker, Lang};
+/// use vnet_sim::Simulation;
+///
+/// let mut sim = Simulation::new(1);
+/// let n = sim.add_node("n").unwrap();
+/// let w = sim.add_worker(n, vm_worker(Lang::Lua, "sleep(5) print('woke at', now())"));
+/// sim.run();
+/// assert_eq!(sim.worker_output(n, w).next().unwrap().text, "woke at\t5.0");
+/// ```
+pub fn vm_worker(lang: Lang, code: &str) -> Box<VmProgram> {
+    Box::new(VmProgram::new(lang, code, Rc::new(VmConfig::default())))
+}
+
+/// Creates the VM for a worker; `who` (`node/wN`) names it in messages.
+fn create_vm(lang: Lang, code: &str, who: &str, config: &VmConfig) -> Result<Box<dyn driver::Vm>, String> {
+    match lang {
+        Lang::Lua => lua::LuaVm::new(code, who, config).map(|v| Box::new(v) as Box<dyn driver::Vm>),
+        Lang::Js => js::JsVm::new(code, who, config).map(|v| Box::new(v) as Box<dyn driver::Vm>),
+    }
+}

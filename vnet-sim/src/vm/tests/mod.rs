@@ -1,0 +1,46 @@
+//! VM workers in the kernel: API, timing, limits, sandbox, errors, determinism.
+
+mod lua;
+
+use std::rc::Rc;
+
+use super::{Lang, VmConfig, VmProgram};
+use crate::kernel::{LogStream, Simulation, WorkerId, WorkerState};
+use crate::net::{LinkParams, NodeId};
+use crate::time::SimDuration;
+
+/// Two nodes `a`, `b` joined port `p` to port `p` by a 10 ms, 1 Mb/s link, running `code_a`
+/// and `code_b` (languages `la`, `lb`) under `config`.
+pub(super) fn pair(la: Lang, code_a: &str, lb: Lang, code_b: &str, config: VmConfig) -> (Simulation, NodeId, NodeId) {
+    let mut sim = Simulation::new(3);
+    let a = sim.add_node("a").unwrap();
+    let b = sim.add_node("b").unwrap();
+    sim.link(a, "p", b, "p", LinkParams::new(SimDuration::from_millis(10), 1_000_000)).unwrap();
+    let config = Rc::new(config);
+    sim.add_worker(a, Box::new(VmProgram::new(la, code_a, config.clone())));
+    sim.add_worker(b, Box::new(VmProgram::new(lb, code_b, config)));
+    (sim, a, b)
+}
+
+/// One node `n` with a port `p` (no links) running `code`.
+pub(super) fn solo(lang: Lang, code: &str, config: VmConfig) -> (Simulation, NodeId) {
+    let mut sim = Simulation::new(3);
+    let n = sim.add_node("n").unwrap();
+    sim.add_port(n, "p").unwrap();
+    sim.add_worker(n, Box::new(VmProgram::new(lang, code, Rc::new(config))));
+    (sim, n)
+}
+
+/// Standard output of a worker, line by line.
+pub(super) fn out(sim: &Simulation, n: NodeId, w: u16) -> Vec<String> {
+    sim.worker_output(n, WorkerId(w)).filter(|l| l.stream == LogStream::Out).map(|l| l.text.clone()).collect()
+}
+
+/// Standard error of a worker, joined.
+pub(super) fn err(sim: &Simulation, n: NodeId, w: u16) -> String {
+    sim.worker_output(n, WorkerId(w)).filter(|l| l.stream == LogStream::Err).map(|l| l.text.clone()).collect::<Vec<_>>().join("\n")
+}
+
+pub(super) fn state(sim: &Simulation, n: NodeId, w: u16) -> WorkerState {
+    sim.worker_state(n, WorkerId(w)).unwrap()
+}
