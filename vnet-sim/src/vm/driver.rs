@@ -21,7 +21,10 @@ enum Wait {
     /// Not started, running, or ended.
     Nothing,
     /// In `recv`: messages on `port` (any port if `None`) wake it; `timer` is its timeout.
-    Recv { port: Option<PortId>, timer: Option<TimerId> },
+    Recv {
+        port: Option<PortId>,
+        timer: Option<TimerId>,
+    },
     /// In `sleep`, or a blocked recv with nothing to wake it but its timer.
     Sleep,
 }
@@ -43,7 +46,16 @@ pub struct VmProgram {
 impl VmProgram {
     /// A worker that will run `code` in `lang` with `config`'s limits.
     pub fn new(lang: Lang, code: impl Into<String>, config: Rc<VmConfig>) -> Self {
-        VmProgram { lang, config, vm: None, code: code.into(), mailbox: VecDeque::new(), wait: Wait::Nothing, wake_tag: 0, io: Io::default() }
+        VmProgram {
+            lang,
+            config,
+            vm: None,
+            code: code.into(),
+            mailbox: VecDeque::new(),
+            wait: Wait::Nothing,
+            wake_tag: 0,
+            io: Io::default(),
+        }
     }
 
     /// The language this worker runs.
@@ -70,7 +82,11 @@ impl VmProgram {
                     }
                     Command::Print(text) => ctx.log(text),
                     Command::Fork(code) => {
-                        ctx.spawn(Box::new(VmProgram::new(self.lang, code, self.config.clone())));
+                        ctx.spawn(Box::new(VmProgram::new(
+                            self.lang,
+                            code,
+                            self.config.clone(),
+                        )));
                     }
                     Command::Kill(w) => {
                         ctx.kill(WorkerId(w));
@@ -80,9 +96,17 @@ impl VmProgram {
             let step = if self.io.exit { Step::Finished } else { step };
             match step {
                 Step::Recv { port, timeout } => {
-                    if let Some(i) = self.mailbox.iter().position(|(p, _)| port.is_none() || *p == port) {
-                        let (p, message) = self.mailbox.remove(i).unwrap_or((None, Message::empty()));
-                        input = Resume::Message { port: port_name(&self.io, p), message };
+                    if let Some(i) = self
+                        .mailbox
+                        .iter()
+                        .position(|(p, _)| port.is_none() || *p == port)
+                    {
+                        let (p, message) =
+                            self.mailbox.remove(i).unwrap_or((None, Message::empty()));
+                        input = Resume::Message {
+                            port: port_name(&self.io, p),
+                            message,
+                        };
                         continue;
                     }
                     self.wake_tag += 1;
@@ -111,7 +135,6 @@ impl VmProgram {
             return;
         }
     }
-
 }
 
 impl NodeProgram for VmProgram {

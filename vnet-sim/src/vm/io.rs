@@ -35,18 +35,30 @@ impl NodeInfo {
                 // A link direction starts at this port; its far end is the other endpoint.
                 p.links()
                     .iter()
-                    .filter_map(|ld| net.link(ld.link).map(|l| l.ends()[1 - ld.dir as usize].node))
+                    .filter_map(|ld| {
+                        net.link(ld.link)
+                            .map(|l| l.ends()[1 - ld.dir as usize].node)
+                    })
                     .filter_map(|n| net.node(n))
                     .map(|n| n.name().to_owned())
                     .collect()
             })
             .collect();
-        NodeInfo { id: ctx.node().0, name: me.name().to_owned(), ports, neighbours, worker: ctx.worker().0 }
+        NodeInfo {
+            id: ctx.node().0,
+            name: me.name().to_owned(),
+            ports,
+            neighbours,
+            worker: ctx.worker().0,
+        }
     }
 
     /// The id of the port called `name`.
     pub fn port(&self, name: &str) -> Option<PortId> {
-        self.ports.iter().position(|p| p == name).map(|i| PortId(i as u16))
+        self.ports
+            .iter()
+            .position(|p| p == name)
+            .map(|i| PortId(i as u16))
     }
 }
 
@@ -63,7 +75,10 @@ pub(crate) enum Command {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Step {
     /// Blocked in `recv(port, timeout)`.
-    Recv { port: Option<PortId>, timeout: Option<SimDuration> },
+    Recv {
+        port: Option<PortId>,
+        timeout: Option<SimDuration>,
+    },
     /// Blocked in `sleep`.
     Sleep(SimDuration),
     /// Blocked on something that never wakes (a JS promise nobody resolves).
@@ -80,7 +95,10 @@ pub(crate) enum Resume {
     /// First activation: run the program from the top.
     Start,
     /// `recv` got a message on `port` (`None`: sent directly to the node).
-    Message { port: Option<String>, message: Message },
+    Message {
+        port: Option<String>,
+        message: Message,
+    },
     /// `recv` timed out (returns nil / null).
     Timeout,
     /// `sleep` is over.
@@ -124,8 +142,14 @@ impl Io {
 
     /// Queues a send on the port called `port`; the error names the port and node.
     pub fn send(&mut self, port: &str, value: Value) -> Result<(), String> {
-        let id = self.node.port(port).ok_or_else(|| format!("send: node `{}` has no port `{port}`", self.node.name))?;
-        self.commands.push(Command::Send { port: id, message: Message::value(value) });
+        let id = self
+            .node
+            .port(port)
+            .ok_or_else(|| format!("send: node `{}` has no port `{port}`", self.node.name))?;
+        self.commands.push(Command::Send {
+            port: id,
+            message: Message::value(value),
+        });
         Ok(())
     }
 
@@ -150,6 +174,8 @@ pub(crate) fn millis(what: &str, ms: f64) -> Result<SimDuration, String> {
     if ms.is_finite() && ms >= 0.0 {
         Ok(SimDuration::from_nanos((ms * 1e6).round() as u64))
     } else {
-        Err(format!("{what}: expected a non-negative number of milliseconds, got {ms}"))
+        Err(format!(
+            "{what}: expected a non-negative number of milliseconds, got {ms}"
+        ))
     }
 }

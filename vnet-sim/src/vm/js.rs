@@ -1,19 +1,338 @@
-//! JavaScript workers (boa_engine) — see the module docs.
+//! JavaScript workers (boa_engine): a realm per worker, the program wrapped in an async
+//! function, blocking calls as promises the driver resolves, and boa's runtime limits as the
+//! step budget (a limit error is an engine error: `try`/`catch` cannot swallow it).
 
-use super::driver::Vm;
-use super::io::{Io, Resume, Step};
+use std::cell::RefCell;
+
+use boa_engine::builtins::promise::{PromiseState, ResolvingFunctions};
+use boa_engine::object::builtins::{JsArray, JsPromise};
+use boa_engine::{
+    Context, JsError, JsNativeError, JsResult, JsValue, NativeFunction, Source, js_string,
+};
+use serde_json::Value;
+
 use super::VmConfig;
+use super::driver::Vm;
+use super::io::{Io, Resume, Step, millis};
+use crate::net::{Message, Payload};
+use crate::time::SimDuration;
 
-pub(crate) struct JsVm;
+/// A blocking call the program is awaiting.
+enum Pending {
+    Recv {
+        port: Option<crate::net::PortId>,
+        timeout: Option<SimDuration>,
+        resolve: ResolvingFunctions,
+    },
+    Sleep {
+        duration: SimDuration,
+        resolve: ResolvingFunctions,
+    },
+}
+
+/// Kept in the realm's host data, where the API's native functions find it.
+#[derive(Default)]
+struct Shared {
+    io: RefCell<Io>,
+    pending: RefCell<Option<Pending>>,
+}
+
+pub(crate) struct JsVm {
+    context: Context,
+    /// The program's own promise: settled when it returns or throws.
+    main: Option<JsPromise>,
+    code: String,
+}
 
 impl JsVm {
-    pub fn new(_code: &str, _who: &str, _config: &VmConfig) -> Result<Self, String> {
-        Err("JavaScript workers are not built yet".into())
+    pub fn new(code: &str, _who: &str, config: &VmConfig) -> Result<Self, String> {
+        let mut context = Context::default();
+        let limits = context.runtime_limits_mut();
+        limits.set_loop_iteration_limit(config.loop_iteration_limit);
+        limits.set_recursion_limit(config.recursion_limit);
+        context.insert_data(Shared::default());
+        install_api(&mut context).map_err(|e| format!("setting up the realm: {e}"))?;
+        // On one line with the program's first, so error line numbers match the program's.
+        Ok(JsVm {
+            context,
+            main: None,
+            code: format!("(async () => {{{code}\n}})()"),
+        })
+    }
+
+    fn shared(&self) -> &Shared {
+        // Inserted in `new` and never removed.
+        self.context
+            .get_data::<Shared>()
+            .expect("JS realm without its host data")
+    }
+
+    fn settle(&mut self, io: &Io) -> Step {
+        let Some(main) = self.main.clone() else {
+            return Step::Failed("the program did not start".into());
+        };
+        match main.state() {
+            PromiseState::Fulfilled(_) => Step::Finished,
+            PromiseState::Rejected(_) if io.exit => Step::Finished,
+            PromiseState::Rejected(e) => {
+                Step::Failed(format!("uncaught {}", describe(&e, &mut self.context)))
+            }
+            PromiseState::Pending => match &*self.shared().pending.borrow() {
+                Some(Pending::Recv { port, timeout, .. }) => Step::Recv {
+                    port: *port,
+                    timeout: *timeout,
+                },
+                Some(Pending::Sleep { duration, .. }) => Step::Sleep(*duration),
+                None => Step::Stalled,
+            },
+        }
     }
 }
 
 impl Vm for JsVm {
-    fn resume(&mut self, _io: &mut Io, _input: Resume) -> Step {
-        Step::Failed("JavaScript workers are not built yet".into())
+    fn resume(&mut self, io: &mut Io, input: Resume) -> Step {
+        std::mem::swap(&mut *self.shared().io.borrow_mut(), io);
+        let ran = self.run(input);
+        std::mem::swap(&mut *self.shared().io.borrow_mut(), io);
+        match ran {
+            Ok(()) => self.settle(io),
+            Err(e) if io.exit => {
+                let _ = e;
+                Step::Finished
+            }
+            Err(e) => Step::Failed(e.to_string()),
+        }
     }
+}
+
+impl JsVm {
+    fn run(&mut self, input: Resume) -> JsResult<()> {
+        match input {
+            Resume::Start => {
+                let v = self
+                    .context
+                    .eval(Source::from_bytes(self.code.as_bytes()))?;
+                let p = v.as_promise().ok_or_else(|| {
+                    JsNativeError::typ().with_message("the program wrapper did not give a promise")
+                })?;
+                self.main = Some(p);
+            }
+            other => {
+                let pending = self.shared().pending.borrow_mut().take();
+                let (resolve, value) = match (pending, other) {
+                    (Some(Pending::Recv { resolve, .. }), Resume::Message { port, message }) => {
+                        let port = port.map_or(JsValue::null(), |p| JsValue::from(js_string!(p)));
+                        let value = message_to_js(&message, &mut self.context)?;
+                        let pair = JsArray::from_iter([port, value], &mut self.context);
+                        (resolve, pair.into())
+                    }
+                    (Some(Pending::Recv { resolve, .. }), _) => (resolve, JsValue::null()),
+                    (Some(Pending::Sleep { resolve, .. }), _) => (resolve, JsValue::undefined()),
+                    (None, _) => return Ok(()),
+                };
+                resolve
+                    .resolve
+                    .call(&JsValue::undefined(), &[value], &mut self.context)?;
+            }
+        }
+        self.context.run_jobs()
+    }
+}
+
+/// `Error: message` for error objects, the value's text otherwise.
+fn describe(v: &JsValue, context: &mut Context) -> String {
+    let err = JsError::from_opaque(v.clone());
+    match err.try_native(context) {
+        Ok(native) => native.to_string(),
+        Err(_) => v
+            .to_string(context)
+            .map(|s| s.to_std_string_escaped())
+            .unwrap_or_else(|_| "exception".into()),
+    }
+}
+
+fn message_to_js(m: &Message, context: &mut Context) -> JsResult<JsValue> {
+    match m.payload() {
+        Payload::Empty => Ok(JsValue::null()),
+        Payload::Bytes(b) => JsValue::from_json(&Value::from(b.as_slice()), context),
+        Payload::Value(v) => JsValue::from_json(v, context),
+    }
+}
+
+/// A JS value as the JSON-like value messages carry.
+fn to_value(v: &JsValue, what: &str, context: &mut Context) -> JsResult<Value> {
+    if v.is_callable() {
+        return Err(JsNativeError::typ()
+            .with_message(format!("{what}: cannot send a function"))
+            .into());
+    }
+    let json = v
+        .to_json(context)
+        .map_err(|e| JsNativeError::typ().with_message(format!("{what}: {e}")))?;
+    Ok(json.map(integral_to_int).unwrap_or(Value::Null))
+}
+
+/// JS has only doubles: integral ones (up to 2^53) cross as integers, as the mapping promises.
+fn integral_to_int(v: Value) -> Value {
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 && !n.is_i64() => {
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(integral_to_int).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| (k, integral_to_int(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn shared(context: &Context) -> JsResult<&Shared> {
+    context.get_data::<Shared>().ok_or_else(|| {
+        JsNativeError::error()
+            .with_message("the node API is not set up")
+            .into()
+    })
+}
+
+fn arg(args: &[JsValue], i: usize) -> JsValue {
+    args.get(i).cloned().unwrap_or_default()
+}
+
+fn type_error(msg: String) -> JsError {
+    JsNativeError::typ().with_message(msg).into()
+}
+
+/// Registers a blocking call's promise; only one may be outstanding.
+fn block(
+    context: &mut Context,
+    make: impl FnOnce(ResolvingFunctions) -> Pending,
+    name: &str,
+) -> JsResult<JsValue> {
+    if shared(context)?.pending.borrow().is_some() {
+        return Err(type_error(format!(
+            "{name}: another blocking call is still waiting (missing `await`?)"
+        )));
+    }
+    let (promise, resolve) = JsPromise::new_pending(context);
+    *shared(context)?.pending.borrow_mut() = Some(make(resolve));
+    Ok(promise.into())
+}
+
+fn install_api(context: &mut Context) -> JsResult<()> {
+    type Api = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
+    let functions: [(&str, usize, Api); 11] = [
+        ("send", 2, |_, args, ctx| {
+            let port = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
+            let value = to_value(&arg(args, 1), "send", ctx)?;
+            shared(ctx)?
+                .io
+                .borrow_mut()
+                .send(&port, value)
+                .map_err(type_error)?;
+            Ok(JsValue::undefined())
+        }),
+        ("recv", 2, |_, args, ctx| {
+            let (p, t) = (arg(args, 0), arg(args, 1));
+            let port = if p.is_null_or_undefined() {
+                None
+            } else {
+                let name = p.to_string(ctx)?.to_std_string_escaped();
+                let io = shared(ctx)?.io.borrow();
+                Some(io.node.port(&name).ok_or_else(|| {
+                    type_error(format!(
+                        "recv: node `{}` has no port `{name}`",
+                        io.node.name
+                    ))
+                })?)
+            };
+            let timeout = if t.is_null_or_undefined() {
+                None
+            } else {
+                Some(millis("recv", t.to_number(ctx)?).map_err(type_error)?)
+            };
+            block(
+                ctx,
+                |resolve| Pending::Recv {
+                    port,
+                    timeout,
+                    resolve,
+                },
+                "recv",
+            )
+        }),
+        ("sleep", 1, |_, args, ctx| {
+            let duration = millis("sleep", arg(args, 0).to_number(ctx)?).map_err(type_error)?;
+            block(ctx, |resolve| Pending::Sleep { duration, resolve }, "sleep")
+        }),
+        ("now", 0, |_, _, ctx| {
+            Ok(JsValue::from(shared(ctx)?.io.borrow().now_ms()))
+        }),
+        ("random", 0, |_, _, ctx| {
+            Ok(JsValue::from(shared(ctx)?.io.borrow_mut().random()))
+        }),
+        ("print", 0, |_, args, ctx| {
+            let mut parts = Vec::with_capacity(args.len());
+            for a in args {
+                let text = if a.is_object() && !a.is_callable() {
+                    a.to_json(ctx).ok().flatten().map(|j| j.to_string())
+                } else {
+                    None
+                };
+                parts.push(match text {
+                    Some(t) => t,
+                    None => a.to_string(ctx)?.to_std_string_escaped(),
+                });
+            }
+            shared(ctx)?.io.borrow_mut().print(parts.join(" "));
+            Ok(JsValue::undefined())
+        }),
+        ("node", 0, |_, _, ctx| {
+            let info = shared(ctx)?.io.borrow().node.clone();
+            let neighbours: serde_json::Map<String, Value> = info
+                .ports
+                .iter()
+                .cloned()
+                .zip(info.neighbours.iter().map(|n| Value::from(n.clone())))
+                .collect();
+            let v = serde_json::json!({ "id": info.id, "name": info.name, "worker": info.worker, "ports": info.ports, "neighbours": neighbours });
+            JsValue::from_json(&v, ctx)
+        }),
+        ("fork", 1, |_, args, ctx| {
+            let code = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
+            Ok(JsValue::from(shared(ctx)?.io.borrow_mut().fork(code) as i32))
+        }),
+        ("kill", 1, |_, args, ctx| {
+            let w = arg(args, 0).to_number(ctx)?;
+            if !(0.0..=65535.0).contains(&w) || w.fract() != 0.0 {
+                return Err(type_error(format!("kill: no worker {w}")));
+            }
+            shared(ctx)?.io.borrow_mut().kill(w as u16);
+            Ok(JsValue::undefined())
+        }),
+        ("exit", 0, |_, _, ctx| {
+            shared(ctx)?.io.borrow_mut().exit = true;
+            // Unwinds the program; the worker ends even if the program catches this.
+            Err(JsNativeError::error().with_message("exit").into())
+        }),
+        ("sensor", 1, |_, args, ctx| {
+            let name = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
+            Err(JsNativeError::error()
+                .with_message(format!("sensor: no such sensor `{name}`"))
+                .into())
+        }),
+    ];
+    for (name, length, f) in functions {
+        context.register_global_callable(
+            js_string!(name),
+            length,
+            NativeFunction::from_fn_ptr(f),
+        )?;
+    }
+    context.eval(Source::from_bytes("globalThis.console = { log: print };"))?;
+    Ok(())
 }

@@ -2,12 +2,15 @@
 //! blocking calls as yields, and a count hook that enforces the instruction budget.
 
 use mlua::thread::ThreadStatus;
-use mlua::{HookTriggers, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Thread, Value as LuaValue, VmState};
+use mlua::{
+    HookTriggers, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Thread, Value as LuaValue,
+    VmState,
+};
 
-use super::driver::Vm;
-use super::io::{millis, Io, Resume, Step};
-use super::value::{from_lua, message_to_lua};
 use super::VmConfig;
+use super::driver::Vm;
+use super::io::{Io, Resume, Step, millis};
+use super::value::{from_lua, message_to_lua};
 
 /// Blocking calls are Lua functions that yield a private marker plus the request, so the
 /// driver can tell them from a hook's yield. They refuse to run inside a user's coroutine,
@@ -46,33 +49,56 @@ impl LuaVm {
     pub fn new(code: &str, who: &str, config: &VmConfig) -> Result<Self, String> {
         let libs = StdLib::COROUTINE | StdLib::TABLE | StdLib::STRING | StdLib::UTF8 | StdLib::MATH;
         let lua = Lua::new_with(libs, LuaOptions::new()).map_err(|e| e.to_string())?;
-        lua.set_memory_limit(config.memory_cap).map_err(|e| e.to_string())?;
+        lua.set_memory_limit(config.memory_cap)
+            .map_err(|e| e.to_string())?;
         install_api(&lua).map_err(|e| format!("setting up the sandbox: {e}"))?;
-        let main = lua.load(code).set_name(format!("={who}")).into_function().map_err(|e| e.to_string())?;
+        let main = lua
+            .load(code)
+            .set_name(format!("={who}"))
+            .into_function()
+            .map_err(|e| e.to_string())?;
         let thread = lua.create_thread(main).map_err(|e| e.to_string())?;
         let marker_table = lua.create_table().map_err(|e| e.to_string())?;
-        lua.load(PRELUDE).set_name("=vnet").call::<()>((marker_table.clone(), thread.clone())).map_err(|e| e.to_string())?;
-        let marker = lua.create_registry_value(marker_table).map_err(|e| e.to_string())?;
+        lua.load(PRELUDE)
+            .set_name("=vnet")
+            .call::<()>((marker_table.clone(), thread.clone()))
+            .map_err(|e| e.to_string())?;
+        let marker = lua
+            .create_registry_value(marker_table)
+            .map_err(|e| e.to_string())?;
         let interval = config.hook_interval.max(1);
         let budget = config.instruction_budget;
         thread
-            .set_hook(HookTriggers::new().every_nth_instruction(interval), move |lua, _| {
-                let Some(mut io) = lua.app_data_mut::<Io>() else { return Ok(VmState::Continue) };
-                io.instructions += interval as u64;
-                if io.instructions > budget {
-                    // Yield, not error: a `pcall` in the program cannot catch a yield.
-                    io.budget_exceeded = true;
-                    return Ok(VmState::Yield);
-                }
-                Ok(VmState::Continue)
-            })
+            .set_hook(
+                HookTriggers::new().every_nth_instruction(interval),
+                move |lua, _| {
+                    let Some(mut io) = lua.app_data_mut::<Io>() else {
+                        return Ok(VmState::Continue);
+                    };
+                    io.instructions += interval as u64;
+                    if io.instructions > budget {
+                        // Yield, not error: a `pcall` in the program cannot catch a yield.
+                        io.budget_exceeded = true;
+                        return Ok(VmState::Yield);
+                    }
+                    Ok(VmState::Continue)
+                },
+            )
             .map_err(|e| e.to_string())?;
-        Ok(LuaVm { lua, thread, marker, budget })
+        Ok(LuaVm {
+            lua,
+            thread,
+            marker,
+            budget,
+        })
     }
 
     fn step_from(&self, io: &Io, result: mlua::Result<MultiValue>) -> Step {
         if io.budget_exceeded {
-            return Step::Failed(format!("instruction budget of {} exceeded (a runaway loop?)", self.budget));
+            return Step::Failed(format!(
+                "instruction budget of {} exceeded (a runaway loop?)",
+                self.budget
+            ));
         }
         let values = match result {
             Err(e) => return Step::Failed(describe_error(&e)),
@@ -87,9 +113,14 @@ impl LuaVm {
             _ => false,
         };
         if !is_ours {
-            return Step::Failed("coroutine.yield called outside a coroutine of the program's own".into());
+            return Step::Failed(
+                "coroutine.yield called outside a coroutine of the program's own".into(),
+            );
         }
-        let op = it.next().and_then(|v| v.as_string().and_then(|s| s.to_str().ok().map(|s| s.to_owned())));
+        let op = it.next().and_then(|v| {
+            v.as_string()
+                .and_then(|s| s.to_str().ok().map(|s| s.to_owned()))
+        });
         let arg1 = it.next().unwrap_or(LuaValue::Nil);
         let arg2 = it.next().unwrap_or(LuaValue::Nil);
         match op.as_deref() {
@@ -97,7 +128,13 @@ impl LuaVm {
                 let port = match &arg1 {
                     LuaValue::String(s) => match s.to_str().ok().and_then(|s| io.node.port(&s)) {
                         Some(p) => Some(p),
-                        None => return Step::Failed(format!("recv: node `{}` has no port {}", io.node.name, arg1.to_string().unwrap_or_default())),
+                        None => {
+                            return Step::Failed(format!(
+                                "recv: node `{}` has no port {}",
+                                io.node.name,
+                                arg1.to_string().unwrap_or_default()
+                            ));
+                        }
                     },
                     _ => None,
                 };
@@ -110,7 +147,12 @@ impl LuaVm {
                 };
                 Step::Recv { port, timeout }
             }
-            Some("sleep") => match millis("sleep", arg1.as_number().or(arg1.as_integer().map(|i| i as f64)).unwrap_or(-1.0)) {
+            Some("sleep") => match millis(
+                "sleep",
+                arg1.as_number()
+                    .or(arg1.as_integer().map(|i| i as f64))
+                    .unwrap_or(-1.0),
+            ) {
                 Ok(d) => Step::Sleep(d),
                 Err(e) => Step::Failed(e),
             },
@@ -139,7 +181,9 @@ impl Vm for LuaVm {
 fn describe_error(e: &mlua::Error) -> String {
     match e {
         mlua::Error::MemoryError(_) => "memory cap exceeded".to_owned(),
-        mlua::Error::CallbackError { traceback, cause } => format!("{}\n{traceback}", describe_error(cause)),
+        mlua::Error::CallbackError { traceback, cause } => {
+            format!("{}\n{traceback}", describe_error(cause))
+        }
         other => other.to_string(),
     }
 }
@@ -154,7 +198,9 @@ fn install_api(lua: &Lua) -> mlua::Result<()> {
     string.raw_set("dump", LuaValue::Nil)?;
 
     fn with_io<R>(lua: &Lua, f: impl FnOnce(&mut Io) -> R) -> mlua::Result<R> {
-        let mut io = lua.app_data_mut::<Io>().ok_or_else(|| mlua::Error::runtime("the node API is only usable while the worker runs"))?;
+        let mut io = lua.app_data_mut::<Io>().ok_or_else(|| {
+            mlua::Error::runtime("the node API is only usable while the worker runs")
+        })?;
         Ok(f(&mut io))
     }
 
@@ -165,22 +211,41 @@ fn install_api(lua: &Lua) -> mlua::Result<()> {
             with_io(lua, |io| io.send(&port, v))?.map_err(mlua::Error::runtime)
         })?,
     )?;
-    g.raw_set("now", lua.create_function(|lua, ()| with_io(lua, |io| io.now_ms()))?)?;
-    g.raw_set("random", lua.create_function(|lua, ()| with_io(lua, |io| io.random()))?)?;
+    g.raw_set(
+        "now",
+        lua.create_function(|lua, ()| with_io(lua, |io| io.now_ms()))?,
+    )?;
+    g.raw_set(
+        "random",
+        lua.create_function(|lua, ()| with_io(lua, |io| io.random()))?,
+    )?;
     // Lua's own `tostring`, so print shows values as Lua does (`5.0`, `table: 0x…`, __tostring).
     let tostring: mlua::Function = g.get("tostring")?;
     g.raw_set(
         "print",
         lua.create_function(move |lua, args: MultiValue| {
-            let parts = args.iter().map(|v| tostring.call::<String>(v.clone())).collect::<mlua::Result<Vec<_>>>()?;
+            let parts = args
+                .iter()
+                .map(|v| tostring.call::<String>(v.clone()))
+                .collect::<mlua::Result<Vec<_>>>()?;
             with_io(lua, |io| io.print(parts.join("\t")))
         })?,
     )?;
-    g.raw_set("fork", lua.create_function(|lua, code: String| with_io(lua, |io| io.fork(code)))?)?;
-    g.raw_set("kill", lua.create_function(|lua, w: u16| with_io(lua, |io| io.kill(w)))?)?;
+    g.raw_set(
+        "fork",
+        lua.create_function(|lua, code: String| with_io(lua, |io| io.fork(code)))?,
+    )?;
+    g.raw_set(
+        "kill",
+        lua.create_function(|lua, w: u16| with_io(lua, |io| io.kill(w)))?,
+    )?;
     g.raw_set(
         "sensor",
-        lua.create_function(|_, name: String| -> mlua::Result<()> { Err(mlua::Error::runtime(format!("sensor: no such sensor `{name}`"))) })?,
+        lua.create_function(|_, name: String| -> mlua::Result<()> {
+            Err(mlua::Error::runtime(format!(
+                "sensor: no such sensor `{name}`"
+            )))
+        })?,
     )?;
     g.raw_set(
         "node",
@@ -190,10 +255,16 @@ fn install_api(lua: &Lua) -> mlua::Result<()> {
             t.raw_set("id", info.id)?;
             t.raw_set("name", info.name.as_str())?;
             t.raw_set("worker", info.worker)?;
-            t.raw_set("ports", lua.create_sequence_from(info.ports.iter().map(String::as_str))?)?;
+            t.raw_set(
+                "ports",
+                lua.create_sequence_from(info.ports.iter().map(String::as_str))?,
+            )?;
             let nb = lua.create_table()?;
             for (p, names) in info.ports.iter().zip(&info.neighbours) {
-                nb.raw_set(p.as_str(), lua.create_sequence_from(names.iter().map(String::as_str))?)?;
+                nb.raw_set(
+                    p.as_str(),
+                    lua.create_sequence_from(names.iter().map(String::as_str))?,
+                )?;
             }
             t.raw_set("neighbours", nb)?;
             Ok(t)
@@ -212,6 +283,9 @@ fn install_api(lua: &Lua) -> mlua::Result<()> {
             })?
         })?,
     )?;
-    math.raw_set("randomseed", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    math.raw_set(
+        "randomseed",
+        lua.create_function(|_, _: MultiValue| Ok(()))?,
+    )?;
     Ok(())
 }

@@ -136,7 +136,12 @@ pub fn vm_worker(lang: Lang, code: &str) -> Box<VmProgram> {
 }
 
 /// Creates the VM for a worker; `who` (`node/wN`) names it in messages.
-fn create_vm(lang: Lang, code: &str, who: &str, config: &VmConfig) -> Result<Box<dyn driver::Vm>, String> {
+fn create_vm(
+    lang: Lang,
+    code: &str,
+    who: &str,
+    config: &VmConfig,
+) -> Result<Box<dyn driver::Vm>, String> {
     match lang {
         Lang::Lua => lua::LuaVm::new(code, who, config).map(|v| Box::new(v) as Box<dyn driver::Vm>),
         Lang::Js => js::JsVm::new(code, who, config).map(|v| Box::new(v) as Box<dyn driver::Vm>),

@@ -15,14 +15,22 @@ pub(crate) fn from_lua(v: &LuaValue) -> Result<Value, String> {
 
 fn from_lua_at(v: &LuaValue, depth: usize) -> Result<Value, String> {
     if depth > MAX_DEPTH {
-        return Err(format!("value nested deeper than {MAX_DEPTH} levels (a table that contains itself?)"));
+        return Err(format!(
+            "value nested deeper than {MAX_DEPTH} levels (a table that contains itself?)"
+        ));
     }
     Ok(match v {
         LuaValue::Nil => Value::Null,
         LuaValue::Boolean(b) => Value::Bool(*b),
         LuaValue::Integer(i) => Value::Number((*i).into()),
-        LuaValue::Number(f) => Value::Number(Number::from_f64(*f).ok_or_else(|| format!("cannot send the number {f}"))?),
-        LuaValue::String(s) => Value::String(s.to_str().map_err(|_| "cannot send a string that is not valid UTF-8".to_owned())?.to_owned()),
+        LuaValue::Number(f) => Value::Number(
+            Number::from_f64(*f).ok_or_else(|| format!("cannot send the number {f}"))?,
+        ),
+        LuaValue::String(s) => Value::String(
+            s.to_str()
+                .map_err(|_| "cannot send a string that is not valid UTF-8".to_owned())?
+                .to_owned(),
+        ),
         LuaValue::Table(t) => table_from_lua(t, depth)?,
         other => return Err(format!("cannot send a {}", other.type_name())),
     })
@@ -38,11 +46,20 @@ fn table_from_lua(t: &Table, depth: usize) -> Result<Value, String> {
         match k {
             LuaValue::String(_) => string_keys = true,
             LuaValue::Integer(i) if i >= 1 && (i as usize) <= n => {}
-            other => return Err(format!("cannot send a table with key {} (keys must be strings, or 1..n for an array)", describe(&other))),
+            other => {
+                return Err(format!(
+                    "cannot send a table with key {} (keys must be strings, or 1..n for an array)",
+                    describe(&other)
+                ));
+            }
         }
     }
     if n > 0 && count == n && !string_keys {
-        let items = (1..=n).map(|i| t.raw_get::<LuaValue>(i).map_err(|e| e.to_string()).and_then(|v| from_lua_at(&v, depth + 1)));
+        let items = (1..=n).map(|i| {
+            t.raw_get::<LuaValue>(i)
+                .map_err(|e| e.to_string())
+                .and_then(|v| from_lua_at(&v, depth + 1))
+        });
         return items.collect::<Result<Vec<_>, _>>().map(Value::Array);
     }
     if n > 0 {
@@ -51,7 +68,10 @@ fn table_from_lua(t: &Table, depth: usize) -> Result<Value, String> {
     let mut map = Map::new();
     for pair in t.pairs::<mlua::LuaString, LuaValue>() {
         let (k, v) = pair.map_err(|e| e.to_string())?;
-        let k = k.to_str().map_err(|_| "cannot send a table key that is not valid UTF-8".to_owned())?.to_owned();
+        let k = k
+            .to_str()
+            .map_err(|_| "cannot send a table key that is not valid UTF-8".to_owned())?
+            .to_owned();
         map.insert(k, from_lua_at(&v, depth + 1)?);
     }
     Ok(Value::Object(map))

@@ -25,14 +25,21 @@ fn ping_pong_round_trips_take_exactly_twice_the_link_formula() {
     let (mut sim, a, b) = pair(L, PING, L, PONG, VmConfig::default());
     sim.run();
     // One way: 10 ms + 100 B · 8 / 1 Mb/s = 10.8 ms; round trip 21.6 ms.
-    assert_eq!(out(&sim, a, 0), vec!["1\t21.6\tp\t98", "2\t21.6\tp\t98", "3\t21.6\tp\t98"]);
+    assert_eq!(
+        out(&sim, a, 0),
+        vec!["1\t21.6\tp\t98", "2\t21.6\tp\t98", "3\t21.6\tp\t98"]
+    );
     assert_eq!(state(&sim, a, 0), WorkerState::Finished);
     assert_eq!(state(&sim, b, 0), WorkerState::Waiting);
 }
 
 #[test]
 fn recv_times_out_at_the_exact_time_and_returns_nil() {
-    let (mut sim, n) = solo(L, "local p, v = recv('p', 2.5) print(p, v, now())", VmConfig::default());
+    let (mut sim, n) = solo(
+        L,
+        "local p, v = recv('p', 2.5) print(p, v, now())",
+        VmConfig::default(),
+    );
     sim.run();
     assert_eq!(out(&sim, n, 0), vec!["nil\tnil\t2.5"]);
 }
@@ -47,13 +54,30 @@ fn recv_on_a_port_leaves_other_messages_queued() {
     let mut sim = Simulation::new(1);
     let na = sim.add_node("a").unwrap();
     let nb = sim.add_node("b").unwrap();
-    sim.link(na, "x", nb, "x", LinkParams::new(SimDuration::from_millis(1), 1_000_000_000)).unwrap();
-    sim.link(na, "y", nb, "y", LinkParams::new(SimDuration::from_millis(2), 1_000_000_000)).unwrap();
+    sim.link(
+        na,
+        "x",
+        nb,
+        "x",
+        LinkParams::new(SimDuration::from_millis(1), 1_000_000_000),
+    )
+    .unwrap();
+    sim.link(
+        na,
+        "y",
+        nb,
+        "y",
+        LinkParams::new(SimDuration::from_millis(2), 1_000_000_000),
+    )
+    .unwrap();
     sim.add_worker(na, super::super::vm_worker(L, a));
     sim.add_worker(nb, super::super::vm_worker(L, b));
     sim.run();
     // `"then on y"` is 11 bytes of JSON: 88 ns at 1 Gb/s.
-    assert_eq!(out(&sim, nb, 0), vec!["y\tthen on y\t2.000088", "x\tfirst on x\t2.000088"]);
+    assert_eq!(
+        out(&sim, nb, 0),
+        vec!["y\tthen on y\t2.000088", "x\tfirst on x\t2.000088"]
+    );
 }
 
 #[test]
@@ -70,22 +94,32 @@ fn sleep_now_and_node_info() {
 
 #[test]
 fn values_cross_faithfully_between_lua_workers() {
-    let a = r#"send("p", {n = 3, f = 2.5, s = "hé", t = true, list = {1, 2, {x = 1}}, empty = {}})"#;
+    let a =
+        r#"send("p", {n = 3, f = 2.5, s = "hé", t = true, list = {1, 2, {x = 1}}, empty = {}})"#;
     let b = r#"
       local _, v = recv()
       print(math.type(v.n), math.type(v.f), v.s, v.t, #v.list, v.list[3].x, next(v.empty))
     "#;
     let (mut sim, _, b_id) = pair(L, a, L, b, VmConfig::default());
     sim.run();
-    assert_eq!(out(&sim, b_id, 0), vec!["integer\tfloat\thé\ttrue\t3\t1\tnil"]);
+    assert_eq!(
+        out(&sim, b_id, 0),
+        vec!["integer\tfloat\thé\ttrue\t3\t1\tnil"]
+    );
 }
 
 #[test]
 fn what_cannot_cross_gets_a_clear_error() {
     for (code, want) in [
         ("send('p', print)", "send: cannot send a function"),
-        ("local t = {} t.self = t send('p', t)", "nested deeper than 64 levels"),
-        ("send('p', {1, 2, x = 3})", "mixing array items and string keys"),
+        (
+            "local t = {} t.self = t send('p', t)",
+            "nested deeper than 64 levels",
+        ),
+        (
+            "send('p', {1, 2, x = 3})",
+            "mixing array items and string keys",
+        ),
         ("send('p', {[2.5] = 1})", "key 2.5"),
         ("send('p', 0/0)", "cannot send the number NaN"),
         ("send('nope', 1)", "node `n` has no port `nope`"),
@@ -93,7 +127,11 @@ fn what_cannot_cross_gets_a_clear_error() {
         let (mut sim, n) = solo(L, code, VmConfig::default());
         sim.run();
         assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
-        assert!(err(&sim, n, 0).contains(want), "{code}: {}", err(&sim, n, 0));
+        assert!(
+            err(&sim, n, 0).contains(want),
+            "{code}: {}",
+            err(&sim, n, 0)
+        );
     }
 }
 
@@ -119,25 +157,49 @@ fn fork_and_kill() {
 
 #[test]
 fn runaway_loops_fail_cleanly_and_the_simulation_goes_on() {
-    let config = VmConfig { instruction_budget: 200_000, ..VmConfig::default() };
-    for code in ["while true do end", "while true do pcall(function() while true do end end) end", "local function f() return f() end f()"] {
+    let config = VmConfig {
+        instruction_budget: 200_000,
+        ..VmConfig::default()
+    };
+    for code in [
+        "while true do end",
+        "while true do pcall(function() while true do end end) end",
+        "local function f() return f() end f()",
+    ] {
         let (mut sim, n) = solo(L, code, config.clone());
-        sim.add_worker(n, super::super::vm_worker(L, "sleep(10) print('still here', now())"));
+        sim.add_worker(
+            n,
+            super::super::vm_worker(L, "sleep(10) print('still here', now())"),
+        );
         sim.run();
         assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
         let e = err(&sim, n, 0);
-        assert!(e.starts_with("n/w0: instruction budget of 200000 exceeded"), "{code}: {e}");
+        assert!(
+            e.starts_with("n/w0: instruction budget of 200000 exceeded"),
+            "{code}: {e}"
+        );
         assert_eq!(out(&sim, n, 1), vec!["still here\t10.0"]);
     }
 }
 
 #[test]
 fn memory_cap_stops_a_hungry_worker() {
-    let config = VmConfig { memory_cap: 1 << 20, ..VmConfig::default() };
-    let (mut sim, n) = solo(L, "local t = {} for i = 1, 1e7 do t[i] = string.rep('x', 100) .. i end", config);
+    let config = VmConfig {
+        memory_cap: 1 << 20,
+        ..VmConfig::default()
+    };
+    let (mut sim, n) = solo(
+        L,
+        "local t = {} for i = 1, 1e7 do t[i] = string.rep('x', 100) .. i end",
+        config,
+    );
     sim.run();
     assert_eq!(state(&sim, n, 0), WorkerState::Failed);
-    assert!(err(&sim, n, 0).contains("memory cap exceeded"), "{}", err(&sim, n, 0));
+    assert!(
+        err(&sim, n, 0).contains("memory cap exceeded"),
+        "{}",
+        err(&sim, n, 0)
+    );
 }
 
 #[test]
@@ -155,7 +217,11 @@ fn sandbox_refuses_host_access() {
         let (mut sim, n) = solo(L, code, VmConfig::default());
         sim.run();
         assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
-        assert!(err(&sim, n, 0).contains(want), "{code}: {}", err(&sim, n, 0));
+        assert!(
+            err(&sim, n, 0).contains(want),
+            "{code}: {}",
+            err(&sim, n, 0)
+        );
     }
 }
 
@@ -170,7 +236,11 @@ fn syntax_errors_name_the_line() {
 
 #[test]
 fn runtime_errors_fail_the_worker_with_a_traceback() {
-    let (mut sim, n) = solo(L, "local function inner() error('boom') end\nsleep(1)\ninner()", VmConfig::default());
+    let (mut sim, n) = solo(
+        L,
+        "local function inner() error('boom') end\nsleep(1)\ninner()",
+        VmConfig::default(),
+    );
     sim.run();
     assert_eq!(state(&sim, n, 0), WorkerState::Failed);
     let e = err(&sim, n, 0);
@@ -180,9 +250,17 @@ fn runtime_errors_fail_the_worker_with_a_traceback() {
 
 #[test]
 fn blocking_inside_a_user_coroutine_is_refused() {
-    let (mut sim, n) = solo(L, "local co = coroutine.wrap(function() sleep(1) end) co()", VmConfig::default());
+    let (mut sim, n) = solo(
+        L,
+        "local co = coroutine.wrap(function() sleep(1) end) co()",
+        VmConfig::default(),
+    );
     sim.run();
-    assert!(err(&sim, n, 0).contains("sleep() must be called by the worker itself"), "{}", err(&sim, n, 0));
+    assert!(
+        err(&sim, n, 0).contains("sleep() must be called by the worker itself"),
+        "{}",
+        err(&sim, n, 0)
+    );
 }
 
 #[test]
@@ -201,7 +279,12 @@ fn gossip_hash(seed: u64) -> u64 {
       end
     "#;
     let mut sim = Simulation::new(seed);
-    let ids = crate::topology::Topology::ring(5).build(&mut sim, &LinkParams::new(SimDuration::from_millis(1), 1_000_000)).unwrap();
+    let ids = crate::topology::Topology::ring(5)
+        .build(
+            &mut sim,
+            &LinkParams::new(SimDuration::from_millis(1), 1_000_000),
+        )
+        .unwrap();
     for &id in &ids {
         sim.add_worker(id, super::super::vm_worker(L, code));
     }

@@ -1,5 +1,6 @@
 //! VM workers in the kernel: API, timing, limits, sandbox, errors, determinism.
 
+mod js;
 mod lua;
 
 use std::rc::Rc;
@@ -11,11 +12,24 @@ use crate::time::SimDuration;
 
 /// Two nodes `a`, `b` joined port `p` to port `p` by a 10 ms, 1 Mb/s link, running `code_a`
 /// and `code_b` (languages `la`, `lb`) under `config`.
-pub(super) fn pair(la: Lang, code_a: &str, lb: Lang, code_b: &str, config: VmConfig) -> (Simulation, NodeId, NodeId) {
+pub(super) fn pair(
+    la: Lang,
+    code_a: &str,
+    lb: Lang,
+    code_b: &str,
+    config: VmConfig,
+) -> (Simulation, NodeId, NodeId) {
     let mut sim = Simulation::new(3);
     let a = sim.add_node("a").unwrap();
     let b = sim.add_node("b").unwrap();
-    sim.link(a, "p", b, "p", LinkParams::new(SimDuration::from_millis(10), 1_000_000)).unwrap();
+    sim.link(
+        a,
+        "p",
+        b,
+        "p",
+        LinkParams::new(SimDuration::from_millis(10), 1_000_000),
+    )
+    .unwrap();
     let config = Rc::new(config);
     sim.add_worker(a, Box::new(VmProgram::new(la, code_a, config.clone())));
     sim.add_worker(b, Box::new(VmProgram::new(lb, code_b, config)));
@@ -33,14 +47,35 @@ pub(super) fn solo(lang: Lang, code: &str, config: VmConfig) -> (Simulation, Nod
 
 /// Standard output of a worker, line by line.
 pub(super) fn out(sim: &Simulation, n: NodeId, w: u16) -> Vec<String> {
-    sim.worker_output(n, WorkerId(w)).filter(|l| l.stream == LogStream::Out).map(|l| l.text.clone()).collect()
+    sim.worker_output(n, WorkerId(w))
+        .filter(|l| l.stream == LogStream::Out)
+        .map(|l| l.text.clone())
+        .collect()
 }
 
 /// Standard error of a worker, joined.
 pub(super) fn err(sim: &Simulation, n: NodeId, w: u16) -> String {
-    sim.worker_output(n, WorkerId(w)).filter(|l| l.stream == LogStream::Err).map(|l| l.text.clone()).collect::<Vec<_>>().join("\n")
+    sim.worker_output(n, WorkerId(w))
+        .filter(|l| l.stream == LogStream::Err)
+        .map(|l| l.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub(super) fn state(sim: &Simulation, n: NodeId, w: u16) -> WorkerState {
     sim.worker_state(n, WorkerId(w)).unwrap()
+}
+
+/// The Lua side of the ping-pong tests (three 100-byte round trips, printing each RTT).
+pub(super) fn lua_ping() -> String {
+    r#"
+local msg = string.rep("x", 98)
+for i = 1, 3 do
+  local t0 = now()
+  send("p", msg)
+  local port, back = recv("p")
+  print(i, now() - t0, port, #back)
+end
+"#
+    .to_owned()
 }
