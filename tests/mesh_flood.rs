@@ -1,6 +1,6 @@
 //! The mesh flood scenario end to end: exact first arrivals, determinism, seeds, loss.
 
-use vnet::scenarios::{MeshFlood, mesh_flood};
+use vnet::scenarios::{FloodLang, MeshFlood, mesh_flood};
 use vnet::sim::{SimDuration, SimTime};
 
 #[test]
@@ -88,4 +88,55 @@ fn total_loss_reaches_no_one() {
         1,
         "only the origin"
     );
+}
+
+#[test]
+fn lua_js_and_rust_floods_arrive_at_the_same_times() {
+    let run = |lang| {
+        mesh_flood(
+            &MeshFlood {
+                lang,
+                seed: 9,
+                ..MeshFlood::default()
+            },
+            None,
+        )
+        .arrivals
+    };
+    let rust = run(FloodLang::Rust);
+    assert!(rust.iter().all(Option::is_some));
+    assert_eq!(run(FloodLang::Lua), rust);
+    assert_eq!(run(FloodLang::Js), rust);
+}
+
+#[test]
+fn same_seed_same_trace_hash_with_vms() {
+    for lang in [FloodLang::Lua, FloodLang::Js] {
+        let a = mesh_flood(
+            &MeshFlood {
+                lang,
+                seed: 4,
+                ..MeshFlood::default()
+            },
+            None,
+        );
+        let b = mesh_flood(
+            &MeshFlood {
+                lang,
+                seed: 4,
+                ..MeshFlood::default()
+            },
+            None,
+        );
+        let c = mesh_flood(
+            &MeshFlood {
+                lang,
+                seed: 5,
+                ..MeshFlood::default()
+            },
+            None,
+        );
+        assert_eq!(a.trace_hash, b.trace_hash, "{lang:?}");
+        assert_ne!(a.trace_hash, c.trace_hash, "{lang:?}");
+    }
 }

@@ -2,4 +2,4 @@
 
 mod flood;
 
-pub use flood::Flood;
+pub use flood::{FLOOD_JS, FLOOD_LUA, Flood, flood_source};

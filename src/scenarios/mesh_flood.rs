@@ -5,9 +5,33 @@ use std::rc::Rc;
 
 use vnet_sim::topology::Topology;
 use vnet_sim::trace::{Tee, TraceHash, TraceSink};
-use vnet_sim::{Jitter, LinkParams, SimDuration, SimTime, Simulation};
+use vnet_sim::vm::{Lang, vm_worker};
+use vnet_sim::{Jitter, LinkParams, LogStream, NodeProgram, SimDuration, SimTime, Simulation};
 
-use crate::programs::Flood;
+use crate::programs::{Flood, flood_source};
+
+/// The language the flood program runs in.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FloodLang {
+    /// The native Rust program.
+    Rust,
+    /// Lua 5.4 workers.
+    Lua,
+    /// JavaScript workers.
+    Js,
+}
+
+impl std::str::FromStr for FloodLang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "rust" => Ok(FloodLang::Rust),
+            "lua" => Ok(FloodLang::Lua),
+            "js" => Ok(FloodLang::Js),
+            other => Err(format!("unknown language `{other}` (lua, js or rust)")),
+        }
+    }
+}
 
 /// The knobs of a mesh flood.
 #[derive(Clone, Debug)]
@@ -28,10 +52,12 @@ pub struct MeshFlood {
     pub size: u32,
     /// Master seed.
     pub seed: u64,
+    /// The language of the flood program.
+    pub lang: FloodLang,
 }
 
 impl Default for MeshFlood {
-    /// 4×4, 1 ms, 10 Mb/s, up to 50 µs jitter, no loss, 100-byte messages, seed 1.
+    /// 4×4, 1 ms, 10 Mb/s, up to 50 µs jitter, no loss, 100-byte messages, seed 1, Lua.
     fn default() -> Self {
         MeshFlood {
             rows: 4,
@@ -42,6 +68,7 @@ impl Default for MeshFlood {
             loss: 0.0,
             size: 100,
             seed: 1,
+            lang: FloodLang::Lua,
         }
     }
 }
@@ -58,7 +85,8 @@ pub struct MeshFloodReport {
     pub sim: Simulation,
 }
 
-/// Runs a flood from node `n0` (a corner) until the network is idle. `extra_trace` receives
+/// Runs a flood from node `n0` (a corner) until the network is idle. Failed workers (a Lua
+/// or JS error) leave their node without an arrival; their messages are in [`Simulation::logs`]. `extra_trace` receives
 /// every trace record too (e.g. a CSV writer).
 pub fn mesh_flood(cfg: &MeshFlood, extra_trace: Option<Box<dyn TraceSink>>) -> MeshFloodReport {
     let mut sim = Simulation::new(cfg.seed);
@@ -69,9 +97,18 @@ pub fn mesh_flood(cfg: &MeshFlood, extra_trace: Option<Box<dyn TraceSink>>) -> M
     let topo = Topology::grid(cfg.rows, cfg.cols);
     // Fresh names and valid parameters: building a grid cannot fail.
     let ids = topo.build(&mut sim, &params).expect("grid builds");
-    let arrivals = Rc::new(RefCell::new(vec![None; ids.len()]));
+    let origin = topo
+        .graph()
+        .node_weights()
+        .next()
+        .map_or("n0".to_owned(), |n| n.name.clone());
     for (i, &id) in ids.iter().enumerate() {
-        sim.add_worker(id, Box::new(Flood::new(i == 0, cfg.size, arrivals.clone())));
+        let program: Box<dyn NodeProgram> = match cfg.lang {
+            FloodLang::Rust => Box::new(Flood::new(i == 0, cfg.size)),
+            FloodLang::Lua => vm_worker(Lang::Lua, &flood_source(false, &origin, cfg.size)),
+            FloodLang::Js => vm_worker(Lang::Js, &flood_source(true, &origin, cfg.size)),
+        };
+        sim.add_worker(id, program);
     }
     let hash = Rc::new(RefCell::new(TraceHash::default()));
     let mut sinks: Vec<Box<dyn TraceSink>> = vec![Box::new(hash.clone())];
@@ -79,7 +116,15 @@ pub fn mesh_flood(cfg: &MeshFlood, extra_trace: Option<Box<dyn TraceSink>>) -> M
     sim.set_trace(Box::new(Tee(sinks)));
     sim.run();
     sim.take_trace();
-    let arrivals = arrivals.borrow().clone();
+    // Every flood program logs `first` once, when the flood reaches its node.
+    let mut arrivals = vec![None; ids.len()];
+    for l in sim
+        .logs()
+        .iter()
+        .filter(|l| l.stream == LogStream::Out && l.text == "first")
+    {
+        arrivals[l.node.0 as usize].get_or_insert(l.time);
+    }
     let h = hash.borrow();
     MeshFloodReport {
         arrivals,

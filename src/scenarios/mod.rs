@@ -2,4 +2,4 @@
 
 mod mesh_flood;
 
-pub use mesh_flood::{MeshFlood, MeshFloodReport, mesh_flood};
+pub use mesh_flood::{FloodLang, MeshFlood, MeshFloodReport, mesh_flood};

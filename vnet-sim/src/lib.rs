@@ -25,7 +25,7 @@ pub mod trace;
 pub mod vm;
 
 pub use kernel::{
-    Context, LogLine, NodeProgram, RunStatus, SendReport, Simulation, TimerId, WorkerId,
+    Context, LogLine, LogStream, NodeProgram, RunStatus, SendReport, Simulation, TimerId, WorkerId,
     WorkerState,
 };
 pub use net::{
