@@ -19,6 +19,8 @@
 //! Durations are written `"250us"`, `"1ms"`, `"2s"` (or an integer of ns); bandwidths `"10Mbps"`,
 //! `"1500kbps"` (or an integer of bits/s). A link end is `"node.port"`. A node that lists
 //! `ports` must declare every port its links use; one that lists none gets them from its links.
+//! A node's `workers` are VM programs: `{ "lang": "lua", "code": "print(now())" }` or
+//! `{ "lang": "js", "path": "ping.js" }` (relative to the file's folder).
 
 mod error;
 mod registry;
@@ -36,6 +38,7 @@ use crate::kernel::Simulation;
 use crate::net::{Jitter, LinkParams, Network};
 use crate::time::SimDuration;
 use crate::topology::Topology;
+use crate::vm::{Lang, VmConfig, VmProgram};
 
 /// A whole network file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -69,6 +72,24 @@ pub struct NodeSpec {
     /// Position in the plane, for spatial models and drawings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pos: Option<[f64; 2]>,
+    /// VM workers (Lua or JavaScript) started on the node, after the `program` if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<WorkerSpec>,
+}
+
+/// A VM worker of a node: its language and its code, inline or in a file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSpec {
+    /// `"lua"` or `"js"`.
+    pub lang: Lang,
+    /// The program text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// A file holding the program, relative to the network file's folder (see
+    /// [`NetworkFile::instantiate_at`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// One link of a network file.
@@ -268,6 +289,15 @@ impl NetworkFile {
                     format!("`name` is already used by node {first}"),
                 ));
             }
+            for (w, spec) in n.workers.iter().enumerate() {
+                if spec.code.is_some() == spec.path.is_some() {
+                    return Err(NetFileError::node(
+                        i,
+                        Some(&n.name),
+                        format!("worker {w}: give exactly one of `code` and `path`"),
+                    ));
+                }
+            }
             let mut ports = std::collections::HashSet::new();
             for p in &n.ports {
                 if !ports.insert(p.as_str()) {
@@ -312,12 +342,25 @@ impl NetworkFile {
         Ok(())
     }
 
-    /// Builds the network: nodes, ports (declared ones first, in order), links, and a worker
-    /// for every node with a program. `seed` overrides the file's seed (default 0).
+    /// Builds the network: nodes, ports (declared ones first, in order), links, a worker for
+    /// every node with a program, and its VM workers. `seed` overrides the file's seed
+    /// (default 0). Worker `path`s are read relative to the current directory.
     pub fn instantiate(
         &self,
         registry: &ProgramRegistry,
         seed: Option<u64>,
+    ) -> Result<Simulation, NetFileError> {
+        self.instantiate_at(registry, seed, Path::new("."), &VmConfig::default())
+    }
+
+    /// [`instantiate`](Self::instantiate), reading worker `path`s relative to `base` (the
+    /// network file's folder) and running VM workers under the `vm` limits.
+    pub fn instantiate_at(
+        &self,
+        registry: &ProgramRegistry,
+        seed: Option<u64>,
+        base: &Path,
+        vm: &VmConfig,
     ) -> Result<Simulation, NetFileError> {
         self.check()?;
         let mut sim = Simulation::new(seed.or(self.seed).unwrap_or(0));
@@ -349,12 +392,34 @@ impl NetworkFile {
                 sim.set_link_up(id, false);
             }
         }
+        let vm = std::rc::Rc::new(vm.clone());
         for (i, n) in self.nodes.iter().enumerate() {
+            let node = crate::net::NodeId(i as u32);
             if let Some(name) = &n.program {
                 let program = registry
                     .make(name, &n.params)
                     .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
-                sim.add_worker(crate::net::NodeId(i as u32), program);
+                sim.add_worker(node, program);
+            }
+            for (w, spec) in n.workers.iter().enumerate() {
+                let code = match (&spec.code, &spec.path) {
+                    (Some(code), _) => code.clone(),
+                    (None, Some(p)) => std::fs::read_to_string(base.join(p)).map_err(|e| {
+                        NetFileError::node(
+                            i,
+                            Some(&n.name),
+                            format!("worker {w}: reading `{p}`: {e}"),
+                        )
+                    })?,
+                    (None, None) => {
+                        return Err(NetFileError::node(
+                            i,
+                            Some(&n.name),
+                            format!("worker {w}: no code"),
+                        ));
+                    }
+                };
+                sim.add_worker(node, Box::new(VmProgram::new(spec.lang, code, vm.clone())));
             }
         }
         Ok(sim)
@@ -379,6 +444,7 @@ impl NetworkFile {
                     params,
                     ports: n.ports().iter().map(|p| p.name().to_owned()).collect(),
                     pos: None,
+                    workers: Vec::new(),
                 }
             })
             .collect();
@@ -406,6 +472,7 @@ impl NetworkFile {
                 params: Value::Null,
                 ports: Vec::new(),
                 pos: n.pos,
+                workers: Vec::new(),
             })
             .collect();
         let mut links = Vec::new();

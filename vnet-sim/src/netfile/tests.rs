@@ -218,3 +218,72 @@ fn links_can_start_down() {
     assert!(!sim.network().links()[0].is_up());
     assert!(f.to_json().contains("\"up\": false"));
 }
+
+#[test]
+fn vm_workers_load_from_inline_code_and_files_and_round_trip() {
+    let dir = std::env::temp_dir().join(format!("vnet-netfile-vm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("pong.js"),
+        "for (;;) { const [p, m] = await recv(); send(p, m); }",
+    )
+    .unwrap();
+    let text = r#"{
+      "nodes": [
+        { "name": "a", "workers": [ { "lang": "lua", "code": "send('p', 'hi') local _, m = recv() print(m, now())" } ] },
+        { "name": "b", "workers": [ { "lang": "js", "path": "pong.js" } ] }
+      ],
+      "links": [ { "a": "a.p", "b": "b.p", "latency": "5ms" } ]
+    }"#;
+    let f = NetworkFile::from_json(text).unwrap();
+    assert_eq!(NetworkFile::from_json(&f.to_json()).unwrap(), f);
+    assert!(
+        f.to_json().contains("\"path\": \"pong.js\""),
+        "paths stay paths when saved"
+    );
+    let mut sim = f
+        .instantiate_at(
+            &ProgramRegistry::new(),
+            None,
+            &dir,
+            &crate::vm::VmConfig::default(),
+        )
+        .unwrap();
+    sim.run();
+    let a = sim.network().node_by_name("a").unwrap();
+    let out: Vec<_> = sim
+        .worker_output(a, crate::WorkerId(0))
+        .map(|l| l.text.clone())
+        .collect();
+    assert_eq!(out, vec!["hi\t10.0"]);
+    let e = f
+        .instantiate(&ProgramRegistry::new(), None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("node 1 (`b`): worker 0: reading `pong.js`:"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_worker_needs_exactly_one_source() {
+    let e = err(r#"{"nodes": [{"name": "a", "workers": [{"lang": "lua"}]}]}"#);
+    assert_eq!(
+        e,
+        "node 0 (`a`): worker 0: give exactly one of `code` and `path`"
+    );
+    let e =
+        err(r#"{"nodes": [{"name": "a", "workers": [{"lang": "lua", "code": "", "path": "x"}]}]}"#);
+    assert_eq!(
+        e,
+        "node 0 (`a`): worker 0: give exactly one of `code` and `path`"
+    );
+    let e = err(r#"{"nodes": [{"name": "a", "workers": [{"lang": "python", "code": ""}]}]}"#);
+    assert!(
+        e.starts_with("node 0 (`a`): unknown variant `python`"),
+        "{e}"
+    );
+}
