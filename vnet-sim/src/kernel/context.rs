@@ -227,7 +227,31 @@ impl Context<'_> {
     /// Starts another worker on this node; it gets its `on_start` at the current time, after the
     /// running callback. It is attached to all of the node's ports, like every worker.
     pub fn spawn(&mut self, program: Box<dyn NodeProgram>) -> WorkerId {
-        self.k.spawn(self.node, program)
+        self.k.spawn(self.node, program, SimDuration::ZERO)
+    }
+
+    /// Like [`spawn`](Self::spawn), but the worker starts after `delay` (e.g. the time a host
+    /// takes to create a VM instance). Until then it is [`WorkerState::Starting`] and receives
+    /// nothing.
+    pub fn spawn_after(&mut self, delay: SimDuration, program: Box<dyn NodeProgram>) -> WorkerId {
+        self.k.spawn(self.node, program, delay)
+    }
+
+    /// Sends `msg` on `port` after `delay` instead of now, as if the node were busy computing
+    /// until then; the link sees it at that time. Zero delay is [`send`](Self::send).
+    pub fn send_after(&mut self, delay: SimDuration, port: PortId, msg: Message) {
+        if delay == SimDuration::ZERO {
+            self.send(port, msg);
+        } else {
+            let at = self.k.now + delay;
+            let ev = Event::Send {
+                node: self.node,
+                worker: self.worker,
+                port,
+                msg,
+            };
+            self.k.schedule(self.node, at, ev);
+        }
     }
 
     /// Ends a worker of this node; it receives nothing more. False if it was not running.

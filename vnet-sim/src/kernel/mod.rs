@@ -186,7 +186,7 @@ impl Simulation {
             "add_worker: no node {}",
             node.0
         );
-        let w = self.k.spawn(node, program);
+        let w = self.k.spawn(node, program, crate::time::SimDuration::ZERO);
         self.adopt_spawned();
         w
     }
@@ -385,12 +385,35 @@ impl Simulation {
                     .trace_msg(TraceKind::Timer, node, node, PortId(u16::MAX), 0, "");
                 p.on_timer(ctx, tag);
             }),
-            Event::Start { node, worker } => self.run_worker(node, worker, |p, ctx| {
-                ctx.k
-                    .trace_msg(TraceKind::Start, node, node, PortId(u16::MAX), 0, "");
-                p.on_start(ctx);
-            }),
+            Event::Start { node, worker } => {
+                let state = self.k.nodes[node.0 as usize]
+                    .workers
+                    .get_mut(worker.0 as usize);
+                match state {
+                    Some(s) if *s == WorkerState::Starting => *s = WorkerState::Running,
+                    Some(s) if s.is_alive() => {}
+                    _ => return, // ended before it started
+                }
+                self.run_worker(node, worker, |p, ctx| {
+                    ctx.k
+                        .trace_msg(TraceKind::Start, node, node, PortId(u16::MAX), 0, "");
+                    p.on_start(ctx);
+                })
+            }
             Event::LinkState { link, up } => self.k.set_link_up(link, up),
+            Event::Send {
+                node,
+                worker,
+                port,
+                msg,
+            } => {
+                Context {
+                    k: &mut self.k,
+                    node,
+                    worker,
+                }
+                .send(port, msg);
+            }
         }
         if !self.k.spawned.is_empty() {
             self.adopt_spawned();

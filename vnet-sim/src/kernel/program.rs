@@ -16,6 +16,8 @@ pub struct TimerId(pub(crate) EventId);
 /// The life of a worker.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum WorkerState {
+    /// Created but not started yet (its VM is booting): receives nothing until it starts.
+    Starting,
     /// Receives messages and timers.
     Running,
     /// Alive but blocked (a VM worker inside `recv` or `sleep`); receives messages and timers.

@@ -55,6 +55,13 @@ pub(crate) enum Event {
         link: LinkId,
         up: bool,
     },
+    /// A port send by `worker` that leaves later than it was made (after modelled compute time).
+    Send {
+        node: NodeId,
+        worker: WorkerId,
+        port: PortId,
+        msg: Message,
+    },
 }
 
 impl Event {
@@ -65,7 +72,8 @@ impl Event {
             Event::Start { node, .. }
             | Event::Deliver { node, .. }
             | Event::Direct { node, .. }
-            | Event::Timer { node, .. } => Some(*node),
+            | Event::Timer { node, .. }
+            | Event::Send { node, .. } => Some(*node),
             Event::LinkState { .. } => None,
         }
     }
@@ -187,20 +195,33 @@ impl Kernel {
         );
     }
 
-    pub(super) fn spawn(&mut self, node: NodeId, program: Box<dyn NodeProgram>) -> WorkerId {
+    pub(super) fn spawn(
+        &mut self,
+        node: NodeId,
+        program: Box<dyn NodeProgram>,
+        delay: crate::time::SimDuration,
+    ) -> WorkerId {
         let workers = &mut self.nodes[node.0 as usize].workers;
         let w =
             WorkerId(u16::try_from(workers.len()).expect("more than 65535 workers on one node"));
-        workers.push(WorkerState::Running);
+        // A worker spawned without delay is attached at once (it may see a message before its
+        // on_start if one arrives at the same instant from a lower-keyed source); one that
+        // boots for a while receives nothing until it has started.
+        let booting = delay > crate::time::SimDuration::ZERO;
+        workers.push(if booting {
+            WorkerState::Starting
+        } else {
+            WorkerState::Running
+        });
         self.spawned.push((node, program));
-        let now = self.now;
-        self.schedule(node, now, Event::Start { node, worker: w });
+        let at = self.now + delay;
+        self.schedule(node, at, Event::Start { node, worker: w });
         w
     }
 
     pub(super) fn end_worker(&mut self, node: NodeId, w: WorkerId, state: WorkerState) -> bool {
         match self.nodes[node.0 as usize].workers.get_mut(w.0 as usize) {
-            Some(s) if s.is_alive() => {
+            Some(s) if s.is_alive() || *s == WorkerState::Starting => {
                 *s = state;
                 self.ended.push((node, w));
                 true

@@ -38,7 +38,7 @@ use crate::kernel::Simulation;
 use crate::net::{Jitter, LinkParams, Network};
 use crate::time::SimDuration;
 use crate::topology::Topology;
-use crate::vm::{Lang, VmConfig, VmProgram};
+use crate::vm::{HostProfile, Lang, VmConfig, VmProgram};
 
 /// A whole network file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -75,6 +75,32 @@ pub struct NodeSpec {
     /// VM workers (Lua or JavaScript) started on the node, after the `program` if any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workers: Vec<WorkerSpec>,
+    /// The host the node's VM workers run on: a built-in name (`"pc"`, `"rpi-zero"`,
+    /// `"esp32"`) or a full profile object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileSpec>,
+}
+
+/// A host profile in a network file: by name or spelled out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProfileSpec {
+    /// A built-in profile: `pc`, `rpi-zero`, `esp32`.
+    Named(String),
+    /// A profile of your own.
+    Custom(HostProfile),
+}
+
+impl ProfileSpec {
+    /// The profile it names or holds.
+    pub fn resolve(&self) -> Result<HostProfile, String> {
+        match self {
+            ProfileSpec::Named(n) => HostProfile::by_name(n).ok_or_else(|| {
+                format!("`profile`: unknown host `{n}` (pc, rpi-zero, esp32, or an object)")
+            }),
+            ProfileSpec::Custom(p) => Ok(p.clone()),
+        }
+    }
 }
 
 /// A VM worker of a node: its language and its code, inline or in a file.
@@ -289,6 +315,10 @@ impl NetworkFile {
                     format!("`name` is already used by node {first}"),
                 ));
             }
+            if let Some(p) = &n.profile {
+                p.resolve()
+                    .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
+            }
             for (w, spec) in n.workers.iter().enumerate() {
                 if spec.code.is_some() == spec.path.is_some() {
                     return Err(NetFileError::node(
@@ -401,6 +431,18 @@ impl NetworkFile {
                     .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
                 sim.add_worker(node, program);
             }
+            let config = match &n.profile {
+                None => vm.clone(),
+                Some(p) => {
+                    let profile = p
+                        .resolve()
+                        .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
+                    std::rc::Rc::new(VmConfig {
+                        profile: Some(profile),
+                        ..(*vm).clone()
+                    })
+                }
+            };
             for (w, spec) in n.workers.iter().enumerate() {
                 let code = match (&spec.code, &spec.path) {
                     (Some(code), _) => code.clone(),
@@ -419,7 +461,10 @@ impl NetworkFile {
                         ));
                     }
                 };
-                sim.add_worker(node, Box::new(VmProgram::new(spec.lang, code, vm.clone())));
+                sim.add_worker(
+                    node,
+                    Box::new(VmProgram::new(spec.lang, code, config.clone())),
+                );
             }
         }
         Ok(sim)
@@ -445,6 +490,7 @@ impl NetworkFile {
                     ports: n.ports().iter().map(|p| p.name().to_owned()).collect(),
                     pos: None,
                     workers: Vec::new(),
+                    profile: None,
                 }
             })
             .collect();
@@ -473,6 +519,7 @@ impl NetworkFile {
                 ports: Vec::new(),
                 pos: n.pos,
                 workers: Vec::new(),
+                profile: None,
             })
             .collect();
         let mut links = Vec::new();

@@ -287,3 +287,25 @@ fn a_worker_needs_exactly_one_source() {
         "{e}"
     );
 }
+
+#[test]
+fn nodes_carry_host_profiles() {
+    let text = r#"{ "nodes": [
+        { "name": "slow", "profile": "esp32", "workers": [ { "lang": "lua", "code": "print(now())" } ] },
+        { "name": "custom", "profile": { "name": "mine", "dhrystones_per_s": 5000.0, "t_ivm": "1ms", "tcmsg": "2ms", "memory_cap": 100000 } }
+    ] }"#;
+    let f = NetworkFile::from_json(text).unwrap();
+    assert_eq!(NetworkFile::from_json(&f.to_json()).unwrap(), f);
+    let mut sim = f.instantiate(&ProgramRegistry::new(), None).unwrap();
+    sim.run();
+    let t: f64 = sim.logs()[0].text.parse().unwrap();
+    assert!(
+        (100.0..100.1).contains(&t),
+        "an esp32 worker boots in 100 ms, printed {t}"
+    );
+    let e = err(r#"{ "nodes": [ { "name": "x", "profile": "cray" } ] }"#);
+    assert_eq!(
+        e,
+        "node 0 (`x`): `profile`: unknown host `cray` (pc, rpi-zero, esp32, or an object)"
+    );
+}

@@ -1,5 +1,6 @@
 //! [`VmProgram`]: a VM worker as a [`NodeProgram`]. It keeps the worker's mailbox, turns the
-//! VM's blocking calls into timers and waits, and applies what the VM asked for.
+//! VM's blocking calls into timers and waits, applies what the VM asked for, and — on a host
+//! profile — charges the virtual time the VM's work takes.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -8,6 +9,7 @@ use super::io::{Command, Io, NodeInfo, Resume, Step};
 use super::{Lang, VmConfig};
 use crate::kernel::{Context, NodeProgram, TimerId, WorkerId};
 use crate::net::{Message, PortId};
+use crate::time::{SimDuration, SimTime};
 
 /// One VM instance: runs until it blocks, ends or fails.
 pub(crate) trait Vm {
@@ -25,8 +27,9 @@ enum Wait {
         port: Option<PortId>,
         timer: Option<TimerId>,
     },
-    /// In `sleep`, or a blocked recv with nothing to wake it but its timer.
-    Sleep,
+    /// Until a timer: the end of a `sleep`, or of the computing that precedes handing a queued
+    /// message to `recv` or booting (with a host profile). `then` is what the VM gets.
+    Timer { then: Resume },
 }
 
 /// A Lua or JavaScript worker on a node.
@@ -40,11 +43,15 @@ pub struct VmProgram {
     wait: Wait,
     /// Tag of the timer that may wake the worker; older timers are ignored.
     wake_tag: u64,
+    /// With a host profile: the worker computes until then and cannot take messages before.
+    busy_until: SimTime,
+    /// Whether t_iVM was already paid (forks pay it in their parent's `spawn_after`).
+    booted: bool,
     io: Io,
 }
 
 impl VmProgram {
-    /// A worker that will run `code` in `lang` with `config`'s limits.
+    /// A worker that will run `code` in `lang` with `config`'s limits and host.
     pub fn new(lang: Lang, code: impl Into<String>, config: Rc<VmConfig>) -> Self {
         VmProgram {
             lang,
@@ -54,6 +61,8 @@ impl VmProgram {
             mailbox: VecDeque::new(),
             wait: Wait::Nothing,
             wake_tag: 0,
+            busy_until: SimTime::ZERO,
+            booted: false,
             io: Io::default(),
         }
     }
@@ -63,10 +72,32 @@ impl VmProgram {
         self.lang
     }
 
+    fn tcmsg(&self) -> SimDuration {
+        self.config
+            .profile
+            .as_ref()
+            .map_or(SimDuration::ZERO, |p| p.tcmsg)
+    }
+
+    fn t_ivm(&self) -> SimDuration {
+        self.config
+            .profile
+            .as_ref()
+            .map_or(SimDuration::ZERO, |p| p.t_ivm)
+    }
+
+    /// Blocks until `delay` from now, then resumes the VM with `then`.
+    fn wake_after(&mut self, ctx: &mut Context, delay: SimDuration, then: Resume) {
+        self.wake_tag += 1;
+        ctx.set_timer(delay, self.wake_tag);
+        self.wait = Wait::Timer { then };
+        ctx.set_waiting(true);
+    }
+
     /// Runs the VM from `input` until it blocks, ends or fails.
     fn run(&mut self, ctx: &mut Context, mut input: Resume) {
-        let Some(vm) = self.vm.as_mut() else { return };
         loop {
+            let Some(vm) = self.vm.as_mut() else { return };
             self.io.now = ctx.now();
             self.io.rng = Some(ctx.rng().clone());
             self.io.next_worker = ctx.worker_count() as u16;
@@ -77,22 +108,23 @@ impl VmProgram {
             }
             for c in std::mem::take(&mut self.io.commands) {
                 match c {
-                    Command::Send { port, message } => {
-                        ctx.send(port, message);
+                    Command::Send { port, message, at } => {
+                        let delay = self.io.compute_time(at) + self.tcmsg();
+                        ctx.send_after(delay, port, message);
                     }
                     Command::Print(text) => ctx.log(text),
-                    Command::Fork(code) => {
-                        ctx.spawn(Box::new(VmProgram::new(
-                            self.lang,
-                            code,
-                            self.config.clone(),
-                        )));
+                    Command::Fork { code, at } => {
+                        let mut child = VmProgram::new(self.lang, code, self.config.clone());
+                        child.booted = true;
+                        ctx.spawn_after(self.io.compute_time(at) + self.t_ivm(), Box::new(child));
                     }
                     Command::Kill(w) => {
                         ctx.kill(WorkerId(w));
                     }
                 }
             }
+            let busy = self.io.compute_time(self.io.instructions);
+            self.busy_until = ctx.now() + busy;
             let step = if self.io.exit { Step::Finished } else { step };
             match step {
                 Step::Recv { port, timeout } => {
@@ -107,17 +139,16 @@ impl VmProgram {
                             port: port_name(&self.io, p),
                             message,
                         };
+                        if busy > SimDuration::ZERO {
+                            return self.wake_after(ctx, busy, input);
+                        }
                         continue;
                     }
                     self.wake_tag += 1;
-                    let timer = timeout.map(|t| ctx.set_timer(t, self.wake_tag));
+                    let timer = timeout.map(|t| ctx.set_timer(busy + t, self.wake_tag));
                     self.wait = Wait::Recv { port, timer };
                 }
-                Step::Sleep(d) => {
-                    self.wake_tag += 1;
-                    ctx.set_timer(d, self.wake_tag);
-                    self.wait = Wait::Sleep;
-                }
+                Step::Sleep(d) => return self.wake_after(ctx, busy + d, Resume::Wake),
                 Step::Stalled => self.wait = Wait::Nothing,
                 Step::Finished => {
                     self.wait = Wait::Nothing;
@@ -140,13 +171,25 @@ impl VmProgram {
 impl NodeProgram for VmProgram {
     fn on_start(&mut self, ctx: &mut Context) {
         self.io.node = Rc::new(NodeInfo::of(ctx));
+        self.io.ns_per_instruction = match (&self.config.profile, self.lang) {
+            (Some(p), super::Lang::Lua) => p.ns_per_instruction(),
+            _ => 0.0,
+        };
         let who = format!("{}/w{}", self.io.node.name, ctx.worker().0);
         match super::create_vm(self.lang, &self.code, &who, &self.config) {
-            Ok(vm) => {
-                self.vm = Some(vm);
-                self.run(ctx, Resume::Start);
-            }
-            Err(e) => ctx.fail(format!("{who}: {e}")),
+            Ok(vm) => self.vm = Some(vm),
+            Err(e) => return ctx.fail(format!("{who}: {e}")),
+        }
+        let boot = if self.booted {
+            SimDuration::ZERO
+        } else {
+            self.t_ivm()
+        };
+        self.booted = true;
+        if boot > SimDuration::ZERO {
+            self.wake_after(ctx, boot, Resume::Start);
+        } else {
+            self.run(ctx, Resume::Start);
         }
     }
 
@@ -156,12 +199,26 @@ impl NodeProgram for VmProgram {
                 if let Some(t) = timer {
                     ctx.cancel_timer(t);
                 }
+                let input = Resume::Message {
+                    port: port_name(&self.io, port),
+                    message: msg,
+                };
+                // With a host profile the worker may still be computing: it takes the message then.
+                let busy = self.busy_until.saturating_since(ctx.now());
+                if busy > SimDuration::ZERO {
+                    return self.wake_after(ctx, busy, input);
+                }
                 self.wait = Wait::Nothing;
                 ctx.set_waiting(false);
-                let port = port_name(&self.io, port);
-                self.run(ctx, Resume::Message { port, message: msg });
-                return;
+                return self.run(ctx, input);
             }
+        }
+        if self.mailbox.len() >= self.config.mailbox_capacity {
+            ctx.log_error(format!(
+                "mailbox full ({} messages): a message was dropped",
+                self.mailbox.len()
+            ));
+            return;
         }
         self.mailbox.push_back((port, msg));
     }
@@ -170,12 +227,11 @@ impl NodeProgram for VmProgram {
         if tag != self.wake_tag {
             return;
         }
-        let input = match self.wait {
+        let input = match std::mem::replace(&mut self.wait, Wait::Nothing) {
             Wait::Recv { .. } => Resume::Timeout,
-            Wait::Sleep => Resume::Wake,
+            Wait::Timer { then } => then,
             Wait::Nothing => return,
         };
-        self.wait = Wait::Nothing;
         ctx.set_waiting(false);
         self.run(ctx, input);
     }

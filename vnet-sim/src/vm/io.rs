@@ -65,9 +65,16 @@ impl NodeInfo {
 /// Something a VM asked for that takes effect when its activation ends (at the same virtual time).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Command {
-    Send { port: PortId, message: Message },
+    Send {
+        port: PortId,
+        message: Message,
+        at: u64,
+    },
     Print(String),
-    Fork(String),
+    Fork {
+        code: String,
+        at: u64,
+    },
     Kill(u16),
 }
 
@@ -120,12 +127,20 @@ pub(crate) struct Io {
     pub instructions: u64,
     /// Set by `exit()`.
     pub exit: bool,
+    /// Virtual ns per counted instruction (0 without a host profile).
+    pub ns_per_instruction: f64,
 }
 
 impl Io {
-    /// Milliseconds of virtual time, as `now()` returns them.
+    /// Milliseconds of virtual time, as `now()` returns them: the activation's start plus the
+    /// compute time counted so far (with a host profile).
     pub fn now_ms(&self) -> f64 {
-        self.now.as_nanos() as f64 / 1e6
+        (self.now + self.compute_time(self.instructions)).as_nanos() as f64 / 1e6
+    }
+
+    /// Virtual time `instructions` take on this worker's host.
+    pub fn compute_time(&self, instructions: u64) -> SimDuration {
+        SimDuration::from_nanos((instructions as f64 * self.ns_per_instruction).round() as u64)
     }
 
     /// A uniform draw in [0, 1) from the node's stream.
@@ -146,9 +161,11 @@ impl Io {
             .node
             .port(port)
             .ok_or_else(|| format!("send: node `{}` has no port `{port}`", self.node.name))?;
+        let at = self.instructions;
         self.commands.push(Command::Send {
             port: id,
             message: Message::value(value),
+            at,
         });
         Ok(())
     }
@@ -159,7 +176,10 @@ impl Io {
 
     /// Queues a fork and returns the id the new worker will get.
     pub fn fork(&mut self, code: String) -> u16 {
-        self.commands.push(Command::Fork(code));
+        self.commands.push(Command::Fork {
+            code,
+            at: self.instructions,
+        });
         self.next_worker += 1;
         self.next_worker - 1
     }

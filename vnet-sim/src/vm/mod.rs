@@ -56,6 +56,7 @@ mod driver;
 mod io;
 mod js;
 mod lua;
+mod profile;
 mod value;
 
 #[cfg(test)]
@@ -63,6 +64,7 @@ mod tests;
 
 pub use driver::VmProgram;
 pub use io::NodeInfo;
+pub use profile::{HostProfile, LUA_INSTRUCTIONS_PER_DHRYSTONE};
 
 use std::rc::Rc;
 
@@ -102,6 +104,21 @@ pub struct VmConfig {
     pub recursion_limit: usize,
     /// Messages a blocked worker's mailbox holds; later ones are dropped.
     pub mailbox_capacity: usize,
+    /// The host the VM runs on; `None` costs no virtual time. With a profile, counted Lua
+    /// instructions advance the worker's clock, sends add tcmsg, workers start after t_iVM,
+    /// and the profile's memory cap replaces `memory_cap`. (JavaScript workers pay t_iVM and
+    /// tcmsg; boa counts no instructions, so their computation is free.)
+    pub profile: Option<HostProfile>,
+}
+
+impl VmConfig {
+    /// The default limits on the given host.
+    pub fn on(profile: HostProfile) -> Self {
+        VmConfig {
+            profile: Some(profile),
+            ..VmConfig::default()
+        }
+    }
 }
 
 impl Default for VmConfig {
@@ -115,6 +132,7 @@ impl Default for VmConfig {
             loop_iteration_limit: 10_000_000,
             recursion_limit: 512,
             mailbox_capacity: 10_000,
+            profile: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod js;
 mod lua;
+mod profile;
 
 use std::rc::Rc;
 
