@@ -51,7 +51,7 @@ impl Message {
     }
     /// A message carrying a JSON-like value, sized by its compact JSON encoding.
     pub fn value(v: serde_json::Value) -> Self {
-        let size = serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(0);
+        let size = json_len(&v);
         Message {
             payload: Payload::Value(Arc::new(v)),
             size: u32::try_from(size).unwrap_or(u32::MAX),
@@ -92,4 +92,22 @@ impl Message {
     pub(crate) fn set_src(&mut self, src: NodeId) {
         self.src = src;
     }
+}
+
+/// Length of `v`'s compact JSON encoding, counted without building it.
+fn json_len(v: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    // Writing to a counter cannot fail, and a Value always serializes.
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
 }

@@ -106,7 +106,8 @@ impl VmProgram {
             if let Some(r) = self.io.rng.take() {
                 *ctx.rng() = r;
             }
-            for c in std::mem::take(&mut self.io.commands) {
+            let mut commands = std::mem::take(&mut self.io.commands);
+            for c in commands.drain(..) {
                 match c {
                     Command::Send { port, message, at } => {
                         let delay = self.io.compute_time(at) + self.tcmsg();
@@ -123,6 +124,8 @@ impl VmProgram {
                     }
                 }
             }
+            // Hand the emptied buffer back so the next activation does not allocate one.
+            self.io.commands = commands;
             let busy = self.io.compute_time(self.io.instructions);
             self.busy_until = ctx.now() + busy;
             let step = if self.io.exit { Step::Finished } else { step };
@@ -135,10 +138,7 @@ impl VmProgram {
                     {
                         let (p, message) =
                             self.mailbox.remove(i).unwrap_or((None, Message::empty()));
-                        input = Resume::Message {
-                            port: port_name(&self.io, p),
-                            message,
-                        };
+                        input = Resume::Message { port: p, message };
                         if busy > SimDuration::ZERO {
                             return self.wake_after(ctx, busy, input);
                         }
@@ -199,10 +199,7 @@ impl NodeProgram for VmProgram {
                 if let Some(t) = timer {
                     ctx.cancel_timer(t);
                 }
-                let input = Resume::Message {
-                    port: port_name(&self.io, port),
-                    message: msg,
-                };
+                let input = Resume::Message { port, message: msg };
                 // With a host profile the worker may still be computing: it takes the message then.
                 let busy = self.busy_until.saturating_since(ctx.now());
                 if busy > SimDuration::ZERO {
@@ -235,9 +232,4 @@ impl NodeProgram for VmProgram {
         ctx.set_waiting(false);
         self.run(ctx, input);
     }
-}
-
-/// The name of port `p` of the worker's node.
-fn port_name(io: &Io, p: Option<PortId>) -> Option<String> {
-    p.and_then(|p| io.node.ports.get(p.0 as usize).cloned())
 }

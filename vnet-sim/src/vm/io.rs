@@ -103,7 +103,7 @@ pub(crate) enum Resume {
     Start,
     /// `recv` got a message on `port` (`None`: sent directly to the node).
     Message {
-        port: Option<String>,
+        port: Option<PortId>,
         message: Message,
     },
     /// `recv` timed out (returns nil / null).

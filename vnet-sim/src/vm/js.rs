@@ -121,7 +121,16 @@ impl JsVm {
                 let pending = self.shared().pending.borrow_mut().take();
                 let (resolve, value) = match (pending, other) {
                     (Some(Pending::Recv { resolve, .. }), Resume::Message { port, message }) => {
-                        let port = port.map_or(JsValue::null(), |p| JsValue::from(js_string!(p)));
+                        let name = port.and_then(|p| {
+                            self.shared()
+                                .io
+                                .borrow()
+                                .node
+                                .ports
+                                .get(p.0 as usize)
+                                .cloned()
+                        });
+                        let port = name.map_or(JsValue::null(), |p| JsValue::from(js_string!(p)));
                         let value = message_to_js(&message, &mut self.context)?;
                         let pair = JsArray::from_iter([port, value], &mut self.context);
                         (resolve, pair.into())

@@ -2,10 +2,7 @@
 //! blocking calls as yields, and a count hook that enforces the instruction budget.
 
 use mlua::thread::ThreadStatus;
-use mlua::{
-    HookTriggers, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Thread, Value as LuaValue,
-    VmState,
-};
+use mlua::{HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Thread, Value as LuaValue, VmState};
 
 use super::VmConfig;
 use super::driver::Vm;
@@ -25,32 +22,46 @@ function recv(port, timeout)
   check("recv")
   if port ~= nil and type(port) ~= "string" then error("recv: port must be a port name or nil", 2) end
   if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then error("recv: timeout must be a non-negative number of ms", 2) end
-  return yield(marker, "recv", port, timeout)
+  return yield(marker, 1, port, timeout)
 end
 function sleep(ms)
   check("sleep")
   if type(ms) ~= "number" or ms < 0 then error("sleep: expected a non-negative number of ms", 2) end
-  return yield(marker, "sleep", ms)
+  return yield(marker, 2, ms)
 end
 function exit()
   check("exit")
-  yield(marker, "exit")
+  yield(marker, 3)
 end
 "#;
+
+/// The activation state, shared with the API functions through the state's app data. It stays
+/// there for the worker's life; the driver swaps its contents in and out (no allocation).
+type SharedIo = std::rc::Rc<std::cell::RefCell<Io>>;
 
 pub(crate) struct LuaVm {
     lua: Lua,
     thread: Thread,
-    marker: RegistryKey,
+    /// Identity of the table blocking calls yield first (kept alive by the prelude's upvalues).
+    marker: *const std::ffi::c_void,
+    _marker_table: mlua::Table,
     budget: u64,
+    io: SharedIo,
+    /// The node's port names as Lua strings, made once (recv returns them).
+    port_names: Vec<mlua::LuaString>,
 }
 
 impl LuaVm {
     pub fn new(code: &str, who: &str, config: &VmConfig) -> Result<Self, String> {
         let libs = StdLib::COROUTINE | StdLib::TABLE | StdLib::STRING | StdLib::UTF8 | StdLib::MATH;
         let lua = Lua::new_with(libs, LuaOptions::new()).map_err(|e| e.to_string())?;
-        lua.set_memory_limit(config.memory_cap)
-            .map_err(|e| e.to_string())?;
+        let cap = config
+            .profile
+            .as_ref()
+            .map_or(config.memory_cap, |p| p.memory_cap);
+        lua.set_memory_limit(cap).map_err(|e| e.to_string())?;
+        let io = SharedIo::default();
+        lua.set_app_data(io.clone());
         install_api(&lua).map_err(|e| format!("setting up the sandbox: {e}"))?;
         let main = lua
             .load(code)
@@ -63,18 +74,17 @@ impl LuaVm {
             .set_name("=vnet")
             .call::<()>((marker_table.clone(), thread.clone()))
             .map_err(|e| e.to_string())?;
-        let marker = lua
-            .create_registry_value(marker_table)
-            .map_err(|e| e.to_string())?;
+        let marker = marker_table.to_pointer();
         let interval = config.hook_interval.max(1);
         let budget = config.instruction_budget;
         thread
             .set_hook(
                 HookTriggers::new().every_nth_instruction(interval),
                 move |lua, _| {
-                    let Some(mut io) = lua.app_data_mut::<Io>() else {
+                    let Some(shared) = lua.app_data_ref::<SharedIo>() else {
                         return Ok(VmState::Continue);
                     };
+                    let mut io = shared.borrow_mut();
                     io.instructions += interval as u64;
                     if io.instructions > budget {
                         // Yield, not error: a `pcall` in the program cannot catch a yield.
@@ -89,57 +99,50 @@ impl LuaVm {
             lua,
             thread,
             marker,
+            _marker_table: marker_table,
             budget,
+            io,
+            port_names: Vec::new(),
         })
     }
 
-    fn step_from(&self, io: &Io, result: mlua::Result<MultiValue>) -> Step {
+    fn step_from(&self, io: &Io, result: mlua::Result<Yielded>) -> Step {
         if io.budget_exceeded {
             return Step::Failed(format!(
                 "instruction budget of {} exceeded (a runaway loop?)",
                 self.budget
             ));
         }
-        let values = match result {
+        let (marker, op, arg1, arg2) = match result {
             Err(e) => return Step::Failed(describe_error(&e)),
             Ok(v) => v,
         };
         if self.thread.status() != ThreadStatus::Resumable {
             return Step::Finished;
         }
-        let mut it = values.into_iter();
-        let is_ours = match (it.next(), self.lua.registry_value::<LuaValue>(&self.marker)) {
-            (Some(LuaValue::Table(t)), Ok(LuaValue::Table(m))) => t == m,
-            _ => false,
-        };
-        if !is_ours {
+        if !matches!(&marker, LuaValue::Table(t) if t.to_pointer() == self.marker) {
             return Step::Failed(
                 "coroutine.yield called outside a coroutine of the program's own".into(),
             );
         }
-        let op = it.next().and_then(|v| {
-            v.as_string()
-                .and_then(|s| s.to_str().ok().map(|s| s.to_owned()))
-        });
-        let arg1 = it.next().unwrap_or(LuaValue::Nil);
-        let arg2 = it.next().unwrap_or(LuaValue::Nil);
-        match op.as_deref() {
-            Some("recv") => {
+        let ms = |v: &LuaValue| v.as_number().or(v.as_integer().map(|i| i as f64));
+        match op {
+            Some(1) => {
                 let port = match &arg1 {
                     LuaValue::String(s) => match s.to_str().ok().and_then(|s| io.node.port(&s)) {
                         Some(p) => Some(p),
                         None => {
+                            let name = arg1.to_string().unwrap_or_default();
                             return Step::Failed(format!(
-                                "recv: node `{}` has no port {}",
-                                io.node.name,
-                                arg1.to_string().unwrap_or_default()
+                                "recv: node `{}` has no port `{name}`",
+                                io.node.name
                             ));
                         }
                     },
                     _ => None,
                 };
-                let timeout = match arg2.as_number().or(arg2.as_integer().map(|i| i as f64)) {
-                    Some(ms) => match millis("recv", ms) {
+                let timeout = match ms(&arg2) {
+                    Some(t) => match millis("recv", t) {
                         Ok(d) => Some(d),
                         Err(e) => return Step::Failed(e),
                     },
@@ -147,32 +150,42 @@ impl LuaVm {
                 };
                 Step::Recv { port, timeout }
             }
-            Some("sleep") => match millis(
-                "sleep",
-                arg1.as_number()
-                    .or(arg1.as_integer().map(|i| i as f64))
-                    .unwrap_or(-1.0),
-            ) {
+            Some(2) => match millis("sleep", ms(&arg1).unwrap_or(-1.0)) {
                 Ok(d) => Step::Sleep(d),
                 Err(e) => Step::Failed(e),
             },
-            Some("exit") => Step::Finished,
+            Some(3) => Step::Finished,
             _ => Step::Failed("unknown blocking call".into()),
         }
     }
 }
 
+/// What a blocking call yields: the marker, the call's code (1 recv, 2 sleep, 3 exit), and
+/// its two arguments. A hook's yield gives all nils.
+type Yielded = (LuaValue, Option<i64>, LuaValue, LuaValue);
+
 impl Vm for LuaVm {
     fn resume(&mut self, io: &mut Io, input: Resume) -> Step {
-        self.lua.set_app_data(std::mem::take(io));
+        if self.port_names.len() != io.node.ports.len() {
+            self.port_names = io
+                .node
+                .ports
+                .iter()
+                .filter_map(|p| self.lua.create_string(p).ok())
+                .collect();
+        }
+        std::mem::swap(&mut *self.io.borrow_mut(), io);
         let result = match input {
-            Resume::Start | Resume::Timeout | Resume::Wake => self.thread.resume::<MultiValue>(()),
+            Resume::Start | Resume::Timeout | Resume::Wake => self.thread.resume::<Yielded>(()),
             Resume::Message { port, message } => match message_to_lua(&self.lua, &message) {
-                Ok(v) => self.thread.resume::<MultiValue>((port, v)),
+                Ok(v) => {
+                    let port = port.and_then(|p| self.port_names.get(p.0 as usize).cloned());
+                    self.thread.resume::<Yielded>((port, v))
+                }
                 Err(e) => Err(e),
             },
         };
-        *io = self.lua.remove_app_data::<Io>().unwrap_or_default();
+        std::mem::swap(&mut *self.io.borrow_mut(), io);
         self.step_from(io, result)
     }
 }
@@ -198,16 +211,18 @@ fn install_api(lua: &Lua) -> mlua::Result<()> {
     string.raw_set("dump", LuaValue::Nil)?;
 
     fn with_io<R>(lua: &Lua, f: impl FnOnce(&mut Io) -> R) -> mlua::Result<R> {
-        let mut io = lua.app_data_mut::<Io>().ok_or_else(|| {
-            mlua::Error::runtime("the node API is only usable while the worker runs")
-        })?;
+        let shared = lua
+            .app_data_ref::<SharedIo>()
+            .ok_or_else(|| mlua::Error::runtime("the node API is not set up"))?;
+        let mut io = shared.borrow_mut();
         Ok(f(&mut io))
     }
 
     g.raw_set(
         "send",
-        lua.create_function(|lua, (port, value): (String, LuaValue)| {
+        lua.create_function(|lua, (port, value): (mlua::LuaString, LuaValue)| {
             let v = from_lua(&value).map_err(|e| mlua::Error::runtime(format!("send: {e}")))?;
+            let port = port.to_str()?;
             with_io(lua, |io| io.send(&port, v))?.map_err(mlua::Error::runtime)
         })?,
     )?;

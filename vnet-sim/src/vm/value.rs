@@ -38,36 +38,44 @@ fn from_lua_at(v: &LuaValue, depth: usize) -> Result<Value, String> {
 
 fn table_from_lua(t: &Table, depth: usize) -> Result<Value, String> {
     let n = t.raw_len();
-    let mut count = 0usize;
-    let mut string_keys = false;
-    for pair in t.pairs::<LuaValue, LuaValue>() {
-        let (k, _) = pair.map_err(|e| e.to_string())?;
-        count += 1;
-        match k {
-            LuaValue::String(_) => string_keys = true,
-            LuaValue::Integer(i) if i >= 1 && (i as usize) <= n => {}
-            other => {
-                return Err(format!(
-                    "cannot send a table with key {} (keys must be strings, or 1..n for an array)",
-                    describe(&other)
-                ));
+    if n > 0 {
+        // An array, if its keys are exactly 1..n.
+        let mut items = Vec::with_capacity(n);
+        for i in 1..=n {
+            let v: LuaValue = t.raw_get(i).map_err(|e| e.to_string())?;
+            items.push(from_lua_at(&v, depth + 1)?);
+        }
+        let mut count = 0usize;
+        for pair in t.pairs::<LuaValue, mlua::Value>() {
+            let (k, _) = pair.map_err(|e| e.to_string())?;
+            count += 1;
+            match k {
+                LuaValue::Integer(i) if i >= 1 && (i as usize) <= n => {}
+                LuaValue::String(_) => {
+                    return Err("cannot send a table mixing array items and string keys".into());
+                }
+                other => {
+                    return Err(format!(
+                        "cannot send a table with key {} (keys must be strings, or 1..n for an array)",
+                        describe(&other)
+                    ));
+                }
             }
         }
-    }
-    if n > 0 && count == n && !string_keys {
-        let items = (1..=n).map(|i| {
-            t.raw_get::<LuaValue>(i)
-                .map_err(|e| e.to_string())
-                .and_then(|v| from_lua_at(&v, depth + 1))
-        });
-        return items.collect::<Result<Vec<_>, _>>().map(Value::Array);
-    }
-    if n > 0 {
-        return Err("cannot send a table mixing array items and string keys".into());
+        if count != n {
+            return Err("cannot send an array with holes".into());
+        }
+        return Ok(Value::Array(items));
     }
     let mut map = Map::new();
-    for pair in t.pairs::<mlua::LuaString, LuaValue>() {
+    for pair in t.pairs::<LuaValue, LuaValue>() {
         let (k, v) = pair.map_err(|e| e.to_string())?;
+        let LuaValue::String(k) = k else {
+            return Err(format!(
+                "cannot send a table with key {} (keys must be strings, or 1..n for an array)",
+                describe(&k)
+            ));
+        };
         let k = k
             .to_str()
             .map_err(|_| "cannot send a table key that is not valid UTF-8".to_owned())?

@@ -291,8 +291,7 @@ fn gossip_hash(seed: u64) -> u64 {
     let hash = std::rc::Rc::new(std::cell::RefCell::new(TraceHash::default()));
     sim.set_trace(Box::new(hash.clone()));
     sim.run();
-    let h = hash.borrow().value();
-    h
+    hash.borrow().value()
 }
 
 #[test]

@@ -1,0 +1,170 @@
+//! VM workers: creation time (sandbox + program load, to the first block), memory per idle
+//! worker, a message between two workers through the kernel, and the cost of the Lua
+//! instruction-counting hook. Memory is measured with a counting allocator and printed once.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use vnet::sim::vm::{Lang, VmConfig, VmProgram};
+use vnet::sim::{LinkParams, SimDuration, SimTime, Simulation};
+
+/// Counts live heap bytes, to measure what an idle worker keeps.
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const IDLE: [(Lang, &str); 2] = [(Lang::Lua, "recv()"), (Lang::Js, "await recv();")];
+
+/// A simulation with `n` idle workers of `lang` on one node, all started.
+fn idle_workers(lang: Lang, code: &str, n: usize) -> Simulation {
+    let config = Rc::new(VmConfig::default());
+    let mut sim = Simulation::new(1);
+    let node = sim.add_node("n").unwrap();
+    for _ in 0..n {
+        sim.add_worker(node, Box::new(VmProgram::new(lang, code, config.clone())));
+    }
+    sim.run_until(SimTime::ZERO);
+    sim
+}
+
+fn report_memory() {
+    for (lang, code) in IDLE {
+        let n = 200;
+        let before = LIVE.load(Ordering::Relaxed);
+        let sim = idle_workers(lang, code, n);
+        let per = (LIVE.load(Ordering::Relaxed) - before) as f64 / n as f64;
+        println!(
+            "memory per idle {lang:?} worker: {:.1} kB (live heap over {n} workers)",
+            per / 1024.0
+        );
+        drop(sim);
+    }
+}
+
+fn creation(c: &mut Criterion) {
+    report_memory();
+    let mut group = c.benchmark_group("vm_create");
+    for (lang, code) in IDLE {
+        group.bench_function(format!("{lang:?}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                // Workers are created and started by the kernel; time that, not the teardown.
+                for chunk in 0..iters.div_ceil(100) {
+                    let n = (iters - chunk * 100).min(100) as usize;
+                    let t = Instant::now();
+                    let sim = idle_workers(lang, code, n);
+                    total += t.elapsed();
+                    drop(black_box(sim));
+                }
+                total
+            });
+        });
+    }
+    group.finish();
+}
+
+const ROUNDS: u64 = 10_000;
+
+fn messages(c: &mut Criterion) {
+    let ping = [
+        (
+            Lang::Lua,
+            "local m = {seq = 1} for i = 1, ROUNDS do send('p', m) recv() end",
+        ),
+        (
+            Lang::Js,
+            "const m = {seq: 1}; for (let i = 0; i < ROUNDS; i++) { send('p', m); await recv(); }",
+        ),
+    ];
+    let pong = [
+        (
+            Lang::Lua,
+            "while true do local p, m = recv() send(p, m) end",
+        ),
+        (
+            Lang::Js,
+            "for (;;) { const [p, m] = await recv(); send(p, m); }",
+        ),
+    ];
+    let mut group = c.benchmark_group("vm_message");
+    group.throughput(Throughput::Elements(2 * ROUNDS));
+    for ((lang, ping), (_, pong)) in ping.into_iter().zip(pong) {
+        let ping = ping.replace("ROUNDS", &ROUNDS.to_string());
+        group.bench_function(format!("{lang:?}_to_{lang:?}"), |b| {
+            b.iter(|| {
+                let config = Rc::new(VmConfig::default());
+                let mut sim = Simulation::new(1);
+                let a = sim.add_node("a").unwrap();
+                let z = sim.add_node("b").unwrap();
+                sim.link(
+                    a,
+                    "p",
+                    z,
+                    "p",
+                    LinkParams::new(SimDuration::from_micros(1), 1_000_000_000),
+                )
+                .unwrap();
+                sim.add_worker(
+                    a,
+                    Box::new(VmProgram::new(lang, ping.as_str(), config.clone())),
+                );
+                sim.add_worker(z, Box::new(VmProgram::new(lang, pong, config)));
+                sim.run();
+                black_box(sim.now())
+            });
+        });
+    }
+    group.finish();
+}
+
+fn hook_cost(c: &mut Criterion) {
+    let code = "local x = 0 for i = 1, 1000000 do x = x + i % 7 end";
+    let mut group = c.benchmark_group("lua_count_hook");
+    group.throughput(Throughput::Elements(1_000_000));
+    for interval in [100u32, 1000, 10_000, u32::MAX] {
+        let config = Rc::new(VmConfig {
+            hook_interval: interval,
+            instruction_budget: u64::MAX,
+            ..VmConfig::default()
+        });
+        let name = if interval == u32::MAX {
+            "practically_off".to_owned()
+        } else {
+            format!("every_{interval}")
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut sim = Simulation::new(1);
+                let n = sim.add_node("n").unwrap();
+                sim.add_worker(n, Box::new(VmProgram::new(Lang::Lua, code, config.clone())));
+                sim.run();
+                black_box(sim.now())
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, creation, messages, hook_cost);
+criterion_main!(benches);
