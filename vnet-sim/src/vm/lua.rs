@@ -39,6 +39,32 @@ end
 /// there for the worker's life; the driver swaps its contents in and out (no allocation).
 type SharedIo = std::rc::Rc<std::cell::RefCell<Io>>;
 
+/// The prelude, compiled once per thread and loaded as bytecode into each new worker (the
+/// host may load bytecode; programs may not). Saves a compile per worker.
+fn prelude(lua: &Lua) -> Result<mlua::Function, String> {
+    thread_local! {
+        static BYTECODE: std::cell::OnceCell<Vec<u8>> = const { std::cell::OnceCell::new() };
+    }
+    let bytes = BYTECODE.with(|cell| {
+        if let Some(b) = cell.get() {
+            return Ok(b.clone());
+        }
+        let f = lua
+            .load(PRELUDE)
+            .set_name("=vnet")
+            .into_function()
+            .map_err(|e| e.to_string())?;
+        let b = f.dump(false);
+        let _ = cell.set(b.clone());
+        Ok::<_, String>(b)
+    })?;
+    lua.load(&bytes[..])
+        .set_name("=vnet")
+        .set_mode(mlua::chunk::ChunkMode::Binary)
+        .into_function()
+        .map_err(|e| e.to_string())
+}
+
 pub(crate) struct LuaVm {
     lua: Lua,
     thread: Thread,
@@ -70,8 +96,7 @@ impl LuaVm {
             .map_err(|e| e.to_string())?;
         let thread = lua.create_thread(main).map_err(|e| e.to_string())?;
         let marker_table = lua.create_table().map_err(|e| e.to_string())?;
-        lua.load(PRELUDE)
-            .set_name("=vnet")
+        prelude(&lua)?
             .call::<()>((marker_table.clone(), thread.clone()))
             .map_err(|e| e.to_string())?;
         let marker = marker_table.to_pointer();
