@@ -73,14 +73,7 @@ fn functions_and_cycles_cannot_cross() {
         ("const o = {}; o.o = o; send('p', o)", "send: "),
         ("send('nope', 1)", "node `n` has no port `nope`"),
     ] {
-        let (mut sim, n) = solo(J, code, VmConfig::default());
-        sim.run();
-        assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
-        assert!(
-            err(&sim, n, 0).contains(want),
-            "{code}: {}",
-            err(&sim, n, 0)
-        );
+        fails_with(J, code, VmConfig::default(), want);
     }
 }
 

@@ -3,16 +3,6 @@ use crate::trace::TraceHash;
 
 const L: Lang = Lang::Lua;
 
-/// 100-byte strings: "x" * 98 plus quotes in the JSON encoding.
-const PING: &str = r#"
-local msg = string.rep("x", 98)
-for i = 1, 3 do
-  local t0 = now()
-  send("p", msg)
-  local port, back = recv("p")
-  print(i, now() - t0, port, #back)
-end
-"#;
 const PONG: &str = r#"
 while true do
   local port, m = recv()
@@ -22,7 +12,7 @@ end
 
 #[test]
 fn ping_pong_round_trips_take_exactly_twice_the_link_formula() {
-    let (mut sim, a, b) = pair(L, PING, L, PONG, VmConfig::default());
+    let (mut sim, a, b) = pair(L, &lua_ping(), L, PONG, VmConfig::default());
     sim.run();
     // One way: 10 ms + 100 B · 8 / 1 Mb/s = 10.8 ms; round trip 21.6 ms.
     assert_eq!(
@@ -124,14 +114,7 @@ fn what_cannot_cross_gets_a_clear_error() {
         ("send('p', 0/0)", "cannot send the number NaN"),
         ("send('nope', 1)", "node `n` has no port `nope`"),
     ] {
-        let (mut sim, n) = solo(L, code, VmConfig::default());
-        sim.run();
-        assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
-        assert!(
-            err(&sim, n, 0).contains(want),
-            "{code}: {}",
-            err(&sim, n, 0)
-        );
+        fails_with(L, code, VmConfig::default(), want);
     }
 }
 
@@ -214,14 +197,7 @@ fn sandbox_refuses_host_access() {
         ("debug.getregistry()", "global 'debug'"),
         ("package.loadlib('x', 'y')", "global 'package'"),
     ] {
-        let (mut sim, n) = solo(L, code, VmConfig::default());
-        sim.run();
-        assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
-        assert!(
-            err(&sim, n, 0).contains(want),
-            "{code}: {}",
-            err(&sim, n, 0)
-        );
+        fails_with(L, code, VmConfig::default(), want);
     }
 }
 

@@ -63,11 +63,24 @@ pub(super) fn err(sim: &Simulation, n: NodeId, w: u16) -> String {
         .join("\n")
 }
 
+/// Runs `code` alone on a node and checks that its worker fails with `want` in its stderr.
+pub(super) fn fails_with(lang: Lang, code: &str, config: VmConfig, want: &str) {
+    let (mut sim, n) = solo(lang, code, config);
+    sim.run();
+    assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
+    assert!(
+        err(&sim, n, 0).contains(want),
+        "{code}: {}",
+        err(&sim, n, 0)
+    );
+}
+
 pub(super) fn state(sim: &Simulation, n: NodeId, w: u16) -> WorkerState {
     sim.worker_state(n, WorkerId(w)).unwrap()
 }
 
-/// The Lua side of the ping-pong tests (three 100-byte round trips, printing each RTT).
+/// The Lua side of the ping-pong tests: three round trips of a 98-character string (100 bytes
+/// of JSON with its quotes), printing each RTT.
 pub(super) fn lua_ping() -> String {
     r#"
 local msg = string.rep("x", 98)
