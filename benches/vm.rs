@@ -87,10 +87,15 @@ fn creation(c: &mut Criterion) {
 const ROUNDS: u64 = 10_000;
 
 fn messages(c: &mut Criterion) {
+    // A small table (converted to and from JSON-like values at every hop), and a short string.
     let ping = [
         (
             Lang::Lua,
             "local m = {seq = 1} for i = 1, ROUNDS do send('p', m) recv() end",
+        ),
+        (
+            Lang::Lua,
+            "local m = 'seq' for i = 1, ROUNDS do send('p', m) recv() end",
         ),
         (
             Lang::Js,
@@ -103,6 +108,10 @@ fn messages(c: &mut Criterion) {
             "while true do local p, m = recv() send(p, m) end",
         ),
         (
+            Lang::Lua,
+            "while true do local p, m = recv() send(p, m) end",
+        ),
+        (
             Lang::Js,
             "for (;;) { const [p, m] = await recv(); send(p, m); }",
         ),
@@ -110,8 +119,13 @@ fn messages(c: &mut Criterion) {
     let mut group = c.benchmark_group("vm_message");
     group.throughput(Throughput::Elements(2 * ROUNDS));
     for ((lang, ping), (_, pong)) in ping.into_iter().zip(pong) {
+        let kind = if ping.contains("'seq'") {
+            "string"
+        } else {
+            "table"
+        };
         let ping = ping.replace("ROUNDS", &ROUNDS.to_string());
-        group.bench_function(format!("{lang:?}_to_{lang:?}"), |b| {
+        group.bench_function(format!("{lang:?}_to_{lang:?}_{kind}"), |b| {
             b.iter(|| {
                 let config = Rc::new(VmConfig::default());
                 let mut sim = Simulation::new(1);
