@@ -24,6 +24,9 @@ pub mod topology;
 pub mod trace;
 pub mod vm;
 
+#[cfg(test)]
+mod testkit;
+
 pub use kernel::{
     Context, LogLine, LogStream, NodeProgram, RunStatus, SendReport, Simulation, TimerId, WorkerId,
     WorkerState,

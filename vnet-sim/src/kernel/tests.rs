@@ -42,10 +42,7 @@ fn probe(log: &Log, burst: usize, size: usize) -> Box<Probe> {
 /// Two nodes `a`, `b` joined on ports `p`; `a` sends `burst` messages of `size` bytes at t=0.
 fn pair(params: LinkParams, burst: usize, size: usize) -> (Simulation, Log, LinkId) {
     let log: Log = Rc::default();
-    let mut sim = Simulation::new(7);
-    let a = sim.add_node("a").unwrap();
-    let b = sim.add_node("b").unwrap();
-    let l = sim.link(a, "p", b, "p", params).unwrap();
+    let (mut sim, a, b, l) = crate::testkit::linked_pair(7, params);
     sim.add_worker(a, probe(&log, burst, size));
     sim.add_worker(b, probe(&log, 0, 0));
     (sim, log, l)
@@ -104,17 +101,8 @@ fn transmitter_frees_up_between_sends() {
         }
     }
     let log: Log = Rc::default();
-    let mut sim = Simulation::new(1);
-    let a = sim.add_node("a").unwrap();
-    let b = sim.add_node("b").unwrap();
-    sim.link(
-        a,
-        "p",
-        b,
-        "p",
-        LinkParams::new(SimDuration::from_millis(10), 1_000_000),
-    )
-    .unwrap();
+    let (mut sim, a, b, _) =
+        crate::testkit::linked_pair(1, LinkParams::new(SimDuration::from_millis(10), 1_000_000));
     sim.add_worker(a, Box::new(Twice));
     sim.add_worker(b, probe(&log, 0, 0));
     sim.run();
@@ -193,18 +181,10 @@ fn partition_drops_in_flight_and_heal_restores() {
         }
     }
     let log: Log = Rc::default();
-    let mut sim = Simulation::new(1);
-    let a = sim.add_node("a").unwrap();
-    let b = sim.add_node("b").unwrap();
-    let l = sim
-        .link(
-            a,
-            "p",
-            b,
-            "p",
-            LinkParams::new(SimDuration::from_millis(8), 1_000_000_000),
-        )
-        .unwrap();
+    let (mut sim, a, b, l) = crate::testkit::linked_pair(
+        1,
+        LinkParams::new(SimDuration::from_millis(8), 1_000_000_000),
+    );
     sim.add_worker(a, Box::new(Ticker));
     sim.add_worker(b, probe(&log, 0, 0));
     sim.schedule_link_state(ms(15), l, false);
@@ -255,17 +235,8 @@ fn cmux_port_fans_out_to_links_and_sibling_workers() {
 #[test]
 fn link_arrivals_reach_every_worker_on_the_node() {
     let log: Log = Rc::default();
-    let mut sim = Simulation::new(3);
-    let a = sim.add_node("a").unwrap();
-    let b = sim.add_node("b").unwrap();
-    sim.link(
-        a,
-        "p",
-        b,
-        "p",
-        LinkParams::new(SimDuration::from_millis(1), 1_000_000),
-    )
-    .unwrap();
+    let (mut sim, a, b, _) =
+        crate::testkit::linked_pair(3, LinkParams::new(SimDuration::from_millis(1), 1_000_000));
     sim.add_worker(a, probe(&log, 1, 0));
     for _ in 0..3 {
         sim.add_worker(b, probe(&log, 0, 0));

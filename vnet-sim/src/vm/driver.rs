@@ -38,7 +38,10 @@ pub struct VmProgram {
     config: Rc<VmConfig>,
     /// Built at start (creating a VM needs the node's identity for error names).
     vm: Option<Box<dyn Vm>>,
+    /// The program text, until the VM is built from it.
     code: String,
+    /// `node/wN`, naming the worker in its failure messages (set at start).
+    who: String,
     mailbox: VecDeque<(Option<PortId>, Message)>,
     wait: Wait,
     /// Tag of the timer that may wake the worker; older timers are ignored.
@@ -58,6 +61,7 @@ impl VmProgram {
             config,
             vm: None,
             code: code.into(),
+            who: String::new(),
             mailbox: VecDeque::new(),
             wait: Wait::Nothing,
             wake_tag: 0,
@@ -157,8 +161,7 @@ impl VmProgram {
                 }
                 Step::Failed(why) => {
                     self.wait = Wait::Nothing;
-                    let who = format!("{}/w{}", ctx.node_info().name(), ctx.worker().0);
-                    ctx.fail(format!("{who}: {why}"));
+                    ctx.fail(format!("{}: {why}", self.who));
                     return;
                 }
             }
@@ -175,10 +178,11 @@ impl NodeProgram for VmProgram {
             (Some(p), super::Lang::Lua) => p.ns_per_instruction(),
             _ => 0.0,
         };
-        let who = format!("{}/w{}", self.io.node.name, ctx.worker().0);
-        match super::create_vm(self.lang, &self.code, &who, &self.config) {
+        self.who = format!("{}/w{}", self.io.node.name, ctx.worker().0);
+        let code = std::mem::take(&mut self.code);
+        match super::create_vm(self.lang, &code, &self.who, &self.config) {
             Ok(vm) => self.vm = Some(vm),
-            Err(e) => return ctx.fail(format!("{who}: {e}")),
+            Err(e) => return ctx.fail(format!("{}: {e}", self.who)),
         }
         let boot = if self.booted {
             SimDuration::ZERO

@@ -96,10 +96,7 @@ impl Vm for JsVm {
         std::mem::swap(&mut *self.shared().io.borrow_mut(), io);
         match ran {
             Ok(()) => self.settle(io),
-            Err(e) if io.exit => {
-                let _ = e;
-                Step::Finished
-            }
+            Err(_) if io.exit => Step::Finished,
             Err(e) => Step::Failed(e.to_string()),
         }
     }

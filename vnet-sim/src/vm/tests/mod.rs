@@ -20,17 +20,8 @@ pub(super) fn pair(
     code_b: &str,
     config: VmConfig,
 ) -> (Simulation, NodeId, NodeId) {
-    let mut sim = Simulation::new(3);
-    let a = sim.add_node("a").unwrap();
-    let b = sim.add_node("b").unwrap();
-    sim.link(
-        a,
-        "p",
-        b,
-        "p",
-        LinkParams::new(SimDuration::from_millis(10), 1_000_000),
-    )
-    .unwrap();
+    let (mut sim, a, b, _) =
+        crate::testkit::linked_pair(3, LinkParams::new(SimDuration::from_millis(10), 1_000_000));
     let config = Rc::new(config);
     sim.add_worker(a, Box::new(VmProgram::new(la, code_a, config.clone())));
     sim.add_worker(b, Box::new(VmProgram::new(lb, code_b, config)));
