@@ -61,7 +61,6 @@ mod io;
 mod js;
 mod lua;
 mod profile;
-mod value;
 
 #[cfg(test)]
 mod tests;
