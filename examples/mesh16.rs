@@ -18,6 +18,10 @@ use vnet::scenarios::{FloodLang, MeshFlood, mesh_flood};
 use vnet::sim::SimDuration;
 use vnet::sim::trace::{TraceFormat, TraceSink, WriterTrace};
 
+// JavaScript workers get their memory caps from a metered heap.
+#[global_allocator]
+static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
+
 #[derive(Parser)]
 #[command(
     about = "Flood from a corner of a 4x4 mesh grid; prints arrivals, link stats and trace_hash"

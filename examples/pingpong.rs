@@ -11,6 +11,10 @@ use clap::Parser;
 use vnet::sim::vm::{Lang, vm_worker};
 use vnet::sim::{LinkParams, LogStream, SimDuration, Simulation};
 
+// JavaScript workers get their memory caps from a metered heap.
+#[global_allocator]
+static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
+
 const ROUNDS: u64 = 100;
 
 /// A 98-character string: 100 bytes once JSON-encoded with its quotes.

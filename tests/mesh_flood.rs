@@ -3,6 +3,10 @@
 use vnet::scenarios::{FloodLang, MeshFlood, mesh_flood};
 use vnet::sim::{SimDuration, SimTime};
 
+// JavaScript workers get their memory caps from a metered heap.
+#[global_allocator]
+static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
+
 #[test]
 fn first_arrivals_are_hops_times_the_link_formula() {
     let cfg = MeshFlood {

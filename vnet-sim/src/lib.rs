@@ -27,6 +27,11 @@ pub mod vm;
 #[cfg(test)]
 mod testkit;
 
+// Tests meter JavaScript workers' heaps, as a binary using vnet should.
+#[cfg(test)]
+#[global_allocator]
+static ALLOC: vm::MeteredAlloc = vm::MeteredAlloc;
+
 pub use kernel::{
     Context, LogLine, LogStream, NodeProgram, RunStatus, SendReport, Simulation, TimerId, WorkerId,
     WorkerState,

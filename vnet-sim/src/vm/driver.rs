@@ -174,10 +174,11 @@ impl VmProgram {
 impl NodeProgram for VmProgram {
     fn on_start(&mut self, ctx: &mut Context) {
         self.io.node = Rc::new(NodeInfo::of(ctx));
-        self.io.ns_per_instruction = match (&self.config.profile, self.lang) {
-            (Some(p), super::Lang::Lua) => p.ns_per_instruction(),
-            _ => 0.0,
-        };
+        self.io.ns_per_instruction = self
+            .config
+            .profile
+            .as_ref()
+            .map_or(0.0, |p| p.ns_per_instruction(self.lang));
         self.who = format!("{}/w{}", self.io.node.name, ctx.worker().0);
         let code = std::mem::take(&mut self.code);
         match super::create_vm(self.lang, &code, &self.who, &self.config) {

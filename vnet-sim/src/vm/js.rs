@@ -1,8 +1,9 @@
 //! JavaScript workers (boa_engine): a realm per worker, the program wrapped in an async
 //! function, blocking calls as promises the driver resolves, and boa's runtime limits as the
-//! step budget (a limit error is an engine error: `try`/`catch` cannot swallow it).
+//! step budget (a limit error is an engine error: `try`/`catch` cannot swallow it). boa's
+//! instruction counter (its `fuzz` feature) measures the work for host-profile compute time.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use boa_engine::builtins::promise::{PromiseState, ResolvingFunctions};
 use boa_engine::object::builtins::{JsArray, JsPromise};
@@ -14,6 +15,7 @@ use serde_json::Value;
 use super::VmConfig;
 use super::driver::Vm;
 use super::io::{Io, Resume, Step, millis};
+use super::meter::HeapMeter;
 use crate::net::{Message, Payload};
 use crate::time::SimDuration;
 
@@ -35,9 +37,53 @@ enum Pending {
 struct Shared {
     io: RefCell<Io>,
     pending: RefCell<Option<Pending>>,
+    /// The context's instruction counter when the activation began.
+    counter_at_start: Cell<usize>,
+    /// The worker's heap, if the binary meters it (see [`super::meter`]).
+    meter: Option<HeapMeter>,
+    /// Bytes the worker may keep live.
+    memory_cap: usize,
+    /// Set once the cap was found broken: the worker fails when its activation ends, even if
+    /// the program caught the error.
+    over_cap: Cell<bool>,
+}
+
+impl Shared {
+    /// Fails if the worker holds more than its cap, after collecting garbage (which may be
+    /// any worker's: boa's collector is per thread).
+    fn check_memory(&self) -> Result<(), String> {
+        let Some(meter) = &self.meter else {
+            return Ok(());
+        };
+        if meter.live_bytes() <= self.memory_cap {
+            return Ok(());
+        }
+        boa_gc::force_collect();
+        let live = meter.live_bytes();
+        if live <= self.memory_cap {
+            return Ok(());
+        }
+        self.over_cap.set(true);
+        Err(format!(
+            "memory cap of {} bytes exceeded ({live} bytes live)",
+            self.memory_cap
+        ))
+    }
+
+    /// Brings `io.instructions` up to the instructions executed so far in this activation,
+    /// so sends, forks and `now()` happen at the right point of the worker's computation.
+    fn count(&self, context: &Context) -> std::cell::RefMut<'_, Io> {
+        let mut io = self.io.borrow_mut();
+        io.instructions = self
+            .counter_at_start
+            .get()
+            .saturating_sub(context.instructions_remaining()) as u64;
+        io
+    }
 }
 
 pub(crate) struct JsVm {
+    /// Dropped first: the realm's memory is charged to the meter in `shared` until it goes.
     context: Context,
     /// The program's own promise: settled when it returns or throws.
     main: Option<JsPromise>,
@@ -46,12 +92,43 @@ pub(crate) struct JsVm {
 
 impl JsVm {
     pub fn new(code: &str, _who: &str, config: &VmConfig) -> Result<Self, String> {
-        let mut context = Context::default();
+        let meter = HeapMeter::new();
+        if meter.is_none() {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                eprintln!(
+                    "vnet: JavaScript workers run without a memory cap: the binary does not \
+                     install vnet_sim::vm::MeteredAlloc as its global allocator"
+                )
+            });
+        }
+        let guard = meter.as_ref().map(HeapMeter::enter);
+        // The counter counts down; from usize::MAX it never reaches zero (boa's instruction
+        // budget cannot be refilled, so the step budget is the loop and recursion limits).
+        let mut context = Context::builder()
+            .instructions_remaining(usize::MAX)
+            .build()
+            .map_err(|e| e.to_string())?;
         let limits = context.runtime_limits_mut();
         limits.set_loop_iteration_limit(config.loop_iteration_limit);
         limits.set_recursion_limit(config.recursion_limit);
-        context.insert_data(Shared::default());
+        let memory_cap = config
+            .profile
+            .as_ref()
+            .map_or(config.memory_cap, |p| p.memory_cap);
         install_api(&mut context).map_err(|e| format!("setting up the realm: {e}"))?;
+        drop(guard);
+        context.insert_data(Shared {
+            meter,
+            memory_cap,
+            ..Shared::default()
+        });
+        if let Err(e) = context
+            .get_data::<Shared>()
+            .map_or(Ok(()), Shared::check_memory)
+        {
+            return Err(format!("creating the realm: {e}"));
+        }
         // On one line with the program's first, so error line numbers match the program's.
         Ok(JsVm {
             context,
@@ -92,8 +169,22 @@ impl JsVm {
 impl Vm for JsVm {
     fn resume(&mut self, io: &mut Io, input: Resume) -> Step {
         std::mem::swap(&mut *self.shared().io.borrow_mut(), io);
+        let start = self.context.instructions_remaining();
+        self.shared().counter_at_start.set(start);
+        let guard = self.shared().meter.as_ref().map(HeapMeter::enter);
         let ran = self.run(input);
+        drop(guard);
+        drop(self.shared().count(&self.context));
         std::mem::swap(&mut *self.shared().io.borrow_mut(), io);
+        if let Err(e) = self.shared().check_memory() {
+            return Step::Failed(e);
+        }
+        if self.shared().over_cap.get() {
+            return Step::Failed(format!(
+                "memory cap of {} bytes exceeded",
+                self.shared().memory_cap
+            ));
+        }
         match ran {
             Ok(()) => self.settle(io),
             Err(_) if io.exit => Step::Finished,
@@ -205,6 +296,14 @@ fn shared(context: &Context) -> JsResult<&Shared> {
     })
 }
 
+/// Checks the worker's memory at an API call (the only points where a JS worker's
+/// allocations can be stopped while it runs).
+fn memory(context: &Context) -> JsResult<()> {
+    shared(context)?
+        .check_memory()
+        .map_err(|e| JsNativeError::range().with_message(e).into())
+}
+
 fn arg(args: &[JsValue], i: usize) -> JsValue {
     args.get(i).cloned().unwrap_or_default()
 }
@@ -235,14 +334,15 @@ fn install_api(context: &mut Context) -> JsResult<()> {
         ("send", 2, |_, args, ctx| {
             let port = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
             let value = to_value(&arg(args, 1), "send", ctx)?;
+            memory(ctx)?;
             shared(ctx)?
-                .io
-                .borrow_mut()
+                .count(ctx)
                 .send(&port, value)
                 .map_err(type_error)?;
             Ok(JsValue::undefined())
         }),
         ("recv", 2, |_, args, ctx| {
+            memory(ctx)?;
             let (p, t) = (arg(args, 0), arg(args, 1));
             let port = if p.is_null_or_undefined() {
                 None
@@ -272,16 +372,18 @@ fn install_api(context: &mut Context) -> JsResult<()> {
             )
         }),
         ("sleep", 1, |_, args, ctx| {
+            memory(ctx)?;
             let duration = millis("sleep", arg(args, 0).to_number(ctx)?).map_err(type_error)?;
             block(ctx, |resolve| Pending::Sleep { duration, resolve }, "sleep")
         }),
         ("now", 0, |_, _, ctx| {
-            Ok(JsValue::from(shared(ctx)?.io.borrow().now_ms()))
+            Ok(JsValue::from(shared(ctx)?.count(ctx).now_ms()))
         }),
         ("random", 0, |_, _, ctx| {
             Ok(JsValue::from(shared(ctx)?.io.borrow_mut().random()))
         }),
         ("print", 0, |_, args, ctx| {
+            memory(ctx)?;
             let mut parts = Vec::with_capacity(args.len());
             for a in args {
                 let text = if a.is_object() && !a.is_callable() {
@@ -309,8 +411,9 @@ fn install_api(context: &mut Context) -> JsResult<()> {
             JsValue::from_json(&v, ctx)
         }),
         ("fork", 1, |_, args, ctx| {
+            memory(ctx)?;
             let code = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
-            Ok(JsValue::from(shared(ctx)?.io.borrow_mut().fork(code) as i32))
+            Ok(JsValue::from(shared(ctx)?.count(ctx).fork(code) as i32))
         }),
         ("kill", 1, |_, args, ctx| {
             let w = arg(args, 0).to_number(ctx)?;

@@ -49,9 +49,15 @@
 //! and nothing of the host. A runaway loop is stopped by an instruction budget per activation
 //! (Lua: a count hook that *yields* out of the VM, so `pcall` cannot swallow it; JS: boa's loop
 //! iteration and recursion limits), and the worker fails with a message naming node and
-//! worker; the simulation goes on. Lua workers have a memory cap; boa offers no per-realm
-//! allocation limit, so JavaScript workers have none yet. Errors and exceptions fail only their
-//! worker, with the message and traceback on its standard error.
+//! worker; the simulation goes on. Both have a memory cap. Lua's is exact (mlua's allocator
+//! refuses the allocation that would break it). boa has no allocation limit or hook, so a JS
+//! worker's heap is measured by [`MeteredAlloc`], which the binary installs as its global
+//! allocator (one line, see [`meter`]; the examples and tests do). The cap is checked at every
+//! API call and when the worker blocks, after a garbage collection; a worker over it fails even
+//! if it catches the error. A pure computation between two API calls can overshoot the cap
+//! until it reaches one (or the loop limit). Without `MeteredAlloc`, JS workers run uncapped
+//! and the process says so once on stderr. Errors and exceptions fail only their worker, with
+//! the message and traceback on its standard error.
 //!
 //! The count hook costs about 2 % of Lua's speed at the default interval of 1000 instructions
 //! and 20 % at 100 (`cargo bench --bench vm -- lua_count_hook`).
@@ -60,6 +66,7 @@ mod driver;
 mod io;
 mod js;
 mod lua;
+pub mod meter;
 mod profile;
 
 #[cfg(test)]
@@ -67,7 +74,8 @@ mod tests;
 
 pub use driver::VmProgram;
 pub use io::NodeInfo;
-pub use profile::{HostProfile, LUA_INSTRUCTIONS_PER_DHRYSTONE};
+pub use meter::{HeapMeter, MeteredAlloc};
+pub use profile::{HostProfile, JS_INSTRUCTIONS_PER_DHRYSTONE, LUA_INSTRUCTIONS_PER_DHRYSTONE};
 
 use std::rc::Rc;
 
@@ -99,7 +107,7 @@ pub struct VmConfig {
     pub instruction_budget: u64,
     /// Lua: instructions between two calls of the counting hook. Smaller is finer and slower.
     pub hook_interval: u32,
-    /// Lua: bytes of memory one worker may allocate.
+    /// Bytes of memory one worker may keep live (JS: needs [`MeteredAlloc`]).
     pub memory_cap: usize,
     /// JS: iterations one loop may run before the worker fails.
     pub loop_iteration_limit: u64,
@@ -107,10 +115,10 @@ pub struct VmConfig {
     pub recursion_limit: usize,
     /// Messages a blocked worker's mailbox holds; later ones are dropped.
     pub mailbox_capacity: usize,
-    /// The host the VM runs on; `None` costs no virtual time. With a profile, counted Lua
-    /// instructions advance the worker's clock, sends add tcmsg, workers start after t_iVM,
-    /// and the profile's memory cap replaces `memory_cap`. (JavaScript workers pay t_iVM and
-    /// tcmsg; boa counts no instructions, so their computation is free.)
+    /// The host the VM runs on; `None` costs no virtual time. With a profile, counted VM
+    /// instructions (Lua's by the count hook, JavaScript's by boa's instruction counter)
+    /// advance the worker's clock, sends add tcmsg, workers start after t_iVM, and the
+    /// profile's memory cap replaces `memory_cap`.
     pub profile: Option<HostProfile>,
 }
 
@@ -125,7 +133,7 @@ impl VmConfig {
 }
 
 impl Default for VmConfig {
-    /// 100 M instructions per activation, hook every 1000, 16 MiB per Lua worker, JS loops of
+    /// 100 M instructions per activation, hook every 1000, 16 MiB per worker, JS loops of
     /// at most 10 M iterations and 512 nested calls, 10 000 queued messages.
     fn default() -> Self {
         VmConfig {

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Lang;
 use crate::time::SimDuration;
 
 /// Lua VM instructions one Dhrystone iteration takes, to turn a host's Dhrystone rate into a
@@ -13,6 +14,11 @@ use crate::time::SimDuration;
 /// Provisional: an estimate, not yet a measurement. The Lua port of Dhrystone 2.1 (the Table 1
 /// work) will count it with a hook interval of 1 and replace this value.
 pub const LUA_INSTRUCTIONS_PER_DHRYSTONE: f64 = 350.0;
+
+/// boa bytecode instructions one Dhrystone iteration takes (the JavaScript counterpart of
+/// [`LUA_INSTRUCTIONS_PER_DHRYSTONE`]). Provisional in the same way, until the JavaScript
+/// Dhrystone counts it.
+pub const JS_INSTRUCTIONS_PER_DHRYSTONE: f64 = 350.0;
 
 /// A kind of host running a VM.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +35,7 @@ pub struct HostProfile {
     /// Overhead of one message (Table 1, tcmsg): added to every send before it reaches the link.
     #[serde(with = "crate::netfile::units::duration")]
     pub tcmsg: SimDuration,
-    /// Bytes one worker may allocate (Lua).
+    /// Bytes one worker may allocate.
     pub memory_cap: usize,
 }
 
@@ -92,13 +98,19 @@ impl HostProfile {
         }
     }
 
-    /// Virtual nanoseconds one Lua VM instruction takes on this host.
-    pub fn ns_per_instruction(&self) -> f64 {
-        1e9 / (self.dhrystones_per_s * LUA_INSTRUCTIONS_PER_DHRYSTONE)
+    /// Virtual nanoseconds one instruction of `lang`'s VM takes on this host.
+    pub fn ns_per_instruction(&self, lang: Lang) -> f64 {
+        let per_dhrystone = match lang {
+            Lang::Lua => LUA_INSTRUCTIONS_PER_DHRYSTONE,
+            Lang::Js => JS_INSTRUCTIONS_PER_DHRYSTONE,
+        };
+        1e9 / (self.dhrystones_per_s * per_dhrystone)
     }
 
-    /// Virtual time `instructions` Lua VM instructions take on this host.
-    pub fn compute_time(&self, instructions: u64) -> SimDuration {
-        SimDuration::from_nanos((instructions as f64 * self.ns_per_instruction()).round() as u64)
+    /// Virtual time `instructions` of `lang`'s VM take on this host.
+    pub fn compute_time(&self, lang: Lang, instructions: u64) -> SimDuration {
+        SimDuration::from_nanos(
+            (instructions as f64 * self.ns_per_instruction(lang)).round() as u64,
+        )
     }
 }

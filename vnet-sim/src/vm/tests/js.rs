@@ -185,3 +185,72 @@ fn a_second_blocking_call_without_await_is_an_error() {
         err(&sim, n, 0)
     );
 }
+
+fn capped(bytes: usize) -> VmConfig {
+    VmConfig {
+        memory_cap: bytes,
+        ..VmConfig::default()
+    }
+}
+
+#[test]
+fn memory_cap_stops_a_hungry_worker_at_its_next_api_call() {
+    let code = "const a = [], big = 'x'.repeat(100000); for (let i = 0; ; i++) { a.push(big + i); await sleep(1); }";
+    fails_with(
+        J,
+        code,
+        capped(4 << 20),
+        "memory cap of 4194304 bytes exceeded",
+    );
+}
+
+#[test]
+fn memory_cap_is_checked_when_an_activation_ends() {
+    // No API call inside the loop: the check comes when the program blocks.
+    let code = "const a = [], big = 'x'.repeat(100000); for (let i = 0; i < 100; i++) a.push(big + i); \
+                await sleep(1); print('survived');";
+    let (mut sim, n) = solo(J, code, capped(4 << 20));
+    sim.run();
+    assert_eq!(state(&sim, n, 0), WorkerState::Failed);
+    assert!(
+        err(&sim, n, 0).contains("memory cap"),
+        "{}",
+        err(&sim, n, 0)
+    );
+    assert!(out(&sim, n, 0).is_empty());
+}
+
+#[test]
+fn catching_the_memory_error_does_not_save_the_worker() {
+    let code = "const a = [], big = 'x'.repeat(100000); try { for (let i = 0; ; i++) { a.push(big + i); print(i); } } \
+                catch (e) { a.length = 0; print('caught ' + e.name); }";
+    let (mut sim, n) = solo(J, code, capped(4 << 20));
+    sim.run();
+    assert_eq!(state(&sim, n, 0), WorkerState::Failed);
+    assert_eq!(
+        out(&sim, n, 0).last().map(String::as_str),
+        Some("caught RangeError")
+    );
+}
+
+#[test]
+fn garbage_does_not_count_against_the_cap() {
+    // 20 MB allocated in all, 100 kB at a time, freed only when boa's collector runs.
+    let code = "const kb = 'x'.repeat(1000); for (let i = 0; i < 200; i++) { const t = []; \
+                for (let j = 0; j < 100; j++) t.push(kb + j); await sleep(1); } \
+                print('done');";
+    let (mut sim, n) = solo(J, code, capped(4 << 20));
+    sim.run();
+    assert_eq!(out(&sim, n, 0), vec!["done"], "{}", err(&sim, n, 0));
+    assert_eq!(state(&sim, n, 0), WorkerState::Finished);
+}
+
+#[test]
+fn a_realm_bigger_than_the_cap_fails_at_creation() {
+    fails_with(
+        J,
+        "print('never')",
+        capped(64 << 10),
+        "memory cap of 65536 bytes exceeded",
+    );
+}

@@ -121,10 +121,22 @@ fn what_cannot_cross_gets_a_clear_error() {
 #[test]
 fn api_errors_name_the_program_line() {
     for (code, want) in [
-        ("\n\nsend('nope', 1)", "n/w0:3: send: node `n` has no port `nope`"),
-        ("\nrecv('nope')", "n/w0:2: recv: node `n` has no port `nope`"),
-        ("\nrecv('p', -1)", "n/w0:2: recv: expected a non-negative number"),
-        ("sleep('soon')", "n/w0:1: sleep: expected a non-negative number of ms"),
+        (
+            "\n\nsend('nope', 1)",
+            "n/w0:3: send: node `n` has no port `nope`",
+        ),
+        (
+            "\nrecv('nope')",
+            "n/w0:2: recv: node `n` has no port `nope`",
+        ),
+        (
+            "\nrecv('p', -1)",
+            "n/w0:2: recv: expected a non-negative number",
+        ),
+        (
+            "sleep('soon')",
+            "n/w0:1: sleep: expected a non-negative number of ms",
+        ),
         ("\n\n\nsend({}, 1)", "n/w0:4: send: expected a port name"),
     ] {
         fails_with(L, code, VmConfig::default(), want);

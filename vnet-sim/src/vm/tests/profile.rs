@@ -10,13 +10,70 @@ fn on(profile: HostProfile) -> VmConfig {
 
 /// Virtual ms a 100 000-iteration empty loop takes, between two `now()` calls.
 fn loop_ms(profile: HostProfile) -> f64 {
-    let (mut sim, n) = solo(
-        Lang::Lua,
-        "local t0 = now() for i = 1, 100000 do end print(now() - t0)",
-        on(profile),
-    );
+    loop_ms_in(Lang::Lua, profile, 100_000)
+}
+
+fn loop_ms_in(lang: Lang, profile: HostProfile, iterations: u32) -> f64 {
+    let code = match lang {
+        Lang::Lua => format!("local t0 = now() for i = 1, {iterations} do end print(now() - t0)"),
+        Lang::Js => format!(
+            "const t0 = now(); for (let i = 0; i < {iterations}; i++) {{}} print(now() - t0);"
+        ),
+    };
+    let (mut sim, n) = solo(lang, &code, on(profile));
     sim.run();
     out(&sim, n, 0)[0].parse().unwrap()
+}
+
+#[test]
+fn javascript_work_costs_virtual_time_too() {
+    let esp = loop_ms_in(Lang::Js, HostProfile::esp32(), 100_000);
+    let pc = loop_ms_in(Lang::Js, HostProfile::pc(), 100_000);
+    let esp_twice = loop_ms_in(Lang::Js, HostProfile::esp32(), 200_000);
+    // boa's counter: a few instructions per iteration, each costing
+    // 1 / (dhrystones/s · instructions per dhrystone).
+    let per_instr_ms = HostProfile::esp32().ns_per_instruction(Lang::Js) / 1e6;
+    assert!(
+        esp > 100_000.0 * per_instr_ms && esp < 100_000.0 * 50.0 * per_instr_ms,
+        "esp32 loop took {esp} ms"
+    );
+    assert!(
+        (esp / pc - 600.0).abs() < 0.01,
+        "esp32 {esp} ms vs pc {pc} ms"
+    );
+    assert!(
+        (esp_twice / esp - 2.0).abs() < 0.001,
+        "{esp_twice} vs {esp}"
+    );
+    let free = {
+        let (mut sim, n) = solo(
+            Lang::Js,
+            "const t0 = now(); for (let i = 0; i < 1000; i++) {} print(now() - t0);",
+            VmConfig::default(),
+        );
+        sim.run();
+        out(&sim, n, 0)
+    };
+    assert_eq!(free, vec!["0"]);
+}
+
+#[test]
+fn a_js_send_leaves_when_its_computation_reaches_it() {
+    // The send comes after the loop: it waits for the loop's virtual time, like Lua's.
+    let ping =
+        "for (let i = 0; i < 10000; i++) {} const t = now(); send('p', 1); await recv(); print(t);";
+    let pong = "const [p, m] = await recv(); print(now()); send(p, m);";
+    let (mut sim, a, b) = pair(Lang::Js, ping, Lang::Js, pong, on(HostProfile::esp32()));
+    sim.run();
+    let sent: f64 = out(&sim, a, 0)[0].parse().unwrap();
+    let got: f64 = out(&sim, b, 0)[0].parse().unwrap();
+    assert!(sent > 100.0, "the loop took no time: send at {sent} ms");
+    // tcmsg 5 ms + latency 10 ms + 1 B at 1 Mb/s (8 µs), plus a few instructions on each
+    // side (2.9 µs each on an ESP32; destructuring `[p, m]` alone takes dozens).
+    assert!(
+        (sent + 15.008..sent + 15.3).contains(&got),
+        "sent {sent}, received {got}"
+    );
 }
 
 #[test]
@@ -24,7 +81,7 @@ fn an_esp32_computes_600_times_slower_than_a_pc() {
     let (esp, pc) = (loop_ms(HostProfile::esp32()), loop_ms(HostProfile::pc()));
     // About 100 000 loop instructions (plus the few of the `now` call), each costing
     // 1 / (dhrystones/s · instructions per dhrystone).
-    let per_instr_ms = HostProfile::esp32().ns_per_instruction() / 1e6;
+    let per_instr_ms = HostProfile::esp32().ns_per_instruction(Lang::Lua) / 1e6;
     assert!(
         esp >= 100_000.0 * per_instr_ms && esp <= 100_010.0 * per_instr_ms,
         "esp32 loop took {esp} ms"
