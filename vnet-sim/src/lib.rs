@@ -19,6 +19,7 @@ pub mod net;
 pub mod netfile;
 pub mod queue;
 pub mod rng;
+pub mod sense;
 pub mod time;
 pub mod topology;
 pub mod trace;

@@ -18,6 +18,8 @@ pub enum StreamKind {
     LinkDirection = 2,
     /// Free for users: examples and scenarios that need their own streams.
     User = 3,
+    /// A sensor (id: node << 16 | sensor index).
+    Sensor = 4,
 }
 
 /// SplitMix64's finaliser: a bijective mix with good avalanche.

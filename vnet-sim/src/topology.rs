@@ -229,8 +229,14 @@ impl Topology {
         let ids = self
             .graph
             .node_weights()
-            .map(|n| sim.add_node(&n.name))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|n| {
+                let id = sim.add_node(&n.name)?;
+                if let Some(pos) = n.pos {
+                    sim.set_position(id, pos)?;
+                }
+                Ok(id)
+            })
+            .collect::<Result<Vec<_>, NetError>>()?;
         for (a, b) in self.edges() {
             let (na, nb) = (
                 &self.graph[NodeIndex::new(a)].name,

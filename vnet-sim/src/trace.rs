@@ -29,6 +29,8 @@ pub enum TraceKind {
     Error,
     /// A link went up or down (`detail`: `up`/`down`).
     LinkState,
+    /// A sensor of `dst` reported a reading on `port` (`detail`: the sensor's name).
+    Sample,
 }
 
 impl TraceKind {
@@ -44,6 +46,7 @@ impl TraceKind {
             TraceKind::Log => "log",
             TraceKind::Error => "error",
             TraceKind::LinkState => "link_state",
+            TraceKind::Sample => "sample",
         }
     }
 }

@@ -67,6 +67,23 @@ impl Context<'_> {
         &mut self.k.nodes[self.node.0 as usize].rng
     }
 
+    /// Reads this node's sensor called `name` now: the reading, or `None` if it dropped out.
+    pub fn sensor(&mut self, name: &str) -> Result<Option<f64>, crate::sense::NoSuchSensor> {
+        let now = self.k.now;
+        match self.sensors() {
+            Some(bank) => bank.borrow_mut().read(name, now),
+            None => Err(crate::sense::NoSuchSensor {
+                node: self.node_info().name().to_owned(),
+                name: name.to_owned(),
+            }),
+        }
+    }
+
+    /// This node's sensors, if it has any (VM workers read them during an activation).
+    pub fn sensors(&self) -> Option<crate::sense::SharedBank> {
+        self.k.sensors.get(self.node.0 as usize)?.clone()
+    }
+
     /// Sends `msg` on `port` of this node (CMUX): over every link attached to the port, and to
     /// every other running worker of this node. An unknown port sends nothing.
     pub fn send(&mut self, port: PortId, mut msg: Message) -> SendReport {

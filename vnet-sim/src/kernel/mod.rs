@@ -6,11 +6,13 @@
 
 mod context;
 mod program;
+mod sensing;
 mod state;
 mod stats_csv;
 
 pub use context::{Context, SendReport};
 pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
+pub use sensing::SensorSetupError;
 
 use state::{Event, Kernel, LinkArrival, NodeRuntime, prefetch};
 
@@ -111,6 +113,7 @@ impl Simulation {
                 own_seq: 0,
                 spawned: Vec::new(),
                 ended: Vec::new(),
+                sensors: Vec::new(),
             },
             programs: Vec::new(),
         }
@@ -140,6 +143,7 @@ impl Simulation {
             workers: SmallVec::new(),
         });
         self.programs.push(SmallVec::new());
+        self.k.sensors.push(None);
         Ok(id)
     }
 
@@ -401,6 +405,7 @@ impl Simulation {
                 })
             }
             Event::LinkState { link, up } => self.k.set_link_up(link, up),
+            Event::Sample { node, sensor, k } => self.sample(node, sensor, k),
             Event::Send {
                 node,
                 worker,

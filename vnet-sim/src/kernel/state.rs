@@ -8,6 +8,7 @@ use super::{LogLine, LogStream, NodeProgram, WorkerId, WorkerState};
 use crate::net::{LinkId, Message, Network, NodeId, NodeStats, PortId};
 use crate::queue::{EventId, EventKey, EventQueue};
 use crate::rng::SimRng;
+use crate::sense::{SensorId, SharedBank};
 use crate::time::SimTime;
 use crate::trace::{TraceKind, TraceRecord, TraceSink};
 
@@ -55,6 +56,12 @@ pub(crate) enum Event {
         link: LinkId,
         up: bool,
     },
+    /// The `k`-th triggered read of a sensor.
+    Sample {
+        node: NodeId,
+        sensor: SensorId,
+        k: u64,
+    },
     /// A port send by `worker` that leaves later than it was made (after modelled compute time).
     Send {
         node: NodeId,
@@ -73,7 +80,8 @@ impl Event {
             | Event::Deliver { node, .. }
             | Event::Direct { node, .. }
             | Event::Timer { node, .. }
-            | Event::Send { node, .. } => Some(*node),
+            | Event::Send { node, .. }
+            | Event::Sample { node, .. } => Some(*node),
             Event::LinkState { .. } => None,
         }
     }
@@ -118,9 +126,18 @@ pub(crate) struct Kernel {
     pub(super) spawned: Vec<(NodeId, Box<dyn NodeProgram>)>,
     /// Workers ended during the current callback, whose programs are dropped right after it.
     pub(super) ended: Vec<(NodeId, WorkerId)>,
+    /// Each node's sensors, once it has any.
+    pub(super) sensors: Vec<Option<SharedBank>>,
 }
 
 impl Kernel {
+    /// Schedules an event the kernel itself causes (source `MAX_SOURCE`).
+    pub(super) fn schedule_own(&mut self, at: SimTime, ev: Event) {
+        let key = EventKey::new(at.max(self.now), crate::queue::MAX_SOURCE, self.own_seq);
+        self.own_seq += 1;
+        self.queue.push(key, ev);
+    }
+
     /// Schedules `ev` at `at` as the next event caused by `source`.
     #[inline]
     pub(super) fn schedule(&mut self, source: NodeId, at: SimTime, ev: Event) -> EventId {

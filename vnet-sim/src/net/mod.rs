@@ -60,12 +60,17 @@ impl Port {
 pub struct Node {
     name: String,
     ports: Vec<Port>,
+    pos: Option<[f64; 2]>,
 }
 
 impl Node {
     /// The node's name, unique within the network.
     pub fn name(&self) -> &str {
         &self.name
+    }
+    /// Where the node is (spatial sensor fields read it), if set.
+    pub fn position(&self) -> Option<[f64; 2]> {
+        self.pos
     }
     /// The node's ports, indexed by [`PortId`].
     pub fn ports(&self) -> &[Port] {
@@ -143,9 +148,20 @@ impl Network {
         self.nodes.push(Node {
             name: name.into(),
             ports: Vec::new(),
+            pos: None,
         });
         self.names.insert(name.into(), id);
         Ok(id)
+    }
+
+    /// Places `node` at `pos`.
+    pub fn set_position(&mut self, node: NodeId, pos: [f64; 2]) -> Result<(), NetError> {
+        let n = self
+            .nodes
+            .get_mut(node.0 as usize)
+            .ok_or(NetError::NoSuch("node"))?;
+        n.pos = Some(pos);
+        Ok(())
     }
 
     /// Adds a port to `node`; names must be unique within the node.

@@ -105,6 +105,7 @@ impl VmProgram {
             self.io.now = ctx.now();
             self.io.rng = Some(ctx.rng().clone());
             self.io.next_worker = ctx.worker_count() as u16;
+            self.io.sensors = ctx.sensors();
             self.io.instructions = 0;
             let step = vm.resume(&mut self.io, input);
             if let Some(r) = self.io.rng.take() {

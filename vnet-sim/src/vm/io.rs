@@ -129,6 +129,8 @@ pub(crate) struct Io {
     pub exit: bool,
     /// Virtual ns per counted instruction (0 without a host profile).
     pub ns_per_instruction: f64,
+    /// The node's sensors, if it has any.
+    pub sensors: Option<crate::sense::SharedBank>,
 }
 
 impl Io {
@@ -168,6 +170,24 @@ impl Io {
             at,
         });
         Ok(())
+    }
+
+    /// Reads the node's sensor `name` at the worker's current virtual time: the reading, or
+    /// `None` if it dropped out.
+    pub fn sensor(&mut self, name: &str) -> Result<Option<f64>, String> {
+        let at = self.now + self.compute_time(self.instructions);
+        match &self.sensors {
+            Some(bank) => bank
+                .try_borrow_mut()
+                .map_err(|_| "sensor: the sensors are busy".to_owned())?
+                .read(name, at)
+                .map_err(|e| e.to_string()),
+            None => Err(crate::sense::NoSuchSensor {
+                node: self.node.name.clone(),
+                name: name.to_owned(),
+            }
+            .to_string()),
+        }
     }
 
     pub fn print(&mut self, text: String) {

@@ -430,9 +430,8 @@ fn install_api(context: &mut Context) -> JsResult<()> {
         }),
         ("sensor", 1, |_, args, ctx| {
             let name = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
-            Err(JsNativeError::error()
-                .with_message(format!("sensor: no such sensor `{name}`"))
-                .into())
+            let reading = shared(ctx)?.count(ctx).sensor(&name).map_err(type_error)?;
+            Ok(reading.map_or(JsValue::null(), JsValue::from))
         }),
     ];
     for (name, length, f) in functions {

@@ -83,10 +83,8 @@ pub(super) fn install(lua: &Lua, shared: *const RefCell<Shared>) -> mlua::Result
     )?;
     g.raw_set(
         "sensor",
-        lua.create_function(|_, name: String| -> mlua::Result<()> {
-            Err(mlua::Error::runtime(format!(
-                "sensor: no such sensor `{name}`"
-            )))
+        lua.create_function(|lua, name: String| {
+            with_io(lua, |io| io.sensor(&name))?.map_err(mlua::Error::runtime)
         })?,
     )?;
     g.raw_set(

@@ -264,13 +264,6 @@ fn blocking_inside_a_user_coroutine_is_refused() {
     );
 }
 
-#[test]
-fn sensors_do_not_exist_yet() {
-    let (mut sim, n) = solo(L, "sensor('temp')", VmConfig::default());
-    sim.run();
-    assert!(err(&sim, n, 0).contains("no such sensor `temp`"));
-}
-
 fn gossip_hash(seed: u64) -> u64 {
     let code = r#"
       local ports = node().ports

@@ -3,6 +3,7 @@
 mod js;
 mod lua;
 mod profile;
+mod sensors;
 
 use std::rc::Rc;
 

@@ -1,0 +1,178 @@
+//! Sensors on the simulation's nodes: attaching them, placing nodes, and the triggered reads
+//! (see [`crate::sense`]).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use sensors::{Sensor, Trigger, TriggerState};
+
+use super::Simulation;
+use super::state::Event;
+use crate::net::{Message, NetError, NodeId, PortId};
+use crate::rng::{StreamKind, stream};
+use crate::sense::{Attached, SensorBank, SensorId, SharedBank};
+use crate::trace::TraceKind;
+
+/// Why a sensor could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum SensorSetupError {
+    /// No such node.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// The node already has a sensor of that name.
+    #[error("node `{node}` already has a sensor `{name}`")]
+    Duplicate {
+        /// The node.
+        node: String,
+        /// The sensor.
+        name: String,
+    },
+    /// The trigger is invalid, or has no port to report on.
+    #[error("sensor `{name}`: {source}")]
+    Invalid {
+        /// The sensor.
+        name: String,
+        /// What is wrong.
+        source: sensors::SensorError,
+    },
+}
+
+impl Simulation {
+    /// Places `node` at `pos` (spatial fields read it).
+    pub fn set_position(&mut self, node: NodeId, pos: [f64; 2]) -> Result<(), NetError> {
+        self.k.net.set_position(node, pos)?;
+        if let Some(Some(bank)) = self.k.sensors.get(node.0 as usize) {
+            bank.borrow_mut().set_pos(pos);
+        }
+        Ok(())
+    }
+
+    /// Attaches `sensor`, called `name`, to `node`. A `trigger` other than
+    /// [`Trigger::OnDemand`] reads it at its instants from now on and delivers each reported
+    /// reading to `port` as a message carrying the number.
+    ///
+    /// ```
+    /// use sensors::{Sensor, SensorModel, Signal, Trigger};
+    /// use vnet_sim::{Context, Message, NodeProgram, PortId, Simulation};
+    ///
+    /// struct Logger;
+    /// impl NodeProgram for Logger {
+    ///     fn on_message(&mut self, ctx: &mut Context, _: Option<PortId>, m: Message) {
+    ///         ctx.log(format!("{} {}", ctx.now(), m.as_value().unwrap()));
+    ///     }
+    /// }
+    /// let mut sim = Simulation::new(1);
+    /// let n = sim.add_node("n").unwrap();
+    /// let port = sim.add_port(n, "temp").unwrap();
+    /// let ramp = Sensor::new(Signal::from_fn(|t, _| t), SensorModel::default()).unwrap();
+    /// let every = Trigger::Periodic { period_ms: 500.0, offset_ms: 0.0, until_ms: Some(1000.0) };
+    /// sim.add_sensor(n, "clock", ramp, every, Some(port)).unwrap();
+    /// sim.add_worker(n, Box::new(Logger));
+    /// sim.run();
+    /// let lines: Vec<_> = sim.logs().iter().map(|l| l.text.as_str()).collect();
+    /// assert_eq!(lines, ["0s 0.0", "500ms 0.5", "1s 1.0"]);
+    /// ```
+    pub fn add_sensor(
+        &mut self,
+        node: NodeId,
+        name: &str,
+        sensor: Sensor,
+        trigger: Trigger,
+        port: Option<PortId>,
+    ) -> Result<SensorId, SensorSetupError> {
+        let invalid = |source| SensorSetupError::Invalid {
+            name: name.to_owned(),
+            source,
+        };
+        let n = self.k.net.node(node).ok_or(NetError::NoSuch("node"))?;
+        trigger.validate().map_err(invalid)?;
+        if trigger != Trigger::OnDemand && port.is_none() {
+            return Err(invalid(sensors::SensorError::Invalid {
+                field: "port".into(),
+                message: "a sensor with a trigger needs a port to report on".into(),
+            }));
+        }
+        if port.is_some_and(|p| p.0 as usize >= n.ports().len()) {
+            return Err(NetError::NoSuch("port").into());
+        }
+        let (node_name, pos) = (n.name().to_owned(), n.position());
+        let bank = self.k.sensors[node.0 as usize].get_or_insert_with(|| {
+            let mut b = SensorBank::new(&node_name);
+            b.set_pos(pos.unwrap_or([0.0, 0.0]));
+            Rc::new(RefCell::new(b))
+        });
+        let mut b = bank.borrow_mut();
+        if b.id(name).is_some() {
+            return Err(SensorSetupError::Duplicate {
+                node: node_name,
+                name: name.to_owned(),
+            });
+        }
+        let id =
+            SensorId(u16::try_from(b.sensors.len()).map_err(|_| NetError::TooMany("sensors"))?);
+        let rng = stream(
+            self.k.seed,
+            StreamKind::Sensor,
+            (node.0 as u64) << 16 | id.0 as u64,
+        );
+        b.sensors.push(Attached {
+            name: name.to_owned(),
+            sensor,
+            trigger,
+            state: TriggerState::default(),
+            port,
+            rng,
+        });
+        // The first instant not in the past.
+        let now = self.k.now;
+        let first = (0..).find_map(|k| match b.check_time(id, k) {
+            None => Some(None),
+            Some(t) if t >= now => Some(Some((k, t))),
+            Some(_) => None,
+        });
+        drop(b);
+        if let Some(Some((k, at))) = first {
+            self.k.schedule_own(
+                at,
+                Event::Sample {
+                    node,
+                    sensor: id,
+                    k,
+                },
+            );
+        }
+        Ok(id)
+    }
+
+    /// The sensors of `node`, if it has any.
+    pub fn sensors(&self, node: NodeId) -> Option<SharedBank> {
+        self.k.sensors.get(node.0 as usize)?.clone()
+    }
+
+    /// The `k`-th triggered read of `sensor` on `node`: report it, and schedule the next.
+    pub(super) fn sample(&mut self, node: NodeId, sensor: SensorId, k: u64) {
+        let Some(Some(bank)) = self.k.sensors.get(node.0 as usize).cloned() else {
+            return;
+        };
+        let now = self.k.now;
+        let report = bank.borrow_mut().triggered(sensor, now);
+        if let Some(at) = bank.borrow().check_time(sensor, k + 1) {
+            self.k.schedule_own(
+                at,
+                Event::Sample {
+                    node,
+                    sensor,
+                    k: k + 1,
+                },
+            );
+        }
+        if let Some((port, v)) = report {
+            let name = bank.borrow().name(sensor).unwrap_or("").to_owned();
+            self.k
+                .trace_msg(TraceKind::Sample, node, node, port, 0, &name);
+            let mut msg = Message::value(serde_json::Value::from(v));
+            msg.set_src(node);
+            self.deliver(node, Some(port), None, msg);
+        }
+    }
+}
