@@ -79,6 +79,10 @@ pub struct NodeSpec {
     /// `"esp32"`) or a full profile object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileSpec>,
+    /// Sensors on the node (see [`sensors::SensorSpec`]); a sensor's `port` is added to the
+    /// node if it does not list it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensors: Vec<sensors::SensorSpec>,
 }
 
 /// A host profile in a network file: by name or spelled out.
@@ -400,6 +404,9 @@ impl NetworkFile {
             for p in &n.ports {
                 sim.add_port(id, p).map_err(net_err)?;
             }
+            if let Some(pos) = n.pos {
+                sim.set_position(id, pos).map_err(net_err)?;
+            }
         }
         for (i, l) in self.links.iter().enumerate() {
             let label = format!("{} -- {}", l.a, l.b);
@@ -421,6 +428,10 @@ impl NetworkFile {
             if !l.up {
                 sim.set_link_up(id, false);
             }
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            attach_sensors(&mut sim, crate::net::NodeId(i as u32), n, base)
+                .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
         }
         let vm = std::rc::Rc::new(vm.clone());
         for (i, n) in self.nodes.iter().enumerate() {
@@ -488,9 +499,10 @@ impl NetworkFile {
                     program,
                     params,
                     ports: n.ports().iter().map(|p| p.name().to_owned()).collect(),
-                    pos: None,
+                    pos: n.position(),
                     workers: Vec::new(),
                     profile: None,
+                    sensors: Vec::new(),
                 }
             })
             .collect();
@@ -520,6 +532,7 @@ impl NetworkFile {
                 pos: n.pos,
                 workers: Vec::new(),
                 profile: None,
+                sensors: Vec::new(),
             })
             .collect();
         let mut links = Vec::new();
@@ -543,3 +556,28 @@ impl NetworkFile {
 
 #[cfg(test)]
 mod tests;
+
+/// Builds and attaches node `n`'s sensors, adding their ports if the node lacks them.
+fn attach_sensors(
+    sim: &mut Simulation,
+    node: crate::net::NodeId,
+    n: &NodeSpec,
+    base: &Path,
+) -> Result<(), String> {
+    for spec in &n.sensors {
+        let what = |e: &dyn std::fmt::Display| format!("sensor `{}`: {e}", spec.name);
+        let sensor = spec.build(base).map_err(|e| what(&e))?;
+        let port = match &spec.port {
+            None => None,
+            Some(p) => Some(
+                match sim.network().node(node).and_then(|x| x.port_by_name(p)) {
+                    Some(id) => id,
+                    None => sim.add_port(node, p).map_err(|e| what(&e))?,
+                },
+            ),
+        };
+        sim.add_sensor(node, &spec.name, sensor, spec.trigger.clone(), port)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

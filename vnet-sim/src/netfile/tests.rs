@@ -309,3 +309,60 @@ fn nodes_carry_host_profiles() {
         "node 0 (`x`): `profile`: unknown host `cray` (pc, rpi-zero, esp32, or an object)"
     );
 }
+
+#[test]
+fn nodes_carry_sensors_that_round_trip_and_report() {
+    let dir = std::env::temp_dir().join(format!("vnet-netfile-sensors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("temp.csv"), "time,celsius\n0,20\n1,22\n").unwrap();
+    let text = r#"{ "nodes": [
+        { "name": "s", "pos": [3.0, 4.0],
+          "sensors": [
+            { "name": "field", "signal": { "kind": "expr", "expr": "x * 10 + y" } },
+            { "name": "rec", "signal": { "kind": "recorded", "path": "temp.csv", "column": "celsius",
+                                         "interpolation": "linear" },
+              "model": { "adc_bits": 8, "range": [0, 51] },
+              "trigger": { "kind": "at", "times_ms": [500] }, "port": "rec" }
+          ],
+          "workers": [ { "lang": "lua",
+                         "code": "print(sensor('field')) local p, v = recv('rec') print(p, now(), v)" } ] }
+    ] }"#;
+    let f = NetworkFile::from_json(text).unwrap();
+    assert_eq!(NetworkFile::from_json(&f.to_json()).unwrap(), f);
+    let mut sim = f
+        .instantiate_at(
+            &ProgramRegistry::new(),
+            None,
+            &dir,
+            &crate::vm::VmConfig::default(),
+        )
+        .unwrap();
+    sim.run();
+    let lines: Vec<_> = sim.logs().iter().map(|l| l.text.as_str()).collect();
+    // 21 at 500 ms, through an 8-bit ADC over 0..51 (steps of 0.2): exactly 21.
+    assert_eq!(lines, vec!["34.0", "rec\t500.0\t21.0"]);
+    for (sensor, want) in [
+        (
+            r#"{ "name": "t", "signal": { "kind": "expr", "expr": "q" } }"#,
+            "node 0 (`n`): sensor `t`: expression `q`: unknown variable `q`",
+        ),
+        (
+            r#"{ "name": "t", "signal": { "kind": "constant", "value": 1 }, "model": { "dropout": 2 } }"#,
+            "node 0 (`n`): sensor `t`: `dropout`: a probability must be in 0..1, not 2",
+        ),
+        (
+            r#"{ "name": "t", "signal": { "kind": "recorded", "path": "nope.csv", "column": "c" } }"#,
+            "node 0 (`n`): sensor `t`: ./nope.csv: ",
+        ),
+    ] {
+        let text = format!(r#"{{ "nodes": [ {{ "name": "n", "sensors": [ {sensor} ] }} ] }}"#);
+        let e = NetworkFile::from_json(&text)
+            .unwrap()
+            .instantiate(&ProgramRegistry::new(), None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.starts_with(want), "{e}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
