@@ -15,6 +15,7 @@
 //! Start reading at [`Simulation`].
 
 pub mod kernel;
+pub mod montecarlo;
 pub mod net;
 pub mod netfile;
 pub mod queue;

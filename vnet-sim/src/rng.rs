@@ -20,6 +20,8 @@ pub enum StreamKind {
     User = 3,
     /// A sensor (id: node << 16 | sensor index).
     Sensor = 4,
+    /// A Monte-Carlo replication's master seed (id: the replication's index).
+    Replication = 5,
 }
 
 /// SplitMix64's finaliser: a bijective mix with good avalanche.
@@ -39,6 +41,10 @@ fn mix(mut z: u64) -> u64 {
 /// assert_ne!(a, stream(7, StreamKind::Node, 4).next_u64());
 /// ```
 pub fn stream(master: u64, kind: StreamKind, id: u64) -> SimRng {
-    let k = mix(master ^ mix((kind as u64) << 56 ^ mix(id)));
-    Xoshiro256PlusPlus::seed_from_u64(k)
+    Xoshiro256PlusPlus::seed_from_u64(derive_seed(master, kind, id))
+}
+
+/// The 64-bit seed of stream `(kind, id)` under `master` (what [`stream`] seeds with).
+pub fn derive_seed(master: u64, kind: StreamKind, id: u64) -> u64 {
+    mix(master ^ mix((kind as u64) << 56 ^ mix(id)))
 }
