@@ -6,8 +6,11 @@
 //! - [`sensors`] — synthetic and recorded sensor sources.
 //! - [`hw`] — hardware in the loop ([`vnet_hw`]).
 //! - [`programs`] — node programs in Rust (flooding, …).
-//! - [`scenarios`] — ready-made experiments (the mesh flood of the paper's §V, …).
+//! - [`scenarios`] — ready-made experiments (the mesh flood of the paper's §V, the sensor
+//!   field, …).
+//! - [`plot`] — PNG charts for `results/`.
 
+pub mod plot;
 pub mod programs;
 pub mod scenarios;
 

@@ -1,0 +1,175 @@
+//! A field of temperature sensors estimating the mean temperature in-network.
+//!
+//! A `rows × cols` grid of nodes, `spacing` metres apart, each with a noisy temperature sensor
+//! sampling a hot-spot field every 100 ms for one second (12-bit ADC, occasional dropouts).
+//! Every node averages what it measured and a spanning tree carries the sum of node means and
+//! their count to the sink in the corner (convergecast), all in Lua. The sink's estimate of the field's mean over
+//! the nodes is compared with the truth.
+
+use sensors::{Sensor, SensorModel, SignalSpec, Trigger};
+use vnet_sim::topology::Topology;
+use vnet_sim::vm::{Lang, vm_worker};
+use vnet_sim::{LinkParams, NodeId, SimDuration, Simulation, WorkerId};
+
+/// The experiment's parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SensorField {
+    /// Grid rows.
+    pub rows: usize,
+    /// Grid columns.
+    pub cols: usize,
+    /// Metres between neighbours.
+    pub spacing: f64,
+    /// The sensors' Gaussian noise (°C).
+    pub noise_sigma: f64,
+    /// Probability that a sample is lost.
+    pub dropout: f64,
+    /// Master seed of the run.
+    pub seed: u64,
+}
+
+impl Default for SensorField {
+    /// 8 × 8 nodes 10 m apart, σ = 1 °C, 5 % dropouts.
+    fn default() -> Self {
+        SensorField {
+            rows: 8,
+            cols: 8,
+            spacing: 10.0,
+            noise_sigma: 1.0,
+            dropout: 0.05,
+            seed: 1,
+        }
+    }
+}
+
+/// What one run measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SensorFieldReport {
+    /// The sink's estimate of the mean temperature (°C).
+    pub estimate: f64,
+    /// The field's true mean over the nodes' positions (°C).
+    pub truth: f64,
+    /// Samples that went into the estimate.
+    pub samples: u64,
+}
+
+impl SensorFieldReport {
+    /// `estimate − truth`.
+    pub fn error(&self) -> f64 {
+        self.estimate - self.truth
+    }
+}
+
+/// The temperature field: 20 °C ambient with a 15 °C hot spot, 15 m wide, off centre.
+pub fn field() -> SignalSpec {
+    SignalSpec::HotSpot {
+        ambient: 20.0,
+        peak: 15.0,
+        x: 45.0,
+        y: 25.0,
+        sigma: 15.0,
+    }
+}
+
+/// Samples reported per node (every 100 ms from 0 to 900 ms), before dropouts.
+pub const SAMPLES_PER_NODE: u64 = 10;
+
+/// The node program. Node `r·cols + c` sends to `(r, c−1)`, or `(r−1, 0)` from the first
+/// column: a spanning tree rooted at node 0, the sink.
+const PROGRAM: &str = r#"
+local me = tonumber(string.sub(node().name, 2))
+local r, c = me // COLS, me % COLS
+local function name(i) return "n" .. i end
+-- Take what the sensor reports in the first 950 ms (a report every 100 ms, some lost).
+local sum, n = 0, 0
+while now() < 950 do
+  local port, v = recv("temp", 950 - now())
+  if port ~= nil then sum, n = sum + v, n + 1 end
+end
+-- This node's mean; the tree adds node means up (every node weighs the same, however
+-- many of its samples were lost).
+local total, nodes, samples = 0, 0, n
+if n > 0 then total, nodes = sum / n, 1 end
+-- Children: the next node in the row, and the next row's first node from column 0.
+local children = 0
+if c + 1 < COLS then children = children + 1 end
+if c == 0 and r + 1 < ROWS then children = children + 1 end
+while children > 0 do
+  local port, m = recv()
+  if port ~= "temp" then
+    total, nodes, samples = total + m.total, nodes + m.nodes, samples + m.samples
+    children = children - 1
+  end
+end
+if me == 0 then
+  print(string.format("estimate %.17g %d", total / nodes, samples))
+else
+  local parent = (c > 0) and (me - 1) or (me - COLS)
+  send(name(parent), { total = total, nodes = nodes, samples = samples })
+end
+"#;
+
+/// Runs the experiment once.
+pub fn sensor_field(p: &SensorField) -> Result<SensorFieldReport, String> {
+    let mut sim = Simulation::new(p.seed);
+    let link = LinkParams::new(SimDuration::from_millis(1), 250_000);
+    let ids = Topology::grid(p.rows, p.cols)
+        .build(&mut sim, &link)
+        .map_err(|e| e.to_string())?;
+    let signal =
+        sensors::Signal::build(&field(), std::path::Path::new(".")).map_err(|e| e.to_string())?;
+    let model = SensorModel {
+        noise_sigma: p.noise_sigma,
+        adc_bits: Some(12),
+        range: Some([-40.0, 85.0]),
+        dropout: p.dropout,
+        ..Default::default()
+    };
+    let every = Trigger::Periodic {
+        period_ms: 100.0,
+        offset_ms: 0.0,
+        until_ms: Some(100.0 * (SAMPLES_PER_NODE - 1) as f64),
+    };
+    let code = PROGRAM
+        .replace("COLS", &p.cols.to_string())
+        .replace("ROWS", &p.rows.to_string());
+    let mut truth = 0.0;
+    for (i, &id) in ids.iter().enumerate() {
+        let pos = [
+            (i % p.cols) as f64 * p.spacing,
+            (i / p.cols) as f64 * p.spacing,
+        ];
+        sim.set_position(id, pos).map_err(|e| e.to_string())?;
+        truth += signal.value(0.0, pos);
+        let port = sim.add_port(id, "temp").map_err(|e| e.to_string())?;
+        let sensor = Sensor::new(signal.clone(), model.clone()).map_err(|e| e.to_string())?;
+        sim.add_sensor(id, "temp", sensor, every.clone(), Some(port))
+            .map_err(|e| e.to_string())?;
+        sim.add_worker(id, vm_worker(Lang::Lua, &code));
+    }
+    sim.run();
+    let sink = NodeId(0);
+    let line = sim
+        .worker_output(sink, WorkerId(0))
+        .find_map(|l| l.text.strip_prefix("estimate ").map(str::to_owned))
+        .ok_or_else(|| {
+            let errors: Vec<String> = sim
+                .logs()
+                .iter()
+                .filter(|l| l.stream == vnet_sim::LogStream::Err)
+                .map(|l| l.text.clone())
+                .collect();
+            format!("the sink reported no estimate; errors: {errors:?}")
+        })?;
+    let mut parts = line.split(' ');
+    let estimate = parts.next().and_then(|s| s.parse().ok());
+    let samples = parts.next().and_then(|s| s.parse().ok());
+    match (estimate, samples) {
+        (Some(estimate), Some(samples)) => Ok(SensorFieldReport {
+            estimate,
+            truth: truth / ids.len() as f64,
+            samples,
+        }),
+        _ => Err(format!("the sink printed `{line}`")),
+    }
+}
