@@ -176,3 +176,106 @@ impl Simulation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sensors::{Direction, Sensor, SensorModel, Signal, Trigger};
+
+    use crate::{Context, Message, NodeProgram, PortId, SimTime, Simulation};
+
+    /// Logs every reading it receives, and reads `temp` itself at start.
+    struct Logger;
+    impl NodeProgram for Logger {
+        fn on_start(&mut self, ctx: &mut Context) {
+            let r = ctx.sensor("noisy");
+            ctx.log(format!("start {r:?}"));
+            let e = ctx.sensor("nope").unwrap_err();
+            ctx.log(e.to_string());
+        }
+        fn on_message(&mut self, ctx: &mut Context, _: Option<PortId>, m: Message) {
+            ctx.log(format!("{} {}", ctx.now(), m.as_value().unwrap()));
+        }
+    }
+
+    fn ramp() -> Sensor {
+        Sensor::new(Signal::from_fn(|t, _| t), SensorModel::default()).unwrap()
+    }
+
+    fn run(trigger: Trigger, seed: u64) -> Vec<String> {
+        let mut sim = Simulation::new(seed);
+        let n = sim.add_node("n").unwrap();
+        let p = sim.add_port(n, "s").unwrap();
+        sim.add_sensor(n, "ramp", ramp(), trigger, Some(p)).unwrap();
+        let noisy = SensorModel {
+            noise_sigma: 1.0,
+            ..Default::default()
+        };
+        let s = Sensor::new(Signal::constant(0.0), noisy).unwrap();
+        sim.add_sensor(n, "noisy", s, Trigger::OnDemand, None)
+            .unwrap();
+        sim.add_worker(n, Box::new(Logger));
+        sim.run_until(SimTime::from_secs(3));
+        sim.logs().iter().map(|l| l.text.clone()).collect()
+    }
+
+    #[test]
+    fn a_threshold_reports_the_first_check_at_or_past_its_level() {
+        let t = Trigger::Threshold {
+            level: 2.5,
+            direction: Direction::Rising,
+            check_ms: 100.0,
+        };
+        let logs = run(t, 1);
+        assert_eq!(logs[1], "sensor: node `n` has no sensor `nope`");
+        assert_eq!(&logs[2..], ["2500ms 2.5"]);
+    }
+
+    #[test]
+    fn a_change_trigger_reports_each_move_of_delta() {
+        let t = Trigger::Change {
+            delta: 1.0,
+            check_ms: 250.0,
+        };
+        assert_eq!(&run(t, 1)[2..], ["0s 0.0", "1s 1.0", "2s 2.0", "3s 3.0"]);
+    }
+
+    #[test]
+    fn readings_on_demand_come_from_the_sensor_s_seeded_stream() {
+        let t = Trigger::OnDemand;
+        let a = run(t.clone(), 5);
+        assert_eq!(a, run(t.clone(), 5));
+        assert_ne!(a[0], run(t, 6)[0]);
+        assert!(a[0].starts_with("start Ok(Some("), "{}", a[0]);
+    }
+
+    #[test]
+    fn bad_attachments_are_refused() {
+        let mut sim = Simulation::new(1);
+        let n = sim.add_node("n").unwrap();
+        let every = Trigger::Periodic {
+            period_ms: 1.0,
+            offset_ms: 0.0,
+            until_ms: None,
+        };
+        let e = sim.add_sensor(n, "a", ramp(), every, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "sensor `a`: `port`: a sensor with a trigger needs a port to report on"
+        );
+        sim.add_sensor(n, "a", ramp(), Trigger::OnDemand, None)
+            .unwrap();
+        let e = sim
+            .add_sensor(n, "a", ramp(), Trigger::OnDemand, None)
+            .unwrap_err();
+        assert_eq!(e.to_string(), "node `n` already has a sensor `a`");
+        let bad = Trigger::Periodic {
+            period_ms: -1.0,
+            offset_ms: 0.0,
+            until_ms: None,
+        };
+        assert!(
+            sim.add_sensor(n, "b", ramp(), bad, Some(PortId(0)))
+                .is_err()
+        );
+    }
+}

@@ -16,7 +16,7 @@
 //! | `fork(code)` | starts a sibling worker in the same language; returns its worker id |
 //! | `kill(worker)` | ends a worker of this node |
 //! | `exit()` | ends this worker |
-//! | `sensor(name)` | reads a sensor (none exist yet: a "no such sensor" error) |
+//! | `sensor(name)` | reads the node's sensor `name` now (at the worker's virtual time): a number, or nil/null if the reading dropped out; an unknown name is an error |
 //!
 //! In Lua the blocking calls (`recv`, `sleep`, `exit`) suspend the worker's coroutine; in
 //! JavaScript they return promises: `const [port, msg] = await recv();`. Only the calling worker
