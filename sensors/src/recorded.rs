@@ -51,6 +51,7 @@ impl Recording {
         };
         let mut csv = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
+            .flexible(true)
             .from_reader(reader);
         let header = csv
             .headers()
@@ -72,6 +73,21 @@ impl Recording {
                 err(line, "-".into(), e.to_string())
             })?;
             let line = record.position().map_or(0, |p| p.line());
+            if record.len() != header.len() {
+                let i = record.len().min(header.len());
+                let column = header
+                    .get(i)
+                    .map_or_else(|| (i + 1).to_string(), str::to_owned);
+                return Err(err(
+                    line,
+                    column,
+                    format!(
+                        "the row has {} cells, the header {}",
+                        record.len(),
+                        header.len()
+                    ),
+                ));
+            }
             for (i, cell) in record.iter().enumerate() {
                 let column = header.get(i).unwrap_or("?");
                 let v: f64 = cell.parse().map_err(|_| {

@@ -111,7 +111,14 @@ fn bad_csv_names_file_line_and_column() {
             "time,temp\n0,1\n0,2\n",
             "bad.csv: line 3, column time: time 0 does not come after 0",
         ),
-        ("time,temp\n0,1\n1\n", "bad.csv: line 3"),
+        (
+            "time,temp\n0,1\n1\n",
+            "bad.csv: line 3, column temp: the row has 1 cells, the header 2",
+        ),
+        (
+            "time,temp\n0,1,5\n",
+            "bad.csv: line 2, column 3: the row has 3 cells, the header 2",
+        ),
         (
             "time\n0\n",
             "bad.csv: line 1, column 2: expected a time column",
