@@ -29,3 +29,31 @@ fn javascript_dhrystone_checks_out() {
 fn native_dhrystone_checks_out() {
     assert_eq!(dhrystone_native(10_000), Ok(()));
 }
+
+/// The calibration constants are what the ports execute: on a host of D dhrystones/s, N runs
+/// of the port take N / D seconds of virtual time.
+#[test]
+fn dhrystone_calibration() {
+    use std::rc::Rc;
+    use vnet::sim::vm::{HostProfile, VmConfig, VmProgram};
+    for lang in [Lang::Lua, Lang::Js] {
+        let mut esp = HostProfile::esp32();
+        esp.t_ivm = Default::default();
+        let config = VmConfig {
+            hook_interval: 1,
+            ..VmConfig::on(esp)
+        };
+        let elapsed = |runs: u64| {
+            let mut sim = Simulation::new(1);
+            let n = sim.add_node("n").unwrap();
+            let code = dhrystone_source(lang, runs);
+            sim.add_worker(n, Box::new(VmProgram::new(lang, code, Rc::new(config.clone()))));
+            sim.run();
+            let line = sim.logs()[0].text.clone();
+            line.rsplit(' ').next().unwrap().parse::<f64>().unwrap()
+        };
+        // The difference cancels the loop's set-up: 100 runs at 1 k dhry/s are 100 ms.
+        let per_100 = elapsed(200) - elapsed(100);
+        assert!((per_100 - 100.0).abs() < 1e-6, "{lang:?}: {per_100} ms");
+    }
+}
