@@ -2,37 +2,17 @@
 //! worker, a message between two workers through the kernel, and the cost of the Lua
 //! instruction-counting hook. Memory is measured with a counting allocator and printed once.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use vnet::heap::CountingAlloc;
 use vnet::sim::vm::{Lang, VmConfig, VmProgram};
 use vnet::sim::{LinkParams, SimDuration, SimTime, Simulation};
 
-/// Counts live heap bytes, to measure what an idle worker keeps.
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: CountingAlloc = CountingAlloc;
 
 const IDLE: [(Lang, &str); 2] = [(Lang::Lua, "recv()"), (Lang::Js, "await recv();")];
 
@@ -51,9 +31,9 @@ fn idle_workers(lang: Lang, code: &str, n: usize) -> Simulation {
 fn report_memory() {
     for (lang, code) in IDLE {
         let n = 200;
-        let before = LIVE.load(Ordering::Relaxed);
+        let before = CountingAlloc::live_bytes();
         let sim = idle_workers(lang, code, n);
-        let per = (LIVE.load(Ordering::Relaxed) - before) as f64 / n as f64;
+        let per = (CountingAlloc::live_bytes() - before) as f64 / n as f64;
         println!(
             "memory per idle {lang:?} worker: {:.1} kB (live heap over {n} workers)",
             per / 1024.0
@@ -156,16 +136,20 @@ fn hook_cost(c: &mut Criterion) {
     let code = "local x = 0 for i = 1, 1000000 do x = x + i % 7 end";
     let mut group = c.benchmark_group("lua_count_hook");
     group.throughput(Throughput::Elements(1_000_000));
-    for interval in [100u32, 1000, 10_000, u32::MAX] {
+    // `None`: no budget and no profile, so no hook at all.
+    for interval in [Some(100u32), Some(1000), Some(10_000), None] {
         let config = Rc::new(VmConfig {
-            hook_interval: interval,
-            instruction_budget: u64::MAX,
+            hook_interval: interval.unwrap_or(1000),
+            instruction_budget: if interval.is_some() {
+                u64::MAX - 1
+            } else {
+                u64::MAX
+            },
             ..VmConfig::default()
         });
-        let name = if interval == u32::MAX {
-            "practically_off".to_owned()
-        } else {
-            format!("every_{interval}")
+        let name = match interval {
+            Some(i) => format!("every_{i}"),
+            None => "off".to_owned(),
         };
         group.bench_function(name, |b| {
             b.iter(|| {

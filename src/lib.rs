@@ -9,7 +9,9 @@
 //! - [`scenarios`] — ready-made experiments (the mesh flood of the paper's §V, the sensor
 //!   field, …).
 //! - [`plot`] — PNG charts for `results/`.
+//! - [`heap`] — a counting global allocator for memory measurements.
 
+pub mod heap;
 pub mod plot;
 pub mod programs;
 pub mod scenarios;

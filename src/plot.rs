@@ -105,3 +105,205 @@ pub fn error_bar_chart(
         };
     draw().map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// One panel of [`log_bar_panels`]: a figure's values, one bar per row.
+pub struct BarPanel<'a> {
+    /// The panel's title (the figure and its unit).
+    pub title: &'a str,
+    /// `(label, value, series)`: `series` picks the colour (an index into the legend).
+    pub bars: Vec<(&'a str, f64, usize)>,
+}
+
+/// Draws `panels` side by side in a grid of `cols` columns, each a bar chart on a log scale,
+/// with one legend entry per series name. Bars with non-positive values are left out.
+pub fn log_bar_panels(
+    path: &Path,
+    title: &str,
+    panels: &[BarPanel],
+    series: &[&str],
+    cols: usize,
+) -> Result<(), String> {
+    register_font()?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let colours = [BLUE, RED, GREEN, MAGENTA, CYAN];
+    let rows = panels.len().div_ceil(cols.max(1));
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::new(path, (1400, 520 * rows as u32)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let root = root.titled(title, ("sans-serif", 24))?;
+        let (legend_area, grid) = root.split_vertically(36);
+        let mut x = 20;
+        for (i, name) in series.iter().enumerate() {
+            let c = colours[i % colours.len()];
+            legend_area.draw(&Rectangle::new([(x, 10), (x + 18, 28)], c.filled()))?;
+            legend_area.draw(&Text::new(
+                name.to_string(),
+                (x + 24, 10),
+                ("sans-serif", 16),
+            ))?;
+            x += 40 + 10 * name.len() as i32;
+        }
+        for (area, panel) in grid.split_evenly((rows, cols.max(1))).iter().zip(panels) {
+            let values: Vec<f64> = panel
+                .bars
+                .iter()
+                .map(|b| b.1)
+                .filter(|v| *v > 0.0)
+                .collect();
+            let lo = values
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+                .min(1.0)
+                / 3.0;
+            let hi = values.iter().copied().fold(0.0f64, f64::max).max(lo * 10.0) * 3.0;
+            let n = panel.bars.len();
+            let labels: Vec<String> = panel.bars.iter().map(|b| b.0.to_owned()).collect();
+            let mut chart = ChartBuilder::on(area)
+                .caption(panel.title, ("sans-serif", 18))
+                .margin(10)
+                .x_label_area_size(90)
+                .y_label_area_size(70)
+                .build_cartesian_2d((0..n).into_segmented(), (lo..hi).log_scale())?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(n + 1)
+                .x_label_formatter(&|v| match v {
+                    SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                    _ => String::new(),
+                })
+                .x_label_style(
+                    ("sans-serif", 12)
+                        .into_font()
+                        .transform(FontTransform::Rotate90),
+                )
+                .label_style(("sans-serif", 13))
+                .draw()?;
+            chart.draw_series(
+                panel
+                    .bars
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.1 > 0.0)
+                    .map(|(i, &(_, v, s))| {
+                        let c = colours[s % colours.len()];
+                        let mut bar = Rectangle::new(
+                            [
+                                (SegmentValue::Exact(i), lo),
+                                (SegmentValue::Exact(i + 1), v),
+                            ],
+                            c.filled(),
+                        );
+                        bar.set_margin(0, 0, 6, 6);
+                        bar
+                    }),
+            )?;
+        }
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// One line of a [`series_chart`]: points `(x, y, ci95 half-width)`; a zero half-width draws
+/// no bar.
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// `(x, y, ci95)`.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// Draws several series as lines with markers (and 95 % bars where given) into a PNG at
+/// `path`. With `log_y`, y is drawn as log₁₀ (non-positive points are left out).
+pub fn series_chart(
+    path: &Path,
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    series: &[Series],
+    log_y: bool,
+) -> Result<(), String> {
+    register_font()?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let y = |v: f64| if log_y { v.log10() } else { v };
+    let shown: Vec<Vec<(f64, f64, f64, f64)>> = series
+        .iter()
+        .map(|s| {
+            s.points
+                .iter()
+                .filter(|p| p.1.is_finite() && (!log_y || p.1 > 0.0))
+                .map(|&(x, m, ci)| {
+                    let lo = if log_y && m - ci <= 0.0 { m } else { m - ci };
+                    (x, y(m), y(lo), y(m + ci))
+                })
+                .collect()
+        })
+        .collect();
+    let all = || shown.iter().flatten();
+    let (x_lo, x_hi) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+        (a.0.min(p.0), a.1.max(p.0))
+    });
+    let (y_lo, y_hi) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+        (a.0.min(p.2), a.1.max(p.3))
+    });
+    if !x_lo.is_finite() || !y_lo.is_finite() {
+        return Err(format!("{}: nothing to plot", path.display()));
+    }
+    let pad = |lo: f64, hi: f64| {
+        let d = (hi - lo).max(1e-9) * 0.05;
+        (lo - d)..(hi + d)
+    };
+    let y_desc = if log_y {
+        format!("log10 {y_label}")
+    } else {
+        y_label.to_owned()
+    };
+    let colours = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(pad(x_lo, x_hi), pad(y_lo, y_hi))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_desc.as_str())
+            .label_style(("sans-serif", 15))
+            .draw()?;
+        for (i, (s, pts)) in series.iter().zip(&shown).enumerate() {
+            let c = colours[i % colours.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|p| (p.0, p.1)),
+                    c.stroke_width(2),
+                ))?
+                .label(s.label.as_str())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2)));
+            chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, c.filled())))?;
+            chart.draw_series(
+                pts.iter()
+                    .filter(|p| p.3 > p.2)
+                    .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, c.filled(), 6)),
+            )?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(("sans-serif", 14))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -47,7 +47,10 @@ fn dhrystone_calibration() {
             let mut sim = Simulation::new(1);
             let n = sim.add_node("n").unwrap();
             let code = dhrystone_source(lang, runs);
-            sim.add_worker(n, Box::new(VmProgram::new(lang, code, Rc::new(config.clone()))));
+            sim.add_worker(
+                n,
+                Box::new(VmProgram::new(lang, code, Rc::new(config.clone()))),
+            );
             sim.run();
             let line = sim.logs()[0].text.clone();
             line.rsplit(' ').next().unwrap().parse::<f64>().unwrap()

@@ -1,5 +1,6 @@
 //! Ready-made scenarios: a network, its programs and what to measure, shared by examples and tests.
 
+pub mod algorithms;
 mod mesh_flood;
 mod sensor_field;
 

@@ -1,0 +1,439 @@
+//! table1: the paper's Table 1 (VM performance) on this host, beside the paper's rows and the
+//! host profiles' reproduction of them in virtual time.
+//!
+//! For each VM vnet embeds — Lua 5.4 (mlua) and JavaScript (boa) — it measures:
+//! - **dhry/s**: the Dhrystone 2.1 port run as a worker, long enough to be stable;
+//! - **t_iVM**: creating a worker (sandbox, API, loading a Dhrystone-sized program, running it
+//!   to its first `recv`);
+//! - **m_iVM**: live heap per idle worker (metered allocator);
+//! - **tcmsg**: wall time of one message between workers on two linked nodes, through the
+//!   kernel (ping-pong).
+//!
+//! Each is the median of `--repeats` runs. The native Rust Dhrystone is the reference. The
+//! `model` rows run the Lua Dhrystone on simulated ESP32, Raspberry Pi Zero and PC hosts and
+//! report virtual time. Writes `results/table1.csv`, `results/table1.md` and
+//! `results/table1.png`.
+//!
+//! `cargo run --release --example table1 -- [--repeats N] [--seconds S]`
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::Instant;
+
+use clap::Parser;
+use vnet::heap::CountingAlloc;
+use vnet::plot::{BarPanel, log_bar_panels};
+use vnet::programs::{dhrystone_native, dhrystone_source};
+use vnet::sim::vm::{HostProfile, Lang, VmConfig, VmProgram};
+use vnet::sim::{LinkParams, SimDuration, Simulation};
+
+// Counts the live heap, for m_iVM (JS workers then run without memory caps: none is needed).
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+#[derive(Parser)]
+#[command(about = "Reproduce the paper's Table 1 on this host")]
+struct Args {
+    /// Repetitions of each measurement (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Wall seconds one Dhrystone measurement runs for.
+    #[arg(long, default_value_t = 1.0)]
+    seconds: f64,
+    /// Folder for the CSV, Markdown and PNG files.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+}
+
+/// One row of the table; `None` where a figure was not measured.
+struct Row {
+    host: String,
+    vm: String,
+    dhry_per_s: Option<f64>,
+    t_ivm_ms: Option<f64>,
+    m_ivm_kb: Option<f64>,
+    tcmsg_ms: Option<f64>,
+    source: &'static str,
+}
+
+fn paper() -> Vec<Row> {
+    let row = |host: &str, vm: &str, d: f64, t: f64, m: f64, c: f64| Row {
+        host: host.into(),
+        vm: vm.into(),
+        dhry_per_s: Some(d),
+        t_ivm_ms: Some(t),
+        m_ivm_kb: Some(m),
+        tcmsg_ms: Some(c),
+        source: "paper",
+    };
+    vec![
+        row("PC", "nodejs JS (ext)", 5000e3, 140.0, 20e3, 3.0),
+        row("PC", "Firefox JS (int)", 4200e3, 100.0, 10e3, 4.0),
+        row("PC", "plvm Lua/LuaJIT (ext)", 600e3, 3.0, 800.0, 0.1),
+        row("Raspberry Pi Zero", "nodejs JS", 230e3, 1600.0, 20e3, 40.0),
+        row(
+            "Raspberry Pi Zero",
+            "plvm Lua/LuaJIT (ext)",
+            40e3,
+            10.0,
+            800.0,
+            1.0,
+        ),
+        row("ESP32", "Lua FreeRTOS (ext)", 1e3, 100.0, 100.0, 5.0),
+    ]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Limits that let a benchmark run as long as it needs: no budget, so Lua runs without a count
+/// hook, as the paper's VMs do.
+fn unlimited() -> VmConfig {
+    VmConfig {
+        instruction_budget: u64::MAX,
+        loop_iteration_limit: u64::MAX,
+        ..VmConfig::default()
+    }
+}
+
+/// Runs `runs` Dhrystones in a `lang` worker under `config`; wall seconds and the program's
+/// own line (`dhrystone ok <runs> <virtual ms>`).
+fn dhrystone_run(lang: Lang, runs: u64, config: &VmConfig) -> Result<(f64, String), String> {
+    let mut sim = Simulation::new(1);
+    let n = sim.add_node("n").map_err(|e| e.to_string())?;
+    let code = dhrystone_source(lang, runs);
+    sim.add_worker(
+        n,
+        Box::new(VmProgram::new(lang, code, Rc::new(config.clone()))),
+    );
+    let t0 = Instant::now();
+    sim.run();
+    let wall = t0.elapsed().as_secs_f64();
+    match sim.logs().first() {
+        Some(l) if l.text.starts_with("dhrystone ok") => Ok((wall, l.text.clone())),
+        other => Err(format!("{lang:?} Dhrystone failed: {other:?}")),
+    }
+}
+
+/// Dhrystones per second of wall time in `lang`, the median of `repeats` runs of about
+/// `seconds` each.
+fn dhry_per_s(lang: Lang, config: &VmConfig, seconds: f64, repeats: usize) -> Result<f64, String> {
+    let (t, _) = dhrystone_run(lang, 1000, config)?;
+    let runs = ((seconds / t.max(1e-6)) * 1000.0).max(1000.0) as u64;
+    let rates = (0..repeats)
+        .map(|_| dhrystone_run(lang, runs, config).map(|(t, _)| runs as f64 / t))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(median(rates))
+}
+
+fn native_dhry_per_s(seconds: f64, repeats: usize) -> Result<f64, String> {
+    let time = |runs: u32| {
+        let t0 = Instant::now();
+        dhrystone_native(runs).map(|()| t0.elapsed().as_secs_f64())
+    };
+    let t = time(100_000)?;
+    let runs = ((seconds / t.max(1e-9)) * 100_000.0).clamp(1e5, 2e9) as u32;
+    let rates = (0..repeats)
+        .map(|_| time(runs).map(|t| runs as f64 / t))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(median(rates))
+}
+
+/// t_iVM (ms) and m_iVM (kB): `k` workers on one node, each loading the Dhrystone program
+/// and running it to a `recv` that never returns.
+fn creation(lang: Lang, k: usize, repeats: usize) -> Result<(f64, f64), String> {
+    let code = match lang {
+        Lang::Lua => format!("recv()\n{}", dhrystone_source(lang, 1)),
+        Lang::Js => format!("await recv();\n{}", dhrystone_source(lang, 1)),
+    };
+    let config = Rc::new(VmConfig::default());
+    let (mut times, mut sizes) = (Vec::new(), Vec::new());
+    for _ in 0..repeats {
+        let mut sim = Simulation::new(1);
+        let n = sim.add_node("n").map_err(|e| e.to_string())?;
+        let before = CountingAlloc::live_bytes();
+        let t0 = Instant::now();
+        for _ in 0..k {
+            sim.add_worker(
+                n,
+                Box::new(VmProgram::new(lang, code.clone(), config.clone())),
+            );
+        }
+        sim.run();
+        times.push(t0.elapsed().as_secs_f64() * 1e3 / k as f64);
+        sizes.push((CountingAlloc::live_bytes() - before) as f64 / 1e3 / k as f64);
+        let failed = sim
+            .logs()
+            .iter()
+            .find(|l| l.stream == vnet::sim::LogStream::Err);
+        if let Some(l) = failed {
+            return Err(format!("{lang:?} worker failed: {}", l.text));
+        }
+    }
+    Ok((median(times), median(sizes)))
+}
+
+/// tcmsg (ms): wall time per message of a ping-pong between workers on two linked nodes.
+fn tcmsg(lang: Lang, rounds: u64, repeats: usize) -> Result<f64, String> {
+    let (ping, pong) = match lang {
+        Lang::Lua => (
+            format!("local m = {{seq = 1}} for i = 1, {rounds} do send('p', m) recv() end"),
+            "while true do local p, m = recv() send(p, m) end".to_owned(),
+        ),
+        Lang::Js => (
+            format!(
+                "const m = {{seq: 1}}; for (let i = 0; i < {rounds}; i++) {{ send('p', m); await recv(); }}"
+            ),
+            "for (;;) { const [p, m] = await recv(); send(p, m); }".to_owned(),
+        ),
+    };
+    let config = Rc::new(unlimited());
+    let mut times = Vec::new();
+    for _ in 0..repeats {
+        let mut sim = Simulation::new(1);
+        let a = sim.add_node("a").map_err(|e| e.to_string())?;
+        let b = sim.add_node("b").map_err(|e| e.to_string())?;
+        let link = LinkParams::new(SimDuration::from_micros(1), 1_000_000_000);
+        sim.link(a, "p", b, "p", link).map_err(|e| e.to_string())?;
+        sim.add_worker(
+            a,
+            Box::new(VmProgram::new(lang, ping.clone(), config.clone())),
+        );
+        sim.add_worker(
+            b,
+            Box::new(VmProgram::new(lang, pong.clone(), config.clone())),
+        );
+        let t0 = Instant::now();
+        sim.run();
+        times.push(t0.elapsed().as_secs_f64() * 1e3 / (2 * rounds) as f64);
+        if let Some(l) = sim
+            .logs()
+            .iter()
+            .find(|l| l.stream == vnet::sim::LogStream::Err)
+        {
+            return Err(format!("{lang:?} ping-pong failed: {}", l.text));
+        }
+    }
+    Ok(median(times))
+}
+
+/// The Lua Dhrystone on a simulated `profile` host: dhry/s of virtual time, the virtual
+/// t_iVM (when the worker starts) and tcmsg (one message between two such workers over an
+/// instant link, minus nothing: what a program measures).
+fn model(profile: HostProfile) -> Result<Row, String> {
+    let config = VmConfig {
+        profile: Some(profile.clone()),
+        ..unlimited()
+    };
+    let runs = 2000;
+    let (_, line) = dhrystone_run(Lang::Lua, runs, &config)?;
+    let virtual_ms: f64 = line
+        .rsplit(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("unexpected line `{line}`"))?;
+    // A message across an instant link: sent at t, taken at t + tcmsg (+ a few instructions).
+    let mut sim = Simulation::new(1);
+    let a = sim.add_node("a").map_err(|e| e.to_string())?;
+    let b = sim.add_node("b").map_err(|e| e.to_string())?;
+    sim.link(a, "p", b, "p", LinkParams::default())
+        .map_err(|e| e.to_string())?;
+    let config = Rc::new(config);
+    let code_a = "print(now()) send('p', 1)";
+    let code_b = "local p, m = recv() print(now())";
+    sim.add_worker(
+        a,
+        Box::new(VmProgram::new(Lang::Lua, code_a, config.clone())),
+    );
+    sim.add_worker(b, Box::new(VmProgram::new(Lang::Lua, code_b, config)));
+    sim.run();
+    let times: Vec<f64> = sim
+        .logs()
+        .iter()
+        .filter_map(|l| l.text.parse().ok())
+        .collect();
+    let [boot, got] = times[..] else {
+        return Err(format!("model ping printed {:?}", sim.logs()));
+    };
+    Ok(Row {
+        host: format!("{} (model)", profile.name),
+        vm: "Lua 5.4 (mlua), virtual time".into(),
+        dhry_per_s: Some(runs as f64 / (virtual_ms / 1e3)),
+        t_ivm_ms: Some(boot),
+        m_ivm_kb: None,
+        tcmsg_ms: Some(got - boot),
+        source: "model",
+    })
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("table1: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let repeats = args.repeats.max(1);
+    let host = "this host";
+    let mut rows = paper();
+    eprintln!("native Dhrystone…");
+    rows.push(Row {
+        host: host.into(),
+        vm: "Rust (native reference)".into(),
+        dhry_per_s: Some(native_dhry_per_s(args.seconds, repeats)?),
+        t_ivm_ms: None,
+        m_ivm_kb: None,
+        tcmsg_ms: None,
+        source: "measured",
+    });
+    for (lang, vm, k, rounds) in [
+        (Lang::Lua, "Lua 5.4 (mlua)", 200, 20_000),
+        (Lang::Js, "JavaScript (boa)", 20, 2_000),
+    ] {
+        eprintln!("{vm}…");
+        let dhry = dhry_per_s(lang, &unlimited(), args.seconds, repeats)?;
+        let (t_ivm, m_ivm) = creation(lang, k, repeats)?;
+        let c = tcmsg(lang, rounds, repeats)?;
+        rows.push(Row {
+            host: host.into(),
+            vm: vm.into(),
+            dhry_per_s: Some(dhry),
+            t_ivm_ms: Some(t_ivm),
+            m_ivm_kb: Some(m_ivm),
+            tcmsg_ms: Some(c),
+            source: "measured",
+        });
+    }
+    // What the step budget costs Lua: the same Dhrystone with the count hook on.
+    let budgeted = VmConfig {
+        instruction_budget: u64::MAX - 1,
+        ..unlimited()
+    };
+    rows.push(Row {
+        host: host.into(),
+        vm: "Lua 5.4 (mlua), step budget on".into(),
+        dhry_per_s: Some(dhry_per_s(Lang::Lua, &budgeted, args.seconds, repeats)?),
+        t_ivm_ms: None,
+        m_ivm_kb: None,
+        tcmsg_ms: None,
+        source: "measured",
+    });
+    for p in [
+        HostProfile::pc(),
+        HostProfile::raspberry_pi_zero(),
+        HostProfile::esp32(),
+    ] {
+        rows.push(model(p)?);
+    }
+    write_files(args, &rows)
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| format!("{v:.6}"))
+}
+
+/// A figure for people: three significant digits, k/M for large ones.
+fn human(v: Option<f64>) -> String {
+    match v {
+        None => "–".into(),
+        Some(v) if v >= 1e6 => format!("{:.3}M", v / 1e6),
+        Some(v) if v >= 1e3 => format!("{:.3}k", v / 1e3),
+        Some(v) if v >= 100.0 => format!("{v:.0}"),
+        Some(v) if v >= 1.0 => format!("{v:.2}"),
+        Some(v) => format!("{v:.4}"),
+    }
+}
+
+fn write_files(args: &Args, rows: &[Row]) -> Result<(), String> {
+    let mut csv = String::from("host,vm,dhry_per_s,t_ivm_ms,m_ivm_kb,tcmsg_ms,source\n");
+    let mut md = String::from(
+        "| host | VM | dhry/s | t_iVM (ms) | m_iVM (kB) | tcmsg (ms) | source |\n|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            csv,
+            "\"{}\",\"{}\",{},{},{},{},{}",
+            r.host,
+            r.vm,
+            fmt(r.dhry_per_s),
+            fmt(r.t_ivm_ms),
+            fmt(r.m_ivm_kb),
+            fmt(r.tcmsg_ms),
+            r.source
+        );
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.host,
+            r.vm,
+            human(r.dhry_per_s),
+            human(r.t_ivm_ms),
+            human(r.m_ivm_kb),
+            human(r.tcmsg_ms),
+            r.source
+        );
+        println!(
+            "{:<22} {:<32} dhry/s={:>9} t_iVM={:>8} ms m_iVM={:>8} kB tcmsg={:>8} ms [{}]",
+            r.host,
+            r.vm,
+            human(r.dhry_per_s),
+            human(r.t_ivm_ms),
+            human(r.m_ivm_kb),
+            human(r.tcmsg_ms),
+            r.source
+        );
+    }
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    for (name, text) in [("table1.csv", &csv), ("table1.md", &md)] {
+        let path = args.out.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} / {}", short(&r.host), short(&r.vm)))
+        .collect();
+    let series = |r: &Row| match r.source {
+        "paper" => 0,
+        "measured" => 1,
+        _ => 2,
+    };
+    let panel = |title, get: fn(&Row) -> Option<f64>| BarPanel {
+        title,
+        bars: rows
+            .iter()
+            .zip(&labels)
+            .map(|(r, l)| (l.as_str(), get(r).unwrap_or(0.0), series(r)))
+            .collect(),
+    };
+    log_bar_panels(
+        &args.out.join("table1.png"),
+        "Table 1: VM performance, paper vs this host vs host models (log scale)",
+        &[
+            panel("dhrystones / s", |r| r.dhry_per_s),
+            panel("t_iVM (ms)", |r| r.t_ivm_ms),
+            panel("m_iVM (kB)", |r| r.m_ivm_kb),
+            panel("tcmsg (ms)", |r| r.tcmsg_ms),
+        ],
+        &["paper", "measured here", "model (virtual time)"],
+        2,
+    )
+}
+
+/// The first word of a label, for the plot's axis.
+fn short(s: &str) -> &str {
+    s.split([' ', '/']).next().unwrap_or(s)
+}
