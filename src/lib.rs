@@ -9,12 +9,14 @@
 //! - [`scenarios`] — ready-made experiments (the mesh flood of the paper's §V, the sensor
 //!   field, …).
 //! - [`plot`] — PNG charts for `results/`.
+//! - [`study`] — replications, summaries and CSV tables for the study examples.
 //! - [`heap`] — a counting global allocator for memory measurements.
 
 pub mod heap;
 pub mod plot;
 pub mod programs;
 pub mod scenarios;
+pub mod study;
 
 pub use sensors;
 pub use vnet_hw as hw;
