@@ -8,13 +8,12 @@
 //!
 //! `cargo run --release --example broadcast -- [--replications R] [--quick] [--out DIR]`
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use vnet::plot::{Series, series_chart};
 use vnet::scenarios::algorithms::{NetSpec, Shape, broadcast};
-use vnet::study::{Table, cells, find, replicate};
+use vnet::study::{StudyArgs, Table, cells, exit_code, find, half_width, point_seed, replicate};
 
 #[global_allocator]
 static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
@@ -22,35 +21,26 @@ static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
 #[derive(Parser)]
 #[command(about = "Flooding swept over shape, size and loss")]
 struct Args {
-    /// Replications per point.
-    #[arg(long, default_value_t = 20)]
-    replications: usize,
-    /// A small sweep (two sizes, three replications), as the tests run it.
-    #[arg(long)]
-    quick: bool,
-    /// Master seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Folder for the CSV and PNG.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
+    #[command(flatten)]
+    study: StudyArgs,
 }
 
+/// Replications per point unless `--replications` says otherwise.
+const REPLICATIONS: usize = 20;
+
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("broadcast: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let args = Args::parse();
+    exit_code("broadcast", run(&args))
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let (sizes, reps): (&[usize], usize) = if args.quick {
+    let (sizes, reps): (&[usize], usize) = if args.study.quick {
         (&[9, 16], 3)
     } else {
-        (&[16, 36, 64, 100], args.replications)
+        (
+            &[16, 36, 64, 100],
+            args.study.replications.unwrap_or(REPLICATIONS),
+        )
     };
     let losses = [0.0, 0.05, 0.1, 0.2, 0.3];
     let mut table = Table::new(&[
@@ -71,7 +61,7 @@ fn run(args: &Args) -> Result<(), String> {
         let mut points = Vec::new();
         for &n in sizes {
             for (k, &loss) in losses.iter().enumerate() {
-                let master = args.seed ^ ((n as u64) << 20) ^ ((k as u64) << 8) ^ shape as u64;
+                let master = point_seed(args.study.seed, &[shape as u64, n as u64, k as u64]);
                 let s = replicate(reps, master, |seed| {
                     let net = NetSpec {
                         loss,
@@ -109,7 +99,7 @@ fn run(args: &Args) -> Result<(), String> {
                 );
                 table.push(row);
                 if n == *sizes.last().unwrap_or(&n) {
-                    points.push((loss, c.mean, if c.ci95.is_finite() { c.ci95 } else { 0.0 }));
+                    points.push((loss, c.mean, half_width(c)));
                 }
             }
         }
@@ -118,15 +108,15 @@ fn run(args: &Args) -> Result<(), String> {
             points,
         });
     }
-    table.write(&args.out.join("broadcast.csv"))?;
+    table.write(&args.study.out.join("broadcast.csv"))?;
     let n = sizes.last().copied().unwrap_or(0);
     series_chart(
-        &args.out.join("broadcast.png"),
+        &args.study.out.join("broadcast.png"),
         &format!("Flooding: coverage vs link loss ({n} nodes, {reps} replications, 95 % CI)"),
         ("loss probability per message", "fraction of nodes reached"),
         &series,
         false,
     )?;
-    println!("wrote {}", args.out.join("broadcast.csv").display());
+    println!("wrote {}", args.study.out.join("broadcast.csv").display());
     Ok(())
 }

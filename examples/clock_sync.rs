@@ -10,14 +10,13 @@
 //!
 //! `cargo run --release --example clock_sync -- [--replications R] [--quick] [--out DIR]`
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use vnet::plot::{Series, series_chart};
 use vnet::scenarios::algorithms::{ClockSync, NetSpec, Shape, clock_sync};
 use vnet::sim::SimDuration;
-use vnet::study::{Table, cells, find, replicate};
+use vnet::study::{StudyArgs, Table, cells, exit_code, find, half_width, point_seed, replicate};
 
 #[global_allocator]
 static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
@@ -25,28 +24,16 @@ static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
 #[derive(Parser)]
 #[command(about = "Tree clock synchronisation: error against depth and jitter")]
 struct Args {
-    /// Replications per point.
-    #[arg(long, default_value_t = 10)]
-    replications: usize,
-    /// A small sweep, as the tests run it.
-    #[arg(long)]
-    quick: bool,
-    /// Master seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Folder for the CSV and PNG.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
+    #[command(flatten)]
+    study: StudyArgs,
 }
 
+/// Replications per point unless `--replications` says otherwise.
+const REPLICATIONS: usize = 10;
+
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("clock_sync: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let args = Args::parse();
+    exit_code("clock_sync", run(&args))
 }
 
 /// Depths reported (deeper nodes are folded into the last).
@@ -57,10 +44,10 @@ static DEPTH_NAMES: [&str; DEPTHS] = [
 ];
 
 fn run(args: &Args) -> Result<(), String> {
-    let (sizes, reps): (&[usize], usize) = if args.quick {
+    let (sizes, reps): (&[usize], usize) = if args.study.quick {
         (&[16], 2)
     } else {
-        (&[16, 64], args.replications)
+        (&[16, 64], args.study.replications.unwrap_or(REPLICATIONS))
     };
     let jitters_us = [0u64, 50, 200];
     let mut table = Table::new(&[
@@ -78,7 +65,7 @@ fn run(args: &Args) -> Result<(), String> {
     for shape in Shape::ALL {
         for &n in sizes {
             for (k, &jitter) in jitters_us.iter().enumerate() {
-                let master = args.seed ^ ((n as u64) << 20) ^ ((k as u64) << 8) ^ shape as u64;
+                let master = point_seed(args.study.seed, &[shape as u64, n as u64, k as u64]);
                 let s = replicate(reps, master, |seed| {
                     let net = NetSpec {
                         jitter: SimDuration::from_micros(jitter),
@@ -131,11 +118,7 @@ fn run(args: &Args) -> Result<(), String> {
                     ];
                     row.extend(cells(d).into_iter().chain(cells(max)));
                     table.push(row);
-                    points.push((
-                        i as f64 + 1.0,
-                        d.mean,
-                        if d.ci95.is_finite() { d.ci95 } else { 0.0 },
-                    ));
+                    points.push((i as f64 + 1.0, d.mean, half_width(d)));
                 }
                 if shape == Shape::Grid && n == *sizes.last().unwrap_or(&n) {
                     series.push(Series {
@@ -146,10 +129,10 @@ fn run(args: &Args) -> Result<(), String> {
             }
         }
     }
-    table.write(&args.out.join("clock_sync.csv"))?;
+    table.write(&args.study.out.join("clock_sync.csv"))?;
     let n = sizes.last().copied().unwrap_or(0);
     series_chart(
-        &args.out.join("clock_sync.png"),
+        &args.study.out.join("clock_sync.png"),
         &format!("Clock sync on a {n}-node grid: mean |error| at 1 s by tree depth ({reps} runs)"),
         (
             "depth in the synchronisation tree (hops)",
@@ -158,6 +141,6 @@ fn run(args: &Args) -> Result<(), String> {
         &series,
         false,
     )?;
-    println!("wrote {}", args.out.join("clock_sync.csv").display());
+    println!("wrote {}", args.study.out.join("clock_sync.csv").display());
     Ok(())
 }

@@ -8,13 +8,12 @@
 //!
 //! `cargo run --release --example echo -- [--replications R] [--quick] [--out DIR]`
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use vnet::plot::{Series, series_chart};
 use vnet::scenarios::algorithms::{NetSpec, Shape, echo};
-use vnet::study::{Table, cells, find, replicate};
+use vnet::study::{StudyArgs, Table, cells, exit_code, find, half_width, point_seed, replicate};
 
 #[global_allocator]
 static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
@@ -22,35 +21,26 @@ static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
 #[derive(Parser)]
 #[command(about = "The echo algorithm swept over shape and size")]
 struct Args {
-    /// Replications per point (geometric graphs differ per seed; the others are fixed).
-    #[arg(long, default_value_t = 10)]
-    replications: usize,
-    /// A small sweep, as the tests run it.
-    #[arg(long)]
-    quick: bool,
-    /// Master seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Folder for the CSV and PNG.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
+    #[command(flatten)]
+    study: StudyArgs,
 }
 
+/// Replications per point unless `--replications` says otherwise.
+const REPLICATIONS: usize = 10;
+
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("echo: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let args = Args::parse();
+    exit_code("echo", run(&args))
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let (sizes, reps): (&[usize], usize) = if args.quick {
+    let (sizes, reps): (&[usize], usize) = if args.study.quick {
         (&[9, 16], 2)
     } else {
-        (&[16, 36, 64, 100, 144], args.replications)
+        (
+            &[16, 36, 64, 100, 144],
+            args.study.replications.unwrap_or(REPLICATIONS),
+        )
     };
     let mut table = Table::new(&[
         "shape",
@@ -68,7 +58,7 @@ fn run(args: &Args) -> Result<(), String> {
         let reps = if shape == Shape::Geometric { reps } else { 1 };
         let mut points = Vec::new();
         for &n in sizes {
-            let master = args.seed ^ ((n as u64) << 20) ^ shape as u64;
+            let master = point_seed(args.study.seed, &[shape as u64, n as u64]);
             let s = replicate(reps, master, |seed| {
                 let r = echo(&NetSpec {
                     seed,
@@ -100,25 +90,21 @@ fn run(args: &Args) -> Result<(), String> {
             row.extend([format!("{:.1}", e.mean), format!("{:.1}", m.mean)]);
             row.extend(cells(t).into_iter().chain(cells(d)));
             table.push(row);
-            points.push((
-                n as f64,
-                t.mean,
-                if t.ci95.is_finite() { t.ci95 } else { 0.0 },
-            ));
+            points.push((n as f64, t.mean, half_width(t)));
         }
         series.push(Series {
             label: shape.name().into(),
             points,
         });
     }
-    table.write(&args.out.join("echo.csv"))?;
+    table.write(&args.study.out.join("echo.csv"))?;
     series_chart(
-        &args.out.join("echo.png"),
+        &args.study.out.join("echo.png"),
         "Echo: time until the initiator decides (1 ms links)",
         ("nodes", "virtual ms"),
         &series,
         false,
     )?;
-    println!("wrote {}", args.out.join("echo.csv").display());
+    println!("wrote {}", args.study.out.join("echo.csv").display());
     Ok(())
 }

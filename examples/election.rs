@@ -13,7 +13,6 @@
 //!
 //! `cargo run --release --example election -- [--replications R] [--quick] [--out DIR]`
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -21,7 +20,7 @@ use vnet::plot::{Series, series_chart};
 use vnet::scenarios::algorithms::{NetSpec, Shape, chang_roberts, flood_max};
 use vnet::sim::SimDuration;
 use vnet::sim::vm::Lang;
-use vnet::study::{Table, cells, find, replicate};
+use vnet::study::{StudyArgs, Table, cells, exit_code, find, half_width, point_seed, replicate};
 
 #[global_allocator]
 static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
@@ -29,28 +28,16 @@ static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
 #[derive(Parser)]
 #[command(about = "Leader election: Chang-Roberts on rings, flood-max under loss")]
 struct Args {
-    /// Replications per point.
-    #[arg(long, default_value_t = 30)]
-    replications: usize,
-    /// A small sweep, as the tests run it.
-    #[arg(long)]
-    quick: bool,
-    /// Master seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Folder for the CSV and PNGs.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
+    #[command(flatten)]
+    study: StudyArgs,
 }
 
+/// Replications per point unless `--replications` says otherwise.
+const REPLICATIONS: usize = 100;
+
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("election: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let args = Args::parse();
+    exit_code("election", run(&args))
 }
 
 /// n·H_n + n: the expected messages of Chang–Roberts over random uid orders, announcement included.
@@ -59,8 +46,12 @@ fn theory(n: usize) -> f64 {
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let quick = args.quick;
-    let reps = if quick { 3 } else { args.replications };
+    let quick = args.study.quick;
+    let reps = if quick {
+        3
+    } else {
+        args.study.replications.unwrap_or(REPLICATIONS)
+    };
     let mut table = Table::new(&[
         "algorithm",
         "lang",
@@ -88,7 +79,7 @@ fn run(args: &Args) -> Result<(), String> {
             if lang == Lang::Js && n > 32 {
                 continue;
             }
-            let s = replicate(reps, args.seed ^ ((n as u64) << 20), |seed| {
+            let s = replicate(reps, point_seed(args.study.seed, &[n as u64]), |seed| {
                 let r = chang_roberts(n, lang, seed)?;
                 r.check(true)?;
                 Ok(vec![
@@ -129,7 +120,7 @@ fn run(args: &Args) -> Result<(), String> {
     }
     let theory_line = rings.iter().map(|&n| (n as f64, theory(n), 0.0)).collect();
     series_chart(
-        &args.out.join("election.png"),
+        &args.study.out.join("election.png"),
         &format!("Chang-Roberts on a ring: messages ({reps} uid shuffles, 95 % CI)"),
         ("ring size n", "messages"),
         &[
@@ -152,7 +143,7 @@ fn run(args: &Args) -> Result<(), String> {
         for &n in sizes {
             let mut points = Vec::new();
             for (k, &loss) in losses.iter().enumerate() {
-                let master = args.seed ^ ((n as u64) << 20) ^ ((k as u64) << 8) ^ shape as u64;
+                let master = point_seed(args.study.seed, &[shape as u64, n as u64, k as u64]);
                 let s = replicate(reps, master, |seed| {
                     let net = NetSpec {
                         loss,
@@ -194,7 +185,7 @@ fn run(args: &Args) -> Result<(), String> {
                 row.push(String::new());
                 row.extend(cells(a).into_iter().chain(cells(t)));
                 table.push(row);
-                points.push((loss, a.mean, if a.ci95.is_finite() { a.ci95 } else { 0.0 }));
+                points.push((loss, a.mean, half_width(a)));
             }
             series.push(Series {
                 label: format!("{} n={n}", shape.name()),
@@ -202,14 +193,14 @@ fn run(args: &Args) -> Result<(), String> {
             });
         }
     }
-    table.write(&args.out.join("election.csv"))?;
+    table.write(&args.study.out.join("election.csv"))?;
     series_chart(
-        &args.out.join("election_floodmax.png"),
+        &args.study.out.join("election_floodmax.png"),
         &format!("Flood-max: fraction of nodes that learn the leader ({reps} runs, 95 % CI)"),
         ("loss probability per message", "agreement"),
         &series,
         false,
     )?;
-    println!("wrote {}", args.out.join("election.csv").display());
+    println!("wrote {}", args.study.out.join("election.csv").display());
     Ok(())
 }

@@ -9,14 +9,13 @@
 //!
 //! `cargo run --release --example gossip -- [--replications R] [--rounds K] [--quick] [--out DIR]`
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use vnet::plot::{Series, series_chart};
 use vnet::scenarios::algorithms::{Gossip, NetSpec, Shape, gossip};
 use vnet::sim::SimDuration;
-use vnet::study::{Table, cells, replicate};
+use vnet::study::{StudyArgs, Table, cells, exit_code, point_seed, replicate};
 
 #[global_allocator]
 static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
@@ -24,38 +23,30 @@ static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
 #[derive(Parser)]
 #[command(about = "Push-sum gossip averaging: error against rounds")]
 struct Args {
-    /// Replications per point.
-    #[arg(long, default_value_t = 10)]
-    replications: usize,
+    #[command(flatten)]
+    study: StudyArgs,
     /// Rounds per run.
     #[arg(long, default_value_t = 60)]
     rounds: u32,
-    /// A small sweep, as the tests run it.
-    #[arg(long)]
-    quick: bool,
-    /// Master seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Folder for the CSV and PNG.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
 }
 
+/// Replications per point unless `--replications` says otherwise.
+const REPLICATIONS: usize = 10;
+
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("gossip: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let args = Args::parse();
+    exit_code("gossip", run(&args))
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let (sizes, reps, rounds): (&[usize], usize, u32) = if args.quick {
+    let (sizes, reps, rounds): (&[usize], usize, u32) = if args.study.quick {
         (&[16], 2, 20)
     } else {
-        (&[16, 64], args.replications, args.rounds)
+        (
+            &[16, 64],
+            args.study.replications.unwrap_or(REPLICATIONS),
+            args.rounds,
+        )
     };
     let losses = [0.0, 0.1];
     let names: Vec<String> = (0..=rounds).map(|r| format!("rms_{r}")).collect();
@@ -74,7 +65,7 @@ fn run(args: &Args) -> Result<(), String> {
     for shape in Shape::ALL {
         for &n in sizes {
             for (k, &loss) in losses.iter().enumerate() {
-                let master = args.seed ^ ((n as u64) << 20) ^ ((k as u64) << 8) ^ shape as u64;
+                let master = point_seed(args.study.seed, &[shape as u64, n as u64, k as u64]);
                 let s = replicate(reps, master, |seed| {
                     let cfg = Gossip {
                         net: NetSpec {
@@ -120,15 +111,15 @@ fn run(args: &Args) -> Result<(), String> {
             }
         }
     }
-    table.write(&args.out.join("gossip.csv"))?;
+    table.write(&args.study.out.join("gossip.csv"))?;
     let n = sizes.last().copied().unwrap_or(0);
     series_chart(
-        &args.out.join("gossip.png"),
+        &args.study.out.join("gossip.png"),
         &format!("Push-sum gossip: RMS error of the estimates ({n} nodes, mean of {reps} runs)"),
         ("round", "RMS error"),
         &series,
         true,
     )?;
-    println!("wrote {}", args.out.join("gossip.csv").display());
+    println!("wrote {}", args.study.out.join("gossip.csv").display());
     Ok(())
 }

@@ -114,8 +114,9 @@ pub struct BarPanel<'a> {
     pub bars: Vec<(&'a str, f64, usize)>,
 }
 
-/// Draws `panels` side by side in a grid of `cols` columns, each a bar chart on a log scale,
-/// with one legend entry per series name. Bars with non-positive values are left out.
+/// Draws `panels` in a grid of `cols` columns, each a horizontal bar chart on a log scale with
+/// its labels on the left, and one legend entry per series name. Bars with non-positive values
+/// are left out.
 pub fn log_bar_panels(
     path: &Path,
     title: &str,
@@ -128,24 +129,28 @@ pub fn log_bar_panels(
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let colours = [BLUE, RED, GREEN, MAGENTA, CYAN];
-    let rows = panels.len().div_ceil(cols.max(1));
+    let cols = cols.max(1);
+    let rows = panels.len().div_ceil(cols);
+    let bars_per_panel = panels.iter().map(|p| p.bars.len()).max().unwrap_or(1);
+    let panel_height = 90 + 26 * bars_per_panel as u32;
     let draw = || -> Result<(), Box<dyn std::error::Error>> {
-        let root = BitMapBackend::new(path, (1400, 520 * rows as u32)).into_drawing_area();
+        let root = BitMapBackend::new(path, (760 * cols as u32, 60 + panel_height * rows as u32))
+            .into_drawing_area();
         root.fill(&WHITE)?;
-        let root = root.titled(title, ("sans-serif", 24))?;
-        let (legend_area, grid) = root.split_vertically(36);
+        let root = root.titled(title, ("sans-serif", 22))?;
+        let (legend_area, grid) = root.split_vertically(30);
         let mut x = 20;
         for (i, name) in series.iter().enumerate() {
             let c = colours[i % colours.len()];
-            legend_area.draw(&Rectangle::new([(x, 10), (x + 18, 28)], c.filled()))?;
+            legend_area.draw(&Rectangle::new([(x, 6), (x + 18, 24)], c.filled()))?;
             legend_area.draw(&Text::new(
                 name.to_string(),
-                (x + 24, 10),
+                (x + 24, 6),
                 ("sans-serif", 16),
             ))?;
             x += 40 + 10 * name.len() as i32;
         }
-        for (area, panel) in grid.split_evenly((rows, cols.max(1))).iter().zip(panels) {
+        for (area, panel) in grid.split_evenly((rows, cols)).iter().zip(panels) {
             let values: Vec<f64> = panel
                 .bars
                 .iter()
@@ -164,22 +169,17 @@ pub fn log_bar_panels(
             let mut chart = ChartBuilder::on(area)
                 .caption(panel.title, ("sans-serif", 18))
                 .margin(10)
-                .x_label_area_size(90)
-                .y_label_area_size(70)
-                .build_cartesian_2d((0..n).into_segmented(), (lo..hi).log_scale())?;
+                .x_label_area_size(30)
+                .y_label_area_size(230)
+                .build_cartesian_2d((lo..hi).log_scale(), (0..n).into_segmented())?;
             chart
                 .configure_mesh()
-                .disable_x_mesh()
-                .x_labels(n + 1)
-                .x_label_formatter(&|v| match v {
+                .disable_y_mesh()
+                .y_labels(n + 1)
+                .y_label_formatter(&|v| match v {
                     SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
                     _ => String::new(),
                 })
-                .x_label_style(
-                    ("sans-serif", 12)
-                        .into_font()
-                        .transform(FontTransform::Rotate90),
-                )
                 .label_style(("sans-serif", 13))
                 .draw()?;
             chart.draw_series(
@@ -192,12 +192,12 @@ pub fn log_bar_panels(
                         let c = colours[s % colours.len()];
                         let mut bar = Rectangle::new(
                             [
-                                (SegmentValue::Exact(i), lo),
-                                (SegmentValue::Exact(i + 1), v),
+                                (lo, SegmentValue::Exact(i)),
+                                (v, SegmentValue::Exact(i + 1)),
                             ],
                             c.filled(),
                         );
-                        bar.set_margin(0, 0, 6, 6);
+                        bar.set_margin(3, 3, 0, 0);
                         bar
                     }),
             )?;

@@ -1,7 +1,8 @@
 //! What the study examples share: replicating a seeded run with a check, summarising its
 //! metrics, and writing the sweep's table as CSV.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use rayon::prelude::*;
 use vnet_sim::montecarlo::{Summary, replication_seed};
@@ -86,6 +87,46 @@ impl Table {
 
 /// A summary's mean and 95 % half-width as two cells (the half-width is 0 for one value).
 pub fn cells(s: &Summary) -> [String; 2] {
-    let ci = if s.ci95.is_finite() { s.ci95 } else { 0.0 };
-    [format!("{:.6}", s.mean), format!("{ci:.6}")]
+    [format!("{:.6}", s.mean), format!("{:.6}", half_width(s))]
+}
+
+/// The half-width of `s`'s 95 % interval, 0 where it is undefined (one value).
+pub fn half_width(s: &Summary) -> f64 {
+    if s.ci95.is_finite() { s.ci95 } else { 0.0 }
+}
+
+/// The master seed of one sweep point: `seed` mixed with the point's coordinates, so that
+/// every point draws independently and adding a point shifts no other's draws.
+pub fn point_seed(seed: u64, coordinates: &[u64]) -> u64 {
+    coordinates.iter().fold(seed, |acc, &c| {
+        vnet_sim::rng::derive_seed(acc, vnet_sim::rng::StreamKind::User, c)
+    })
+}
+
+/// The options every study example takes (`#[command(flatten)]` them into its own).
+#[derive(clap::Args, Clone, Debug)]
+pub struct StudyArgs {
+    /// Replications per point (each example has its own default).
+    #[arg(long)]
+    pub replications: Option<usize>,
+    /// A small sweep, as the tests and CI run it.
+    #[arg(long)]
+    pub quick: bool,
+    /// Master seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder for the CSV and PNG files.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+}
+
+/// An example's exit: success, or the error on stderr after the example's name and failure.
+pub fn exit_code(example: &str, result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{example}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

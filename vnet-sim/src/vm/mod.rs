@@ -60,8 +60,9 @@
 //! the message and traceback on its standard error.
 //!
 //! The count hook is what the budget and host profiles cost: while any hook is set, Lua 5.4
-//! checks for it on every instruction, so pure computation runs at about 40 % of its hookless
-//! speed, at any interval (`cargo bench --bench vm -- lua_count_hook`). Workers with no budget
+//! checks for it on every instruction, whatever the interval, so pure computation runs 1.5× (a
+//! tight arithmetic loop, `cargo bench --bench vm -- lua_count_hook`) to 2.9× (Dhrystone,
+//! `cargo bench --bench dhrystone`) slower than without one. Workers with no budget
 //! (`instruction_budget: u64::MAX`) and no profile run without a hook.
 
 mod driver;
