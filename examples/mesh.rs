@@ -159,7 +159,7 @@ fn run(args: &Args) -> Result<(), String> {
             panel("latency p99 (virtual ms)", |b| b.2),
         ],
         &["Lua 5.4", "JavaScript (boa)", "Rust (native)"],
-        3,
+        1,
     )?;
     series_chart(
         &args.out.join("mesh_latency.png"),
