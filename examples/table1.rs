@@ -26,7 +26,7 @@ use clap::Parser;
 use vnet::heap::CountingAlloc;
 use vnet::plot::{BarPanel, log_bar_panels};
 use vnet::programs::{dhrystone_native, dhrystone_source};
-use vnet::sim::vm::{HostProfile, Lang, VmConfig, VmProgram};
+use vnet::sim::vm::{HostProfile, LUA_ENGINE, Lang, VmConfig, VmProgram};
 use vnet::sim::{LinkParams, SimDuration, Simulation};
 
 // Counts the live heap, for m_iVM (JS workers then run without memory caps: none is needed).
@@ -58,6 +58,7 @@ struct Row {
     source: &'static str,
 }
 
+#[cfg_attr(feature = "luajit", allow(dead_code))]
 fn paper() -> Vec<Row> {
     let row = |host: &str, vm: &str, d: f64, t: f64, m: f64, c: f64| Row {
         host: host.into(),
@@ -135,6 +136,7 @@ fn dhry_per_s(lang: Lang, config: &VmConfig, seconds: f64, repeats: usize) -> Re
     Ok(median(rates))
 }
 
+#[cfg_attr(feature = "luajit", allow(dead_code))]
 fn native_dhry_per_s(seconds: f64, repeats: usize) -> Result<f64, String> {
     let time = |runs: u32| {
         let t0 = Instant::now();
@@ -233,6 +235,7 @@ fn tcmsg(lang: Lang, rounds: u64, repeats: usize) -> Result<f64, String> {
 /// The Lua Dhrystone on a simulated `profile` host: dhry/s of virtual time, the virtual
 /// t_iVM (when the worker starts) and tcmsg (one message between two such workers over an
 /// instant link, minus nothing: what a program measures).
+#[cfg_attr(feature = "luajit", allow(dead_code))]
 fn model(profile: HostProfile) -> Result<Row, String> {
     let config = VmConfig {
         profile: Some(profile.clone()),
@@ -290,13 +293,53 @@ fn main() -> ExitCode {
     }
 }
 
+/// The Lua row's figures: dhry/s, t_iVM, m_iVM and tcmsg of `LUA_ENGINE` workers.
+fn vm_row(lang: Lang, vm: String, k: usize, rounds: u64, args: &Args) -> Result<Row, String> {
+    let repeats = args.repeats.max(1);
+    eprintln!("{vm}…");
+    let dhry = dhry_per_s(lang, &unlimited(), args.seconds, repeats)?;
+    let (t_ivm, m_ivm) = creation(lang, k, repeats)?;
+    let c = tcmsg(lang, rounds, repeats)?;
+    Ok(Row {
+        host: HOST.into(),
+        vm,
+        dhry_per_s: Some(dhry),
+        t_ivm_ms: Some(t_ivm),
+        m_ivm_kb: Some(m_ivm),
+        tcmsg_ms: Some(c),
+        source: "measured",
+    })
+}
+
+const HOST: &str = "this host";
+
+/// The file a `luajit` build writes its row to, and the default build merges in.
+const LUAJIT_ROWS: &str = "table1_luajit.csv";
+
+/// Built with `--features luajit`: measures the LuaJIT row alone, for the default build to
+/// merge into the table.
+#[cfg(feature = "luajit")]
+fn run(args: &Args) -> Result<(), String> {
+    let row = vm_row(Lang::Lua, format!("{LUA_ENGINE} (mlua)"), 200, 20_000, args)?;
+    let path = args.out.join(LUAJIT_ROWS);
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    std::fs::write(&path, csv_text(std::slice::from_ref(&row)))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    print_row(&row);
+    println!(
+        "wrote {} (the default build's table1 merges it)",
+        path.display()
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "luajit"))]
 fn run(args: &Args) -> Result<(), String> {
     let repeats = args.repeats.max(1);
-    let host = "this host";
     let mut rows = paper();
     eprintln!("native Dhrystone…");
     rows.push(Row {
-        host: host.into(),
+        host: HOST.into(),
         vm: "Rust (native reference)".into(),
         dhry_per_s: Some(native_dhry_per_s(args.seconds, repeats)?),
         t_ivm_ms: None,
@@ -304,38 +347,35 @@ fn run(args: &Args) -> Result<(), String> {
         tcmsg_ms: None,
         source: "measured",
     });
-    for (lang, vm, k, rounds) in [
-        (Lang::Lua, "Lua 5.4 (mlua)", 200, 20_000),
-        (Lang::Js, "JavaScript (boa)", 20, 2_000),
-    ] {
-        eprintln!("{vm}…");
-        let dhry = dhry_per_s(lang, &unlimited(), args.seconds, repeats)?;
-        let (t_ivm, m_ivm) = creation(lang, k, repeats)?;
-        let c = tcmsg(lang, rounds, repeats)?;
-        rows.push(Row {
-            host: host.into(),
-            vm: vm.into(),
-            dhry_per_s: Some(dhry),
-            t_ivm_ms: Some(t_ivm),
-            m_ivm_kb: Some(m_ivm),
-            tcmsg_ms: Some(c),
-            source: "measured",
-        });
-    }
+    rows.push(vm_row(
+        Lang::Lua,
+        format!("{LUA_ENGINE} (mlua)"),
+        200,
+        20_000,
+        args,
+    )?);
+    rows.push(vm_row(
+        Lang::Js,
+        "JavaScript (boa)".into(),
+        20,
+        2_000,
+        args,
+    )?);
     // What the step budget costs Lua: the same Dhrystone with the count hook on.
     let budgeted = VmConfig {
         instruction_budget: u64::MAX - 1,
         ..unlimited()
     };
     rows.push(Row {
-        host: host.into(),
-        vm: "Lua 5.4 (mlua), step budget on".into(),
+        host: HOST.into(),
+        vm: format!("{LUA_ENGINE} (mlua), step budget on"),
         dhry_per_s: Some(dhry_per_s(Lang::Lua, &budgeted, args.seconds, repeats)?),
         t_ivm_ms: None,
         m_ivm_kb: None,
         tcmsg_ms: None,
         source: "measured",
     });
+    rows.extend(luajit_rows(&args.out.join(LUAJIT_ROWS))?);
     for p in [
         HostProfile::pc(),
         HostProfile::raspberry_pi_zero(),
@@ -344,6 +384,43 @@ fn run(args: &Args) -> Result<(), String> {
         rows.push(model(p)?);
     }
     write_files(args, &rows)
+}
+
+/// The rows a `luajit` build wrote, if it ran (none otherwise).
+#[cfg(not(feature = "luajit"))]
+fn luajit_rows(path: &std::path::Path) -> Result<Vec<Row>, String> {
+    if !path.exists() {
+        eprintln!(
+            "(no {}: run the LuaJIT row first, see the README)",
+            path.display()
+        );
+        return Ok(Vec::new());
+    }
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let mut reader = csv::Reader::from_path(path).map_err(|e| at(&e))?;
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| at(&e))?;
+        let num = |k: usize| -> Result<Option<f64>, String> {
+            match r.get(k).unwrap_or("") {
+                "" => Ok(None),
+                v => v
+                    .parse()
+                    .map(Some)
+                    .map_err(|e| at(&format!("row {}, column {}: `{v}`: {e}", i + 2, k + 1))),
+            }
+        };
+        rows.push(Row {
+            host: r.get(0).unwrap_or(HOST).to_owned(),
+            vm: r.get(1).unwrap_or("LuaJIT").to_owned(),
+            dhry_per_s: num(2)?,
+            t_ivm_ms: num(3)?,
+            m_ivm_kb: num(4)?,
+            tcmsg_ms: num(5)?,
+            source: "measured",
+        });
+    }
+    Ok(rows)
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -362,11 +439,9 @@ fn human(v: Option<f64>) -> String {
     }
 }
 
-fn write_files(args: &Args, rows: &[Row]) -> Result<(), String> {
+/// The rows as CSV, with the header.
+fn csv_text(rows: &[Row]) -> String {
     let mut csv = String::from("host,vm,dhry_per_s,t_ivm_ms,m_ivm_kb,tcmsg_ms,source\n");
-    let mut md = String::from(
-        "| host | VM | dhry/s | t_iVM (ms) | m_iVM (kB) | tcmsg (ms) | source |\n|---|---|---|---|---|---|---|\n",
-    );
     for r in rows {
         let _ = writeln!(
             csv,
@@ -379,6 +454,30 @@ fn write_files(args: &Args, rows: &[Row]) -> Result<(), String> {
             fmt(r.tcmsg_ms),
             r.source
         );
+    }
+    csv
+}
+
+fn print_row(r: &Row) {
+    println!(
+        "{:<22} {:<36} dhry/s={:>9} t_iVM={:>8} ms m_iVM={:>8} kB tcmsg={:>8} ms [{}]",
+        r.host,
+        r.vm,
+        human(r.dhry_per_s),
+        human(r.t_ivm_ms),
+        human(r.m_ivm_kb),
+        human(r.tcmsg_ms),
+        r.source
+    );
+}
+
+#[cfg_attr(feature = "luajit", allow(dead_code))]
+fn write_files(args: &Args, rows: &[Row]) -> Result<(), String> {
+    let csv = csv_text(rows);
+    let mut md = String::from(
+        "| host | VM | dhry/s | t_iVM (ms) | m_iVM (kB) | tcmsg (ms) | source |\n|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -390,16 +489,7 @@ fn write_files(args: &Args, rows: &[Row]) -> Result<(), String> {
             human(r.tcmsg_ms),
             r.source
         );
-        println!(
-            "{:<22} {:<32} dhry/s={:>9} t_iVM={:>8} ms m_iVM={:>8} kB tcmsg={:>8} ms [{}]",
-            r.host,
-            r.vm,
-            human(r.dhry_per_s),
-            human(r.t_ivm_ms),
-            human(r.m_ivm_kb),
-            human(r.tcmsg_ms),
-            r.source
-        );
+        print_row(r);
     }
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     for (name, text) in [("table1.csv", &csv), ("table1.md", &md)] {

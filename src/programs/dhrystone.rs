@@ -20,7 +20,15 @@ pub fn dhrystone_source(lang: Lang, runs: u64) -> String {
         Lang::Lua => DHRYSTONE_LUA,
         Lang::Js => DHRYSTONE_JS,
     };
-    code.replace("= RUNS", &format!("= {runs}"))
+    let code = code.replace("= RUNS", &format!("= {runs}"));
+    // LuaJIT speaks Lua 5.1, which has no integer division operator.
+    if cfg!(feature = "luajit") && lang == Lang::Lua {
+        return code.replace(
+            "Int_2_Loc // Int_3_Loc",
+            "math.floor(Int_2_Loc / Int_3_Loc)",
+        );
+    }
+    code
 }
 
 /// C's `Enumeration`; `Ident5` is part of the type, though the benchmark never makes one.

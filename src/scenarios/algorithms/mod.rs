@@ -213,7 +213,7 @@ pub fn quoted(s: &str) -> String {
     format!("{s:?}")
 }
 
-/// Edges of the topology as node-index pairs, and the count.
+/// The topology's link count, in the type reports count messages in.
 fn edge_count(t: &Topology) -> u64 {
     t.edge_count() as u64
 }

@@ -59,6 +59,11 @@
 //! and the process says so once on stderr. Errors and exceptions fail only their worker, with
 //! the message and traceback on its standard error.
 //!
+//! With the `luajit` feature (`--no-default-features --features luajit`) Lua workers run on
+//! LuaJIT 2.1, JIT-compiled, for speed comparisons such as `table1`'s: compiled code calls no
+//! hooks and LuaJIT keeps its own allocator, so there are no step budget, no memory cap and no
+//! host-profile compute time; numbers are all floats (integral ones still cross as integers).
+//!
 //! The count hook is what the budget and host profiles cost: while any hook is set, Lua 5.4
 //! checks for it on every instruction, whatever the interval, so pure computation runs 1.5× (a
 //! tight arithmetic loop, `cargo bench --bench vm -- lua_count_hook`) to 2.9× (Dhrystone,
@@ -76,6 +81,20 @@ mod profile;
 mod tests;
 
 pub use driver::VmProgram;
+
+/// The engine behind [`Lang::Lua`] workers: Lua 5.4, or LuaJIT 2.1 with the `luajit` feature.
+pub const LUA_ENGINE: &str = if cfg!(feature = "luajit") {
+    "LuaJIT 2.1"
+} else {
+    "Lua 5.4"
+};
+
+#[cfg(all(feature = "lua54", feature = "luajit"))]
+compile_error!(
+    "vnet-sim: choose one Lua engine: `lua54` (the default) or `luajit` (with --no-default-features)"
+);
+#[cfg(not(any(feature = "lua54", feature = "luajit")))]
+compile_error!("vnet-sim: choose a Lua engine: the `lua54` feature (the default) or `luajit`");
 pub use io::NodeInfo;
 pub use meter::{HeapMeter, MeteredAlloc};
 pub use profile::{HostProfile, JS_INSTRUCTIONS_PER_DHRYSTONE, LUA_INSTRUCTIONS_PER_DHRYSTONE};

@@ -28,6 +28,19 @@ pub(super) fn install(lua: &Lua, shared: *const RefCell<Shared>) -> mlua::Result
     for name in ["dofile", "loadfile", "load", "collectgarbage"] {
         g.raw_set(name, LuaValue::Nil)?;
     }
+    // Lua 5.1's extra ways to load code or reach environments, and LuaJIT's `jit` module.
+    #[cfg(feature = "luajit")]
+    for name in [
+        "loadstring",
+        "setfenv",
+        "getfenv",
+        "newproxy",
+        "module",
+        "gcinfo",
+        "jit",
+    ] {
+        g.raw_set(name, LuaValue::Nil)?;
+    }
     let string: mlua::Table = g.get("string")?;
     string.raw_set("dump", LuaValue::Nil)?;
 

@@ -103,13 +103,22 @@ pub(crate) struct LuaVm {
 
 impl LuaVm {
     pub fn new(code: &str, who: &str, config: &VmConfig) -> Result<Self, String> {
+        #[cfg(not(feature = "luajit"))]
         let libs = StdLib::COROUTINE | StdLib::TABLE | StdLib::STRING | StdLib::UTF8 | StdLib::MATH;
+        // LuaJIT's base library holds `coroutine`; opening `jit` turns the compiler on (the
+        // sandbox then removes the `jit` global).
+        #[cfg(feature = "luajit")]
+        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::JIT;
         let lua = Lua::new_with(libs, LuaOptions::new()).map_err(|e| e.to_string())?;
         let cap = config
             .profile
             .as_ref()
             .map_or(config.memory_cap, |p| p.memory_cap);
+        // LuaJIT keeps its own allocator: no cap there (see the module docs).
+        #[cfg(not(feature = "luajit"))]
         lua.set_memory_limit(cap).map_err(|e| e.to_string())?;
+        #[cfg(feature = "luajit")]
+        let _ = (lua.set_memory_limit(cap), cap);
         let shared = SharedCell::default();
         lua.set_app_data(shared.clone());
         let hidden = api::install(&lua, Rc::as_ptr(&shared))
@@ -128,7 +137,8 @@ impl LuaVm {
         // Lua 5.4 checks for hooks on every instruction while any hook is set (about 2.7× the
         // time of a hookless run, whatever the interval), so a worker that needs no count —
         // no budget, no profile — runs without one.
-        if budget == u64::MAX && config.profile.is_none() {
+        // LuaJIT: compiled code runs no hooks, so neither a budget nor a count would hold.
+        if (budget == u64::MAX && config.profile.is_none()) || cfg!(feature = "luajit") {
             return Ok(LuaVm {
                 _lua: lua,
                 thread,
