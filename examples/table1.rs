@@ -14,6 +14,10 @@
 //! report virtual time. Writes `results/table1.csv`, `results/table1.md` and
 //! `results/table1.png`.
 //!
+//! Built with `--no-default-features --features luajit`, Lua workers run on LuaJIT 2.1 and the
+//! example measures that row alone into `results/table1_luajit.csv`, which the default build
+//! merges into the table (run it first).
+//!
 //! `cargo run --release --example table1 -- [--repeats N] [--seconds S]`
 
 use std::fmt::Write as _;
