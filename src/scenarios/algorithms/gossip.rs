@@ -52,7 +52,10 @@ impl GossipReport {
         }
         let (first, last) = (self.rms_error[0], self.rms_error[self.rms_error.len() - 1]);
         // NaN fails too.
-        if last.partial_cmp(&(shrink * first)).is_none_or(|o| o.is_gt()) {
+        if last
+            .partial_cmp(&(shrink * first))
+            .is_none_or(|o| o.is_gt())
+        {
             return Err(format!(
                 "error {first} → {last} after {} rounds",
                 self.rms_error.len() - 1
