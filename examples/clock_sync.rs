@@ -38,10 +38,11 @@ fn main() -> ExitCode {
 
 /// Depths reported (deeper nodes are folded into the last).
 const DEPTHS: usize = 12;
-static DEPTH_NAMES: [&str; DEPTHS] = [
-    "err_d1", "err_d2", "err_d3", "err_d4", "err_d5", "err_d6", "err_d7", "err_d8", "err_d9",
-    "err_d10", "err_d11", "err_d12",
-];
+
+/// The metric of mean |error| at depth `i + 1`.
+fn depth_metric(i: usize) -> String {
+    format!("err_d{}", i + 1)
+}
 
 fn run(args: &Args) -> Result<(), String> {
     let (sizes, reps): (&[usize], usize) = if args.study.quick {
@@ -82,10 +83,10 @@ fn run(args: &Args) -> Result<(), String> {
                         sum[i] += e.abs();
                         count[i] += 1;
                     }
-                    let mut m = vec![("max_error_ms", r.max_error_ms())];
+                    let mut m = vec![("max_error_ms".to_owned(), r.max_error_ms())];
                     m.extend((0..DEPTHS).map(|i| {
                         (
-                            DEPTH_NAMES[i],
+                            depth_metric(i),
                             if count[i] > 0 {
                                 sum[i] / count[i] as f64
                             } else {
@@ -102,8 +103,8 @@ fn run(args: &Args) -> Result<(), String> {
                     max.mean
                 );
                 let mut points = Vec::new();
-                for (i, name) in DEPTH_NAMES.iter().enumerate() {
-                    let d = find(&s, name);
+                for i in 0..DEPTHS {
+                    let d = find(&s, &depth_metric(i));
                     // A depth no run reached is -1 in every run; a depth some runs lack is
                     // left out rather than averaged with the marker.
                     if d.min < 0.0 {

@@ -462,16 +462,16 @@ fn csv_text(rows: &[Row]) -> String {
     csv
 }
 
+/// The row's four figures for people: dhry/s, t_iVM, m_iVM, tcmsg.
+fn human_figures(r: &Row) -> [String; 4] {
+    [r.dhry_per_s, r.t_ivm_ms, r.m_ivm_kb, r.tcmsg_ms].map(human)
+}
+
 fn print_row(r: &Row) {
+    let [d, t, m, c] = human_figures(r);
     println!(
-        "{:<22} {:<36} dhry/s={:>9} t_iVM={:>8} ms m_iVM={:>8} kB tcmsg={:>8} ms [{}]",
-        r.host,
-        r.vm,
-        human(r.dhry_per_s),
-        human(r.t_ivm_ms),
-        human(r.m_ivm_kb),
-        human(r.tcmsg_ms),
-        r.source
+        "{:<22} {:<36} dhry/s={d:>9} t_iVM={t:>8} ms m_iVM={m:>8} kB tcmsg={c:>8} ms [{}]",
+        r.host, r.vm, r.source
     );
 }
 
@@ -482,16 +482,11 @@ fn write_files(args: &Args, rows: &[Row]) -> Result<(), String> {
         "| host | VM | dhry/s | t_iVM (ms) | m_iVM (kB) | tcmsg (ms) | source |\n|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
+        let [d, t, m, c] = human_figures(r);
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            r.host,
-            r.vm,
-            human(r.dhry_per_s),
-            human(r.t_ivm_ms),
-            human(r.m_ivm_kb),
-            human(r.tcmsg_ms),
-            r.source
+            "| {} | {} | {d} | {t} | {m} | {c} | {} |",
+            r.host, r.vm, r.source
         );
         print_row(r);
     }

@@ -4,41 +4,24 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use rayon::prelude::*;
-use vnet_sim::montecarlo::{Summary, replication_seed};
+use vnet_sim::montecarlo::{MonteCarlo, Summary};
 
-/// Runs `run` once per replication, seeds derived from `master` and the index, in parallel,
-/// results in index order (so the same whatever the thread count). Every replication must
-/// report the same metric names; the first failure (a failed check) is returned with its seed.
-pub fn replicate<F>(replications: usize, master: u64, run: F) -> Result<Vec<Summary>, String>
+/// Runs `run` once per replication on [`MonteCarlo`] (seeds from `master` and the index,
+/// results the same whatever the thread count) and summarises each metric. A replication's
+/// error (a failed check) is the error, named with its index and seed.
+pub fn replicate<F, S>(replications: usize, master: u64, run: F) -> Result<Vec<Summary>, String>
 where
-    F: Fn(u64) -> Result<Vec<(&'static str, f64)>, String> + Sync,
+    F: Fn(u64) -> Result<Vec<(S, f64)>, String> + Sync,
+    S: Into<String>,
 {
-    let results: Vec<Result<Vec<(&'static str, f64)>, String>> = (0..replications.max(1))
-        .into_par_iter()
-        .map(|i| {
-            let seed = replication_seed(master, i);
-            run(seed).map_err(|e| format!("replication {i} (seed {seed}): {e}"))
+    MonteCarlo::new(replications.max(1), master)
+        .progress(false)
+        .try_run(|r| {
+            let metrics = run(r.seed)?;
+            Ok(metrics.into_iter().map(|(k, v)| (k.into(), v)).collect())
         })
-        .collect();
-    let results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let names: Vec<&str> = results[0].iter().map(|m| m.0).collect();
-    if let Some(i) = results
-        .iter()
-        .position(|r| r.iter().map(|m| m.0).ne(names.iter().copied()))
-    {
-        return Err(format!(
-            "replication {i} reported other metrics than {names:?}"
-        ));
-    }
-    Ok(names
-        .iter()
-        .enumerate()
-        .map(|(k, name)| {
-            let values: Vec<f64> = results.iter().map(|r| r[k].1).collect();
-            Summary::of(name, &values)
-        })
-        .collect())
+        .map(|runs| runs.summary())
+        .map_err(|e| e.to_string())
 }
 
 /// The summary named `name` in `summaries`.

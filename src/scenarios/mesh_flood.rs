@@ -6,7 +6,7 @@ use std::rc::Rc;
 use vnet_sim::topology::Topology;
 use vnet_sim::trace::{Tee, TraceHash, TraceSink};
 use vnet_sim::vm::{Lang, vm_worker};
-use vnet_sim::{Jitter, LinkParams, LogStream, NodeProgram, SimDuration, SimTime, Simulation};
+use vnet_sim::{LogStream, NodeProgram, SimDuration, SimTime, Simulation};
 
 use crate::programs::{Flood, flood_source};
 
@@ -90,10 +90,7 @@ pub struct MeshFloodReport {
 /// every trace record too (e.g. a CSV writer).
 pub fn mesh_flood(cfg: &MeshFlood, extra_trace: Option<Box<dyn TraceSink>>) -> MeshFloodReport {
     let mut sim = Simulation::new(cfg.seed);
-    let mut params = LinkParams::new(cfg.latency, cfg.bandwidth).with_loss(cfg.loss);
-    if cfg.jitter > SimDuration::ZERO {
-        params = params.with_jitter(Jitter::Uniform { max: cfg.jitter });
-    }
+    let params = super::link_params(cfg.latency, cfg.bandwidth, cfg.jitter, cfg.loss);
     let topo = Topology::grid(cfg.rows, cfg.cols);
     // Fresh names and valid parameters: building a grid cannot fail.
     let ids = topo.build(&mut sim, &params).expect("grid builds");

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use vnet_sim::topology::Topology;
 use vnet_sim::vm::{Lang, vm_worker};
-use vnet_sim::{Jitter, LinkParams, LogStream, NodeProgram, SimDuration, SimTime, Simulation};
+use vnet_sim::{LogStream, NodeProgram, SimDuration, SimTime, Simulation};
 
 use super::FloodLang;
 use crate::programs::{MeshTraffic, TrafficParams};
@@ -93,10 +93,7 @@ pub fn mesh_traffic(cfg: &MeshTrafficRun) -> Result<MeshTrafficReport, String> {
         interval_ms: cfg.interval_ms,
         stagger_ms: 1,
     };
-    let mut link = LinkParams::new(cfg.latency, cfg.bandwidth);
-    if cfg.jitter > SimDuration::ZERO {
-        link = link.with_jitter(Jitter::Uniform { max: cfg.jitter });
-    }
+    let link = super::link_params(cfg.latency, cfg.bandwidth, cfg.jitter, 0.0);
     let mut sim = Simulation::new(cfg.seed);
     let ids = topo.build(&mut sim, &link).map_err(|e| e.to_string())?;
     let code = |lang| params.source(lang);

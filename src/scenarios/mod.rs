@@ -8,3 +8,21 @@ mod sensor_field;
 pub use mesh_flood::{FloodLang, MeshFlood, MeshFloodReport, mesh_flood};
 pub use mesh_traffic::{MeshTrafficReport, MeshTrafficRun, mesh_traffic};
 pub use sensor_field::{SAMPLES_PER_NODE, SensorField, SensorFieldReport, field, sensor_field};
+
+use vnet_sim::{Jitter, LinkParams, SimDuration};
+
+/// Every scenario's links: `latency`, `bandwidth` (bits/s), `loss`, and uniform jitter up to
+/// `jitter` (none at zero, so no draws are made).
+pub(crate) fn link_params(
+    latency: SimDuration,
+    bandwidth: u64,
+    jitter: SimDuration,
+    loss: f64,
+) -> LinkParams {
+    let params = LinkParams::new(latency, bandwidth).with_loss(loss);
+    if jitter > SimDuration::ZERO {
+        params.with_jitter(Jitter::Uniform { max: jitter })
+    } else {
+        params
+    }
+}

@@ -21,7 +21,7 @@ pub use gossip::{Gossip, GossipReport, gossip};
 use vnet_sim::rng::{SimRng, StreamKind, stream};
 use vnet_sim::topology::Topology;
 use vnet_sim::vm::{Lang, vm_worker};
-use vnet_sim::{Jitter, LinkParams, LogStream, SimDuration, Simulation};
+use vnet_sim::{LinkParams, LogStream, SimDuration, Simulation};
 
 /// The shape of a study's network.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -113,11 +113,7 @@ impl NetSpec {
 
     /// The link parameters every link gets.
     pub fn link_params(&self) -> LinkParams {
-        let mut params = LinkParams::new(self.latency, self.bandwidth).with_loss(self.loss);
-        if self.jitter > SimDuration::ZERO {
-            params = params.with_jitter(Jitter::Uniform { max: self.jitter });
-        }
-        params
+        super::link_params(self.latency, self.bandwidth, self.jitter, self.loss)
     }
 
     /// The topology (node `i` is named `n<i>`; ports are named after the neighbour).

@@ -70,6 +70,16 @@ pub enum MonteCarloError {
         /// The panic's message.
         message: String,
     },
+    /// A replication reported a failure (a check it makes on its own run).
+    #[error("replication {index} (seed {seed}): {message}")]
+    Failed {
+        /// The replication.
+        index: usize,
+        /// Its seed.
+        seed: u64,
+        /// What the scenario said.
+        message: String,
+    },
     /// The thread pool could not be built.
     #[error("thread pool: {0}")]
     Pool(String),
@@ -116,6 +126,15 @@ impl MonteCarlo {
     where
         F: Fn(Replication) -> Metrics + Sync,
     {
+        self.try_run(|r| Ok(scenario(r)))
+    }
+
+    /// [`run`](Self::run) for a scenario that can fail (say, a correctness check on its own
+    /// run): the first failing replication, in index order, is the error.
+    pub fn try_run<F>(&self, scenario: F) -> Result<Runs, MonteCarloError>
+    where
+        F: Fn(Replication) -> Result<Metrics, String> + Sync,
+    {
         if self.replications == 0 {
             return Err(MonteCarloError::Empty);
         }
@@ -148,15 +167,21 @@ impl MonteCarlo {
         let mut names: Option<Vec<String>> = None;
         let mut rows = Vec::with_capacity(results.len());
         for (r, out) in results {
-            let metrics = out.map_err(|p| MonteCarloError::Panicked {
-                index: r.index,
-                seed: r.seed,
-                message: p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_default(),
-            })?;
+            let metrics = out
+                .map_err(|p| MonteCarloError::Panicked {
+                    index: r.index,
+                    seed: r.seed,
+                    message: p
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_default(),
+                })?
+                .map_err(|message| MonteCarloError::Failed {
+                    index: r.index,
+                    seed: r.seed,
+                    message,
+                })?;
             let got: Vec<String> = metrics.iter().map(|(n, _)| n.clone()).collect();
             let expected = names.get_or_insert_with(|| got.clone());
             if *expected != got {

@@ -101,6 +101,18 @@ fn bad_replications_are_named() {
         .to_string();
     assert!(e.contains("replication 2") && e.contains("boom"), "{e}");
     assert!(MonteCarlo::new(0, 1).run(|_| vec![]).is_err());
+    // A scenario's own failure names the first failing replication in index order.
+    let e = MonteCarlo::new(4, 1)
+        .progress(false)
+        .try_run(|r| match r.index {
+            1 | 3 => Err(format!("check failed in {}", r.index)),
+            _ => Ok(vec![("a".to_owned(), 1.0)]),
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&e, MonteCarloError::Failed { index: 1, message, .. } if message == "check failed in 1"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -81,6 +81,9 @@ mod profile;
 mod tests;
 
 pub use driver::VmProgram;
+pub use io::NodeInfo;
+pub use meter::{HeapMeter, MeteredAlloc};
+pub use profile::{HostProfile, JS_INSTRUCTIONS_PER_DHRYSTONE, LUA_INSTRUCTIONS_PER_DHRYSTONE};
 
 /// The engine behind [`Lang::Lua`] workers: Lua 5.4, or LuaJIT 2.1 with the `luajit` feature.
 pub const LUA_ENGINE: &str = if cfg!(feature = "luajit") {
@@ -95,9 +98,6 @@ compile_error!(
 );
 #[cfg(not(any(feature = "lua54", feature = "luajit")))]
 compile_error!("vnet-sim: choose a Lua engine: the `lua54` feature (the default) or `luajit`");
-pub use io::NodeInfo;
-pub use meter::{HeapMeter, MeteredAlloc};
-pub use profile::{HostProfile, JS_INSTRUCTIONS_PER_DHRYSTONE, LUA_INSTRUCTIONS_PER_DHRYSTONE};
 
 use std::rc::Rc;
 
@@ -126,8 +126,8 @@ impl std::str::FromStr for Lang {
 #[derive(Clone, Debug, PartialEq)]
 pub struct VmConfig {
     /// Lua: VM instructions one activation (from a resume to the next block) may execute.
-    /// `u64::MAX` without a profile turns counting off: the worker runs without a count hook,
-    /// about 2.7× as fast on pure computation, and nothing stops a runaway loop.
+    /// `u64::MAX` without a profile turns counting off: the worker runs without a count hook
+    /// (1.5–2.9× as fast on pure computation, see above), and nothing stops a runaway loop.
     pub instruction_budget: u64,
     /// Lua: instructions between two calls of the counting hook. Smaller is finer and slower.
     pub hook_interval: u32,

@@ -114,11 +114,12 @@ impl LuaVm {
             .profile
             .as_ref()
             .map_or(config.memory_cap, |p| p.memory_cap);
-        // LuaJIT keeps its own allocator: no cap there (see the module docs).
-        #[cfg(not(feature = "luajit"))]
-        lua.set_memory_limit(cap).map_err(|e| e.to_string())?;
-        #[cfg(feature = "luajit")]
-        let _ = (lua.set_memory_limit(cap), cap);
+        match lua.set_memory_limit(cap) {
+            Ok(_) => {}
+            // LuaJIT keeps its own allocator: no cap there (see the module docs).
+            Err(mlua::Error::MemoryControlNotAvailable) if cfg!(feature = "luajit") => {}
+            Err(e) => return Err(e.to_string()),
+        }
         let shared = SharedCell::default();
         lua.set_app_data(shared.clone());
         let hidden = api::install(&lua, Rc::as_ptr(&shared))
@@ -134,36 +135,31 @@ impl LuaVm {
             .map_err(|e| e.to_string())?;
         let interval = config.hook_interval.max(1);
         let budget = config.instruction_budget;
-        // Lua 5.4 checks for hooks on every instruction while any hook is set (about 2.7× the
-        // time of a hookless run, whatever the interval), so a worker that needs no count —
-        // no budget, no profile — runs without one.
-        // LuaJIT: compiled code runs no hooks, so neither a budget nor a count would hold.
-        if (budget == u64::MAX && config.profile.is_none()) || cfg!(feature = "luajit") {
-            return Ok(LuaVm {
-                _lua: lua,
-                thread,
-                budget,
-                shared,
-            });
+        // Lua 5.4 checks for hooks on every instruction while any hook is set, whatever the
+        // interval (see the module docs for the cost), so a worker that needs no count — no
+        // budget, no profile — runs without one. LuaJIT's compiled code calls no hooks, so
+        // neither a budget nor a count would hold there.
+        let counted = budget != u64::MAX || config.profile.is_some();
+        if counted && !cfg!(feature = "luajit") {
+            thread
+                .set_hook(
+                    HookTriggers::new().every_nth_instruction(interval),
+                    move |lua, _| {
+                        let Some(shared) = lua.app_data_ref::<SharedCell>() else {
+                            return Ok(VmState::Continue);
+                        };
+                        let io = &mut shared.borrow_mut().io;
+                        io.instructions += interval as u64;
+                        if io.instructions > budget {
+                            // Yield, not error: a `pcall` in the program cannot catch a yield.
+                            io.budget_exceeded = true;
+                            return Ok(VmState::Yield);
+                        }
+                        Ok(VmState::Continue)
+                    },
+                )
+                .map_err(|e| e.to_string())?;
         }
-        thread
-            .set_hook(
-                HookTriggers::new().every_nth_instruction(interval),
-                move |lua, _| {
-                    let Some(shared) = lua.app_data_ref::<SharedCell>() else {
-                        return Ok(VmState::Continue);
-                    };
-                    let io = &mut shared.borrow_mut().io;
-                    io.instructions += interval as u64;
-                    if io.instructions > budget {
-                        // Yield, not error: a `pcall` in the program cannot catch a yield.
-                        io.budget_exceeded = true;
-                        return Ok(VmState::Yield);
-                    }
-                    Ok(VmState::Continue)
-                },
-            )
-            .map_err(|e| e.to_string())?;
         Ok(LuaVm {
             _lua: lua,
             thread,
