@@ -61,7 +61,51 @@ fn creation(c: &mut Criterion) {
             });
         });
     }
+    // The floor under a Lua worker: a bare Lua 5.4 state with the same five libraries, made
+    // through the C API (no mlua, no sandbox, no program), timed the same way.
+    #[cfg(not(feature = "luajit"))]
+    group.bench_function("Lua_state_floor", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for chunk in 0..iters.div_ceil(100) {
+                let n = (iters - chunk * 100).min(100) as usize;
+                let t = Instant::now();
+                let states = (0..n).map(|_| bare_lua_state()).collect::<Vec<_>>();
+                total += t.elapsed();
+                for state in black_box(states) {
+                    // SAFETY: each state was made above and is closed once.
+                    unsafe { mlua::ffi::lua_close(state) };
+                }
+            }
+            total
+        });
+    });
     group.finish();
+}
+
+/// `luaL_newstate` plus the libraries a Lua worker opens (base, coroutine, table, string,
+/// utf8, math).
+#[cfg(not(feature = "luajit"))]
+fn bare_lua_state() -> *mut mlua::ffi::lua_State {
+    use mlua::ffi;
+    let libs: [(&std::ffi::CStr, ffi::lua_CFunction); 6] = [
+        (c"_G", ffi::luaopen_base),
+        (c"coroutine", ffi::luaopen_coroutine),
+        (c"table", ffi::luaopen_table),
+        (c"string", ffi::luaopen_string),
+        (c"utf8", ffi::luaopen_utf8),
+        (c"math", ffi::luaopen_math),
+    ];
+    // SAFETY: a fresh state, used only through the C API as documented.
+    unsafe {
+        let state = ffi::luaL_newstate();
+        assert!(!state.is_null(), "out of memory");
+        for (name, open) in libs {
+            ffi::luaL_requiref(state, name.as_ptr(), open, 1);
+            ffi::lua_pop(state, 1);
+        }
+        state
+    }
 }
 
 const ROUNDS: u64 = 10_000;
@@ -98,16 +142,38 @@ fn messages(c: &mut Criterion) {
     ];
     let mut group = c.benchmark_group("vm_message");
     group.throughput(Throughput::Elements(2 * ROUNDS));
-    for ((lang, ping), (_, pong)) in ping.into_iter().zip(pong) {
+    // Lua with the default step budget (so a count hook), and without (`unbudgeted`).
+    let cases = ping
+        .into_iter()
+        .zip(pong)
+        .flat_map(|(ping, pong)| {
+            let budgets: &[bool] = if ping.0 == Lang::Lua {
+                &[true, false]
+            } else {
+                &[true]
+            };
+            budgets.iter().map(move |&b| (ping, pong, b))
+        })
+        .collect::<Vec<_>>();
+    for ((lang, ping), (_, pong), budgeted) in cases {
         let kind = if ping.contains("'seq'") {
             "string"
         } else {
             "table"
         };
+        let suffix = if budgeted { "" } else { "_unbudgeted" };
+        let config = if budgeted {
+            VmConfig::default()
+        } else {
+            VmConfig {
+                instruction_budget: u64::MAX,
+                ..VmConfig::default()
+            }
+        };
         let ping = ping.replace("ROUNDS", &ROUNDS.to_string());
-        group.bench_function(format!("{lang:?}_to_{lang:?}_{kind}"), |b| {
+        group.bench_function(format!("{lang:?}_to_{lang:?}_{kind}{suffix}"), |b| {
             b.iter(|| {
-                let config = Rc::new(VmConfig::default());
+                let config = Rc::new(config.clone());
                 let mut sim = Simulation::new(1);
                 let a = sim.add_node("a").unwrap();
                 let z = sim.add_node("b").unwrap();

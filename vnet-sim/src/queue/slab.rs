@@ -49,8 +49,12 @@ impl<T> Slab<T> {
         }
         let index = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
         if self.slots.len() == self.slots.capacity() {
-            // Grow by a sixteenth, not double: spare slots are memory per pending event.
-            self.slots.reserve_exact((self.slots.len() / 16).max(1024));
+            // Double while small (a small simulation stays small, and its first event does not
+            // ask the allocator for a large block); past 1024 slots grow by a sixteenth, not
+            // double: spare slots are memory per pending event.
+            let len = self.slots.len();
+            self.slots
+                .reserve_exact((len / 16).max(len.min(1024)).max(16));
         }
         self.slots.push(Slot {
             generation: 0,
