@@ -10,6 +10,7 @@
 //! - [`net`]: nodes, ports, links, messages, counters.
 //! - [`trace`]: trace records and sinks.
 //! - [`kernel`]: the event loop, [`Simulation`], [`Context`], [`NodeProgram`].
+//! - [`realtime`]: virtual time paced to the wall clock, and an injector for the outside world.
 //! - [`topology`] and [`netfile`]: building networks from shapes and from JSON files.
 //!
 //! Start reading at [`Simulation`].
@@ -19,6 +20,7 @@ pub mod montecarlo;
 pub mod net;
 pub mod netfile;
 pub mod queue;
+pub mod realtime;
 pub mod rng;
 pub mod sense;
 pub mod time;

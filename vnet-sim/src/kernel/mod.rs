@@ -284,6 +284,53 @@ impl Simulation {
         self.k.queue.push(key, Event::LinkState { link, up });
     }
 
+    /// The time of the next pending event, if any.
+    pub fn next_event_time(&mut self) -> Option<SimTime> {
+        self.k.queue.next_time()
+    }
+
+    /// Delivers `msg` to `node` from outside the simulation — an injector, a twin's peer — at
+    /// `at` (or now, if that has passed): on `port` to every running worker of the node, as if
+    /// it had come over a link, or with `None` as a direct message. The event is keyed as the
+    /// kernel's own, after everything already scheduled at that instant by the kernel.
+    ///
+    /// ```
+    /// use vnet_sim::{Message, SimTime, Simulation};
+    /// let mut sim = Simulation::new(1);
+    /// let n = sim.add_node("n").unwrap();
+    /// let p = sim.add_port(n, "in").unwrap();
+    /// sim.inject(SimTime::from_millis(5), n, Some(p), Message::bytes(vec![1])).unwrap();
+    /// assert_eq!(sim.next_event_time(), Some(SimTime::from_millis(5)));
+    /// ```
+    pub fn inject(
+        &mut self,
+        at: SimTime,
+        node: NodeId,
+        port: Option<PortId>,
+        msg: Message,
+    ) -> Result<(), NetError> {
+        let n = self.k.net.node(node).ok_or(NetError::NoSuch("node"))?;
+        if let Some(p) = port {
+            if p.0 as usize >= n.ports().len() {
+                return Err(NetError::NoSuch("port"));
+            }
+        }
+        let key = EventKey::new(at.max(self.k.now), MAX_SOURCE, self.k.own_seq);
+        self.k.own_seq += 1;
+        let ev = match port {
+            Some(port) => Event::Deliver {
+                node,
+                port,
+                to: None,
+                via: LinkArrival::NONE,
+                msg,
+            },
+            None => Event::Direct { node, msg },
+        };
+        self.k.queue.push(key, ev);
+        Ok(())
+    }
+
     /// Runs every event due no later than `end`, then sets the clock to `end` (unless a
     /// program stopped the run first).
     pub fn run_until(&mut self, end: SimTime) -> RunStatus {

@@ -152,6 +152,18 @@ impl<T> EventQueue<T> {
         }
     }
 
+    /// The time of the earliest pending event (cancelled events' entries are dropped on the way).
+    pub fn next_time(&mut self) -> Option<SimTime> {
+        loop {
+            let e = self.order.peek(|_| {})?;
+            if self.payloads.get_live(e.slot).is_some() {
+                return Some(SimTime::from_nanos(e.time));
+            }
+            self.order.pop(|_| {});
+            self.payloads.release(e.slot);
+        }
+    }
+
     /// The payload of the event `pop` will return next, if it is at hand without reordering
     /// anything (it may be a cancelled event's: then `None`). For prefetching what it will touch.
     #[inline]

@@ -102,6 +102,10 @@ impl VmProgram {
     fn run(&mut self, ctx: &mut Context, mut input: Resume) {
         loop {
             let Some(vm) = self.vm.as_mut() else { return };
+            // Ports added while the run goes on (a real-time node's `port.create`).
+            if ctx.port_count() != self.io.node.ports.len() {
+                self.io.node = Rc::new(NodeInfo::of(ctx));
+            }
             self.io.now = ctx.now();
             self.io.rng = Some(ctx.rng().clone());
             self.io.next_worker = ctx.worker_count() as u16;

@@ -123,6 +123,8 @@ pub(crate) struct Io {
     pub next_worker: u16,
     /// Set by the instruction hook when the budget ran out.
     pub budget_exceeded: bool,
+    /// The worker's [`CancelFlag`](super::CancelFlag) was raised (Lua hook).
+    pub cancelled: bool,
     /// Instructions counted this activation (in hook-interval steps).
     pub instructions: u64,
     /// Set by `exit()`.

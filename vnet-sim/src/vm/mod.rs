@@ -144,6 +144,36 @@ pub struct VmConfig {
     /// advance the worker's clock, sends add tcmsg, workers start after t_iVM, and the
     /// profile's memory cap replaces `memory_cap`.
     pub profile: Option<HostProfile>,
+    /// Lua: a flag another thread may raise to stop the worker at its next hook call (a
+    /// real-time node killing a spinning worker). Setting it installs the count hook.
+    pub cancel: Option<CancelFlag>,
+}
+
+/// A flag that stops a running Lua worker from another thread: raised, the worker fails with
+/// "killed" within `hook_interval` instructions, even inside a loop that never blocks.
+#[derive(Clone, Debug, Default)]
+pub struct CancelFlag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl CancelFlag {
+    /// A lowered flag.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Raises it.
+    pub fn raise(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// Whether it was raised.
+    pub fn is_raised(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for CancelFlag {
+    /// The same flag, not an equal state.
+    fn eq(&self, o: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &o.0)
+    }
 }
 
 impl VmConfig {
@@ -168,6 +198,7 @@ impl Default for VmConfig {
             recursion_limit: 512,
             mailbox_capacity: 10_000,
             profile: None,
+            cancel: None,
         }
     }
 }

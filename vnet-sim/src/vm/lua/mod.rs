@@ -13,9 +13,9 @@ use std::rc::Rc;
 use mlua::thread::ThreadStatus;
 use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Thread, Value as LuaValue, VmState};
 
-use super::VmConfig;
 use super::driver::Vm;
 use super::io::{Io, Resume, Step};
+use super::{CancelFlag, VmConfig};
 use crate::net::{Message, PortId};
 
 /// Blocking calls record their request with `block` (which checks the arguments and raises
@@ -139,7 +139,8 @@ impl LuaVm {
         // interval (see the module docs for the cost), so a worker that needs no count — no
         // budget, no profile — runs without one. LuaJIT's compiled code calls no hooks, so
         // neither a budget nor a count would hold there.
-        let counted = budget != u64::MAX || config.profile.is_some();
+        let counted = budget != u64::MAX || config.profile.is_some() || config.cancel.is_some();
+        let cancel = config.cancel.clone();
         if counted && !cfg!(feature = "luajit") {
             thread
                 .set_hook(
@@ -150,6 +151,10 @@ impl LuaVm {
                         };
                         let io = &mut shared.borrow_mut().io;
                         io.instructions += interval as u64;
+                        if cancel.as_ref().is_some_and(CancelFlag::is_raised) {
+                            io.cancelled = true;
+                            return Ok(VmState::Yield);
+                        }
                         if io.instructions > budget {
                             // Yield, not error: a `pcall` in the program cannot catch a yield.
                             io.budget_exceeded = true;
@@ -169,6 +174,9 @@ impl LuaVm {
     }
 
     fn step_from(&self, io: &Io, result: mlua::Result<LuaValue>, request: Option<Step>) -> Step {
+        if io.cancelled {
+            return Step::Failed("killed".into());
+        }
         if io.budget_exceeded {
             return Step::Failed(format!(
                 "instruction budget of {} exceeded (a runaway loop?)",

@@ -164,6 +164,47 @@ fn fork_and_kill() {
 }
 
 #[test]
+fn a_cancel_flag_raised_elsewhere_stops_a_spinning_worker() {
+    let flag = crate::vm::CancelFlag::new();
+    let config = VmConfig {
+        instruction_budget: u64::MAX,
+        cancel: Some(flag.clone()),
+        ..VmConfig::default()
+    };
+    let (mut sim, n) = solo(
+        L,
+        "while true do pcall(function() while true do end end) end",
+        config,
+    );
+    let raiser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        flag.raise();
+    });
+    sim.run();
+    raiser.join().unwrap();
+    assert_eq!(state(&sim, n, 0), WorkerState::Failed);
+    assert!(
+        err(&sim, n, 0).starts_with("n/w0: killed"),
+        "{}",
+        err(&sim, n, 0)
+    );
+}
+
+#[test]
+fn a_worker_sees_ports_added_while_it_runs() {
+    let (mut sim, n) = solo(
+        L,
+        "sleep(1) local i = node() print(#i.ports, i.ports[2]) send('late', 1)",
+        VmConfig::default(),
+    );
+    sim.run_until(crate::time::SimTime::from_micros(500));
+    sim.add_port(n, "late").unwrap();
+    sim.run();
+    assert_eq!(out(&sim, n, 0), vec!["2\tlate"]);
+    assert_eq!(state(&sim, n, 0), WorkerState::Finished);
+}
+
+#[test]
 fn runaway_loops_fail_cleanly_and_the_simulation_goes_on() {
     let config = VmConfig {
         instruction_budget: 200_000,
