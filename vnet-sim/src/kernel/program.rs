@@ -62,6 +62,11 @@ pub trait NodeProgram {
     fn on_message(&mut self, _ctx: &mut Context, _port: Option<PortId>, _msg: Message) {}
     /// A timer set with [`Context::set_timer`] fired; `tag` is the value given then.
     fn on_timer(&mut self, _ctx: &mut Context, _tag: u64) {}
+    /// The program as [`Any`](std::any::Any), for an owner that knows its concrete type (a
+    /// real-time node reaching a `VmProgram` through [`Simulation::program_mut`](crate::Simulation::program_mut)).
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 /// Any closure `FnMut(&mut Context, Option<PortId>, Message)` is a message-only program.

@@ -16,6 +16,9 @@ pub(crate) trait Vm {
     /// Runs the program from where it blocked, handing it `input`. `io` is the activation's
     /// state going in and the commands coming out.
     fn resume(&mut self, io: &mut Io, input: Resume) -> Step;
+    /// Evaluates `code` in the program's global environment while it is blocked, and returns
+    /// its value. See [`VmProgram::eval`].
+    fn eval(&mut self, code: &str) -> Result<serde_json::Value, String>;
 }
 
 /// What the worker is blocked on.
@@ -176,7 +179,24 @@ impl VmProgram {
     }
 }
 
+impl VmProgram {
+    /// Evaluates `code` in the worker's global environment between two activations and
+    /// returns its value (converted as a message would be). It may read and change globals and
+    /// is held to the same step limits as the program; it may not block (`recv`, `sleep`),
+    /// and node API calls made inside it act on an empty node (no ports) with their output
+    /// discarded: eval is for inspecting and adjusting state (NMP's `vm.eval`).
+    pub fn eval(&mut self, code: &str) -> Result<serde_json::Value, String> {
+        match self.vm.as_mut() {
+            Some(vm) => vm.eval(code),
+            None => Err("the worker is not running".into()),
+        }
+    }
+}
+
 impl NodeProgram for VmProgram {
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
     fn on_start(&mut self, ctx: &mut Context) {
         self.io.node = Rc::new(NodeInfo::of(ctx));
         self.io.ns_per_instruction = self

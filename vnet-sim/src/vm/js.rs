@@ -191,9 +191,24 @@ impl Vm for JsVm {
             Err(e) => Step::Failed(e.to_string()),
         }
     }
+
+    fn eval(&mut self, code: &str) -> Result<Value, String> {
+        let guard = self.shared().meter.as_ref().map(HeapMeter::enter);
+        let r = self.eval_code(code);
+        drop(guard);
+        r
+    }
 }
 
 impl JsVm {
+    fn eval_code(&mut self, code: &str) -> Result<Value, String> {
+        let v = self
+            .context
+            .eval(Source::from_bytes(code))
+            .map_err(|e| e.to_string())?;
+        to_value(&v, "eval", &mut self.context).map_err(|e| e.to_string())
+    }
+
     fn run(&mut self, input: Resume) -> JsResult<()> {
         match input {
             Resume::Start => {

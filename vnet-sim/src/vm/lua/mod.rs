@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use mlua::thread::ThreadStatus;
-use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Thread, Value as LuaValue, VmState};
+use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Thread, Value as LuaValue, VmState, ffi};
 
 use super::driver::Vm;
 use super::io::{Io, Resume, Step};
@@ -95,10 +95,52 @@ fn marker() -> mlua::LightUserData {
 
 pub(crate) struct LuaVm {
     /// Owns the state: the handles below hold only weak references to it.
-    _lua: Lua,
+    lua: Lua,
     thread: Thread,
     budget: u64,
     shared: SharedCell,
+    /// The count hook, if the worker is counted (set on the program's thread and on evals').
+    hook: Option<Hook>,
+}
+
+/// The instruction-counting hook: enforces the budget and the cancel flag.
+#[derive(Clone)]
+struct Hook {
+    interval: u32,
+    budget: u64,
+    cancel: Option<CancelFlag>,
+}
+
+impl Hook {
+    fn set_on(&self, thread: &Thread) -> Result<(), String> {
+        let Hook {
+            interval,
+            budget,
+            cancel,
+        } = self.clone();
+        thread
+            .set_hook(
+                HookTriggers::new().every_nth_instruction(interval),
+                move |lua, _| {
+                    let Some(shared) = lua.app_data_ref::<SharedCell>() else {
+                        return Ok(VmState::Continue);
+                    };
+                    let io = &mut shared.borrow_mut().io;
+                    io.instructions += interval as u64;
+                    if cancel.as_ref().is_some_and(CancelFlag::is_raised) {
+                        io.cancelled = true;
+                        return Ok(VmState::Yield);
+                    }
+                    if io.instructions > budget {
+                        // Yield, not error: a `pcall` in the program cannot catch a yield.
+                        io.budget_exceeded = true;
+                        return Ok(VmState::Yield);
+                    }
+                    Ok(VmState::Continue)
+                },
+            )
+            .map_err(|e| e.to_string())
+    }
 }
 
 impl LuaVm {
@@ -140,36 +182,20 @@ impl LuaVm {
         // budget, no profile — runs without one. LuaJIT's compiled code calls no hooks, so
         // neither a budget nor a count would hold there.
         let counted = budget != u64::MAX || config.profile.is_some() || config.cancel.is_some();
-        let cancel = config.cancel.clone();
-        if counted && !cfg!(feature = "luajit") {
-            thread
-                .set_hook(
-                    HookTriggers::new().every_nth_instruction(interval),
-                    move |lua, _| {
-                        let Some(shared) = lua.app_data_ref::<SharedCell>() else {
-                            return Ok(VmState::Continue);
-                        };
-                        let io = &mut shared.borrow_mut().io;
-                        io.instructions += interval as u64;
-                        if cancel.as_ref().is_some_and(CancelFlag::is_raised) {
-                            io.cancelled = true;
-                            return Ok(VmState::Yield);
-                        }
-                        if io.instructions > budget {
-                            // Yield, not error: a `pcall` in the program cannot catch a yield.
-                            io.budget_exceeded = true;
-                            return Ok(VmState::Yield);
-                        }
-                        Ok(VmState::Continue)
-                    },
-                )
-                .map_err(|e| e.to_string())?;
+        let hook = (counted && !cfg!(feature = "luajit")).then(|| Hook {
+            interval,
+            budget,
+            cancel: config.cancel.clone(),
+        });
+        if let Some(h) = &hook {
+            h.set_on(&thread)?;
         }
         Ok(LuaVm {
-            _lua: lua,
+            lua,
             thread,
             budget,
             shared,
+            hook,
         })
     }
 
@@ -223,6 +249,48 @@ impl Vm for LuaVm {
         let request = shared.request.take();
         drop(shared);
         self.step_from(io, result, request)
+    }
+
+    fn eval(&mut self, code: &str) -> Result<serde_json::Value, String> {
+        let f = self
+            .lua
+            .load(code)
+            .set_name("=eval")
+            .into_function()
+            .map_err(|e| e.to_string())?;
+        let thread = self.lua.create_thread(f).map_err(|e| e.to_string())?;
+        if let Some(h) = &self.hook {
+            h.set_on(&thread)?;
+        }
+        let io = {
+            let mut shared = self.shared.borrow_mut();
+            std::mem::take(&mut shared.io)
+        };
+        let result = thread.resume::<LuaValue>(());
+        let mut shared = self.shared.borrow_mut();
+        let eval_io = std::mem::replace(&mut shared.io, io);
+        drop(shared);
+        if eval_io.cancelled {
+            return Err("killed".into());
+        }
+        if eval_io.budget_exceeded {
+            return Err(format!("instruction budget of {} exceeded", self.budget));
+        }
+        let v = result.map_err(|e| describe_error(&e))?;
+        if thread.status() == ThreadStatus::Resumable {
+            return Err("eval may not block or yield".into());
+        }
+        let mut out = None;
+        // SAFETY: `read` only inspects the pushed value; it raises no Lua error.
+        unsafe {
+            self.lua
+                .exec_raw::<()>(v, |state| {
+                    out = Some(value::read(state, ffi::lua_gettop(state), 0));
+                    ffi::lua_settop(state, 0);
+                })
+                .map_err(|e| e.to_string())?;
+        }
+        out.unwrap_or_else(|| Err("eval produced no value".into()))
     }
 }
 

@@ -85,3 +85,66 @@ end
 "#
     .to_owned()
 }
+
+/// Evaluates `code` in worker 0 of `n`.
+fn eval(sim: &mut Simulation, n: NodeId, code: &str) -> Result<serde_json::Value, String> {
+    sim.program_mut(n, WorkerId(0))
+        .and_then(|p| p.as_any_mut())
+        .and_then(|a| a.downcast_mut::<VmProgram>())
+        .expect("a VM worker")
+        .eval(code)
+}
+
+#[test]
+fn eval_reads_and_changes_a_blocked_workers_globals() {
+    for (lang, code, read, write, bad) in [
+        (
+            Lang::Lua,
+            "count = 3 local p, m = recv() print(count)",
+            "return {count = count, names = {'a', 'b'}}",
+            "count = count + 1",
+            "return (",
+        ),
+        (
+            Lang::Js,
+            "globalThis.count = 3; const [p, m] = await recv(); console.log(count);",
+            "({count: count, names: ['a', 'b']})",
+            "count = count + 1",
+            "(",
+        ),
+    ] {
+        let (mut sim, n) = solo(lang, code, VmConfig::default());
+        sim.run();
+        assert_eq!(
+            eval(&mut sim, n, read),
+            Ok(serde_json::json!({"count": 3, "names": ["a", "b"]})),
+            "{lang:?}"
+        );
+        eval(&mut sim, n, write).unwrap();
+        let e = eval(&mut sim, n, bad).unwrap_err();
+        assert!(!e.is_empty(), "{lang:?}");
+        sim.inject(
+            sim.now(),
+            n,
+            Some(crate::net::PortId(0)),
+            crate::net::Message::value(1.into()),
+        )
+        .unwrap();
+        sim.run();
+        assert_eq!(out(&sim, n, 0), vec!["4"], "{lang:?}");
+    }
+    // A runaway eval is stopped by the budget, and an eval cannot block.
+    let config = VmConfig {
+        instruction_budget: 100_000,
+        ..VmConfig::default()
+    };
+    let (mut sim, n) = solo(Lang::Lua, "recv()", config);
+    sim.run();
+    let e = eval(&mut sim, n, "while true do end").unwrap_err();
+    assert!(e.contains("budget"), "{e}");
+    assert!(
+        eval(&mut sim, n, "return recv()")
+            .unwrap_err()
+            .contains("coroutine")
+    );
+}
