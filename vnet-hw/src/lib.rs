@@ -1,8 +1,15 @@
-//! # vnet-hw — hardware in the loop (skeleton)
+//! # vnet-hw — hardware in the loop
 //!
-//! This crate will hold the Network Management Protocol (NMP: JSON-RPC over HTTP and
-//! WebSocket), the `vnet-node` daemon for external nodes, V-node twins that mirror them inside a
-//! simulation, real-time pacing of virtual time, and the ESP32 UART cluster bridge. It builds on
-//! `vnet-sim`; the kernel never depends on it.
+//! VNetOS couples simulated nodes with physical ones (P-nodes: a PC, a Raspberry Pi) through
+//! the Network Management Protocol. This crate holds both ends of it:
 //!
-//! It is empty today; the hardware-in-the-loop issues fill it. Nothing here pretends to work yet.
+//! - [`nmp`]: the protocol — JSON-RPC 2.0 over HTTP and WebSocket, key-based authentication,
+//!   and an async client. `docs/nmp.md` specifies it.
+//! - [`node`]: the P-node daemon (`vnet-node`): Lua and JavaScript workers in real time, each on
+//!   its own thread, ports with CMUX, links to other P-nodes, resumable sessions.
+//!
+//! Real-time pacing and the injector that feeds a running simulation live in the kernel
+//! ([`vnet_sim::realtime`]); this crate builds on them. The kernel never depends on it.
+
+pub mod nmp;
+pub mod node;

@@ -1,0 +1,228 @@
+//! The P-node's HTTP face: `POST /nmp` (one JSON-RPC request per body) and `GET /nmp/ws` (one
+//! request per text frame, replies and `io.event` pushes as text frames). Both check the
+//! request's signature when the node has a key, bound the body, and answer every failure with a
+//! JSON-RPC error.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::methods::{self, events_json};
+use super::root::Root;
+use crate::nmp::auth::{HEADER, Verifier};
+use crate::nmp::method;
+use crate::nmp::rpc::{self, Reply, RpcError, code};
+
+/// What every connection shares.
+pub(crate) struct Server {
+    pub root: Arc<Root>,
+    pub verifier: Option<Mutex<Verifier>>,
+}
+
+pub(crate) fn router(server: Arc<Server>) -> Router {
+    Router::new()
+        .route("/nmp", post(http_nmp))
+        .route("/nmp/ws", get(ws_upgrade))
+        .with_state(server)
+}
+
+fn json_response(text: String) -> Response {
+    ([("content-type", "application/json")], text).into_response()
+}
+
+fn error_reply(id: Option<Value>, e: RpcError) -> String {
+    Reply {
+        id: id.unwrap_or(Value::Null),
+        outcome: Err(e),
+    }
+    .to_json()
+}
+
+impl Server {
+    /// Checks the auth line (if the node has a key) and parses the request.
+    fn admit(
+        &self,
+        auth: Option<&str>,
+        body: &[u8],
+    ) -> Result<rpc::Request, (Option<Value>, RpcError)> {
+        if let Some(v) = &self.verifier {
+            let checked = match auth {
+                None => Err(crate::nmp::auth::AuthError::Missing),
+                Some(line) => v
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .verify(line, body),
+            };
+            checked.map_err(|e| (None, RpcError::new(code::UNAUTHORIZED, e.to_string())))?;
+        }
+        rpc::parse(body)
+    }
+
+    /// Runs a request; `None` for a notification.
+    async fn handle(&self, auth: Option<&str>, body: &[u8]) -> Option<String> {
+        let req = match self.admit(auth, body) {
+            Ok(r) => r,
+            Err((id, e)) => return Some(error_reply(id, e)),
+        };
+        let outcome = methods::call(&self.root, &req.method, &req.params).await;
+        let id = req.id?;
+        Some(Reply { id, outcome }.to_json())
+    }
+}
+
+async fn http_nmp(State(server): State<Arc<Server>>, headers: HeaderMap, body: Body) -> Response {
+    let max = server.root.limits().max_body;
+    let Ok(bytes) = to_bytes(body, max).await else {
+        return json_response(error_reply(
+            None,
+            RpcError::new(
+                code::INVALID_REQUEST,
+                format!("body larger than {max} bytes (or cut off)"),
+            ),
+        ));
+    };
+    let auth = headers.get(HEADER).and_then(|v| v.to_str().ok());
+    match server.handle(auth, &bytes).await {
+        Some(text) => json_response(text),
+        None => axum::http::StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+async fn ws_upgrade(State(server): State<Arc<Server>>, ws: WebSocketUpgrade) -> Response {
+    let max = server.root.limits().max_body;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| ws_session(server, socket))
+}
+
+/// Frames a connection may have queued for sending; pushes wait when it is full.
+const WS_OUT: usize = 1024;
+
+async fn ws_session(server: Arc<Server>, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let (out, mut out_rx) = mpsc::channel::<String>(WS_OUT);
+    let writer = tokio::spawn(async move {
+        while let Some(text) = out_rx.recv().await {
+            if sink.send(WsMessage::Text(text.into())).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut pushers = Vec::new();
+    while let Some(Ok(frame)) = stream.next().await {
+        let text = match frame {
+            WsMessage::Text(t) => t.to_string(),
+            WsMessage::Binary(_) => {
+                let e = RpcError::new(code::INVALID_REQUEST, "send requests as text frames");
+                let _ = out.send(error_reply(None, e)).await;
+                continue;
+            }
+            WsMessage::Close(_) => break,
+            _ => continue,
+        };
+        // With a key, the first line is the auth line and the rest the body.
+        let (auth, body) = match (&server.verifier, text.split_once('\n')) {
+            (Some(_), Some((line, body))) => (Some(line.to_owned()), body.to_owned()),
+            (Some(_), None) => (None, text),
+            (None, _) => (None, text),
+        };
+        if let Ok(req) = server.admit(auth.as_deref(), body.as_bytes()) {
+            if req.method == method::IO_SUBSCRIBE {
+                let reply = subscribe(&server, &req.params, out.clone()).map(|h| {
+                    pushers.push(h);
+                    json!({"subscribed": true})
+                });
+                if let Some(id) = req.id {
+                    let _ = out.send(Reply { id, outcome: reply }.to_json()).await;
+                }
+                continue;
+            }
+        }
+        // Each request runs on its own, so a long-poll does not hold up the rest.
+        let (server, out) = (server.clone(), out.clone());
+        tokio::spawn(async move {
+            if let Some(reply) = server.handle(auth.as_deref(), body.as_bytes()).await {
+                let _ = out.send(reply).await;
+            }
+        });
+    }
+    for p in pushers {
+        p.abort();
+    }
+    drop(out);
+    let _ = writer.await;
+}
+
+/// Starts pushing the session's events after `after` as `io.event` notifications. Pushing does
+/// not acknowledge: the client acknowledges with `io.ack` (or the next `io.poll`).
+fn subscribe(
+    server: &Server,
+    params: &Value,
+    out: mpsc::Sender<String>,
+) -> Result<tokio::task::JoinHandle<()>, RpcError> {
+    let id = params
+        .get("session")
+        .and_then(Value::as_str)
+        .ok_or_else(|| RpcError::params("missing parameter `session` (a string)"))?
+        .to_owned();
+    let mut cursor = match params.get("after") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| RpcError::params("`after` must be a non-negative integer"))?,
+    };
+    let notify = {
+        let st = server.root.lock();
+        let s = st.sessions.get(&id).ok_or_else(|| {
+            RpcError::new(code::NO_SUCH_SESSION, format!("no open session `{id}`"))
+        })?;
+        s.notify.clone()
+    };
+    let root = server.root.clone();
+    Ok(tokio::spawn(async move {
+        loop {
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let batch = {
+                let mut st = root.lock();
+                let Some(s) = st.sessions.get_mut(&id) else {
+                    return;
+                };
+                // A subscribed session is in use.
+                s.last_seen = std::time::Instant::now();
+                s.events
+                    .has_after(cursor)
+                    .then(|| events_json(s, cursor, 1000))
+            };
+            if let Some(b) = batch {
+                cursor = b["events"]
+                    .as_array()
+                    .and_then(|e| e.last())
+                    .and_then(|e| e["seq"].as_u64())
+                    .unwrap_or(cursor);
+                let mut params = b;
+                params["session"] = id.clone().into();
+                if out
+                    .send(rpc::notification(method::IO_EVENT, params))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                continue;
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(5), notified).await;
+        }
+    }))
+}

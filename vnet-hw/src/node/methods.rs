@@ -1,0 +1,617 @@
+//! NMP's methods on a P-node: parameters checked and named in errors, then the root's state
+//! changed under its lock. Long-polls (`io.poll`, `port.recv`) wait outside the lock.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+use tokio::sync::{Notify, mpsc};
+use vnet_sim::WorkerState;
+use vnet_sim::vm::{CancelFlag, Lang, VmConfig};
+
+use super::links;
+use super::queue::SeqQueue;
+use super::root::{LinkTarget, Port, Root, Session, State, Worker, state_name};
+use super::worker::{self, WorkerSpec};
+use crate::nmp::method as m;
+use crate::nmp::rpc::{RpcError, code};
+
+/// The longest a long-poll waits.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// The named parameters of one call.
+struct Params<'a>(&'a Map<String, Value>);
+
+impl<'a> Params<'a> {
+    fn str(&self, name: &str) -> Result<&'a str, RpcError> {
+        match self.0.get(name) {
+            Some(Value::String(s)) => Ok(s),
+            Some(_) => Err(RpcError::params(format!("`{name}` must be a string"))),
+            None => Err(RpcError::params(format!("missing parameter `{name}`"))),
+        }
+    }
+    fn u64_or(&self, name: &str, default: u64) -> Result<u64, RpcError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(default),
+            Some(v) => v.as_u64().ok_or_else(|| {
+                RpcError::params(format!("`{name}` must be a non-negative integer"))
+            }),
+        }
+    }
+    fn u64(&self, name: &str) -> Result<u64, RpcError> {
+        match self.0.get(name) {
+            None => Err(RpcError::params(format!("missing parameter `{name}`"))),
+            Some(_) => self.u64_or(name, 0),
+        }
+    }
+    fn vm(&self) -> Result<u32, RpcError> {
+        u32::try_from(self.u64("vm")?).map_err(|_| RpcError::new(code::NO_SUCH_VM, "no such vm"))
+    }
+    fn value(&self, name: &str) -> Result<&'a Value, RpcError> {
+        self.0
+            .get(name)
+            .ok_or_else(|| RpcError::params(format!("missing parameter `{name}`")))
+    }
+    fn wait(&self) -> Result<Duration, RpcError> {
+        Ok(Duration::from_millis(self.u64_or("timeout_ms", 0)?).min(MAX_WAIT))
+    }
+}
+
+/// Runs one call.
+pub(crate) async fn call(
+    root: &Arc<Root>,
+    method: &str,
+    params: &Value,
+) -> Result<Value, RpcError> {
+    let empty = Map::new();
+    let p = match params {
+        Value::Object(o) => Params(o),
+        _ => Params(&empty),
+    };
+    match method {
+        m::SESSION_OPEN => session_open(root),
+        m::SESSION_RESUME => with_session(root, &p, |_, id, s| {
+            Ok(json!({"session": id, "last": s.events.last_seq(), "dropped": s.events.dropped()}))
+        }),
+        m::SESSION_CLOSE => {
+            let id = p.str("session")?;
+            if root.lock().close_session(id) {
+                Ok(json!({"closed": true}))
+            } else {
+                Err(no_session(id))
+            }
+        }
+        m::NODE_INFO => Ok(node_info(root)),
+        m::VM_CREATE => vm_create(root, &p),
+        m::VM_KILL => {
+            let vm = p.vm()?;
+            with_session(root, &p, |st, _, _| {
+                let was = st.workers.get(&vm).map(|w| w.state.is_alive());
+                match was {
+                    None => Err(RpcError::new(code::NO_SUCH_VM, format!("no vm {vm}"))),
+                    Some(alive) => {
+                        st.kill(vm);
+                        Ok(json!({"vm": vm, "killed": alive}))
+                    }
+                }
+            })
+        }
+        m::VM_LIST => {
+            let st = root.lock();
+            Ok(Value::Array(
+                st.workers
+                    .iter()
+                    .map(|(id, w)| st.worker_json(*id, w))
+                    .collect(),
+            ))
+        }
+        m::VM_EVAL => vm_eval(root, &p).await,
+        m::IO_POLL => io_poll(root, &p).await,
+        m::IO_ACK => {
+            let seq = p.u64("seq")?;
+            with_session(root, &p, |_, _, s| {
+                s.events.ack(seq);
+                Ok(json!({"acked": seq}))
+            })
+        }
+        m::PORT_CREATE => port_create(root, &p),
+        m::PORT_LINK => port_link(root, &p, true),
+        m::PORT_UNLINK => port_link(root, &p, false),
+        m::PORT_SEND => {
+            let value = p.value("value")?.clone();
+            let mut st = root.lock();
+            let i = port_of(&st, p.str("port")?)?;
+            st.send_on_port(i, value, None);
+            Ok(json!({"sent": true}))
+        }
+        m::PORT_RECV => port_recv(root, &p).await,
+        m::PORT_DELIVER => {
+            let Value::Array(msgs) = p.value("messages")? else {
+                return Err(RpcError::params("`messages` must be an array"));
+            };
+            let mut st = root.lock();
+            let i = port_of(&st, p.str("port")?)?;
+            for v in msgs {
+                st.deliver_on_port(i, v.clone());
+            }
+            Ok(json!({"delivered": msgs.len()}))
+        }
+        m::NET_SAVE => Ok(net_save(&root.lock())),
+        m::NET_LOAD => net_load(root, &p),
+        m::IO_SUBSCRIBE => Err(RpcError::new(
+            code::INVALID_REQUEST,
+            "io.subscribe is only available over the WebSocket (/nmp/ws)",
+        )),
+        other => Err(RpcError::new(
+            code::METHOD_NOT_FOUND,
+            format!("no method `{}`", other.chars().take(64).collect::<String>()),
+        )),
+    }
+}
+
+fn no_session(id: &str) -> RpcError {
+    RpcError::new(
+        code::NO_SUCH_SESSION,
+        format!(
+            "no open session `{}` (closed, or timed out)",
+            id.chars().take(64).collect::<String>()
+        ),
+    )
+}
+
+fn limit(what: &str, n: usize) -> RpcError {
+    RpcError::new(code::LIMIT, format!("limit reached: at most {n} {what}"))
+}
+
+/// Runs `f` on the session named by the `session` parameter, marking it seen.
+fn with_session<R>(
+    root: &Root,
+    p: &Params,
+    f: impl FnOnce(&mut State, &str, &mut Session) -> Result<R, RpcError>,
+) -> Result<R, RpcError> {
+    let id = p.str("session")?;
+    let mut st = root.lock();
+    let mut s = st.sessions.remove(id).ok_or_else(|| no_session(id))?;
+    s.last_seen = Instant::now();
+    let r = f(&mut st, id, &mut s);
+    st.sessions.insert(id.to_owned(), s);
+    r
+}
+
+fn session_open(root: &Root) -> Result<Value, RpcError> {
+    let mut st = root.lock();
+    if st.sessions.len() >= root.limits().max_sessions {
+        return Err(limit("sessions", root.limits().max_sessions));
+    }
+    let id = hex::encode(rand::random::<[u8; 16]>());
+    st.sessions.insert(
+        id.clone(),
+        Session {
+            vms: Vec::new(),
+            events: SeqQueue::new(root.limits().max_queue),
+            notify: Arc::new(Notify::new()),
+            last_seen: Instant::now(),
+        },
+    );
+    Ok(json!({"session": id, "node": root.config.name}))
+}
+
+fn node_info(root: &Root) -> Value {
+    let st = root.lock();
+    let alive = st.workers.values().filter(|w| w.state.is_alive()).count();
+    json!({
+        "name": root.config.name,
+        "profile": root.config.profile.as_ref().map(|p| p.name.clone()),
+        "uptime_ms": root.started.elapsed().as_millis() as u64,
+        "vms": st.workers.iter().map(|(id, w)| st.worker_json(*id, w)).collect::<Vec<_>>(),
+        "ports": st.ports.iter().map(|p| json!({
+            "name": p.name,
+            "links": p.links.keys().collect::<Vec<_>>(),
+            "queued": p.inbox.len(),
+            "dropped": p.inbox.dropped(),
+            "link_drops": p.link_drops,
+        })).collect::<Vec<_>>(),
+        "load": {
+            "sessions": st.sessions.len(),
+            "workers_alive": alive,
+            "messages_in": st.counters.messages_in,
+            "messages_out": st.counters.messages_out,
+        },
+    })
+}
+
+fn port_of(st: &State, name: &str) -> Result<usize, RpcError> {
+    st.port_index(name).ok_or_else(|| {
+        RpcError::new(
+            code::NO_SUCH_PORT,
+            format!("no port `{}`", name.chars().take(64).collect::<String>()),
+        )
+    })
+}
+
+/// Creates a worker for `session` (checked by the caller's lock) and starts its thread.
+fn start_worker(
+    root: &Arc<Root>,
+    st: &mut State,
+    session: &str,
+    lang: Lang,
+    code: &str,
+    ports: Vec<usize>,
+) -> Result<u32, RpcError> {
+    let limits = root.limits();
+    if st.workers.values().filter(|w| w.state.is_alive()).count() >= limits.max_workers {
+        return Err(limit("live workers", limits.max_workers));
+    }
+    if code.len() > limits.max_code {
+        return Err(limit("bytes of code", limits.max_code));
+    }
+    let vm = st.next_vm;
+    st.next_vm += 1;
+    let cancel = CancelFlag::new();
+    let mut config = match &root.config.profile {
+        Some(p) => VmConfig::on(p.clone()),
+        None => VmConfig::default(),
+    };
+    config.cancel = Some(cancel.clone());
+    let spec = WorkerSpec {
+        vm,
+        lang,
+        code: code.to_owned(),
+        node_name: root.config.name.clone(),
+        ports: ports.iter().map(|&i| st.ports[i].name.clone()).collect(),
+        config,
+    };
+    let injector = worker::spawn(spec, root.clone()).map_err(|e| {
+        RpcError::new(
+            code::INTERNAL_ERROR,
+            format!("cannot start a worker thread: {e}"),
+        )
+    })?;
+    st.workers.insert(
+        vm,
+        Worker {
+            lang,
+            session: session.to_owned(),
+            state: WorkerState::Running,
+            injector,
+            cancel,
+            ports,
+            code: code.to_owned(),
+        },
+    );
+    if let Some(s) = st.sessions.get_mut(session) {
+        s.vms.push(vm);
+    }
+    Ok(vm)
+}
+
+fn lang_of(p: &Params) -> Result<Lang, RpcError> {
+    match p.str("lang")? {
+        "lua" => Ok(Lang::Lua),
+        "js" => Ok(Lang::Js),
+        other => Err(RpcError::params(format!(
+            "`lang` must be \"lua\" or \"js\", not {:?}",
+            other.chars().take(32).collect::<String>()
+        ))),
+    }
+}
+
+/// Port names from the optional `ports` array (default: every port of the node).
+fn ports_of(st: &State, v: Option<&Value>) -> Result<Vec<usize>, RpcError> {
+    match v {
+        None | Some(Value::Null) => Ok((0..st.ports.len()).collect()),
+        Some(Value::Array(names)) => names
+            .iter()
+            .map(|n| match n {
+                Value::String(s) => port_of(st, s),
+                _ => Err(RpcError::params("`ports` must be an array of port names")),
+            })
+            .collect(),
+        Some(_) => Err(RpcError::params("`ports` must be an array of port names")),
+    }
+}
+
+fn vm_create(root: &Arc<Root>, p: &Params) -> Result<Value, RpcError> {
+    let lang = lang_of(p)?;
+    let code = p.str("code")?;
+    let id = p.str("session")?.to_owned();
+    let mut st = root.lock();
+    if !st.sessions.contains_key(&id) {
+        return Err(no_session(&id));
+    }
+    let ports = ports_of(&st, p.0.get("ports"))?;
+    let vm = start_worker(root, &mut st, &id, lang, code, ports)?;
+    Ok(json!({"vm": vm}))
+}
+
+async fn vm_eval(root: &Arc<Root>, p: &Params<'_>) -> Result<Value, RpcError> {
+    let vm = p.vm()?;
+    let code = p.str("code")?.to_owned();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    with_session(root, p, |st, _, _| match st.workers.get(&vm) {
+        Some(w) if w.state.is_alive() => {
+            if worker::eval(&w.injector, code, tx) {
+                Ok(())
+            } else {
+                Err(RpcError::new(code::VM_ERROR, format!("vm {vm} has ended")))
+            }
+        }
+        Some(w) => Err(RpcError::new(
+            code::VM_ERROR,
+            format!("vm {vm} is {}", state_name(w.state)),
+        )),
+        None => Err(RpcError::new(code::NO_SUCH_VM, format!("no vm {vm}"))),
+    })?;
+    // A worker spinning in a loop answers when its budget stops it, or not at all if killed.
+    match tokio::time::timeout(MAX_WAIT, rx).await {
+        Ok(Ok(Ok(v))) => Ok(json!({"value": v})),
+        Ok(Ok(Err(e))) => Err(RpcError::new(code::VM_ERROR, e)),
+        Ok(Err(_)) => Err(RpcError::new(
+            code::VM_ERROR,
+            format!("vm {vm} ended before the eval ran"),
+        )),
+        Err(_) => Err(RpcError::new(
+            code::VM_ERROR,
+            format!("vm {vm} did not run the eval within {MAX_WAIT:?}"),
+        )),
+    }
+}
+
+/// Waits on `notify` until `ready` or the timeout; `ready` runs under the lock.
+async fn long_poll<R>(
+    root: &Root,
+    notify: Arc<Notify>,
+    wait: Duration,
+    mut ready: impl FnMut(&mut State) -> Result<Option<R>, RpcError>,
+) -> Result<Option<R>, RpcError> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if let Some(r) = ready(&mut root.lock())? {
+            return Ok(Some(r));
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return Ok(None);
+        }
+    }
+}
+
+async fn io_poll(root: &Arc<Root>, p: &Params<'_>) -> Result<Value, RpcError> {
+    let after = p.u64_or("after", 0)?;
+    let max = p.u64_or("max", 1000)?.clamp(1, 10_000) as usize;
+    let wait = p.wait()?;
+    let id = p.str("session")?.to_owned();
+    let notify = with_session(root, p, |_, _, s| {
+        // Polling after `n` acknowledges everything up to it.
+        s.events.ack(after);
+        Ok(s.notify.clone())
+    })?;
+    let take = |st: &mut State| {
+        let s = st.sessions.get_mut(&id).ok_or_else(|| no_session(&id))?;
+        s.last_seen = Instant::now();
+        Ok(s.events
+            .has_after(after)
+            .then(|| events_json(s, after, max)))
+    };
+    let got = long_poll(root, notify, wait, take).await?;
+    match got {
+        Some(v) => Ok(v),
+        None => with_session(root, p, |_, _, s| Ok(events_json(s, after, max))),
+    }
+}
+
+/// The events after `after`, as `io.poll` and `io.event` carry them.
+pub(crate) fn events_json(s: &Session, after: u64, max: usize) -> Value {
+    let events: Vec<Value> = s
+        .events
+        .after(after, max)
+        .into_iter()
+        .map(|(seq, e)| json!({"seq": seq, "vm": e.vm, "stream": e.stream, "text": e.text}))
+        .collect();
+    json!({"events": events, "last": s.events.last_seq(), "dropped": s.events.dropped()})
+}
+
+fn port_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+fn port_create(root: &Root, p: &Params) -> Result<Value, RpcError> {
+    let name = p.str("name")?;
+    if !port_name_ok(name) {
+        return Err(RpcError::params(
+            "a port name is 1-64 characters of [A-Za-z0-9_.-]",
+        ));
+    }
+    let mut st = root.lock();
+    if st.port_index(name).is_some() {
+        return Err(RpcError::new(
+            code::CONFLICT,
+            format!("port `{name}` exists"),
+        ));
+    }
+    if st.ports.len() >= root.limits().max_ports {
+        return Err(limit("ports", root.limits().max_ports));
+    }
+    st.ports.push(Port {
+        name: name.to_owned(),
+        links: Default::default(),
+        inbox: SeqQueue::new(root.limits().max_queue),
+        notify: Arc::new(Notify::new()),
+        link_drops: 0,
+    });
+    Ok(json!({"port": name}))
+}
+
+fn port_link(root: &Arc<Root>, p: &Params, link: bool) -> Result<Value, RpcError> {
+    let url = p.str("url")?;
+    let remote = p.str("remote_port")?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 256 {
+        return Err(RpcError::params(
+            "`url` must be an http:// URL of a node (at most 256 characters)",
+        ));
+    }
+    if !port_name_ok(remote) {
+        return Err(RpcError::params("`remote_port` is not a port name"));
+    }
+    let target = LinkTarget {
+        url: url.trim_end_matches('/').to_owned(),
+        port: remote.to_owned(),
+    };
+    let mut st = root.lock();
+    let i = port_of(&st, p.str("port")?)?;
+    let port = &mut st.ports[i];
+    if !link {
+        return match port.links.remove(&target) {
+            Some(_) => Ok(json!({"unlinked": true})),
+            None => Err(RpcError::new(code::CONFLICT, "no such link")),
+        };
+    }
+    if port.links.contains_key(&target) {
+        return Err(RpcError::new(
+            code::CONFLICT,
+            "the port is already linked there",
+        ));
+    }
+    let (tx, rx) = mpsc::channel(root.limits().max_queue);
+    links::spawn_forwarder(root.clone(), port.name.clone(), target.clone(), rx);
+    port.links.insert(target, tx);
+    Ok(json!({"linked": true}))
+}
+
+async fn port_recv(root: &Arc<Root>, p: &Params<'_>) -> Result<Value, RpcError> {
+    let name = p.str("port")?.to_owned();
+    let after = p.u64_or("after", 0)?;
+    let max = p.u64_or("max", 1000)?.clamp(1, 10_000) as usize;
+    let wait = p.wait()?;
+    let notify = {
+        let mut st = root.lock();
+        let i = port_of(&st, &name)?;
+        st.ports[i].inbox.ack(after);
+        st.ports[i].notify.clone()
+    };
+    let take = |st: &mut State, force: bool| -> Result<Option<Value>, RpcError> {
+        let i = port_of(st, &name)?;
+        let q = &st.ports[i].inbox;
+        if !force && !q.has_after(after) {
+            return Ok(None);
+        }
+        let msgs: Vec<Value> = q
+            .after(after, max)
+            .into_iter()
+            .map(|(seq, v)| json!({"seq": seq, "value": v}))
+            .collect();
+        Ok(Some(
+            json!({"messages": msgs, "last": q.last_seq(), "dropped": q.dropped()}),
+        ))
+    };
+    match long_poll(root, notify, wait, |st| take(st, false)).await? {
+        Some(v) => Ok(v),
+        None => Ok(take(&mut root.lock(), true)?.unwrap_or(Value::Null)),
+    }
+}
+
+fn net_save(st: &State) -> Value {
+    json!({
+        "ports": st.ports.iter().map(|p| json!({
+            "name": p.name,
+            "links": p.links.keys().map(|t| json!({"url": t.url, "port": t.port})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "workers": st.workers.values().filter(|w| w.state.is_alive()).map(|w| json!({
+            "lang": w.lang,
+            "code": w.code,
+            "ports": w.ports.iter().map(|&i| st.ports[i].name.clone()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn net_load(root: &Arc<Root>, p: &Params) -> Result<Value, RpcError> {
+    let session = p.str("session")?;
+    let net = p.value("network")?;
+    let ports = net
+        .get("ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let workers = net
+        .get("workers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let (mut made_ports, mut made_links) = (0, 0);
+    for (i, port) in ports.iter().enumerate() {
+        let Some(obj) = port.as_object() else {
+            return Err(RpcError::params(format!(
+                "network.ports[{i}] must be an object"
+            )));
+        };
+        let name = Params(obj)
+            .str("name")
+            .map_err(|e| RpcError::params(format!("network.ports[{i}]: {}", e.message)))?;
+        if root.lock().port_index(name).is_none() {
+            port_create(root, &Params(obj))?;
+            made_ports += 1;
+        }
+        for (j, l) in obj
+            .get("links")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let Some(link) = l.as_object() else {
+                return Err(RpcError::params(format!(
+                    "network.ports[{i}].links[{j}] must be an object"
+                )));
+            };
+            // Saved as the far end, {url, port}; linked from this port.
+            let mut args = Map::new();
+            args.insert("port".into(), name.into());
+            args.insert(
+                "url".into(),
+                link.get("url").cloned().unwrap_or(Value::Null),
+            );
+            args.insert(
+                "remote_port".into(),
+                link.get("port").cloned().unwrap_or(Value::Null),
+            );
+            match port_link(root, &Params(&args), true) {
+                Ok(_) => made_links += 1,
+                Err(e) if e.code == code::CONFLICT => {}
+                Err(e) => {
+                    return Err(RpcError::params(format!(
+                        "network.ports[{i}].links[{j}]: {}",
+                        e.message
+                    )));
+                }
+            }
+        }
+    }
+    let mut vms = Vec::new();
+    for (i, w) in workers.iter().enumerate() {
+        let Some(obj) = w.as_object() else {
+            return Err(RpcError::params(format!(
+                "network.workers[{i}] must be an object"
+            )));
+        };
+        let wp = Params(obj);
+        let at = |e: RpcError| RpcError {
+            message: format!("network.workers[{i}]: {}", e.message),
+            ..e
+        };
+        let lang = lang_of(&wp).map_err(at)?;
+        let code = wp.str("code").map_err(at)?;
+        let mut st = root.lock();
+        if !st.sessions.contains_key(session) {
+            return Err(no_session(session));
+        }
+        let ports = ports_of(&st, obj.get("ports")).map_err(at)?;
+        vms.push(start_worker(root, &mut st, session, lang, code, ports).map_err(at)?);
+    }
+    Ok(json!({"ports": made_ports, "links": made_links, "vms": vms}))
+}

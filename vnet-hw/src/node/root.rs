@@ -1,0 +1,247 @@
+//! The root of a P-node: its sessions, workers, ports and links, and the CMUX rule that joins
+//! them — a message a worker sends on a port goes to every link of the port, to every other
+//! worker attached to it, and to the port's readers (`port.recv`).
+//!
+//! One mutex guards the state; nothing blocks while holding it (worker threads are fed through
+//! non-blocking injectors, links through bounded channels). Long-polls wait on [`Notify`]s.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, mpsc};
+use vnet_sim::realtime::Injector;
+use vnet_sim::vm::{CancelFlag, Lang};
+use vnet_sim::{LogStream, Message, PortId, WorkerState};
+
+use super::queue::SeqQueue;
+use super::worker::{ME, Uplink};
+use super::{Limits, NodeConfig};
+
+/// An output event of a session's worker: a printed line, or the end of the worker.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct IoEvent {
+    pub vm: u32,
+    /// `out`, `err`, or `state`.
+    pub stream: &'static str,
+    pub text: String,
+}
+
+pub(crate) struct Session {
+    pub vms: Vec<u32>,
+    pub events: SeqQueue<IoEvent>,
+    pub notify: Arc<Notify>,
+    pub last_seen: Instant,
+}
+
+pub(crate) struct Worker {
+    pub lang: Lang,
+    pub session: String,
+    pub state: WorkerState,
+    pub injector: Injector,
+    pub cancel: CancelFlag,
+    /// Root port indexes, in the worker's port order.
+    pub ports: Vec<usize>,
+    pub code: String,
+}
+
+/// Where a link forwards: a port on another node.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub(crate) struct LinkTarget {
+    pub url: String,
+    pub port: String,
+}
+
+pub(crate) struct Port {
+    pub name: String,
+    pub links: BTreeMap<LinkTarget, mpsc::Sender<Value>>,
+    /// What workers sent on it, for `port.recv`.
+    pub inbox: SeqQueue<Value>,
+    pub notify: Arc<Notify>,
+    /// Messages a full link queue refused.
+    pub link_drops: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub messages_in: u64,
+    pub messages_out: u64,
+}
+
+pub(crate) struct State {
+    pub sessions: BTreeMap<String, Session>,
+    pub workers: BTreeMap<u32, Worker>,
+    pub next_vm: u32,
+    pub ports: Vec<Port>,
+    pub counters: Counters,
+}
+
+/// The root: configuration and the guarded state.
+pub(crate) struct Root {
+    pub config: NodeConfig,
+    pub started: Instant,
+    state: Mutex<State>,
+}
+
+impl Root {
+    pub fn new(config: NodeConfig) -> Arc<Root> {
+        Arc::new(Root {
+            config,
+            started: Instant::now(),
+            state: Mutex::new(State {
+                sessions: BTreeMap::new(),
+                workers: BTreeMap::new(),
+                next_vm: 1,
+                ports: Vec::new(),
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.config.limits
+    }
+
+    /// The state; a panic elsewhere while holding it does not take the node down.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl State {
+    pub fn port_index(&self, name: &str) -> Option<usize> {
+        self.ports.iter().position(|p| p.name == name)
+    }
+
+    /// Hands `value` on root port `port` to every live worker attached to it but `except`.
+    fn hand_to_workers(&mut self, port: usize, value: &Value, except: Option<u32>) {
+        for (id, w) in &self.workers {
+            if Some(*id) == except || !w.state.is_alive() {
+                continue;
+            }
+            if let Some(i) = w.ports.iter().position(|&p| p == port) {
+                let msg = Message::value(value.clone());
+                if w.injector.message(ME, Some(PortId(i as u16)), msg).is_ok() {
+                    self.counters.messages_in += 1;
+                }
+            }
+        }
+    }
+
+    /// Forwards `value` over every link of root port `port`.
+    fn forward_on_links(&mut self, port: usize, value: &Value) {
+        let p = &mut self.ports[port];
+        for tx in p.links.values() {
+            if tx.try_send(value.clone()).is_err() {
+                p.link_drops += 1;
+            }
+        }
+    }
+
+    /// CMUX: `value` sent on root port `port` by worker `from` (or by a client, `None`).
+    pub fn send_on_port(&mut self, port: usize, value: Value, from: Option<u32>) {
+        self.counters.messages_out += 1;
+        self.forward_on_links(port, &value);
+        self.hand_to_workers(port, &value, from);
+        if from.is_some() {
+            let p = &mut self.ports[port];
+            p.inbox.push(value);
+            p.notify.notify_waiters();
+        }
+    }
+
+    /// A message from a link: to the port's attached workers.
+    pub fn deliver_on_port(&mut self, port: usize, value: Value) {
+        self.hand_to_workers(port, &value, None);
+    }
+
+    /// Kills worker `vm` (its thread stops at its next hook call or block).
+    pub fn kill(&mut self, vm: u32) -> bool {
+        let Some(w) = self.workers.get_mut(&vm) else {
+            return false;
+        };
+        if w.state.is_alive() {
+            w.cancel.raise();
+            let _ = w.injector.stop();
+            w.state = WorkerState::Killed;
+        }
+        true
+    }
+
+    /// Closes session `id`: kills its workers and forgets them.
+    pub fn close_session(&mut self, id: &str) -> bool {
+        let Some(s) = self.sessions.remove(id) else {
+            return false;
+        };
+        for vm in s.vms {
+            self.kill(vm);
+            self.workers.remove(&vm);
+        }
+        s.notify.notify_waiters();
+        true
+    }
+
+    fn push_event(&mut self, vm: u32, stream: &'static str, text: String) {
+        let Some(w) = self.workers.get(&vm) else {
+            return;
+        };
+        if let Some(s) = self.sessions.get_mut(&w.session) {
+            s.events.push(IoEvent { vm, stream, text });
+            s.notify.notify_waiters();
+        }
+    }
+
+    pub fn worker_json(&self, vm: u32, w: &Worker) -> Value {
+        json!({
+            "vm": vm,
+            "lang": w.lang,
+            "state": state_name(w.state),
+            "session": w.session,
+            "ports": w.ports.iter().map(|&p| self.ports[p].name.clone()).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A worker state as NMP names it.
+pub(crate) fn state_name(s: WorkerState) -> &'static str {
+    match s {
+        WorkerState::Starting | WorkerState::Running => "running",
+        WorkerState::Waiting => "waiting",
+        WorkerState::Finished => "finished",
+        WorkerState::Failed => "failed",
+        WorkerState::Killed => "killed",
+    }
+}
+
+impl Uplink for Root {
+    fn sent(&self, vm: u32, port: usize, value: Value) {
+        let mut st = self.lock();
+        let Some(root_port) = st.workers.get(&vm).and_then(|w| w.ports.get(port).copied()) else {
+            return;
+        };
+        st.send_on_port(root_port, value, Some(vm));
+    }
+
+    fn output(&self, vm: u32, stream: LogStream, text: String) {
+        let stream = match stream {
+            LogStream::Out => "out",
+            LogStream::Err => "err",
+        };
+        self.lock().push_event(vm, stream, text);
+    }
+
+    fn ended(&self, vm: u32, state: WorkerState) {
+        let mut st = self.lock();
+        let Some(w) = st.workers.get_mut(&vm) else {
+            return;
+        };
+        // A kill from the root is already recorded; the thread reports how it stopped.
+        if w.state.is_alive() {
+            w.state = state;
+        }
+        let name = state_name(w.state);
+        st.push_event(vm, "state", name.to_owned());
+    }
+}

@@ -1,0 +1,157 @@
+//! A P-node's worker: a Lua or JavaScript program on its own thread, running in a one-node
+//! simulation paced to the wall clock ([`vnet_sim::realtime`]). The program sees the same API
+//! as in a simulation — `send`, `recv` with timeouts, `sleep`, `now` — with `now()` in wall-clock
+//! milliseconds since the worker started.
+//!
+//! Inside, the worker's node has the ports it is attached to, each joined by an instant link to
+//! an uplink node whose program hands every message the worker sends to the root ([`Uplink`]).
+//! The root hands messages in through the run's [`Injector`]. Output lines and the end of the
+//! worker go to the root as they happen.
+
+use std::ops::ControlFlow;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use serde_json::Value;
+use vnet_sim::realtime::{Injector, Pacing, RealTime};
+use vnet_sim::vm::{Lang, VmConfig, VmProgram};
+use vnet_sim::{
+    Context, LinkParams, LogStream, Message, NodeId, NodeProgram, Payload, PortId, Simulation,
+    WorkerId, WorkerState,
+};
+
+/// Where a worker's doings go: the root implements it.
+pub(crate) trait Uplink: Send + Sync {
+    /// The worker sent `value` on its `port`-th attached port.
+    fn sent(&self, vm: u32, port: usize, value: Value);
+    /// The worker printed.
+    fn output(&self, vm: u32, stream: LogStream, text: String);
+    /// The worker ended (finished, failed or killed).
+    fn ended(&self, vm: u32, state: WorkerState);
+}
+
+/// What a new worker runs, and where.
+pub(crate) struct WorkerSpec {
+    pub vm: u32,
+    pub lang: Lang,
+    pub code: String,
+    /// The node's name, as `node()` shows it.
+    pub node_name: String,
+    /// The ports it is attached to, in order (the uplink numbers them so).
+    pub ports: Vec<String>,
+    pub config: VmConfig,
+}
+
+/// The worker's node inside its simulation.
+pub(crate) const ME: NodeId = NodeId(0);
+
+/// Starts the worker's thread; the injector feeds it (messages, new ports, eval, stop).
+pub(crate) fn spawn(spec: WorkerSpec, uplink: Arc<dyn Uplink>) -> std::io::Result<Injector> {
+    let (rt, injector) = RealTime::new(Pacing::BestEffort);
+    std::thread::Builder::new()
+        .name(format!("vm-{}", spec.vm))
+        .spawn(move || run(spec, uplink, rt))?;
+    Ok(injector)
+}
+
+/// Hands what the worker sends to the root, by port number.
+struct UplinkProgram {
+    vm: u32,
+    uplink: Arc<dyn Uplink>,
+}
+
+impl NodeProgram for UplinkProgram {
+    fn on_message(&mut self, _: &mut Context, port: Option<PortId>, msg: Message) {
+        let Some(port) = port else { return };
+        let value = match msg.payload() {
+            Payload::Value(v) => Value::clone(v),
+            Payload::Bytes(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+            Payload::Empty => Value::Null,
+        };
+        self.uplink.sent(self.vm, port.0 as usize, value);
+    }
+}
+
+/// Joins port `name` of the worker's node to the uplink (both get a port of that name).
+pub(crate) fn attach(sim: &mut Simulation, name: &str) -> Result<(), String> {
+    let up = NodeId(1);
+    sim.link(ME, name, up, name, LinkParams::default())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn run(spec: WorkerSpec, uplink: Arc<dyn Uplink>, mut rt: RealTime) {
+    let vm = spec.vm;
+    let mut sim = Simulation::new(u64::from(vm));
+    let built = sim
+        .add_node(&spec.node_name)
+        .and_then(|_| sim.add_node("uplink"))
+        .map_err(|e| e.to_string())
+        .and_then(|_| spec.ports.iter().try_for_each(|p| attach(&mut sim, p)));
+    if let Err(e) = built {
+        uplink.output(vm, LogStream::Err, format!("cannot start: {e}"));
+        uplink.ended(vm, WorkerState::Failed);
+        return;
+    }
+    sim.add_worker(
+        NodeId(1),
+        Box::new(UplinkProgram {
+            vm,
+            uplink: uplink.clone(),
+        }),
+    );
+    let w = sim.add_worker(
+        ME,
+        Box::new(VmProgram::new(spec.lang, spec.code, Rc::new(spec.config))),
+    );
+    let mut logged = 0;
+    let mut forward = |sim: &mut Simulation| {
+        let lines: Vec<_> = sim.worker_output(ME, w).skip(logged).cloned().collect();
+        logged += lines.len();
+        for l in lines {
+            uplink.output(vm, l.stream, l.text);
+        }
+        match sim.worker_state(ME, w) {
+            Some(s) if !s.is_alive() => ControlFlow::Break(s),
+            _ => ControlFlow::Continue(()),
+        }
+    };
+    let mut end = None;
+    let result = rt.run(&mut sim, None, |sim| match forward(sim) {
+        ControlFlow::Break(s) => {
+            end = Some(s);
+            ControlFlow::Break(())
+        }
+        ControlFlow::Continue(()) => ControlFlow::Continue(()),
+    });
+    // Output written in the last step, and the end.
+    let _ = forward(&mut sim);
+    if let Err(e) = result {
+        uplink.output(vm, LogStream::Err, e.to_string());
+    }
+    let state = end
+        .or_else(|| sim.worker_state(ME, w).filter(|s| !s.is_alive()))
+        .unwrap_or(WorkerState::Killed);
+    uplink.ended(vm, state);
+}
+
+/// Evaluates `code` in the worker (between two of its events); the reply comes on `reply`.
+pub(crate) fn eval(
+    injector: &Injector,
+    code: String,
+    reply: tokio::sync::oneshot::Sender<Result<Value, String>>,
+) -> bool {
+    injector
+        .call(move |sim| {
+            let r = sim
+                .program_mut(ME, WorkerId(0))
+                .and_then(|p| p.as_any_mut())
+                .and_then(|a| a.downcast_mut::<VmProgram>())
+                .map_or_else(
+                    || Err("the worker is not running".to_owned()),
+                    |p| p.eval(&code),
+                );
+            let _ = reply.send(r);
+        })
+        .is_ok()
+}
