@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use vnet_hw::nmp::auth::{Key, Verifier};
-//! let key = Key::new(b"shared secret".to_vec()).unwrap();
+//! let key = Key::new(b"a shared secret, 16+ bytes".to_vec()).unwrap();
 //! let line = key.sign_now(br#"{"jsonrpc":"2.0","id":1,"method":"node.info"}"#);
 //! let mut v = Verifier::new(key);
 //! assert!(v.verify(&line, br#"{"jsonrpc":"2.0","id":1,"method":"node.info"}"#).is_ok());

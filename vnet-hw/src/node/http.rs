@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
@@ -63,26 +63,55 @@ impl Server {
                     .unwrap_or_else(|p| p.into_inner())
                     .verify(line, body),
             };
-            checked.map_err(|e| (None, RpcError::new(code::UNAUTHORIZED, e.to_string())))?;
+            if let Err(e) = checked {
+                // The id, if the body has one, so the client can match the refusal.
+                let id = rpc::parse(body).ok().and_then(|r| r.id);
+                return Err((id, RpcError::new(code::UNAUTHORIZED, e.to_string())));
+            }
         }
         rpc::parse(body)
     }
 
-    /// Runs a request; `None` for a notification.
-    async fn handle(&self, auth: Option<&str>, body: &[u8]) -> Option<String> {
-        let req = match self.admit(auth, body) {
-            Ok(r) => r,
-            Err((id, e)) => return Some(error_reply(id, e)),
-        };
+    /// Runs an admitted request; `None` for a notification.
+    async fn run(&self, req: rpc::Request) -> Option<String> {
         let outcome = methods::call(&self.root, &req.method, &req.params).await;
         let id = req.id?;
         Some(Reply { id, outcome }.to_json())
     }
+
+    /// Admits and runs a request; `None` for a notification.
+    async fn handle(&self, auth: Option<&str>, body: &[u8]) -> Option<String> {
+        match self.admit(auth, body) {
+            Ok(req) => self.run(req).await,
+            Err((id, e)) => Some(error_reply(id, e)),
+        }
+    }
+}
+
+/// Bytes read and thrown away after an oversized body, so its sender reads the error reply
+/// (instead of a reset while still writing); past this the connection is dropped.
+const DRAIN_LIMIT: usize = 64 << 20;
+
+/// The body, or `None` if it is longer than `max` (read to its end up to [`DRAIN_LIMIT`]).
+async fn read_body(body: Body, max: usize) -> Option<Vec<u8>> {
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.ok()?;
+        total += chunk.len();
+        if total <= max {
+            kept.extend_from_slice(&chunk);
+        } else if total > DRAIN_LIMIT {
+            return None;
+        }
+    }
+    (total <= max).then_some(kept)
 }
 
 async fn http_nmp(State(server): State<Arc<Server>>, headers: HeaderMap, body: Body) -> Response {
     let max = server.root.limits().max_body;
-    let Ok(bytes) = to_bytes(body, max).await else {
+    let Some(bytes) = read_body(body, max).await else {
         return json_response(error_reply(
             None,
             RpcError::new(
@@ -107,6 +136,10 @@ async fn ws_upgrade(State(server): State<Arc<Server>>, ws: WebSocketUpgrade) -> 
 
 /// Frames a connection may have queued for sending; pushes wait when it is full.
 const WS_OUT: usize = 1024;
+/// Requests one connection may have running at once (long-polls included).
+const WS_IN_FLIGHT: usize = 256;
+/// `io.subscribe`s one connection may hold.
+const WS_SUBSCRIPTIONS: usize = 16;
 
 async fn ws_session(server: Arc<Server>, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
@@ -119,6 +152,7 @@ async fn ws_session(server: Arc<Server>, socket: WebSocket) {
         }
     });
     let mut pushers = Vec::new();
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(WS_IN_FLIGHT));
     while let Some(Ok(frame)) = stream.next().await {
         let text = match frame {
             WsMessage::Text(t) => t.to_string(),
@@ -136,24 +170,49 @@ async fn ws_session(server: Arc<Server>, socket: WebSocket) {
             (Some(_), None) => (None, text),
             (None, _) => (None, text),
         };
-        if let Ok(req) = server.admit(auth.as_deref(), body.as_bytes()) {
-            if req.method == method::IO_SUBSCRIBE {
-                let reply = subscribe(&server, &req.params, out.clone()).map(|h| {
-                    pushers.push(h);
-                    json!({"subscribed": true})
-                });
-                if let Some(id) = req.id {
-                    let _ = out.send(Reply { id, outcome: reply }.to_json()).await;
-                }
+        let req = match server.admit(auth.as_deref(), body.as_bytes()) {
+            Ok(req) => req,
+            Err((id, e)) => {
+                let _ = out.send(error_reply(id, e)).await;
                 continue;
             }
+        };
+        if req.method == method::IO_SUBSCRIBE {
+            pushers.retain(|h: &tokio::task::JoinHandle<()>| !h.is_finished());
+            let reply = if pushers.len() >= WS_SUBSCRIPTIONS {
+                Err(RpcError::new(
+                    code::LIMIT,
+                    format!(
+                        "limit reached: at most {WS_SUBSCRIPTIONS} subscriptions per connection"
+                    ),
+                ))
+            } else {
+                subscribe(&server, &req.params, out.clone())
+            };
+            let reply = reply.map(|h| {
+                pushers.push(h);
+                json!({"subscribed": true})
+            });
+            if let Some(id) = req.id {
+                let _ = out.send(Reply { id, outcome: reply }.to_json()).await;
+            }
+            continue;
         }
         // Each request runs on its own, so a long-poll does not hold up the rest.
+        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+            let e = RpcError::new(
+                code::LIMIT,
+                format!("limit reached: at most {WS_IN_FLIGHT} requests in flight per connection"),
+            );
+            let _ = out.send(error_reply(req.id, e)).await;
+            continue;
+        };
         let (server, out) = (server.clone(), out.clone());
         tokio::spawn(async move {
-            if let Some(reply) = server.handle(auth.as_deref(), body.as_bytes()).await {
+            if let Some(reply) = server.run(req).await {
                 let _ = out.send(reply).await;
             }
+            drop(permit);
         });
     }
     for p in pushers {
