@@ -5,6 +5,7 @@
 //!
 //! - [`nmp`]: the protocol — JSON-RPC 2.0 over HTTP and WebSocket, key-based authentication,
 //!   and an async client. `docs/nmp.md` specifies it.
+//! - [`twin`]: V-node twins, simulated nodes that mirror a P-node in a real-time run.
 //! - [`node`]: the P-node daemon (`vnet-node`): Lua and JavaScript workers in real time, each on
 //!   its own thread, ports with CMUX, links to other P-nodes, resumable sessions.
 //!
@@ -13,3 +14,15 @@
 
 pub mod nmp;
 pub mod node;
+pub mod twin;
+
+/// A message's payload as the JSON value NMP carries (bytes as a lossy UTF-8 string).
+pub fn message_json(msg: &vnet_sim::Message) -> serde_json::Value {
+    match msg.payload() {
+        vnet_sim::Payload::Value(v) => serde_json::Value::clone(v),
+        vnet_sim::Payload::Bytes(b) => {
+            serde_json::Value::String(String::from_utf8_lossy(b).into_owned())
+        }
+        vnet_sim::Payload::Empty => serde_json::Value::Null,
+    }
+}

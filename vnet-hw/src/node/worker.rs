@@ -16,8 +16,8 @@ use serde_json::Value;
 use vnet_sim::realtime::{Injector, Pacing, RealTime};
 use vnet_sim::vm::{Lang, VmConfig, VmProgram};
 use vnet_sim::{
-    Context, LinkParams, LogStream, Message, NodeId, NodeProgram, Payload, PortId, Simulation,
-    WorkerId, WorkerState,
+    Context, LinkParams, LogStream, Message, NodeId, NodeProgram, PortId, Simulation, WorkerId,
+    WorkerState,
 };
 
 /// Where a worker's doings go: the root implements it.
@@ -63,11 +63,7 @@ struct UplinkProgram {
 impl NodeProgram for UplinkProgram {
     fn on_message(&mut self, _: &mut Context, port: Option<PortId>, msg: Message) {
         let Some(port) = port else { return };
-        let value = match msg.payload() {
-            Payload::Value(v) => Value::clone(v),
-            Payload::Bytes(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
-            Payload::Empty => Value::Null,
-        };
+        let value = crate::message_json(&msg);
         self.uplink.sent(self.vm, port.0 as usize, value);
     }
 }

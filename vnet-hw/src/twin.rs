@@ -1,0 +1,168 @@
+//! V-node twins: a simulated node that mirrors one P-node through NMP.
+//!
+//! The twin owns an NMP session on the P-node. It creates the P-node's ports (named as its
+//! own ports in the simulation) and workers there. In the simulation its program, [`Relay`],
+//! forwards every message that reaches the twin over a simulated link to the P-node's port of
+//! the same name (`port.send`); a poller per port long-polls what the P-node's workers send
+//! (`port.recv`) and injects it, through the real-time run's [`Injector`], so that it leaves the
+//! twin on the simulated links of that port. The simulation must run in real-time mode
+//! ([`vnet_sim::realtime`]).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::{Value, json};
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+use vnet_sim::realtime::Injector;
+use vnet_sim::{Context, Message, NodeId, NodeProgram, PortId};
+
+use crate::nmp::auth::Key;
+use crate::nmp::client::{Client, ClientError};
+use crate::nmp::method as m;
+
+/// A P-node as a simulated node sees it.
+pub struct Twin {
+    client: Client,
+    session: String,
+    ports: Vec<String>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Twin {
+    /// Opens a session on the P-node at `url` and creates `ports` there (those that exist are
+    /// kept).
+    pub async fn connect(
+        url: &str,
+        key: Option<Key>,
+        ports: &[String],
+    ) -> Result<Twin, ClientError> {
+        let client = Client::new(url, key);
+        let session = client.call(m::SESSION_OPEN, json!({})).await?["session"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for p in ports {
+            match client.call(m::PORT_CREATE, json!({"name": p})).await {
+                Ok(_) => {}
+                Err(ClientError::Rpc(e)) if e.code == crate::nmp::rpc::code::CONFLICT => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Twin {
+            client,
+            session,
+            ports: ports.to_vec(),
+            stop: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// The NMP client of the P-node.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The twin's session on the P-node.
+    pub fn session(&self) -> &str {
+        &self.session
+    }
+
+    /// Starts a worker on the P-node, attached to all the twin's ports; returns its id.
+    pub async fn create_worker(&self, lang: &str, code: &str) -> Result<u64, ClientError> {
+        let r = self
+            .client
+            .call(
+                m::VM_CREATE,
+                json!({"session": self.session, "lang": lang, "code": code, "ports": self.ports}),
+            )
+            .await?;
+        Ok(r["vm"].as_u64().unwrap_or_default())
+    }
+
+    /// The twin's program for the simulation, and the pollers that feed it: `node` is the twin's
+    /// node, whose ports are, in order, the twin's ports; `injector` feeds the real-time run.
+    pub fn relay(&self, handle: &Handle, node: NodeId, injector: Injector) -> Relay {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Value)>();
+        // Sends to the P-node, in order.
+        let (client, ports) = (self.client.clone(), self.ports.clone());
+        handle.spawn(async move {
+            while let Some((port, value)) = rx.recv().await {
+                let params = json!({"port": ports[port], "value": value});
+                if let Err(e) = client.call(m::PORT_SEND, params).await {
+                    eprintln!(
+                        "twin of {}: port.send on {}: {e}",
+                        client.url(),
+                        ports[port]
+                    );
+                }
+            }
+        });
+        for (i, port) in self.ports.iter().enumerate() {
+            let (client, port, injector, stop) = (
+                self.client.clone(),
+                port.clone(),
+                injector.clone(),
+                self.stop.clone(),
+            );
+            handle.spawn(async move {
+                let mut after = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let r = client
+                        .call(
+                            m::PORT_RECV,
+                            json!({"port": port, "after": after, "timeout_ms": 500}),
+                        )
+                        .await;
+                    let r = match r {
+                        Ok(r) => r,
+                        Err(e) => {
+                            eprintln!("twin of {}: port.recv on {port}: {e}", client.url());
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                            continue;
+                        }
+                    };
+                    for msg in r["messages"].as_array().into_iter().flatten() {
+                        after = msg["seq"].as_u64().unwrap_or(after);
+                        let out = json!({"port": i, "value": msg["value"]});
+                        if injector.message(node, None, Message::value(out)).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+        Relay { to_pnode: tx }
+    }
+
+    /// Stops the pollers and closes the session (killing the twin's workers on the P-node).
+    pub async fn close(&self) -> Result<(), ClientError> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.client
+            .call(m::SESSION_CLOSE, json!({"session": self.session}))
+            .await
+            .map(|_| ())
+    }
+}
+
+/// The twin's node program: messages from simulated links go to the P-node; messages from the
+/// P-node (injected, direct) leave on the simulated port they were sent on.
+pub struct Relay {
+    to_pnode: mpsc::UnboundedSender<(usize, Value)>,
+}
+
+impl NodeProgram for Relay {
+    fn on_message(&mut self, ctx: &mut Context, port: Option<PortId>, msg: Message) {
+        let value = crate::message_json(&msg);
+        match port {
+            Some(p) => {
+                let _ = self.to_pnode.send((p.0 as usize, value));
+            }
+            None => {
+                // From the P-node: {"port": index, "value": v}.
+                if let Some(i) = value["port"].as_u64() {
+                    ctx.send(PortId(i as u16), Message::value(value["value"].clone()));
+                }
+            }
+        }
+    }
+}
