@@ -1,10 +1,12 @@
 //! Ready-made scenarios: a network, its programs and what to measure, shared by examples and tests.
 
 pub mod algorithms;
+mod hybrid_mesh;
 mod mesh_flood;
 mod mesh_traffic;
 mod sensor_field;
 
+pub use hybrid_mesh::{HYBRID_FLOOD_LUA, HybridMesh, HybridReport, NodeResult, hybrid_mesh};
 pub use mesh_flood::{FloodLang, MeshFlood, MeshFloodReport, mesh_flood};
 pub use mesh_traffic::{MeshTrafficReport, MeshTrafficRun, mesh_traffic};
 pub use sensor_field::{SAMPLES_PER_NODE, SensorField, SensorFieldReport, field, sensor_field};

@@ -5,6 +5,7 @@
 //!
 //! - [`nmp`]: the protocol — JSON-RPC 2.0 over HTTP and WebSocket, key-based authentication,
 //!   and an async client. `docs/nmp.md` specifies it.
+//! - [`launch`]: starting `vnet-node` processes for a hybrid run, and stopping them all.
 //! - [`twin`]: V-node twins, simulated nodes that mirror a P-node in a real-time run.
 //! - [`node`]: the P-node daemon (`vnet-node`): Lua and JavaScript workers in real time, each on
 //!   its own thread, ports with CMUX, links to other P-nodes, resumable sessions.
@@ -12,6 +13,7 @@
 //! Real-time pacing and the injector that feeds a running simulation live in the kernel
 //! ([`vnet_sim::realtime`]); this crate builds on them. The kernel never depends on it.
 
+pub mod launch;
 pub mod nmp;
 pub mod node;
 pub mod twin;

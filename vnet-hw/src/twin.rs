@@ -27,6 +27,8 @@ pub struct Twin {
     session: String,
     ports: Vec<String>,
     stop: Arc<AtomicBool>,
+    /// The relay's tasks, stopped by [`Twin::close`].
+    tasks: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 impl Twin {
@@ -54,6 +56,7 @@ impl Twin {
             session,
             ports: ports.to_vec(),
             stop: Arc::new(AtomicBool::new(false)),
+            tasks: Default::default(),
         })
     }
 
@@ -85,7 +88,8 @@ impl Twin {
         let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Value)>();
         // Sends to the P-node, in order.
         let (client, ports) = (self.client.clone(), self.ports.clone());
-        handle.spawn(async move {
+        let mut tasks = Vec::new();
+        tasks.push(handle.spawn(async move {
             while let Some((port, value)) = rx.recv().await {
                 let params = json!({"port": ports[port], "value": value});
                 if let Err(e) = client.call(m::PORT_SEND, params).await {
@@ -96,7 +100,7 @@ impl Twin {
                     );
                 }
             }
-        });
+        }));
         for (i, port) in self.ports.iter().enumerate() {
             let (client, port, injector, stop) = (
                 self.client.clone(),
@@ -104,7 +108,7 @@ impl Twin {
                 injector.clone(),
                 self.stop.clone(),
             );
-            handle.spawn(async move {
+            tasks.push(handle.spawn(async move {
                 let mut after = 0;
                 while !stop.load(Ordering::Relaxed) {
                     let r = client
@@ -115,6 +119,7 @@ impl Twin {
                         .await;
                     let r = match r {
                         Ok(r) => r,
+                        Err(_) if stop.load(Ordering::Relaxed) => return,
                         Err(e) => {
                             eprintln!("twin of {}: port.recv on {port}: {e}", client.url());
                             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -129,14 +134,26 @@ impl Twin {
                         }
                     }
                 }
-            });
+            }));
         }
+        self.tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(tasks.iter().map(|t| t.abort_handle()));
         Relay { to_pnode: tx }
     }
 
     /// Stops the pollers and closes the session (killing the twin's workers on the P-node).
     pub async fn close(&self) -> Result<(), ClientError> {
         self.stop.store(true, Ordering::Relaxed);
+        for t in self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            t.abort();
+        }
         self.client
             .call(m::SESSION_CLOSE, json!({"session": self.session}))
             .await
