@@ -231,15 +231,14 @@ pub fn hybrid_mesh(
         let _ = rt.block_on(twin.close());
     }
     let mut nodes: Vec<NodeResult> = Vec::new();
-    for i in 0..n {
+    for (i, name) in names.iter().enumerate() {
         let text = lines
             .iter()
-            .find(|(j, t)| *j == i && t.starts_with(&format!("{} ", names[i])))
+            .find(|(j, t)| *j == i && t.starts_with(&format!("{name} ")))
             .map(|(_, t)| t.as_str())
             .ok_or_else(|| {
                 format!(
-                    "{} reported nothing: {:?}",
-                    names[i],
+                    "{name} reported nothing: {:?}",
                     lines.iter().filter(|(j, _)| *j == i).collect::<Vec<_>>()
                 )
             })?;
