@@ -305,3 +305,50 @@ async fn closing_or_abandoning_a_session_kills_its_workers() {
     assert_eq!(info["load"]["workers_alive"], 0);
     assert_eq!(info["load"]["sessions"], 0);
 }
+
+#[tokio::test]
+async fn a_profiled_node_computes_at_its_hosts_speed_in_wall_clock_time() {
+    // 200 000 loop iterations: about 0.8 s on an ESP32 (1000 dhrystones/s at 249 Lua
+    // instructions each), a millisecond on the paper's PC.
+    let code = "for i = 1, 200000 do end sleep(0) print('done')";
+    let mut took = Vec::new();
+    for profile in ["esp32", "pc"] {
+        let node = NodeProcess::start("p1", &["--profile", profile]);
+        let c = node.client(None);
+        assert_eq!(
+            c.call("node.info", json!({})).await.unwrap()["profile"],
+            profile
+        );
+        let s = open(&c).await;
+        let t = Instant::now();
+        let vm = c
+            .call(
+                "vm.create",
+                json!({"session": s, "lang": "lua", "code": code}),
+            )
+            .await
+            .unwrap()["vm"]
+            .as_u64()
+            .unwrap();
+        let events = events_until(&c, &s, |e| ended(e, vm)).await;
+        took.push(t.elapsed());
+        assert_eq!(texts(&events, vm, "out"), vec!["done"], "{profile}");
+    }
+    assert!(
+        took[0] >= Duration::from_millis(700),
+        "esp32 took {:?}",
+        took[0]
+    );
+    assert!(
+        took[1] < Duration::from_millis(500),
+        "pc took {:?}",
+        took[1]
+    );
+    // An unknown profile is refused with the names that exist.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vnet-node"))
+        .args(["--listen", "127.0.0.1:0", "--profile", "cray"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("esp32"));
+}
