@@ -352,3 +352,41 @@ async fn a_profiled_node_computes_at_its_hosts_speed_in_wall_clock_time() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("esp32"));
 }
+
+#[tokio::test]
+async fn oversized_output_and_messages_are_cut_or_dropped_with_a_word() {
+    let node = NodeProcess::start("p1", &[]);
+    let c = node.client(None);
+    let s = open(&c).await;
+    c.call("port.create", json!({"name": "p"})).await.unwrap();
+    let code =
+        "print(string.rep('x', 100000)) send('p', string.rep('y', 2000000)) send('p', 'small')";
+    let vm = c
+        .call(
+            "vm.create",
+            json!({"session": s, "lang": "lua", "code": code}),
+        )
+        .await
+        .unwrap()["vm"]
+        .as_u64()
+        .unwrap();
+    let events = events_until(&c, &s, |e| ended(e, vm)).await;
+    let out = texts(&events, vm, "out");
+    assert!(
+        out[0].len() < 17_000 && out[0].ends_with("(line cut)"),
+        "{}",
+        out[0].len()
+    );
+    assert!(
+        texts(&events, vm, "err")[0].contains("2000002 bytes"),
+        "{events:?}"
+    );
+    let r = c
+        .call(
+            "port.recv",
+            json!({"port": "p", "after": 0, "timeout_ms": 1000}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["messages"], json!([{"seq": 1, "value": "small"}]));
+}

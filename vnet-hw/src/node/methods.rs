@@ -239,6 +239,7 @@ fn start_worker(
     ports: Vec<usize>,
 ) -> Result<u32, RpcError> {
     let limits = root.limits();
+    st.forget_ended();
     if st.workers.values().filter(|w| w.state.is_alive()).count() >= limits.max_workers {
         return Err(limit("live workers", limits.max_workers));
     }

@@ -20,6 +20,12 @@ use super::queue::SeqQueue;
 use super::worker::{ME, Uplink};
 use super::{Limits, NodeConfig};
 
+/// Bytes of one output line kept in an event (longer ones are cut).
+pub(crate) const MAX_LINE: usize = 16 << 10;
+
+/// Ended workers remembered for `vm.list` before the oldest are forgotten.
+pub(crate) const ENDED_KEPT: usize = 1024;
+
 /// An output event of a session's worker: a printed line, or the end of the worker.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct IoEvent {
@@ -183,6 +189,23 @@ impl State {
         true
     }
 
+    /// Forgets the oldest ended workers beyond [`ENDED_KEPT`] (their code and record).
+    pub fn forget_ended(&mut self) {
+        let ended: Vec<u32> = self
+            .workers
+            .iter()
+            .filter(|(_, w)| !w.state.is_alive())
+            .map(|(id, _)| *id)
+            .collect();
+        for vm in ended.iter().take(ended.len().saturating_sub(ENDED_KEPT)) {
+            if let Some(w) = self.workers.remove(vm) {
+                if let Some(s) = self.sessions.get_mut(&w.session) {
+                    s.vms.retain(|v| v != vm);
+                }
+            }
+        }
+    }
+
     fn push_event(&mut self, vm: u32, stream: &'static str, text: String) {
         let Some(w) = self.workers.get(&vm) else {
             return;
@@ -216,19 +239,38 @@ pub(crate) fn state_name(s: WorkerState) -> &'static str {
 }
 
 impl Uplink for Root {
-    fn sent(&self, vm: u32, port: usize, value: Value) {
+    fn sent(&self, vm: u32, port: usize, msg: &Message) {
+        let max = self.limits().max_body;
         let mut st = self.lock();
         let Some(root_port) = st.workers.get(&vm).and_then(|w| w.ports.get(port).copied()) else {
             return;
         };
-        st.send_on_port(root_port, value, Some(vm));
+        // What could not be carried in one NMP body is not queued either.
+        if msg.size() as usize > max {
+            let name = st.ports[root_port].name.clone();
+            let text = format!(
+                "a message of {} bytes sent on port `{name}` was dropped: the limit is {max}",
+                msg.size()
+            );
+            st.push_event(vm, "err", text);
+            return;
+        }
+        st.send_on_port(root_port, crate::message_json(msg), Some(vm));
     }
 
-    fn output(&self, vm: u32, stream: LogStream, text: String) {
+    fn output(&self, vm: u32, stream: LogStream, mut text: String) {
         let stream = match stream {
             LogStream::Out => "out",
             LogStream::Err => "err",
         };
+        if text.len() > MAX_LINE {
+            let mut cut = MAX_LINE;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(" …(line cut)");
+        }
         self.lock().push_event(vm, stream, text);
     }
 

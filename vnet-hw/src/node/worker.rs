@@ -22,8 +22,8 @@ use vnet_sim::{
 
 /// Where a worker's doings go: the root implements it.
 pub(crate) trait Uplink: Send + Sync {
-    /// The worker sent `value` on its `port`-th attached port.
-    fn sent(&self, vm: u32, port: usize, value: Value);
+    /// The worker sent `msg` on its `port`-th attached port.
+    fn sent(&self, vm: u32, port: usize, msg: &Message);
     /// The worker printed.
     fn output(&self, vm: u32, stream: LogStream, text: String);
     /// The worker ended (finished, failed or killed).
@@ -63,8 +63,7 @@ struct UplinkProgram {
 impl NodeProgram for UplinkProgram {
     fn on_message(&mut self, _: &mut Context, port: Option<PortId>, msg: Message) {
         let Some(port) = port else { return };
-        let value = crate::message_json(&msg);
-        self.uplink.sent(self.vm, port.0 as usize, value);
+        self.uplink.sent(self.vm, port.0 as usize, &msg);
     }
 }
 
@@ -100,11 +99,9 @@ fn run(spec: WorkerSpec, uplink: Arc<dyn Uplink>, mut rt: RealTime) {
         ME,
         Box::new(VmProgram::new(spec.lang, spec.code, Rc::new(spec.config))),
     );
-    let mut logged = 0;
-    let mut forward = |sim: &mut Simulation| {
-        let lines: Vec<_> = sim.worker_output(ME, w).skip(logged).cloned().collect();
-        logged += lines.len();
-        for l in lines {
+    // Output is handed on and dropped here: a worker may print for days.
+    let forward = |sim: &mut Simulation| {
+        for l in sim.take_logs() {
             uplink.output(vm, l.stream, l.text);
         }
         match sim.worker_state(ME, w) {

@@ -243,6 +243,12 @@ impl Simulation {
         &self.k.logs
     }
 
+    /// Takes the lines logged so far, leaving none: a long real-time run forwards its output
+    /// this way instead of keeping it all.
+    pub fn take_logs(&mut self) -> Vec<LogLine> {
+        std::mem::take(&mut self.k.logs)
+    }
+
     /// The lines one worker wrote (its monitor), in order.
     pub fn worker_output(&self, node: NodeId, worker: WorkerId) -> impl Iterator<Item = &LogLine> {
         self.k
