@@ -134,7 +134,6 @@ async fn a_dropped_websocket_resumes_its_session_without_loss_or_duplicates() {
     let expected: Vec<String> = (1..=300).map(|i| i.to_string()).collect();
     assert_eq!(texts(&all, vm, "out"), expected);
     assert_eq!(texts(&all, vm, "state"), vec!["finished"]);
-    // Acknowledged events are gone: polling after 0 now starts past the acknowledged ones.
     let r = ws_call(
         &mut ws,
         None,
@@ -145,6 +144,18 @@ async fn a_dropped_websocket_resumes_its_session_without_loss_or_duplicates() {
     )
     .await;
     assert_eq!(r["result"]["acked"], 301);
+    // A JavaScript worker over the same connection: its output is pushed too.
+    let js = "for (let i = 0; i < 3; i++) { print('js ' + i); await sleep(1); }";
+    let params = json!({"session": s, "lang": "js", "code": js});
+    let vm = ws_call(&mut ws, None, 4, "vm.create", params, &mut notes).await["result"]["vm"]
+        .as_u64()
+        .unwrap();
+    while !ended(&pushed_events(&notes), vm) {
+        notes.push(next_json(&mut ws).await);
+    }
+    let events = pushed_events(&notes);
+    assert_eq!(texts(&events, vm, "out"), vec!["js 0", "js 1", "js 2"]);
+    assert_eq!(texts(&events, vm, "state"), vec!["finished"]);
 }
 
 fn key_file(dir: &std::path::Path, key: &str) -> String {
