@@ -10,11 +10,13 @@
 //! - [`net`]: nodes, ports, links, messages, counters.
 //! - [`trace`]: trace records and sinks.
 //! - [`kernel`]: the event loop, [`Simulation`], [`Context`], [`NodeProgram`].
+//! - [`devices`]: network devices as node programs (the serial-line switch of an ESP32 cluster).
 //! - [`realtime`]: virtual time paced to the wall clock, and an injector for the outside world.
 //! - [`topology`] and [`netfile`]: building networks from shapes and from JSON files.
 //!
 //! Start reading at [`Simulation`].
 
+pub mod devices;
 pub mod kernel;
 pub mod montecarlo;
 pub mod net;
@@ -42,5 +44,6 @@ pub use kernel::{
 };
 pub use net::{
     DropCause, Endpoint, Jitter, LinkId, LinkParams, Message, Network, NodeId, Payload, PortId,
+    SerialLine,
 };
 pub use time::{SimDuration, SimTime};

@@ -65,6 +65,33 @@ impl Jitter {
     }
 }
 
+/// How a message occupies a serial line: UART character framing, parallel lanes, and a
+/// per-message frame overhead. With it, a message of `size` bytes is sent as
+/// `size + overhead_bytes` bytes striped over `lanes` lines of `bandwidth` bits/s each, taking
+/// `ceil(ceil((size + overhead_bytes) / lanes) · bits_per_byte · 10⁹ / bandwidth)` ns.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialLine {
+    /// Bits on the wire per byte: 10 for 8N1 (start bit, 8 data bits, stop bit).
+    pub bits_per_byte: u32,
+    /// UARTs used in parallel; a frame's bytes are striped over them.
+    pub lanes: u32,
+    /// Bytes each message adds on the wire (frame header, CRC, delimiters).
+    #[serde(default)]
+    pub overhead_bytes: u32,
+}
+
+impl SerialLine {
+    /// 8N1 framing on `lanes` parallel UARTs, `overhead_bytes` per frame.
+    pub fn uart_8n1(lanes: u32, overhead_bytes: u32) -> Self {
+        SerialLine {
+            bits_per_byte: 10,
+            lanes,
+            overhead_bytes,
+        }
+    }
+}
+
 /// The parameters of a link, the same in both directions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkParams {
@@ -78,6 +105,9 @@ pub struct LinkParams {
     pub jitter: Option<Jitter>,
     /// Probability in `[0, 1]` that a message is lost on the wire.
     pub loss: f64,
+    /// Serial-line framing (`bandwidth` is then each lane's bit rate); `None` is a plain
+    /// 8-bits-per-byte link.
+    pub serial: Option<SerialLine>,
 }
 
 impl Default for LinkParams {
@@ -88,6 +118,7 @@ impl Default for LinkParams {
             queue_capacity: None,
             jitter: None,
             loss: 0.0,
+            serial: None,
         }
     }
 }
@@ -116,15 +147,26 @@ impl LinkParams {
         self.jitter = Some(j);
         self
     }
-    /// Serialization time of `size` bytes: `ceil(size·8·10⁹ / bandwidth)` ns.
+    /// Makes this a serial line (see [`SerialLine`]).
+    pub fn with_serial(mut self, line: SerialLine) -> Self {
+        self.serial = Some(line);
+        self
+    }
+    /// Serialization time of `size` bytes: `ceil(size·8·10⁹ / bandwidth)` ns, or on a serial
+    /// line the [`SerialLine`] formula.
     pub fn serialization(&self, size: u32) -> SimDuration {
-        match self.bandwidth {
-            None | Some(0) => SimDuration::ZERO,
-            Some(bw) => {
-                let bits = size as u128 * 8 * 1_000_000_000;
-                SimDuration::from_nanos(bits.div_ceil(bw as u128).min(u64::MAX as u128) as u64)
+        let Some(bw) = self.bandwidth.filter(|&b| b > 0) else {
+            return SimDuration::ZERO;
+        };
+        let bits = match self.serial {
+            None => size as u128 * 8,
+            Some(line) => {
+                let bytes = size as u128 + line.overhead_bytes as u128;
+                bytes.div_ceil(line.lanes.max(1) as u128) * line.bits_per_byte as u128
             }
-        }
+        };
+        let ns = (bits * 1_000_000_000).div_ceil(bw as u128);
+        SimDuration::from_nanos(ns.min(u64::MAX as u128) as u64)
     }
     /// Checks the values a user may get wrong; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
@@ -135,6 +177,14 @@ impl LinkParams {
             return Err(
                 "`bandwidth` must be positive (omit it for an infinitely fast link)".into(),
             );
+        }
+        if let Some(line) = self.serial {
+            if line.lanes == 0 || line.bits_per_byte < 8 {
+                return Err(format!(
+                    "`serial` needs at least one lane and 8 bits per byte, got {} lanes and {} bits",
+                    line.lanes, line.bits_per_byte
+                ));
+            }
         }
         Ok(())
     }
@@ -286,4 +336,34 @@ pub struct LinkDir {
     pub link: LinkId,
     /// 0: from `ends[0]` to `ends[1]`; 1: the reverse.
     pub dir: u8,
+}
+
+#[cfg(test)]
+mod serial_tests {
+    use super::*;
+
+    #[test]
+    fn serial_lines_charge_framing_lanes_and_overhead_exactly() {
+        let uart = |lanes, overhead| {
+            LinkParams::new(SimDuration::ZERO, 5_000_000)
+                .with_serial(SerialLine::uart_8n1(lanes, overhead))
+        };
+        // 100 bytes at 10 bits each over one 5 Mb/s UART: 200 µs.
+        assert_eq!(uart(1, 0).serialization(100), SimDuration::from_micros(200));
+        // Striped over two: 50 bytes each, 100 µs; an odd byte costs a whole character time.
+        assert_eq!(uart(2, 0).serialization(100), SimDuration::from_micros(100));
+        assert_eq!(uart(2, 0).serialization(101), SimDuration::from_micros(102));
+        // 11 bytes of frame overhead: 111 bytes, 56 per lane.
+        assert_eq!(
+            uart(2, 11).serialization(100),
+            SimDuration::from_micros(112)
+        );
+        // Without a serial line, 8 bits per byte as before.
+        assert_eq!(
+            LinkParams::new(SimDuration::ZERO, 5_000_000).serialization(100),
+            SimDuration::from_micros(160)
+        );
+        assert!(uart(0, 0).validate().unwrap_err().contains("lane"));
+        assert!(uart(2, 0).validate().is_ok());
+    }
 }

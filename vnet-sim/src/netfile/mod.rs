@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::kernel::Simulation;
-use crate::net::{Jitter, LinkParams, Network};
+use crate::net::{Jitter, LinkParams, Network, SerialLine};
 use crate::time::SimDuration;
 use crate::topology::Topology;
 use crate::vm::{HostProfile, Lang, VmConfig, VmProgram};
@@ -145,6 +145,9 @@ pub struct LinkSpec {
     /// Extra random delay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<Jitter>,
+    /// Serial-line framing (`{"bits_per_byte": 10, "lanes": 2, "overhead_bytes": 11}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<SerialLine>,
     /// Whether the link starts up.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub up: bool,
@@ -200,6 +203,7 @@ impl LinkSpec {
             queue_capacity: self.queue,
             jitter: self.jitter.clone(),
             loss: self.loss,
+            serial: self.serial,
         }
     }
     fn from_params(a: String, b: String, p: &LinkParams, up: bool) -> Self {
@@ -211,6 +215,7 @@ impl LinkSpec {
             queue: p.queue_capacity,
             loss: p.loss,
             jitter: p.jitter.clone(),
+            serial: p.serial,
             up,
         }
     }
