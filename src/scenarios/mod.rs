@@ -1,11 +1,15 @@
 //! Ready-made scenarios: a network, its programs and what to measure, shared by examples and tests.
 
 pub mod algorithms;
+mod esp32_cluster;
 mod hybrid_mesh;
 mod mesh_flood;
 mod mesh_traffic;
 mod sensor_field;
 
+pub use esp32_cluster::{
+    ClusterReport, ClusterRun, ESP32_EXCHANGE_LUA, esp32_cluster, line_limit_bps,
+};
 pub use hybrid_mesh::{HYBRID_FLOOD_LUA, HybridMesh, HybridReport, NodeResult, hybrid_mesh};
 pub use mesh_flood::{FloodLang, MeshFlood, MeshFloodReport, mesh_flood};
 pub use mesh_traffic::{MeshTrafficReport, MeshTrafficRun, mesh_traffic};
