@@ -7,6 +7,7 @@
 //!   and an async client. `docs/nmp.md` specifies it.
 //! - [`launch`]: starting `vnet-node` processes for a hybrid run, and stopping them all.
 //! - [`twin`]: V-node twins, simulated nodes that mirror a P-node in a real-time run.
+//! - [`uart`]: the ESP32 cluster's serial frames, their reliability layer, NMP over serial.
 //! - [`node`]: the P-node daemon (`vnet-node`): Lua and JavaScript workers in real time, each on
 //!   its own thread, ports with CMUX, links to other P-nodes, resumable sessions.
 //!
@@ -17,6 +18,7 @@ pub mod launch;
 pub mod nmp;
 pub mod node;
 pub mod twin;
+pub mod uart;
 
 /// A message's payload as the JSON value NMP carries (bytes as a lossy UTF-8 string).
 pub fn message_json(msg: &vnet_sim::Message) -> serde_json::Value {
