@@ -18,12 +18,12 @@ use vnet_sim::realtime::Injector;
 use vnet_sim::{Context, Message, NodeId, NodeProgram, PortId};
 
 use crate::nmp::auth::Key;
-use crate::nmp::client::{Client, ClientError};
+use crate::nmp::client::{Client, ClientError, Transport};
 use crate::nmp::method as m;
 
-/// A P-node as a simulated node sees it.
-pub struct Twin {
-    client: Client,
+/// A P-node as a simulated node sees it, over HTTP (`C = Client`) or a serial line.
+pub struct Twin<C: Transport = Client> {
+    client: C,
     session: String,
     ports: Vec<String>,
     stop: Arc<AtomicBool>,
@@ -31,7 +31,7 @@ pub struct Twin {
     tasks: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
-impl Twin {
+impl Twin<Client> {
     /// Opens a session on the P-node at `url` and creates `ports` there (those that exist are
     /// kept).
     pub async fn connect(
@@ -39,7 +39,13 @@ impl Twin {
         key: Option<Key>,
         ports: &[String],
     ) -> Result<Twin, ClientError> {
-        let client = Client::new(url, key);
+        Twin::over(Client::new(url, key), ports).await
+    }
+}
+
+impl<C: Transport> Twin<C> {
+    /// Opens a session through `client` and creates `ports` there (those that exist are kept).
+    pub async fn over(client: C, ports: &[String]) -> Result<Twin<C>, ClientError> {
         let session = client.call(m::SESSION_OPEN, json!({})).await?["session"]
             .as_str()
             .unwrap_or_default()
@@ -61,7 +67,7 @@ impl Twin {
     }
 
     /// The NMP client of the P-node.
-    pub fn client(&self) -> &Client {
+    pub fn client(&self) -> &C {
         &self.client
     }
 
@@ -95,7 +101,7 @@ impl Twin {
                 if let Err(e) = client.call(m::PORT_SEND, params).await {
                     eprintln!(
                         "twin of {}: port.send on {}: {e}",
-                        client.url(),
+                        client.describe(),
                         ports[port]
                     );
                 }
@@ -121,7 +127,7 @@ impl Twin {
                         Ok(r) => r,
                         Err(_) if stop.load(Ordering::Relaxed) => return,
                         Err(e) => {
-                            eprintln!("twin of {}: port.recv on {port}: {e}", client.url());
+                            eprintln!("twin of {}: port.recv on {port}: {e}", client.describe());
                             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                             continue;
                         }

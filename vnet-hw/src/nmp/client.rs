@@ -41,6 +41,40 @@ pub enum ClientError {
     /// The node answered with a JSON-RPC error.
     #[error(transparent)]
     Rpc(#[from] RpcError),
+    /// A serial line failed or the board did not answer in time.
+    #[error("NMP over serial to {board}: {what}")]
+    Serial {
+        /// The board, as `"<port> #<address>"`.
+        board: String,
+        /// What went wrong.
+        what: String,
+    },
+}
+
+/// Something NMP calls can be made over: HTTP ([`Client`]) or a serial line
+/// ([`crate::uart::client::SerialClient`]).
+pub trait Transport: Clone + Send + Sync + 'static {
+    /// Calls `method` with `params` and returns its result.
+    fn call(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> impl std::future::Future<Output = Result<Value, ClientError>> + Send;
+    /// Where calls go, for messages.
+    fn describe(&self) -> String;
+}
+
+impl Transport for Client {
+    fn call(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> impl std::future::Future<Output = Result<Value, ClientError>> + Send {
+        Client::call(self, method, params)
+    }
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
 }
 
 /// A client of one node.

@@ -6,6 +6,7 @@
 //! - [`worker`]: a worker's thread (a one-node simulation paced to the wall clock).
 //! - [`links`]: forwarding a port's messages to a port on another node.
 //! - [`http`]: `POST /nmp` and `GET /nmp/ws`, with authentication and limits.
+//! - [`serial`]: the same methods over a serial line (`uart` frames), for boards without IP.
 //! - [`queue`]: the sequence-numbered queues behind resumable output and `port.recv`.
 //!
 //! ```no_run
@@ -21,7 +22,10 @@ mod links;
 mod methods;
 mod queue;
 mod root;
+mod serial;
 mod worker;
+
+pub use serial::serve_serial;
 
 pub use queue::SeqQueue;
 

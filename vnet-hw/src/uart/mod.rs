@@ -4,6 +4,12 @@
 //!
 //! - [`frame`]: the frame format, COBS-delimited with a CRC-16, and a resynchronising decoder.
 //! - [`arq`]: acknowledgement and retransmission.
+//! - [`line`]: a serial port with both on it, run on its own thread.
+//! - [`client`]: NMP calls to boards over a serial port (host side).
+//! - [`switch`]: an emulated crossbar switch joining serial ports by address.
 
 pub mod arq;
+pub mod client;
 pub mod frame;
+pub mod line;
+pub mod switch;
