@@ -69,7 +69,7 @@ impl SwitchConfig {
 }
 
 /// Bytes a frame adds on the wire: destination, source, type (1 each), sequence and length
-/// (2 each), CRC-16 (2), COBS overhead byte and delimiter (1 each), for payloads under 254
+/// (2 each), CRC-16 (2), COBS overhead byte and delimiter (1 each), for payloads under 245
 /// bytes (`docs/uart.md`).
 pub const FRAME_OVERHEAD: u32 = 11;
 
