@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use vnet_sim::devices::{FRAME_OVERHEAD, Interconnect, SwitchConfig, SwitchStats, UartSwitch};
-use vnet_sim::vm::{HostProfile, Lang, VmConfig, VmProgram};
+use vnet_sim::vm::{HostProfile, Lang, NodeMemoryCap, VmConfig, VmProgram};
 use vnet_sim::{Simulation, WorkerId};
 
 /// The exchange program, with `ID`, `NEIGHBOURS`, `ROUNDS` and `PAD` to fill in.
@@ -64,7 +64,12 @@ pub fn esp32_cluster(run: &ClusterRun) -> Result<ClusterReport, String> {
     let mut sim = Simulation::new(run.seed);
     let cluster = UartSwitch::build(&mut sim, "switch", &names, run.switch.clone())
         .map_err(|e| e.to_string())?;
-    let config = Rc::new(VmConfig::on(HostProfile::esp32()));
+    // The ESP32's 512 kB are shared by all of a board's Lua workers.
+    let esp32 = HostProfile::esp32();
+    let config = Rc::new(VmConfig {
+        node_memory: Some(NodeMemoryCap::new(esp32.memory_cap)),
+        ..VmConfig::on(esp32)
+    });
     for (i, &d) in cluster.devices.iter().enumerate() {
         let neighbours: Vec<String> = ic.neighbours(i).iter().map(|j| j.to_string()).collect();
         let code = ESP32_EXCHANGE_LUA

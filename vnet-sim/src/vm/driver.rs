@@ -19,6 +19,8 @@ pub(crate) trait Vm {
     /// Evaluates `code` in the program's global environment while it is blocked, and returns
     /// its value. See [`VmProgram::eval`].
     fn eval(&mut self, code: &str) -> Result<serde_json::Value, String>;
+    /// Bytes the VM holds now (JS: 0 without [`super::MeteredAlloc`]).
+    fn used_memory(&self) -> usize;
 }
 
 /// What the worker is blocked on.
@@ -54,6 +56,17 @@ pub struct VmProgram {
     /// Whether t_iVM was already paid (forks pay it in their parent's `spawn_after`).
     booted: bool,
     io: Io,
+    /// Where this worker's memory is charged under a node-wide cap, once it is.
+    charged: Option<(crate::net::NodeId, WorkerId)>,
+}
+
+impl Drop for VmProgram {
+    /// A killed worker's memory leaves its node's account.
+    fn drop(&mut self) {
+        if let (Some(m), Some((node, w))) = (&self.config.node_memory, self.charged) {
+            m.forget(node, w);
+        }
+    }
 }
 
 impl VmProgram {
@@ -71,6 +84,7 @@ impl VmProgram {
             busy_until: SimTime::ZERO,
             booted: false,
             io: Io::default(),
+            charged: None,
         }
     }
 
@@ -115,6 +129,8 @@ impl VmProgram {
             self.io.sensors = ctx.sensors();
             self.io.instructions = 0;
             let step = vm.resume(&mut self.io, input);
+            // Only asked for when a node-wide cap needs it (it may walk the heap's accounts).
+            let used = self.config.node_memory.as_ref().map(|_| vm.used_memory());
             if let Some(r) = self.io.rng.take() {
                 *ctx.rng() = r;
             }
@@ -141,6 +157,23 @@ impl VmProgram {
             let busy = self.io.compute_time(self.io.instructions);
             self.busy_until = ctx.now() + busy;
             let step = if self.io.exit { Step::Finished } else { step };
+            let step = match (&step, &self.config.node_memory) {
+                (Step::Finished | Step::Failed(_), Some(m)) => {
+                    m.forget(ctx.node(), ctx.worker());
+                    step
+                }
+                (_, Some(m)) => match m.charge(ctx.node(), ctx.worker(), used.unwrap_or(0)) {
+                    Ok(()) => {
+                        self.charged = Some((ctx.node(), ctx.worker()));
+                        step
+                    }
+                    Err(e) => {
+                        m.forget(ctx.node(), ctx.worker());
+                        Step::Failed(e)
+                    }
+                },
+                (_, None) => step,
+            };
             match step {
                 Step::Recv { port, timeout } => {
                     if let Some(i) = self

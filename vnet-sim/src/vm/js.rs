@@ -192,6 +192,13 @@ impl Vm for JsVm {
         }
     }
 
+    fn used_memory(&self) -> usize {
+        self.shared()
+            .meter
+            .as_ref()
+            .map_or(0, HeapMeter::live_bytes)
+    }
+
     fn eval(&mut self, code: &str) -> Result<Value, String> {
         let guard = self.shared().meter.as_ref().map(HeapMeter::enter);
         let r = self.eval_code(code);

@@ -147,6 +147,72 @@ pub struct VmConfig {
     /// Lua: a flag another thread may raise to stop the worker at its next hook call (a
     /// real-time node killing a spinning worker). Setting it installs the count hook.
     pub cancel: Option<CancelFlag>,
+    /// A cap on the memory of all the VM workers of a node together (an ESP32's 512 kB shared
+    /// by its Lua VMs), checked whenever a worker blocks: the worker whose activation took its
+    /// node over the cap fails. `None`: only the per-worker cap applies.
+    pub node_memory: Option<NodeMemoryCap>,
+}
+
+/// Memory of VM workers, summed per node, against one cap. Shared (cloned) by the configs of
+/// the workers it covers.
+#[derive(Clone, Debug)]
+pub struct NodeMemoryCap {
+    cap: usize,
+    used: std::rc::Rc<std::cell::RefCell<std::collections::BTreeMap<(u32, u16), usize>>>,
+}
+
+impl NodeMemoryCap {
+    /// A cap of `bytes` per node.
+    pub fn new(bytes: usize) -> Self {
+        NodeMemoryCap {
+            cap: bytes,
+            used: Default::default(),
+        }
+    }
+
+    /// The cap.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Bytes the workers of `node` held when each last blocked.
+    pub fn used(&self, node: crate::net::NodeId) -> usize {
+        self.used
+            .borrow()
+            .range((node.0, 0)..=(node.0, u16::MAX))
+            .map(|(_, b)| b)
+            .sum()
+    }
+
+    /// Records that `worker` of `node` holds `bytes`; an error if the node is then over the cap.
+    pub(crate) fn charge(
+        &self,
+        node: crate::net::NodeId,
+        worker: crate::kernel::WorkerId,
+        bytes: usize,
+    ) -> Result<(), String> {
+        self.used.borrow_mut().insert((node.0, worker.0), bytes);
+        let total = self.used(node);
+        if total > self.cap {
+            return Err(format!(
+                "node memory cap of {} bytes exceeded ({total} bytes across its workers)",
+                self.cap
+            ));
+        }
+        Ok(())
+    }
+
+    /// Forgets an ended worker.
+    pub(crate) fn forget(&self, node: crate::net::NodeId, worker: crate::kernel::WorkerId) {
+        self.used.borrow_mut().remove(&(node.0, worker.0));
+    }
+}
+
+impl PartialEq for NodeMemoryCap {
+    /// The same account, not an equal one.
+    fn eq(&self, o: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.used, &o.used)
+    }
 }
 
 /// A flag that stops a running Lua worker from another thread: raised, the worker fails with
@@ -199,6 +265,7 @@ impl Default for VmConfig {
             mailbox_capacity: 10_000,
             profile: None,
             cancel: None,
+            node_memory: None,
         }
     }
 }

@@ -251,6 +251,10 @@ impl Vm for LuaVm {
         self.step_from(io, result, request)
     }
 
+    fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
     fn eval(&mut self, code: &str) -> Result<serde_json::Value, String> {
         let f = self
             .lua

@@ -334,3 +334,37 @@ fn same_seed_same_trace_with_lua_workers() {
     assert_eq!(gossip_hash(1), gossip_hash(1));
     assert_ne!(gossip_hash(1), gossip_hash(2));
 }
+
+#[test]
+fn a_node_wide_cap_fails_the_worker_that_takes_the_node_over_it() {
+    let cap = crate::vm::NodeMemoryCap::new(400 << 10);
+    let config = Rc::new(VmConfig {
+        node_memory: Some(cap.clone()),
+        ..VmConfig::default()
+    });
+    let mut sim = Simulation::new(1);
+    let n = sim.add_node("esp").unwrap();
+    let other = sim.add_node("other").unwrap();
+    // 250 kB each: one fits, two on one node do not; the other node has its own account.
+    let hog = "big = string.rep('x', 250000) recv()";
+    for node in [n, n, other] {
+        sim.add_worker(node, Box::new(VmProgram::new(L, hog, config.clone())));
+    }
+    sim.run();
+    assert_eq!(state(&sim, n, 0), WorkerState::Waiting);
+    assert_eq!(state(&sim, n, 1), WorkerState::Failed);
+    assert!(
+        err(&sim, n, 1).contains("node memory cap of 409600 bytes exceeded"),
+        "{}",
+        err(&sim, n, 1)
+    );
+    assert_eq!(state(&sim, other, 0), WorkerState::Waiting);
+    assert!(
+        cap.used(n) > 250_000 && cap.used(n) < 400 << 10,
+        "{}",
+        cap.used(n)
+    );
+    // A killed worker's memory is given back.
+    drop(sim);
+    assert_eq!(cap.used(n), 0);
+}
