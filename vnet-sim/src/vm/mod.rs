@@ -158,7 +158,7 @@ pub struct VmConfig {
 #[derive(Clone, Debug)]
 pub struct NodeMemoryCap {
     cap: usize,
-    used: std::rc::Rc<std::cell::RefCell<std::collections::BTreeMap<(u32, u16), usize>>>,
+    used: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<(u32, u16), usize>>>,
 }
 
 impl NodeMemoryCap {
@@ -177,8 +177,7 @@ impl NodeMemoryCap {
 
     /// Bytes the workers of `node` held when each last blocked.
     pub fn used(&self, node: crate::net::NodeId) -> usize {
-        self.used
-            .borrow()
+        self.account()
             .range((node.0, 0)..=(node.0, u16::MAX))
             .map(|(_, b)| b)
             .sum()
@@ -191,7 +190,7 @@ impl NodeMemoryCap {
         worker: crate::kernel::WorkerId,
         bytes: usize,
     ) -> Result<(), String> {
-        self.used.borrow_mut().insert((node.0, worker.0), bytes);
+        self.account().insert((node.0, worker.0), bytes);
         let total = self.used(node);
         if total > self.cap {
             return Err(format!(
@@ -204,14 +203,18 @@ impl NodeMemoryCap {
 
     /// Forgets an ended worker.
     pub(crate) fn forget(&self, node: crate::net::NodeId, worker: crate::kernel::WorkerId) {
-        self.used.borrow_mut().remove(&(node.0, worker.0));
+        self.account().remove(&(node.0, worker.0));
+    }
+
+    fn account(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<(u32, u16), usize>> {
+        self.used.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 impl PartialEq for NodeMemoryCap {
     /// The same account, not an equal one.
     fn eq(&self, o: &Self) -> bool {
-        std::rc::Rc::ptr_eq(&self.used, &o.used)
+        std::sync::Arc::ptr_eq(&self.used, &o.used)
     }
 }
 
