@@ -181,6 +181,31 @@ fn a_lua_worker_on_an_emulated_board_prints_back_over_serial() {
             output_of(&c, &s["session"], vm).await,
             vec!["hello from esp-a", "42"]
         );
+        // The board's 512 kB are shared by its workers: a second worker holding 300 kB does not fit.
+        let hog = "a = string.rep('x', 100000) b = string.rep('y', 100000) c = string.rep('z', 100000) recv()";
+        let mut vms = Vec::new();
+        for _ in 0..2 {
+            let r = c.call("vm.create", json!({"session": s["session"], "lang": "lua", "code": hog})).await.unwrap();
+            vms.push(r["vm"].clone());
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let mut errors = Vec::new();
+        let mut after = 0;
+        while errors.is_empty() {
+            let r = c.call("io.poll", json!({"session": s["session"], "after": after, "timeout_ms": 2000})).await.unwrap();
+            for e in r["events"].as_array().unwrap() {
+                after = e["seq"].as_u64().unwrap();
+                if e["stream"] == "err" {
+                    errors.push((e["vm"].clone(), e["text"].as_str().unwrap().to_owned()));
+                }
+            }
+        }
+        assert_eq!(errors[0].0, vms[1], "{errors:?}");
+        assert!(errors[0].1.contains("node memory cap of 524288 bytes exceeded"), "{errors:?}");
+        let list = c.call("vm.list", json!({})).await.unwrap();
+        let state = |vm: &Value| list.as_array().unwrap().iter().find(|w| &w["vm"] == vm).unwrap()["state"].clone();
+        assert_eq!(state(&vms[0]), "running");
+        assert_eq!(state(&vms[1]), "failed");
         // Errors come back as NMP errors, as over HTTP.
         let e = c
             .call("vm.kill", json!({"session": s["session"], "vm": 99}))

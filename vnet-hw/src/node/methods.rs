@@ -254,6 +254,8 @@ fn start_worker(
         None => VmConfig::default(),
     };
     config.cancel = Some(cancel.clone());
+    // A profiled node's memory is shared by all its workers, each in a simulation of its own.
+    config.node_memory = root.node_memory.as_ref().map(|m| m.scoped(vm));
     let spec = WorkerSpec {
         vm,
         lang,

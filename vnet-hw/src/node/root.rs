@@ -88,12 +88,18 @@ pub(crate) struct State {
 pub(crate) struct Root {
     pub config: NodeConfig,
     pub started: Instant,
+    /// With a profile: the profile's memory, shared by all the node's workers.
+    pub node_memory: Option<vnet_sim::vm::NodeMemoryCap>,
     state: Mutex<State>,
 }
 
 impl Root {
     pub fn new(config: NodeConfig) -> Arc<Root> {
         Arc::new(Root {
+            node_memory: config
+                .profile
+                .as_ref()
+                .map(|p| vnet_sim::vm::NodeMemoryCap::new(p.memory_cap)),
             config,
             started: Instant::now(),
             state: Mutex::new(State {

@@ -158,7 +158,10 @@ pub struct VmConfig {
 #[derive(Clone, Debug)]
 pub struct NodeMemoryCap {
     cap: usize,
-    used: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<(u32, u16), usize>>>,
+    /// Tells apart workers that share an account but not a simulation (a real-time node runs
+    /// each worker in a simulation of its own, all as worker 0 of node 0).
+    scope: u32,
+    used: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<(u32, u32, u16), usize>>>,
 }
 
 impl NodeMemoryCap {
@@ -166,7 +169,17 @@ impl NodeMemoryCap {
     pub fn new(bytes: usize) -> Self {
         NodeMemoryCap {
             cap: bytes,
+            scope: 0,
             used: Default::default(),
+        }
+    }
+
+    /// The same account for workers of another simulation standing for the same node: their
+    /// bytes add up with everyone else's on that node id.
+    pub fn scoped(&self, scope: u32) -> Self {
+        NodeMemoryCap {
+            scope,
+            ..self.clone()
         }
     }
 
@@ -178,7 +191,7 @@ impl NodeMemoryCap {
     /// Bytes the workers of `node` held when each last blocked.
     pub fn used(&self, node: crate::net::NodeId) -> usize {
         self.account()
-            .range((node.0, 0)..=(node.0, u16::MAX))
+            .range((node.0, 0, 0)..=(node.0, u32::MAX, u16::MAX))
             .map(|(_, b)| b)
             .sum()
     }
@@ -190,7 +203,7 @@ impl NodeMemoryCap {
         worker: crate::kernel::WorkerId,
         bytes: usize,
     ) -> Result<(), String> {
-        self.account().insert((node.0, worker.0), bytes);
+        self.account().insert((node.0, self.scope, worker.0), bytes);
         let total = self.used(node);
         if total > self.cap {
             return Err(format!(
@@ -203,10 +216,12 @@ impl NodeMemoryCap {
 
     /// Forgets an ended worker.
     pub(crate) fn forget(&self, node: crate::net::NodeId, worker: crate::kernel::WorkerId) {
-        self.account().remove(&(node.0, worker.0));
+        self.account().remove(&(node.0, self.scope, worker.0));
     }
 
-    fn account(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<(u32, u16), usize>> {
+    fn account(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<(u32, u32, u16), usize>> {
         self.used.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
