@@ -153,6 +153,9 @@ pub struct VmConfig {
     pub node_memory: Option<NodeMemoryCap>,
 }
 
+/// Bytes per (node, scope, worker).
+type MemoryAccount = std::collections::BTreeMap<(u32, u32, u16), usize>;
+
 /// Memory of VM workers, summed per node, against one cap. Shared (cloned) by the configs of
 /// the workers it covers.
 #[derive(Clone, Debug)]
@@ -161,7 +164,7 @@ pub struct NodeMemoryCap {
     /// Tells apart workers that share an account but not a simulation (a real-time node runs
     /// each worker in a simulation of its own, all as worker 0 of node 0).
     scope: u32,
-    used: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<(u32, u32, u16), usize>>>,
+    used: std::sync::Arc<std::sync::Mutex<MemoryAccount>>,
 }
 
 impl NodeMemoryCap {
@@ -219,9 +222,7 @@ impl NodeMemoryCap {
         self.account().remove(&(node.0, self.scope, worker.0));
     }
 
-    fn account(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<(u32, u32, u16), usize>> {
+    fn account(&self) -> std::sync::MutexGuard<'_, MemoryAccount> {
         self.used.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
