@@ -366,3 +366,23 @@ fn nodes_carry_sensors_that_round_trip_and_report() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn serial_links_round_trip_and_bad_ones_are_named() {
+    let t = crate::topology::Topology::grid(1, 2);
+    let params = LinkParams::new(SimDuration::ZERO, 5_000_000)
+        .with_serial(crate::net::SerialLine::uart_8n1(2, 11));
+    let f = NetworkFile::from_topology(&t, &params, None);
+    let text = f.to_json();
+    assert!(text.contains("\"lanes\": 2"), "{text}");
+    let back = NetworkFile::from_json(&text).unwrap();
+    assert_eq!(back, f);
+    let sim = back.instantiate(&ProgramRegistry::new(), Some(1)).unwrap();
+    assert_eq!(sim.network().links().len(), 1);
+    let bad = text.replace("\"lanes\": 2", "\"lanes\": 0");
+    let e = NetworkFile::from_json(&bad)
+        .and_then(|f| f.instantiate(&ProgramRegistry::new(), Some(1)).map(|_| ()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("lane"), "{e}");
+}
