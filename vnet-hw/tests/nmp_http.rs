@@ -128,6 +128,9 @@ async fn eval_reads_a_waiting_workers_state() {
         .await,
     );
     assert_eq!(e, -32006);
+    // Blocked in recv, it is listed as waiting.
+    let list = c.call("vm.list", json!({})).await.unwrap();
+    assert_eq!(list[0]["state"], "waiting", "{list}");
 }
 
 #[tokio::test]

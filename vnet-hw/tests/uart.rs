@@ -204,7 +204,7 @@ fn a_lua_worker_on_an_emulated_board_prints_back_over_serial() {
         assert!(errors[0].1.contains("node memory cap of 524288 bytes exceeded"), "{errors:?}");
         let list = c.call("vm.list", json!({})).await.unwrap();
         let state = |vm: &Value| list.as_array().unwrap().iter().find(|w| &w["vm"] == vm).unwrap()["state"].clone();
-        assert_eq!(state(&vms[0]), "running");
+        assert_eq!(state(&vms[0]), "waiting");
         assert_eq!(state(&vms[1]), "failed");
         // Errors come back as NMP errors, as over HTTP.
         let e = c

@@ -280,6 +280,15 @@ impl Uplink for Root {
         self.lock().push_event(vm, stream, text);
     }
 
+    fn blocked(&self, vm: u32, state: WorkerState) {
+        if let Some(w) = self.lock().workers.get_mut(&vm) {
+            // Never revive a worker the root has killed.
+            if w.state.is_alive() {
+                w.state = state;
+            }
+        }
+    }
+
     fn ended(&self, vm: u32, state: WorkerState) {
         let mut st = self.lock();
         let Some(w) = st.workers.get_mut(&vm) else {

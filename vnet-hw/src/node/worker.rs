@@ -28,6 +28,8 @@ pub(crate) trait Uplink: Send + Sync {
     fn output(&self, vm: u32, stream: LogStream, text: String);
     /// The worker ended (finished, failed or killed).
     fn ended(&self, vm: u32, state: WorkerState);
+    /// The worker blocked (`Waiting`) or runs again (`Running`).
+    fn blocked(&self, vm: u32, state: WorkerState);
 }
 
 /// What a new worker runs, and where.
@@ -100,13 +102,21 @@ fn run(spec: WorkerSpec, uplink: Arc<dyn Uplink>, mut rt: RealTime) {
         Box::new(VmProgram::new(spec.lang, spec.code, Rc::new(spec.config))),
     );
     // Output is handed on and dropped here: a worker may print for days.
-    let forward = |sim: &mut Simulation| {
+    let mut last = WorkerState::Running;
+    let mut forward = |sim: &mut Simulation| {
         for l in sim.take_logs() {
             uplink.output(vm, l.stream, l.text);
         }
         match sim.worker_state(ME, w) {
             Some(s) if !s.is_alive() => ControlFlow::Break(s),
-            _ => ControlFlow::Continue(()),
+            Some(s) => {
+                if s != last {
+                    last = s;
+                    uplink.blocked(vm, s);
+                }
+                ControlFlow::Continue(())
+            }
+            None => ControlFlow::Continue(()),
         }
     };
     let mut end = None;
