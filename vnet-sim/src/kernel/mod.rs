@@ -21,7 +21,7 @@ use smallvec::SmallVec;
 use crate::net::{
     Endpoint, LinkId, LinkParams, Message, NetError, Network, NodeId, NodeStats, PortId,
 };
-use crate::queue::{EventKey, EventQueue, MAX_SOURCE};
+use crate::queue::{EventKey, EventQueue};
 use crate::rng::{StreamKind, stream};
 use crate::time::SimTime;
 use crate::trace::{TraceKind, TraceSink};
@@ -285,9 +285,7 @@ impl Simulation {
     }
     /// Takes a link down or up at time `at` (partition and heal during a run).
     pub fn schedule_link_state(&mut self, at: SimTime, link: LinkId, up: bool) {
-        let key = EventKey::new(at.max(self.k.now), MAX_SOURCE, self.k.own_seq);
-        self.k.own_seq += 1;
-        self.k.queue.push(key, Event::LinkState { link, up });
+        self.k.schedule_own(at, Event::LinkState { link, up });
     }
 
     /// The time of the next pending event, if any.
@@ -321,8 +319,6 @@ impl Simulation {
                 return Err(NetError::NoSuch("port"));
             }
         }
-        let key = EventKey::new(at.max(self.k.now), MAX_SOURCE, self.k.own_seq);
-        self.k.own_seq += 1;
         let ev = match port {
             Some(port) => Event::Deliver {
                 node,
@@ -333,7 +329,7 @@ impl Simulation {
             },
             None => Event::Direct { node, msg },
         };
-        self.k.queue.push(key, ev);
+        self.k.schedule_own(at, ev);
         Ok(())
     }
 

@@ -61,7 +61,7 @@ pub struct VmProgram {
 }
 
 impl Drop for VmProgram {
-    /// A killed worker's memory leaves its node's account.
+    /// An ended or killed worker's memory leaves its node's account.
     fn drop(&mut self) {
         if let (Some(m), Some((node, w))) = (&self.config.node_memory, self.charged) {
             m.forget(node, w);
@@ -157,22 +157,17 @@ impl VmProgram {
             let busy = self.io.compute_time(self.io.instructions);
             self.busy_until = ctx.now() + busy;
             let step = if self.io.exit { Step::Finished } else { step };
-            let step = match (&step, &self.config.node_memory) {
-                (Step::Finished | Step::Failed(_), Some(m)) => {
-                    m.forget(ctx.node(), ctx.worker());
-                    step
+            // Under a node-wide cap, a worker that blocks is charged what it holds (an ended
+            // one's account goes when its program is dropped).
+            let step = match (&self.config.node_memory, used) {
+                (Some(m), Some(bytes)) if !matches!(step, Step::Finished | Step::Failed(_)) => {
+                    self.charged = Some((ctx.node(), ctx.worker()));
+                    match m.charge(ctx.node(), ctx.worker(), bytes) {
+                        Ok(()) => step,
+                        Err(e) => Step::Failed(e),
+                    }
                 }
-                (_, Some(m)) => match m.charge(ctx.node(), ctx.worker(), used.unwrap_or(0)) {
-                    Ok(()) => {
-                        self.charged = Some((ctx.node(), ctx.worker()));
-                        step
-                    }
-                    Err(e) => {
-                        m.forget(ctx.node(), ctx.worker());
-                        Step::Failed(e)
-                    }
-                },
-                (_, None) => step,
+                _ => step,
             };
             match step {
                 Step::Recv { port, timeout } => {
