@@ -10,7 +10,6 @@ use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
 use vnet_hw::launch::Started;
 use vnet_hw::twin::Twin;
 use vnet_sim::realtime::{Pacing, RealTime};
@@ -226,8 +225,13 @@ pub fn hybrid_mesh(
         }
     }
     for (i, twin, vm) in &twins {
-        let out = rt.block_on(worker_output(twin, *vm))?;
-        lines.extend(out.into_iter().map(|t| (*i, t)));
+        let got = rt
+            .block_on(twin.worker_output(*vm, Duration::from_secs(30)))
+            .map_err(|e| e.to_string())?;
+        if let Some(e) = got.err.first() {
+            return Err(format!("worker {vm} on {}: {e}", twin.client().url()));
+        }
+        lines.extend(got.out.into_iter().map(|t| (*i, t)));
         let _ = rt.block_on(twin.close());
     }
     let mut nodes: Vec<NodeResult> = Vec::new();
@@ -248,44 +252,6 @@ pub fn hybrid_mesh(
         nodes,
         wall: wall.elapsed(),
     })
-}
-
-/// Polls the worker's output until it ends; its standard-output lines.
-async fn worker_output(twin: &Twin, vm: u64) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut after = 0;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r: Value = twin
-            .client()
-            .call(
-                "io.poll",
-                json!({"session": twin.session(), "after": after, "timeout_ms": 1000}),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        for e in r["events"].as_array().into_iter().flatten() {
-            after = e["seq"].as_u64().unwrap_or(after);
-            if e["vm"] != vm {
-                continue;
-            }
-            let text = e["text"].as_str().unwrap_or_default().to_owned();
-            match e["stream"].as_str() {
-                Some("out") => out.push(text),
-                Some("err") => {
-                    return Err(format!("worker {vm} on {}: {text}", twin.client().url()));
-                }
-                Some("state") => return Ok(out),
-                _ => {}
-            }
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "worker {vm} on {} did not end",
-                twin.client().url()
-            ));
-        }
-    }
 }
 
 fn parse_result(line: &str, external: bool) -> Result<NodeResult, String> {

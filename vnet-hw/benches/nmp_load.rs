@@ -6,12 +6,12 @@
 //! `cargo bench -p vnet-hw --bench nmp_load [-- SESSIONS MESSAGES]`
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use vnet_hw::launch::NodeProcesses;
 use vnet_hw::nmp::client::Client;
 
 const ECHO: &str = "while true do local p, m = recv() send(p, m) end";
@@ -23,21 +23,13 @@ fn main() {
         .collect();
     let sessions = args.first().copied().unwrap_or(100) as usize;
     let messages = args.get(1).copied().unwrap_or(1000);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vnet-node"))
-        .args(["--listen", "127.0.0.1:0", "--name", "load"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_vnet-node"));
+    let node = NodeProcesses::start_with(binary, &["load".to_owned()], &[], Stdio::null)
         .expect("vnet-node starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.split_whitespace().last().unwrap().to_owned();
+    let url = node.started()[0].url.clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let result = rt.block_on(load(&url, sessions, messages));
-    let _ = child.kill();
-    let _ = child.wait();
+    node.stop();
     let (elapsed, mut latencies) = result;
     let total = latencies.len() as f64;
     latencies.sort_unstable();

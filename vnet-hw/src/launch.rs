@@ -79,11 +79,22 @@ pub struct NodeProcesses {
 
 impl NodeProcesses {
     /// Starts one `vnet-node` per name on a free loopback port (each process picks its own and
-    /// prints it), with `extra` arguments; waits until each listens.
+    /// prints it), with `extra` arguments; waits until each listens. Their standard error goes
+    /// to ours.
     pub fn start(
         binary: &Path,
         names: &[String],
         extra: &[String],
+    ) -> Result<NodeProcesses, String> {
+        Self::start_with(binary, names, extra, Stdio::inherit)
+    }
+
+    /// As [`NodeProcesses::start`], with each process's standard error set by `stderr`.
+    pub fn start_with(
+        binary: &Path,
+        names: &[String],
+        extra: &[String],
+        stderr: impl Fn() -> Stdio,
     ) -> Result<NodeProcesses, String> {
         let mut nodes = NodeProcesses {
             children: Arc::new(Mutex::new(Vec::new())),
@@ -94,7 +105,7 @@ impl NodeProcesses {
                 .args(["--listen", "127.0.0.1:0", "--name", name])
                 .args(extra)
                 .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
+                .stderr(stderr())
                 .spawn()
                 .map_err(|e| format!("starting {}: {e}", binary.display()))?;
             let stdout = child.stdout.take();
@@ -118,6 +129,11 @@ impl NodeProcesses {
             });
         }
         Ok(nodes)
+    }
+
+    /// Their process ids, in the order started.
+    pub fn pids(&self) -> Vec<u32> {
+        self.lock().iter().map(Child::id).collect()
     }
 
     /// The nodes, in the order started.

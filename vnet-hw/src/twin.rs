@@ -149,6 +149,44 @@ impl<C: Transport> Twin<C> {
         Relay { to_pnode: tx }
     }
 
+    /// Waits (up to `timeout`) until worker `vm` of this twin's session ends, and returns what
+    /// it wrote: its standard output and standard error lines, and how it ended.
+    pub async fn worker_output(
+        &self,
+        vm: u64,
+        timeout: std::time::Duration,
+    ) -> Result<WorkerOutput, ClientError> {
+        let mut got = WorkerOutput::default();
+        let mut after = 0;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let params = json!({"session": self.session, "after": after, "timeout_ms": 1000});
+            let r = self.client.call(m::IO_POLL, params).await?;
+            for e in r["events"].as_array().into_iter().flatten() {
+                after = e["seq"].as_u64().unwrap_or(after);
+                if e["vm"] != vm {
+                    continue;
+                }
+                let text = e["text"].as_str().unwrap_or_default().to_owned();
+                match e["stream"].as_str() {
+                    Some("out") => got.out.push(text),
+                    Some("err") => got.err.push(text),
+                    Some("state") => {
+                        got.state = text;
+                        return Ok(got);
+                    }
+                    _ => {}
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ClientError::Timeout {
+                    node: self.client.describe(),
+                    what: format!("worker {vm} did not end within {timeout:?}"),
+                });
+            }
+        }
+    }
+
     /// Stops the pollers and closes the session (killing the twin's workers on the P-node).
     pub async fn close(&self) -> Result<(), ClientError> {
         self.stop.store(true, Ordering::Relaxed);
@@ -165,6 +203,17 @@ impl<C: Transport> Twin<C> {
             .await
             .map(|_| ())
     }
+}
+
+/// What a P-node worker wrote, and how it ended (`finished`, `failed`, `killed`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkerOutput {
+    /// Standard-output lines.
+    pub out: Vec<String>,
+    /// Standard-error lines (errors, tracebacks).
+    pub err: Vec<String>,
+    /// The end state.
+    pub state: String,
 }
 
 /// The twin's node program: messages from simulated links go to the P-node; messages from the

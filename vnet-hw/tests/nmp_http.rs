@@ -13,18 +13,20 @@ async fn lua_and_js_workers_run_and_their_output_is_read() {
     let node = NodeProcess::start("p1", &[]);
     let c = node.client(None);
     let s = open(&c).await;
-    let lua = c
-        .call("vm.create", json!({"session": s, "lang": "lua", "code": "print('hello from ' .. node().name) print(1 + 1)"}))
-        .await
-        .unwrap()["vm"]
-        .as_u64()
-        .unwrap();
-    let js = c
-        .call("vm.create", json!({"session": s, "lang": "js", "code": "print('hello from js'); throw new Error('boom');"}))
-        .await
-        .unwrap()["vm"]
-        .as_u64()
-        .unwrap();
+    let lua = create_vm(
+        &c,
+        &s,
+        "lua",
+        "print('hello from ' .. node().name) print(1 + 1)",
+    )
+    .await;
+    let js = create_vm(
+        &c,
+        &s,
+        "js",
+        "print('hello from js'); throw new Error('boom');",
+    )
+    .await;
     let events = events_until(&c, &s, |e| ended(e, lua) && ended(e, js)).await;
     assert_eq!(texts(&events, lua, "out"), vec!["hello from p1", "2"]);
     assert_eq!(texts(&events, lua, "state"), vec!["finished"]);
@@ -37,15 +39,7 @@ async fn lua_and_js_workers_run_and_their_output_is_read() {
     let list = c.call("vm.list", json!({})).await.unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2);
     // A syntax error is the worker's failure, with the line.
-    let bad = c
-        .call(
-            "vm.create",
-            json!({"session": s, "lang": "lua", "code": "x = = 1"}),
-        )
-        .await
-        .unwrap()["vm"]
-        .as_u64()
-        .unwrap();
+    let bad = create_vm(&c, &s, "lua", "x = = 1").await;
     let events = events_until(&c, &s, |e| ended(e, bad)).await;
     assert!(texts(&events, bad, "err")[0].contains(":1:"), "{events:?}");
 }
@@ -61,15 +55,7 @@ async fn a_spinning_worker_is_killed_and_the_root_stays_responsive() {
         } else {
             "for (;;) {}"
         };
-        let vm = c
-            .call(
-                "vm.create",
-                json!({"session": s, "lang": lang, "code": code}),
-            )
-            .await
-            .unwrap()["vm"]
-            .as_u64()
-            .unwrap();
+        let vm = create_vm(&c, &s, lang, code).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         let t = Instant::now();
         let info = c.call("node.info", json!({})).await.unwrap();
@@ -95,11 +81,13 @@ async fn eval_reads_a_waiting_workers_state() {
     let c = node.client(None);
     let s = open(&c).await;
     c.call("port.create", json!({"name": "in"})).await.unwrap();
-    let vm = c
-        .call("vm.create", json!({"session": s, "lang": "lua", "code": "seen = 0 while true do recv() seen = seen + 1 end"}))
-        .await
-        .unwrap()["vm"]
-        .clone();
+    let vm = create_vm(
+        &c,
+        &s,
+        "lua",
+        "seen = 0 while true do recv() seen = seen + 1 end",
+    )
+    .await;
     for i in 0..3 {
         c.call("port.send", json!({"port": "in", "value": i}))
             .await
@@ -148,9 +136,13 @@ async fn two_nodes_ping_pong_over_links() {
         .unwrap();
     }
     let sb = open(&cb).await;
-    cb.call("vm.create", json!({"session": sb, "lang": "js", "code": "for (;;) { const [p, m] = await recv(); send(p, {n: m.n, by: node().name}); }"}))
-        .await
-        .unwrap();
+    create_vm(
+        &cb,
+        &sb,
+        "js",
+        "for (;;) { const [p, m] = await recv(); send(p, {n: m.n, by: node().name}); }",
+    )
+    .await;
     let sa = open(&ca).await;
     let ping = r#"
       for i = 1, 20 do
@@ -160,15 +152,7 @@ async fn two_nodes_ping_pong_over_links() {
       end
       print('done 20')
     "#;
-    let vm = ca
-        .call(
-            "vm.create",
-            json!({"session": sa, "lang": "lua", "code": ping}),
-        )
-        .await
-        .unwrap()["vm"]
-        .as_u64()
-        .unwrap();
+    let vm = create_vm(&ca, &sa, "lua", ping).await;
     let events = events_until(&ca, &sa, |e| ended(e, vm)).await;
     assert_eq!(texts(&events, vm, "out"), vec!["done 20"], "{events:?}");
     assert_eq!(texts(&events, vm, "state"), vec!["finished"]);
@@ -189,12 +173,7 @@ async fn port_recv_returns_what_workers_sent_with_a_cursor() {
     let c = node.client(None);
     let s = open(&c).await;
     c.call("port.create", json!({"name": "out"})).await.unwrap();
-    c.call(
-        "vm.create",
-        json!({"session": s, "lang": "lua", "code": "for i = 1, 5 do send('out', i) end"}),
-    )
-    .await
-    .unwrap();
+    create_vm(&c, &s, "lua", "for i = 1, 5 do send('out', i) end").await;
     let mut got = Vec::new();
     let mut after = 0;
     while got.len() < 5 {
@@ -276,12 +255,7 @@ async fn closing_or_abandoning_a_session_kills_its_workers() {
     let node = NodeProcess::start("p1", &["--session-timeout", "1"]);
     let c = node.client(None);
     let s = open(&c).await;
-    c.call(
-        "vm.create",
-        json!({"session": s, "lang": "lua", "code": "recv()"}),
-    )
-    .await
-    .unwrap();
+    create_vm(&c, &s, "lua", "recv()").await;
     c.call("session.close", json!({"session": s}))
         .await
         .unwrap();
@@ -293,12 +267,7 @@ async fn closing_or_abandoning_a_session_kills_its_workers() {
     assert_eq!(info["load"]["workers_alive"], 0);
     // Left alone past the timeout, a session goes, and its workers with it.
     let s = open(&c).await;
-    c.call(
-        "vm.create",
-        json!({"session": s, "lang": "lua", "code": "recv()"}),
-    )
-    .await
-    .unwrap();
+    create_vm(&c, &s, "lua", "recv()").await;
     tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(
         rpc_code(c.call("session.resume", json!({"session": s})).await),
@@ -324,15 +293,7 @@ async fn a_profiled_node_computes_at_its_hosts_speed_in_wall_clock_time() {
         );
         let s = open(&c).await;
         let t = Instant::now();
-        let vm = c
-            .call(
-                "vm.create",
-                json!({"session": s, "lang": "lua", "code": code}),
-            )
-            .await
-            .unwrap()["vm"]
-            .as_u64()
-            .unwrap();
+        let vm = create_vm(&c, &s, "lua", code).await;
         let events = events_until(&c, &s, |e| ended(e, vm)).await;
         took.push(t.elapsed());
         assert_eq!(texts(&events, vm, "out"), vec!["done"], "{profile}");
@@ -364,15 +325,7 @@ async fn oversized_output_and_messages_are_cut_or_dropped_with_a_word() {
     c.call("port.create", json!({"name": "p"})).await.unwrap();
     let code =
         "print(string.rep('x', 100000)) send('p', string.rep('y', 2000000)) send('p', 'small')";
-    let vm = c
-        .call(
-            "vm.create",
-            json!({"session": s, "lang": "lua", "code": code}),
-        )
-        .await
-        .unwrap()["vm"]
-        .as_u64()
-        .unwrap();
+    let vm = create_vm(&c, &s, "lua", code).await;
     let events = events_until(&c, &s, |e| ended(e, vm)).await;
     let out = texts(&events, vm, "out");
     assert!(

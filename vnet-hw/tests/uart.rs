@@ -2,12 +2,15 @@
 //! worker on an emulated ESP32 board driven over serial, and a hybrid run with two emulated
 //! boards behind an emulated switch and two simulated nodes.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::ops::ControlFlow;
 use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use common::{ended, events_until, texts};
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 use serialport::{SerialPort, TTYPort};
@@ -125,37 +128,6 @@ impl Drop for Board {
     }
 }
 
-/// Polls a session's output over serial until `vm` ends; its `out` lines.
-async fn output_of(c: &SerialClient, session: &Value, vm: u64) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut after = 0;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "no end of vm {vm}; so far {out:?}"
-        );
-        let r = c
-            .call(
-                "io.poll",
-                json!({"session": session, "after": after, "timeout_ms": 1000}),
-            )
-            .await
-            .unwrap();
-        for e in r["events"].as_array().unwrap() {
-            after = e["seq"].as_u64().unwrap();
-            if e["vm"] != vm {
-                continue;
-            }
-            match e["stream"].as_str().unwrap() {
-                "out" => out.push(e["text"].as_str().unwrap().to_owned()),
-                "state" => return out,
-                _ => {}
-            }
-        }
-    }
-}
-
 #[test]
 fn a_lua_worker_on_an_emulated_board_prints_back_over_serial() {
     let board = Board::start("esp-a", 1);
@@ -178,7 +150,10 @@ fn a_lua_worker_on_an_emulated_board_prints_back_over_serial() {
             .as_u64()
             .unwrap();
         assert_eq!(
-            output_of(&c, &s["session"], vm).await,
+            {
+                let session = s["session"].as_str().unwrap();
+                texts(&events_until(&c, session, |e| ended(e, vm)).await, vm, "out")
+            },
             vec!["hello from esp-a", "42"]
         );
         // The board's 512 kB are shared by its workers: a second worker holding 300 kB does not fit.
@@ -319,11 +294,10 @@ fn two_emulated_boards_behind_a_switch_and_two_simulated_nodes_pass_a_token() {
         seen += out[0].rsplit('=').next().unwrap().parse::<u64>().unwrap();
     }
     for (_, twin, vm) in &twins {
-        let out = rt.block_on(output_of(
-            twin.client(),
-            &Value::String(twin.session().to_owned()),
-            *vm,
-        ));
+        let out = rt
+            .block_on(twin.worker_output(*vm, Duration::from_secs(30)))
+            .unwrap()
+            .out;
         seen += out[0].rsplit('=').next().unwrap().parse::<u64>().unwrap();
         rt.block_on(twin.close()).unwrap();
     }

@@ -49,6 +49,14 @@ pub enum ClientError {
         /// What went wrong.
         what: String,
     },
+    /// What was waited for did not happen in time.
+    #[error("{node}: {what}")]
+    Timeout {
+        /// The node (a URL or a serial board).
+        node: String,
+        /// What did not happen.
+        what: String,
+    },
 }
 
 /// Something NMP calls can be made over: HTTP ([`Client`]) or a serial line

@@ -2,42 +2,29 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use vnet_hw::launch::NodeProcesses;
 use vnet_hw::nmp::auth::Key;
-use vnet_hw::nmp::client::{Client, ClientError};
+use vnet_hw::nmp::client::{Client, ClientError, Transport};
 
 /// A `vnet-node` child process, killed when dropped.
 pub struct NodeProcess {
-    pub child: Child,
+    process: NodeProcesses,
     pub url: String,
 }
 
 impl NodeProcess {
     /// Starts `vnet-node` on a free loopback port with extra arguments.
     pub fn start(name: &str, extra: &[&str]) -> NodeProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vnet-node"))
-            .args(["--listen", "127.0.0.1:0", "--name", name])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let binary = std::path::Path::new(env!("CARGO_BIN_EXE_vnet-node"));
+        let process = NodeProcesses::start_with(binary, &[name.to_owned()], &extra, Stdio::null)
             .expect("vnet-node starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .filter(|u| u.starts_with("http://"))
-            .unwrap_or_else(|| panic!("vnet-node said {line:?}"))
-            .to_owned();
-        NodeProcess { child, url }
+        let url = process.started()[0].url.clone();
+        NodeProcess { process, url }
     }
 
     pub fn client(&self, key: Option<Key>) -> Client {
@@ -46,7 +33,8 @@ impl NodeProcess {
 
     /// Resident memory of the process, in kB (Linux).
     pub fn rss_kb(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let pid = self.process.pids()[0];
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -56,14 +44,7 @@ impl NodeProcess {
 
     /// Whether the process is still running.
     pub fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.running() == 1
     }
 }
 
@@ -74,9 +55,17 @@ pub async fn open(c: &Client) -> String {
         .to_owned()
 }
 
+/// Creates a worker in `session`; its id.
+pub async fn create_vm(c: &impl Transport, session: &str, lang: &str, code: &str) -> u64 {
+    let params = json!({"session": session, "lang": lang, "code": code});
+    c.call("vm.create", params).await.unwrap()["vm"]
+        .as_u64()
+        .unwrap()
+}
+
 /// Polls `session`'s output until `done` holds for the events so far (or 20 s pass).
 pub async fn events_until(
-    c: &Client,
+    c: &impl Transport,
     session: &str,
     done: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
