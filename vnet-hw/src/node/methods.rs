@@ -9,10 +9,10 @@ use tokio::sync::{Notify, mpsc};
 use vnet_sim::WorkerState;
 use vnet_sim::vm::{CancelFlag, Lang, VmConfig};
 
-use super::links;
 use super::queue::SeqQueue;
 use super::root::{LinkTarget, Port, Root, Session, State, Worker, state_name};
 use super::worker::{self, WorkerSpec};
+use super::{links, snapshot};
 use crate::nmp::method as m;
 use crate::nmp::rpc::{RpcError, code};
 
@@ -20,10 +20,10 @@ use crate::nmp::rpc::{RpcError, code};
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
 
 /// The named parameters of one call.
-struct Params<'a>(&'a Map<String, Value>);
+pub(super) struct Params<'a>(pub(super) &'a Map<String, Value>);
 
 impl<'a> Params<'a> {
-    fn str(&self, name: &str) -> Result<&'a str, RpcError> {
+    pub(super) fn str(&self, name: &str) -> Result<&'a str, RpcError> {
         match self.0.get(name) {
             Some(Value::String(s)) => Ok(s),
             Some(_) => Err(RpcError::params(format!("`{name}` must be a string"))),
@@ -47,7 +47,7 @@ impl<'a> Params<'a> {
     fn vm(&self) -> Result<u32, RpcError> {
         u32::try_from(self.u64("vm")?).map_err(|_| RpcError::new(code::NO_SUCH_VM, "no such vm"))
     }
-    fn value(&self, name: &str) -> Result<&'a Value, RpcError> {
+    pub(super) fn value(&self, name: &str) -> Result<&'a Value, RpcError> {
         self.0
             .get(name)
             .ok_or_else(|| RpcError::params(format!("missing parameter `{name}`")))
@@ -136,8 +136,8 @@ pub(crate) async fn call(
             }
             Ok(json!({"delivered": msgs.len()}))
         }
-        m::NET_SAVE => Ok(net_save(&root.lock())),
-        m::NET_LOAD => net_load(root, &p),
+        m::NET_SAVE => Ok(snapshot::net_save(&root.lock())),
+        m::NET_LOAD => snapshot::net_load(root, &p),
         m::IO_SUBSCRIBE => Err(RpcError::new(
             code::INVALID_REQUEST,
             "io.subscribe is only available over the WebSocket (/nmp/ws)",
@@ -149,7 +149,7 @@ pub(crate) async fn call(
     }
 }
 
-fn no_session(id: &str) -> RpcError {
+pub(super) fn no_session(id: &str) -> RpcError {
     RpcError::new(
         code::NO_SUCH_SESSION,
         format!(
@@ -230,7 +230,7 @@ fn port_of(st: &State, name: &str) -> Result<usize, RpcError> {
 }
 
 /// Creates a worker for `session` (checked by the caller's lock) and starts its thread.
-fn start_worker(
+pub(super) fn start_worker(
     root: &Arc<Root>,
     st: &mut State,
     session: &str,
@@ -288,7 +288,7 @@ fn start_worker(
     Ok(vm)
 }
 
-fn lang_of(p: &Params) -> Result<Lang, RpcError> {
+pub(super) fn lang_of(p: &Params) -> Result<Lang, RpcError> {
     match p.str("lang")? {
         "lua" => Ok(Lang::Lua),
         "js" => Ok(Lang::Js),
@@ -300,7 +300,7 @@ fn lang_of(p: &Params) -> Result<Lang, RpcError> {
 }
 
 /// Port names from the optional `ports` array (default: every port of the node).
-fn ports_of(st: &State, v: Option<&Value>) -> Result<Vec<usize>, RpcError> {
+pub(super) fn ports_of(st: &State, v: Option<&Value>) -> Result<Vec<usize>, RpcError> {
     match v {
         None | Some(Value::Null) => Ok((0..st.ports.len()).collect()),
         Some(Value::Array(names)) => names
@@ -424,7 +424,7 @@ fn port_name_ok(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
 }
 
-fn port_create(root: &Root, p: &Params) -> Result<Value, RpcError> {
+pub(super) fn port_create(root: &Root, p: &Params) -> Result<Value, RpcError> {
     let name = p.str("name")?;
     if !port_name_ok(name) {
         return Err(RpcError::params(
@@ -451,7 +451,7 @@ fn port_create(root: &Root, p: &Params) -> Result<Value, RpcError> {
     Ok(json!({"port": name}))
 }
 
-fn port_link(root: &Arc<Root>, p: &Params, link: bool) -> Result<Value, RpcError> {
+pub(super) fn port_link(root: &Arc<Root>, p: &Params, link: bool) -> Result<Value, RpcError> {
     let url = p.str("url")?;
     let remote = p.str("remote_port")?;
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 256 {
@@ -517,104 +517,4 @@ async fn port_recv(root: &Arc<Root>, p: &Params<'_>) -> Result<Value, RpcError> 
         Some(v) => Ok(v),
         None => Ok(take(&mut root.lock(), true)?.unwrap_or(Value::Null)),
     }
-}
-
-fn net_save(st: &State) -> Value {
-    json!({
-        "ports": st.ports.iter().map(|p| json!({
-            "name": p.name,
-            "links": p.links.keys().map(|t| json!({"url": t.url, "port": t.port})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "workers": st.workers.values().filter(|w| w.state.is_alive()).map(|w| json!({
-            "lang": w.lang,
-            "code": w.code,
-            "ports": w.ports.iter().map(|&i| st.ports[i].name.clone()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
-}
-
-fn net_load(root: &Arc<Root>, p: &Params) -> Result<Value, RpcError> {
-    let session = p.str("session")?;
-    let net = p.value("network")?;
-    let ports = net
-        .get("ports")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let workers = net
-        .get("workers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let (mut made_ports, mut made_links) = (0, 0);
-    for (i, port) in ports.iter().enumerate() {
-        let Some(obj) = port.as_object() else {
-            return Err(RpcError::params(format!(
-                "network.ports[{i}] must be an object"
-            )));
-        };
-        let name = Params(obj)
-            .str("name")
-            .map_err(|e| RpcError::params(format!("network.ports[{i}]: {}", e.message)))?;
-        if root.lock().port_index(name).is_none() {
-            port_create(root, &Params(obj))?;
-            made_ports += 1;
-        }
-        for (j, l) in obj
-            .get("links")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let Some(link) = l.as_object() else {
-                return Err(RpcError::params(format!(
-                    "network.ports[{i}].links[{j}] must be an object"
-                )));
-            };
-            // Saved as the far end, {url, port}; linked from this port.
-            let mut args = Map::new();
-            args.insert("port".into(), name.into());
-            args.insert(
-                "url".into(),
-                link.get("url").cloned().unwrap_or(Value::Null),
-            );
-            args.insert(
-                "remote_port".into(),
-                link.get("port").cloned().unwrap_or(Value::Null),
-            );
-            match port_link(root, &Params(&args), true) {
-                Ok(_) => made_links += 1,
-                Err(e) if e.code == code::CONFLICT => {}
-                Err(e) => {
-                    return Err(RpcError::params(format!(
-                        "network.ports[{i}].links[{j}]: {}",
-                        e.message
-                    )));
-                }
-            }
-        }
-    }
-    let mut vms = Vec::new();
-    for (i, w) in workers.iter().enumerate() {
-        let Some(obj) = w.as_object() else {
-            return Err(RpcError::params(format!(
-                "network.workers[{i}] must be an object"
-            )));
-        };
-        let wp = Params(obj);
-        let at = |e: RpcError| RpcError {
-            message: format!("network.workers[{i}]: {}", e.message),
-            ..e
-        };
-        let lang = lang_of(&wp).map_err(at)?;
-        let code = wp.str("code").map_err(at)?;
-        let mut st = root.lock();
-        if !st.sessions.contains_key(session) {
-            return Err(no_session(session));
-        }
-        let ports = ports_of(&st, obj.get("ports")).map_err(at)?;
-        vms.push(start_worker(root, &mut st, session, lang, code, ports).map_err(at)?);
-    }
-    Ok(json!({"ports": made_ports, "links": made_links, "vms": vms}))
 }

@@ -2,7 +2,7 @@
 //! workers in real time, each on its own thread.
 //!
 //! - [`root`]: sessions, workers, ports, links and the CMUX rule, under one lock.
-//! - [`methods`]: the NMP methods.
+//! - [`methods`]: the NMP methods; [`snapshot`]: `net.save` and `net.load`.
 //! - [`worker`]: a worker's thread (a one-node simulation paced to the wall clock).
 //! - [`links`]: forwarding a port's messages to a port on another node.
 //! - [`http`]: `POST /nmp` and `GET /nmp/ws`, with authentication and limits.
@@ -23,6 +23,7 @@ mod methods;
 mod queue;
 mod root;
 mod serial;
+mod snapshot;
 mod worker;
 
 pub use serial::serve_serial;
