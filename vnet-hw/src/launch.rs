@@ -6,7 +6,6 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// Finds the `vnet-node` binary of the build the running program belongs to (beside
 /// `target/<profile>/examples/`), building it first with cargo when cargo is at hand (so it is
@@ -188,23 +187,5 @@ fn kill_all(children: &mut [Child]) {
 impl Drop for NodeProcesses {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// Waits up to `timeout` for the node at `url` to answer.
-pub async fn wait_ready(
-    client: &crate::nmp::client::Client,
-    timeout: Duration,
-) -> Result<(), String> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        match client
-            .call(crate::nmp::method::NODE_INFO, serde_json::json!({}))
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e.to_string()),
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
     }
 }

@@ -79,11 +79,6 @@ impl Arq {
         self
     }
 
-    /// This end's address.
-    pub fn address(&self) -> u8 {
-        self.me
-    }
-
     /// Queues `payload` for `dst`.
     pub fn send(&mut self, dst: u8, kind: Kind, payload: Vec<u8>) {
         let seq = self.next_seq.entry(dst).or_insert(0);
@@ -141,11 +136,6 @@ impl Arq {
             }
         }
         out
-    }
-
-    /// When [`Arq::poll_transmit`] next has something to resend, if anything is unacknowledged.
-    pub fn next_timeout(&self) -> Option<Instant> {
-        self.unacked.values().map(|u| u.sent_at + self.rto).min()
     }
 
     /// Takes a frame off the line: returns the frames to hand on (in order, each once) and the
