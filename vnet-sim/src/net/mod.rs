@@ -123,6 +123,8 @@ pub struct Network {
     links: Vec<Link>,
     /// Name lookup only; never iterated, so its order cannot leak into a run.
     names: HashMap<String, NodeId>,
+    /// Bumped by every change to the graph, so views of it know when to refresh.
+    revision: u64,
 }
 
 impl Network {
@@ -133,7 +135,13 @@ impl Network {
             nodes: Vec::new(),
             links: Vec::new(),
             names: HashMap::new(),
+            revision: 0,
         }
+    }
+
+    /// Changes every time a node, port or link is added.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Adds a node; names must be unique.
@@ -151,6 +159,7 @@ impl Network {
             pos: None,
         });
         self.names.insert(name.into(), id);
+        self.revision += 1;
         Ok(id)
     }
 
@@ -183,7 +192,9 @@ impl Network {
             name: name.into(),
             links: Vec::new(),
         });
-        Ok(PortId(n.ports.len() as u16 - 1))
+        let id = PortId(n.ports.len() as u16 - 1);
+        self.revision += 1;
+        Ok(id)
     }
 
     /// The port `name` of `node`, created if missing.
@@ -219,6 +230,7 @@ impl Network {
         self.nodes[b.node.0 as usize].ports[b.port.0 as usize]
             .links
             .push(LinkDir { link: id, dir: 1 });
+        self.revision += 1;
         Ok(id)
     }
 

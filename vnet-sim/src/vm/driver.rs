@@ -58,6 +58,8 @@ pub struct VmProgram {
     io: Io,
     /// Where this worker's memory is charged under a node-wide cap, once it is.
     charged: Option<(crate::net::NodeId, WorkerId)>,
+    /// The network revision `io.node` was taken at.
+    net_revision: u64,
 }
 
 impl Drop for VmProgram {
@@ -85,6 +87,7 @@ impl VmProgram {
             booted: false,
             io: Io::default(),
             charged: None,
+            net_revision: 0,
         }
     }
 
@@ -115,14 +118,20 @@ impl VmProgram {
         ctx.set_waiting(true);
     }
 
+    /// Takes the node's view (`node()`: ports and neighbours) afresh.
+    fn refresh_node(&mut self, ctx: &Context) {
+        self.io.node = Rc::new(NodeInfo::of(ctx));
+        self.net_revision = ctx.network().revision();
+    }
+
     /// Runs the VM from `input` until it blocks, ends or fails.
     fn run(&mut self, ctx: &mut Context, mut input: Resume) {
         loop {
-            let Some(vm) = self.vm.as_mut() else { return };
-            // Ports added while the run goes on (a real-time node's `port.create`).
-            if ctx.port_count() != self.io.node.ports.len() {
-                self.io.node = Rc::new(NodeInfo::of(ctx));
+            // Ports and links added while the run goes on (a real-time node's `port.create`).
+            if ctx.network().revision() != self.net_revision {
+                self.refresh_node(ctx);
             }
+            let Some(vm) = self.vm.as_mut() else { return };
             self.io.now = ctx.now();
             self.io.rng = Some(ctx.rng().clone());
             self.io.next_worker = ctx.worker_count() as u16;
@@ -226,7 +235,7 @@ impl NodeProgram for VmProgram {
         Some(self)
     }
     fn on_start(&mut self, ctx: &mut Context) {
-        self.io.node = Rc::new(NodeInfo::of(ctx));
+        self.refresh_node(ctx);
         self.io.ns_per_instruction = self
             .config
             .profile

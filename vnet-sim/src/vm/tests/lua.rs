@@ -368,3 +368,18 @@ fn a_node_wide_cap_fails_the_worker_that_takes_the_node_over_it() {
     drop(sim);
     assert_eq!(cap.used(n), 0);
 }
+
+#[test]
+fn a_worker_sees_links_added_to_its_ports_while_it_runs() {
+    let (mut sim, n) = solo(
+        L,
+        "print(#node().neighbours.p) sleep(1) print(node().neighbours.p[1])",
+        VmConfig::default(),
+    );
+    sim.run_until(crate::time::SimTime::from_micros(500));
+    let m = sim.add_node("m").unwrap();
+    sim.link(n, "p", m, "q", crate::net::LinkParams::default())
+        .unwrap();
+    sim.run();
+    assert_eq!(out(&sim, n, 0), vec!["0", "m"]);
+}
