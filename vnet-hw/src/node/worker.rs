@@ -70,7 +70,7 @@ impl NodeProgram for UplinkProgram {
 }
 
 /// Joins port `name` of the worker's node to the uplink (both get a port of that name).
-pub(crate) fn attach(sim: &mut Simulation, name: &str) -> Result<(), String> {
+fn attach(sim: &mut Simulation, name: &str) -> Result<(), String> {
     let up = NodeId(1);
     sim.link(ME, name, up, name, LinkParams::default())
         .map(|_| ())
