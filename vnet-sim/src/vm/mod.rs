@@ -49,8 +49,12 @@
 //! and nothing of the host. A runaway loop is stopped by an instruction budget per activation
 //! (Lua: a count hook that *yields* out of the VM, so `pcall` cannot swallow it; JS: boa's loop
 //! iteration and recursion limits), and the worker fails with a message naming node and
-//! worker; the simulation goes on. Both have a memory cap. Lua's is exact (mlua's allocator
-//! refuses the allocation that would break it). boa has no allocation limit or hook, so a JS
+//! worker; the simulation goes on. Where a Lua worker cannot yield (inside a metamethod or a
+//! `table.sort` comparator called from C) the hook raises an error instead, at every
+//! instruction until the worker reaches a point where it can be stopped. `setmetatable`
+//! refuses `__gc` fields: Lua runs finalizers with hooks off, out of the budget's reach. Both
+//! have a memory cap. Lua's is exact (the state's allocator refuses the allocation that would
+//! break it; a received message that would, fails the worker). boa has no allocation limit or hook, so a JS
 //! worker's heap is measured by [`MeteredAlloc`], which the binary installs as its global
 //! allocator (one line, see [`meter`]; the examples and tests do). The cap is checked at every
 //! API call and when the worker blocks, after a garbage collection; a worker over it fails even

@@ -1,294 +1,449 @@
-//! The globals a Lua program sees: the node API (`send`, `now`, `random`, `print`, `fork`,
-//! `kill`, `sensor`, `node`, a seeded `math.random`; `recv`, `sleep` and `exit` come from the
-//! prelude), with the host's reach (`load`, `dofile`, `string.dump`, …) removed.
+//! The globals a Lua program sees: the node API (`send`, `recv`, `sleep`, `exit`, `now`,
+//! `random`, `print`, `fork`, `kill`, `sensor`, `node`, a seeded `math.random`), with the host's
+//! reach (`load`, `dofile`, `string.dump`, …) removed.
 //!
-//! `send` and the prelude's hidden `block` and `take` are C functions on the raw state: they
-//! are the message path, and mlua's callback machinery (a reference per argument, a protected
-//! call) would double its cost. Their upvalue points at the worker's [`Shared`].
+//! Every API function is a C function on the raw state whose upvalue points at the worker's
+//! [`Shared`]: the message path crosses no protected call and no Lua-side wrapper. The blocking
+//! calls record their request and yield from C; the driver resumes the thread with what the
+//! call returns (`recv`: port and value pushed as the resume's arguments).
+//!
+//! A body may raise a Lua error (through [`run`]) or call into Lua (`luaL_tolstring`) only
+//! while it holds nothing that needs dropping: errors unwind by `longjmp`.
 
 use std::cell::RefCell;
 use std::ffi::c_int;
 
-use mlua::{Lua, MultiValue, Value as LuaValue, ffi};
+use mlua::ffi;
 use serde_json::Value;
 
 use super::Shared;
-use super::value::{push_message, read, string_at};
-use crate::vm::io::{Io, Step, millis};
+use super::value::{read, string_at};
+use crate::vm::io::{Step, millis};
 
-/// The prelude's private helpers, passed to it and to no one else.
-pub(super) struct Hidden {
-    pub block: mlua::Function,
-    pub take: mlua::Function,
-}
+/// What a body returns to make its C function yield (no values) instead of returning.
+const YIELD: c_int = -1;
 
-/// Installs the API into `lua`'s globals. `shared` must outlive the state.
-pub(super) fn install(lua: &Lua, shared: *const RefCell<Shared>) -> mlua::Result<Hidden> {
-    let g = lua.globals();
-    for name in ["dofile", "loadfile", "load", "collectgarbage"] {
-        g.raw_set(name, LuaValue::Nil)?;
-    }
-    // Lua 5.1's extra ways to load code or reach environments, and LuaJIT's `jit` module.
-    #[cfg(feature = "luajit")]
-    for name in [
-        "loadstring",
-        "setfenv",
-        "getfenv",
-        "newproxy",
-        "module",
-        "gcinfo",
-        "jit",
-    ] {
-        g.raw_set(name, LuaValue::Nil)?;
-    }
-    let string: mlua::Table = g.get("string")?;
-    string.raw_set("dump", LuaValue::Nil)?;
+type Body = unsafe fn(*mut ffi::lua_State, &RefCell<Shared>) -> Result<c_int, String>;
 
-    let c_function = |f: ffi::lua_CFunction| {
-        // SAFETY: only pushes; the closure's upvalue is the pointer the C function expects.
-        unsafe {
-            lua.exec_raw::<mlua::Function>((), |state| {
-                ffi::lua_pushlightuserdata(state, shared.cast_mut().cast());
-                ffi::lua_pushcclosure(state, f, 1);
-            })
+/// Installs the API into the state's globals and removes what the sandbox forbids. `shared`
+/// must outlive the state. Runs protected (see [`super::state::State::protect`]).
+pub(super) unsafe fn install(l: *mut ffi::lua_State, shared: *const RefCell<Shared>) {
+    unsafe {
+        ffi::lua_pushglobaltable(l);
+        let g = ffi::lua_gettop(l);
+        for name in REMOVED {
+            ffi::lua_pushnil(l);
+            ffi::lua_setfield(l, g, name.as_ptr());
         }
-    };
-    g.raw_set("send", c_function(send)?)?;
-    let hidden = Hidden {
-        block: c_function(block)?,
-        take: c_function(take)?,
-    };
+        ffi::lua_getfield(l, g, c"string".as_ptr());
+        ffi::lua_pushnil(l);
+        ffi::lua_setfield(l, -2, c"dump".as_ptr());
+        ffi::lua_pop(l, 1);
 
-    fn with_io<R>(lua: &Lua, f: impl FnOnce(&mut Io) -> R) -> mlua::Result<R> {
-        let shared = lua
-            .app_data_ref::<super::SharedCell>()
-            .ok_or_else(|| mlua::Error::runtime("the node API is not set up"))?;
-        let io = &mut shared.borrow_mut().io;
-        Ok(f(io))
-    }
-    g.raw_set(
-        "now",
-        lua.create_function(|lua, ()| with_io(lua, |io| io.now_ms()))?,
-    )?;
-    g.raw_set(
-        "random",
-        lua.create_function(|lua, ()| with_io(lua, |io| io.random()))?,
-    )?;
-    // Lua's own `tostring`, so print shows values as Lua does (`5.0`, `table: 0x…`, __tostring).
-    let tostring: mlua::Function = g.get("tostring")?;
-    g.raw_set(
-        "print",
-        lua.create_function(move |lua, args: MultiValue| {
-            let parts = args
-                .iter()
-                .map(|v| tostring.call::<String>(v.clone()))
-                .collect::<mlua::Result<Vec<_>>>()?;
-            with_io(lua, |io| io.print(parts.join("\t")))
-        })?,
-    )?;
-    g.raw_set(
-        "fork",
-        lua.create_function(|lua, code: String| with_io(lua, |io| io.fork(code)))?,
-    )?;
-    g.raw_set(
-        "kill",
-        lua.create_function(|lua, w: u16| with_io(lua, |io| io.kill(w)))?,
-    )?;
-    g.raw_set(
-        "sensor",
-        lua.create_function(|lua, name: String| {
-            with_io(lua, |io| io.sensor(&name))?.map_err(mlua::Error::runtime)
-        })?,
-    )?;
-    g.raw_set(
-        "node",
-        lua.create_function(|lua, ()| {
-            let info = with_io(lua, |io| io.node.clone())?;
-            let t = lua.create_table()?;
-            t.raw_set("id", info.id)?;
-            t.raw_set("name", info.name.as_str())?;
-            t.raw_set("worker", info.worker)?;
-            t.raw_set(
-                "ports",
-                lua.create_sequence_from(info.ports.iter().map(String::as_str))?,
-            )?;
-            let nb = lua.create_table()?;
-            for (p, names) in info.ports.iter().zip(&info.neighbours) {
-                nb.raw_set(
-                    p.as_str(),
-                    lua.create_sequence_from(names.iter().map(String::as_str))?,
-                )?;
-            }
-            t.raw_set("neighbours", nb)?;
-            Ok(t)
-        })?,
-    )?;
-    // math.random and math.randomseed would draw from Lua's own, randomly seeded generator.
-    let math: mlua::Table = g.get("math")?;
-    math.raw_set(
-        "random",
-        lua.create_function(|lua, (m, n): (Option<i64>, Option<i64>)| {
-            with_io(lua, |io| match (m, n) {
-                (None, _) => Ok(LuaValue::Number(io.random())),
-                (Some(hi), None) if hi >= 1 => Ok(LuaValue::Integer(io.random_int(1, hi))),
-                (Some(lo), Some(hi)) if lo <= hi => Ok(LuaValue::Integer(io.random_int(lo, hi))),
-                _ => Err(mlua::Error::runtime("math.random: interval is empty")),
-            })?
-        })?,
-    )?;
-    math.raw_set(
-        "randomseed",
-        lua.create_function(|_, _: MultiValue| Ok(()))?,
-    )?;
-    Ok(hidden)
-}
-
-/// The [`Shared`] a C function's upvalue points at.
-///
-/// # Safety
-/// `state` must be running a closure made by [`install`].
-unsafe fn shared<'a>(state: *mut ffi::lua_State) -> Result<&'a RefCell<Shared>, String> {
-    unsafe {
-        let p = ffi::lua_touserdata(state, ffi::lua_upvalueindex(1)) as *const RefCell<Shared>;
-        p.as_ref()
-            .ok_or_else(|| "the node API is not set up".to_owned())
+        let set = |table: c_int, name: &std::ffi::CStr, f: ffi::lua_CFunction| {
+            ffi::lua_pushlightuserdata(l, shared.cast_mut().cast());
+            ffi::lua_pushcclosure(l, f, 1);
+            ffi::lua_setfield(l, table, name.as_ptr());
+        };
+        set(g, c"send", send);
+        set(g, c"recv", recv);
+        set(g, c"sleep", sleep);
+        set(g, c"exit", exit);
+        set(g, c"now", now);
+        set(g, c"random", random);
+        set(g, c"print", print);
+        set(g, c"fork", fork);
+        set(g, c"kill", kill);
+        set(g, c"sensor", sensor);
+        set(g, c"node", node);
+        set(g, c"setmetatable", setmetatable);
+        // math.random and math.randomseed would draw from Lua's own, randomly seeded generator.
+        ffi::lua_getfield(l, g, c"math".as_ptr());
+        let math = ffi::lua_gettop(l);
+        set(math, c"random", math_random);
+        set(math, c"randomseed", math_randomseed);
+        ffi::lua_settop(l, g - 1);
     }
 }
 
-/// Runs a C function's body; an error is raised as a Lua error `level` frames up.
+/// Globals the sandbox removes: ways to load code, and the collector's controls.
+#[cfg(not(feature = "luajit"))]
+const REMOVED: &[&std::ffi::CStr] = &[c"dofile", c"loadfile", c"load", c"collectgarbage"];
+/// LuaJIT also has Lua 5.1's extra ways to load code or reach environments, and its `jit`.
+#[cfg(feature = "luajit")]
+const REMOVED: &[&std::ffi::CStr] = &[
+    c"dofile",
+    c"loadfile",
+    c"load",
+    c"collectgarbage",
+    c"loadstring",
+    c"setfenv",
+    c"getfenv",
+    c"newproxy",
+    c"module",
+    c"gcinfo",
+    c"jit",
+];
+
+/// Defines the C function `$name` running `$body`, whose errors point `$level` frames up.
+macro_rules! api {
+    ($($name:ident = $body:ident at $level:literal;)*) => {$(
+        unsafe extern "C-unwind" fn $name(l: *mut ffi::lua_State) -> c_int {
+            // SAFETY: the bodies keep to `run`'s rule.
+            unsafe { run(l, $level, $body) }
+        }
+    )*};
+}
+
+api! {
+    send = send_body at 1;
+    recv = recv_body at 1;
+    sleep = sleep_body at 1;
+    exit = exit_body at 1;
+    now = now_body at 1;
+    random = random_body at 1;
+    print = print_body at 1;
+    fork = fork_body at 1;
+    kill = kill_body at 1;
+    sensor = sensor_body at 1;
+    node = node_body at 1;
+    math_random = math_random_body at 1;
+    math_randomseed = nothing_body at 1;
+    setmetatable = setmetatable_body at 1;
+}
+
+/// Runs a C function's body with its [`Shared`]; an error is raised as a Lua error `level`
+/// frames up, and [`YIELD`] yields the running thread.
 ///
 /// # Safety
-/// `body` must raise no Lua error itself while it holds values that need dropping.
-unsafe fn run(
-    state: *mut ffi::lua_State,
-    level: c_int,
-    body: unsafe fn(*mut ffi::lua_State) -> Result<c_int, String>,
-) -> c_int {
+/// `l` must be running a closure made by [`install`]; `body` must raise no Lua error while it
+/// holds values that need dropping.
+unsafe fn run(l: *mut ffi::lua_State, level: c_int, body: Body) -> c_int {
     unsafe {
-        match body(state) {
+        let p = ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const RefCell<Shared>;
+        let Some(shared) = p.as_ref() else {
+            raise(l, level, "the node API is not set up".into())
+        };
+        match body(l, shared) {
+            Ok(YIELD) => ffi::lua_yield(l, 0),
             Ok(n) => n,
-            Err(msg) => raise(state, level, msg),
+            Err(msg) => raise(l, level, msg),
         }
     }
 }
 
 /// Raises `msg` as a Lua error, positioned at the function `level` frames up.
-unsafe fn raise(state: *mut ffi::lua_State, level: c_int, msg: String) -> ! {
+unsafe fn raise(l: *mut ffi::lua_State, level: c_int, msg: String) -> ! {
     unsafe {
         // Whatever a failed conversion left on the stack goes.
-        ffi::lua_settop(state, 0);
-        ffi::luaL_where(state, level);
-        ffi::lua_pushlstring(state, msg.as_ptr().cast(), msg.len());
+        ffi::lua_settop(l, 0);
+        ffi::luaL_where(l, level);
+        ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
         drop(msg);
-        ffi::lua_concat(state, 2);
-        ffi::lua_error(state)
+        ffi::lua_concat(l, 2);
+        ffi::lua_error(l)
+    }
+}
+
+fn busy() -> String {
+    "the node API is busy".into()
+}
+
+/// The string argument at `idx`, or an error naming `what` it should have been.
+unsafe fn str_arg<'a>(l: *mut ffi::lua_State, idx: c_int, what: &str) -> Result<&'a str, String> {
+    unsafe {
+        if ffi::lua_type(l, idx) != ffi::LUA_TSTRING {
+            return Err(format!("expected {what}"));
+        }
+        std::str::from_utf8(string_at(l, idx)).map_err(|_| format!("{what} must be valid UTF-8"))
+    }
+}
+
+/// The integer argument at `idx` (an integral float or numeric string will do), if any.
+unsafe fn int_arg(l: *mut ffi::lua_State, idx: c_int) -> Option<i64> {
+    unsafe {
+        let mut ok = 0;
+        let i = ffi::lua_tointegerx(l, idx, &mut ok);
+        (ok != 0).then_some(i)
     }
 }
 
 /// `send(port, value)`.
-unsafe extern "C-unwind" fn send(state: *mut ffi::lua_State) -> c_int {
-    // SAFETY: `read` raises nothing.
-    unsafe { run(state, 1, send_body) }
-}
-
-unsafe fn send_body(state: *mut ffi::lua_State) -> Result<c_int, String> {
+unsafe fn send_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
     unsafe {
-        if ffi::lua_isstring(state, 1) == 0 {
+        if ffi::lua_isstring(l, 1) == 0 {
             return Err("send: expected a port name".into());
         }
-        let port = std::str::from_utf8(string_at(state, 1))
+        let port = std::str::from_utf8(string_at(l, 1))
             .map_err(|_| "send: a port name must be valid UTF-8".to_owned())?;
-        let value = match ffi::lua_type(state, 2) {
+        let value = match ffi::lua_type(l, 2) {
             ffi::LUA_TNONE => Value::Null,
-            _ => read(state, 2, 0).map_err(|e| format!("send: {e}"))?,
+            _ => read(l, 2, 0).map_err(|e| format!("send: {e}"))?,
         };
-        let mut shared = shared(state)?
-            .try_borrow_mut()
-            .map_err(|_| "send: the node API is busy".to_owned())?;
+        let mut shared = shared.try_borrow_mut().map_err(|_| busy())?;
         shared.io.send(port, value)?;
         Ok(0)
     }
 }
 
-/// `block(op, a, b)`: records the blocking call `op` (1 `recv(port, timeout)`, 2 `sleep(ms)`,
-/// 3 `exit()`) for the driver, after checking its arguments. Errors point at the program's
-/// line (two frames up, past the prelude).
-unsafe extern "C-unwind" fn block(state: *mut ffi::lua_State) -> c_int {
-    // SAFETY: the body reads numbers and strings only.
-    unsafe { run(state, 2, block_body) }
+/// Records the blocking call `request` of `name` and yields, if the worker itself called it
+/// (a coroutine of the program's, or an eval, would yield to the wrong place).
+unsafe fn block(
+    l: *mut ffi::lua_State,
+    shared: &mut Shared,
+    name: &str,
+    request: Step,
+) -> Result<c_int, String> {
+    #[cfg(not(feature = "luajit"))]
+    // SAFETY: a query.
+    let yieldable = unsafe { ffi::lua_isyieldable(l) != 0 };
+    #[cfg(feature = "luajit")]
+    let yieldable = true;
+    if l != shared.thread || !yieldable {
+        return Err(format!(
+            "{name}() must be called by the worker itself, not inside a coroutine"
+        ));
+    }
+    shared.request = Some(request);
+    Ok(YIELD)
 }
 
-unsafe fn block_body(state: *mut ffi::lua_State) -> Result<c_int, String> {
+/// A number of milliseconds at `idx`, if there is one.
+unsafe fn ms_arg(
+    l: *mut ffi::lua_State,
+    idx: c_int,
+    what: &str,
+) -> Result<Option<crate::time::SimDuration>, String> {
     unsafe {
-        let mut shared = shared(state)?
-            .try_borrow_mut()
-            .map_err(|_| "the node API is busy".to_owned())?;
-        let ms = |what: &str, idx: c_int| -> Result<Option<_>, String> {
-            match ffi::lua_type(state, idx) {
-                ffi::LUA_TNONE | ffi::LUA_TNIL => Ok(None),
-                ffi::LUA_TNUMBER => millis(what, ffi::lua_tonumber(state, idx)).map(Some),
-                _ => Err(format!("{what}: expected a non-negative number of ms")),
-            }
-        };
-        let request = match ffi::lua_tointeger(state, 1) {
-            1 => {
-                let port = match ffi::lua_type(state, 2) {
-                    ffi::LUA_TNONE | ffi::LUA_TNIL => None,
-                    ffi::LUA_TSTRING => {
-                        let name = String::from_utf8_lossy(string_at(state, 2));
-                        let node = &shared.io.node;
-                        Some(node.port(&name).ok_or_else(|| {
-                            format!("recv: node `{}` has no port `{name}`", node.name)
-                        })?)
-                    }
-                    _ => return Err("recv: port must be a port name or nil".into()),
-                };
-                Step::Recv {
-                    port,
-                    timeout: ms("recv", 3)?,
+        match ffi::lua_type(l, idx) {
+            ffi::LUA_TNONE | ffi::LUA_TNIL => Ok(None),
+            ffi::LUA_TNUMBER => millis(what, ffi::lua_tonumber(l, idx)).map(Some),
+            _ => Err(format!("{what}: expected a non-negative number of ms")),
+        }
+    }
+}
+
+/// `recv([port [, timeout_ms]])`: yields; resumed with port and value, or nothing on timeout.
+unsafe fn recv_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    unsafe {
+        let mut shared = shared.try_borrow_mut().map_err(|_| busy())?;
+        let port =
+            match ffi::lua_type(l, 1) {
+                ffi::LUA_TNONE | ffi::LUA_TNIL => None,
+                ffi::LUA_TSTRING => {
+                    let name = String::from_utf8_lossy(string_at(l, 1));
+                    let node = &shared.io.node;
+                    Some(node.port(&name).ok_or_else(|| {
+                        format!("recv: node `{}` has no port `{name}`", node.name)
+                    })?)
                 }
-            }
-            2 => Step::Sleep(ms("sleep", 2)?.ok_or("sleep: expected a number of ms")?),
-            3 => Step::Finished,
-            op => return Err(format!("unknown blocking call {op}")),
+                _ => return Err("recv: port must be a port name or nil".into()),
+            };
+        let timeout = ms_arg(l, 2, "recv")?;
+        block(l, &mut shared, "recv", Step::Recv { port, timeout })
+    }
+}
+
+/// `sleep(ms)`.
+unsafe fn sleep_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    unsafe {
+        let mut shared = shared.try_borrow_mut().map_err(|_| busy())?;
+        let d = ms_arg(l, 1, "sleep")?.ok_or("sleep: expected a number of ms")?;
+        block(l, &mut shared, "sleep", Step::Sleep(d))
+    }
+}
+
+/// `exit()`.
+unsafe fn exit_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    unsafe {
+        let mut shared = shared.try_borrow_mut().map_err(|_| busy())?;
+        block(l, &mut shared, "exit", Step::Finished)
+    }
+}
+
+/// `now()`: virtual milliseconds.
+unsafe fn now_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    let ms = shared.try_borrow().map_err(|_| busy())?.io.now_ms();
+    // SAFETY: pushing a number needs no memory (the stack has LUA_MINSTACK free slots).
+    unsafe { ffi::lua_pushnumber(l, ms) };
+    Ok(1)
+}
+
+/// `random()`: a float in [0, 1) from the node's stream.
+unsafe fn random_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    let x = shared.try_borrow_mut().map_err(|_| busy())?.io.random();
+    // SAFETY: as in `now_body`.
+    unsafe { ffi::lua_pushnumber(l, x) };
+    Ok(1)
+}
+
+/// `math.random([m [, n]])` on the node's stream.
+unsafe fn math_random_body(
+    l: *mut ffi::lua_State,
+    shared: &RefCell<Shared>,
+) -> Result<c_int, String> {
+    unsafe {
+        let arg = |idx| match ffi::lua_type(l, idx) {
+            ffi::LUA_TNONE | ffi::LUA_TNIL => Ok(None),
+            _ => int_arg(l, idx)
+                .map(Some)
+                .ok_or_else(|| "math.random: expected integer bounds".to_owned()),
         };
-        shared.request = Some(request);
+        let (m, n) = (arg(1)?, arg(2)?);
+        let mut shared = shared.try_borrow_mut().map_err(|_| busy())?;
+        let io = &mut shared.io;
+        match (m, n) {
+            (None, _) => ffi::lua_pushnumber(l, io.random()),
+            (Some(hi), None) if hi >= 1 => ffi::lua_pushinteger(l, io.random_int(1, hi)),
+            (Some(lo), Some(hi)) if lo <= hi => ffi::lua_pushinteger(l, io.random_int(lo, hi)),
+            _ => return Err("math.random: interval is empty".into()),
+        }
+        Ok(1)
+    }
+}
+
+/// `math.randomseed(...)`: the node's stream is seeded by the run; this does nothing.
+unsafe fn nothing_body(_: *mut ffi::lua_State, _: &RefCell<Shared>) -> Result<c_int, String> {
+    Ok(0)
+}
+
+/// `print(...)`: the arguments as `tostring` shows them, tab-separated, on one output line.
+unsafe fn print_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    unsafe {
+        let n = ffi::lua_gettop(l);
+        if ffi::lua_checkstack(l, n) == 0 {
+            return Err("print: too many arguments".into());
+        }
+        // Converted on the stack first (a `__tostring` may run Lua code, or raise), read after.
+        for i in 1..=n {
+            ffi::luaL_tolstring(l, i, std::ptr::null_mut());
+        }
+        let mut line = Vec::new();
+        for i in n + 1..=2 * n {
+            if i > n + 1 {
+                line.push(b'\t');
+            }
+            line.extend_from_slice(string_at(l, i));
+        }
+        let text = String::from_utf8_lossy(&line).into_owned();
+        shared.try_borrow_mut().map_err(|_| busy())?.io.print(text);
         Ok(0)
     }
 }
 
-/// `take()`: the port and value of the message `recv` was resumed with.
-unsafe extern "C-unwind" fn take(state: *mut ffi::lua_State) -> c_int {
-    // SAFETY: the body holds only pointers while it pushes (which may raise a memory error).
-    unsafe { run(state, 1, take_body) }
+/// `fork(code)`: the new worker's id.
+unsafe fn fork_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    unsafe {
+        let code =
+            str_arg(l, 1, "the program's code as a string").map_err(|e| format!("fork: {e}"))?;
+        let id = shared
+            .try_borrow_mut()
+            .map_err(|_| busy())?
+            .io
+            .fork(code.to_owned());
+        ffi::lua_pushinteger(l, id.into());
+        Ok(1)
+    }
 }
 
-unsafe fn take_body(state: *mut ffi::lua_State) -> Result<c_int, String> {
+/// `kill(worker)`.
+unsafe fn kill_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
     unsafe {
-        // Pointers into the inbox, which the driver keeps until the resume returns; the borrow
-        // ends before pushing, which may raise.
-        let (port, message) = {
-            let shared = shared(state)?
-                .try_borrow()
-                .map_err(|_| "the node API is busy".to_owned())?;
-            let Some((port, message)) = &shared.inbox else {
-                return Ok(0);
-            };
-            let port = port
-                .and_then(|p| shared.io.node.ports.get(p.0 as usize))
-                .map(|name| (name.as_ptr(), name.len()));
-            (port, std::ptr::from_ref(message))
+        let w = int_arg(l, 1)
+            .and_then(|w| u16::try_from(w).ok())
+            .ok_or("kill: expected a worker id")?;
+        shared.try_borrow_mut().map_err(|_| busy())?.io.kill(w);
+        Ok(0)
+    }
+}
+
+/// `sensor(name)`: a number, or nil if the reading dropped out.
+unsafe fn sensor_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    unsafe {
+        let name = str_arg(l, 1, "a sensor name").map_err(|e| format!("sensor: {e}"))?;
+        let reading = shared
+            .try_borrow_mut()
+            .map_err(|_| busy())?
+            .io
+            .sensor(name)?;
+        match reading {
+            Some(x) => ffi::lua_pushnumber(l, x),
+            None => ffi::lua_pushnil(l),
+        }
+        Ok(1)
+    }
+}
+
+/// `node()`: `{id, name, worker, ports = {…}, neighbours = {port = {…}}}`.
+unsafe fn node_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    unsafe {
+        // The node's view is replaced only between activations, so it stays put while the
+        // pushes below (which may raise) run; no borrow is held across them.
+        let info: *const crate::vm::io::NodeInfo =
+            std::rc::Rc::as_ptr(&shared.try_borrow().map_err(|_| busy())?.io.node);
+        let info = &*info;
+        if ffi::lua_checkstack(l, 4) == 0 {
+            return Err("node: out of stack space".into());
+        }
+        let push_str = |s: &str| {
+            ffi::lua_pushlstring(l, s.as_ptr().cast(), s.len());
         };
-        if ffi::lua_checkstack(state, 2) == 0 {
-            return Err("recv: out of stack space".into());
-        }
-        match port {
-            Some((p, len)) => {
-                ffi::lua_pushlstring(state, p.cast(), len);
+        let push_names = |names: &[String]| {
+            ffi::lua_createtable(l, c_int::try_from(names.len()).unwrap_or(0), 0);
+            for (i, n) in names.iter().enumerate() {
+                push_str(n);
+                ffi::lua_rawseti(l, -2, i as ffi::lua_Integer + 1);
             }
-            None => ffi::lua_pushnil(state),
+        };
+        ffi::lua_createtable(l, 0, 5);
+        ffi::lua_pushinteger(l, info.id.into());
+        ffi::lua_setfield(l, -2, c"id".as_ptr());
+        push_str(&info.name);
+        ffi::lua_setfield(l, -2, c"name".as_ptr());
+        ffi::lua_pushinteger(l, info.worker.into());
+        ffi::lua_setfield(l, -2, c"worker".as_ptr());
+        push_names(&info.ports);
+        ffi::lua_setfield(l, -2, c"ports".as_ptr());
+        ffi::lua_createtable(l, 0, c_int::try_from(info.ports.len()).unwrap_or(0));
+        for (p, names) in info.ports.iter().zip(&info.neighbours) {
+            push_str(p);
+            push_names(names);
+            ffi::lua_rawset(l, -3);
         }
-        push_message(state, &*message)?;
-        Ok(2)
+        ffi::lua_setfield(l, -2, c"neighbours".as_ptr());
+        Ok(1)
+    }
+}
+
+/// `setmetatable(table, metatable)`, as Lua's, but refusing a `__gc` field: Lua runs finalizers
+/// with hooks off, so a finalizer's loop would escape the instruction budget. (A field added
+/// later does not make the table finalizable.)
+unsafe fn setmetatable_body(l: *mut ffi::lua_State, _: &RefCell<Shared>) -> Result<c_int, String> {
+    unsafe {
+        if ffi::lua_type(l, 1) != ffi::LUA_TTABLE {
+            return Err("setmetatable: expected a table".into());
+        }
+        match ffi::lua_type(l, 2) {
+            ffi::LUA_TNIL => {}
+            ffi::LUA_TTABLE => {
+                ffi::lua_pushstring(l, c"__gc".as_ptr());
+                let gc = ffi::lua_rawget(l, 2);
+                ffi::lua_pop(l, 1);
+                if gc != ffi::LUA_TNIL {
+                    return Err(
+                        "setmetatable: __gc finalizers are not allowed (they would run \
+                                outside the instruction budget)"
+                            .into(),
+                    );
+                }
+            }
+            _ => return Err("setmetatable: the metatable must be a table or nil".into()),
+        }
+        if ffi::luaL_getmetafield(l, 1, c"__metatable".as_ptr()) != ffi::LUA_TNIL {
+            return Err("setmetatable: cannot change a protected metatable".into());
+        }
+        ffi::lua_settop(l, 2);
+        ffi::lua_setmetatable(l, 1);
+        Ok(1)
     }
 }

@@ -1,181 +1,64 @@
-//! Lua 5.4 workers (mlua, vendored): a sandboxed state per worker, the program in a coroutine,
-//! blocking calls as yields, and a count hook that enforces the instruction budget.
+//! Lua 5.4 workers (vendored through mlua, driven on its raw C API): a sandboxed state per
+//! worker, the program in a coroutine, blocking calls as yields from C, and a count hook that
+//! enforces the instruction budget.
 //!
+//! - [`state`]: the owned state — capped allocator, libraries, protected setup, safe close.
 //! - [`api`]: the globals a program sees (the node API) and the sandbox's removals.
 //! - [`value`]: Lua values to and from the JSON-like values messages carry.
 
 mod api;
+mod state;
 mod value;
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::ffi::c_int;
 
-use mlua::thread::ThreadStatus;
-use mlua::{HookTriggers, Lua, LuaOptions, StdLib, Thread, Value as LuaValue, VmState, ffi};
+use mlua::ffi;
 
 use super::driver::Vm;
 use super::io::{Io, Resume, Step};
 use super::{CancelFlag, VmConfig};
-use crate::net::{Message, PortId};
+use state::State;
 
-/// Blocking calls record their request with `block` (which checks the arguments and raises
-/// errors at the caller's line), then yield a private marker so the driver can tell them from
-/// a hook's yield. `recv` is resumed with `true` when a message came, which `take` returns.
-/// They refuse to run inside a user's coroutine, where the yield would go to the wrong place.
-const PRELUDE: &str = r#"
-local marker, main, block, take = ...
-local yield, running, error = coroutine.yield, coroutine.running, error
-local function check(name)
-  if running() ~= main then error(name .. "() must be called by the worker itself, not inside a coroutine", 3) end
-end
-function recv(port, timeout)
-  check("recv")
-  block(1, port, timeout)
-  if yield(marker) then return take() end
-  return nil
-end
-function sleep(ms)
-  check("sleep")
-  block(2, ms)
-  yield(marker)
-end
-function exit()
-  check("exit")
-  block(3)
-  yield(marker)
-end
-"#;
-
-/// What the API functions share with the driver, in the state's app data (and, as a raw
-/// pointer, in the C functions' upvalues). It lives as long as the state; the driver swaps the
-/// activation's [`Io`] in and out (no allocation).
-#[derive(Default)]
+/// What the API functions share with the driver. Boxed by the worker, which outlives its
+/// state; the C functions find it through their upvalue, the count hook through the state's
+/// extra space. The driver swaps the activation's [`Io`] in and out (no allocation).
 pub(super) struct Shared {
     pub io: Io,
-    /// The blocking call the program made (set by `block`, taken by the driver).
+    /// The blocking call the program made (set by the API, taken by the driver).
     pub request: Option<Step>,
-    /// The message `recv` returns (set by the driver, read by `take`).
-    pub inbox: Option<(Option<PortId>, Message)>,
+    /// The worker's own thread: only it may block.
+    pub thread: *mut ffi::lua_State,
+    /// The count hook's settings, if the worker is counted.
+    #[cfg_attr(feature = "luajit", allow(dead_code))]
+    pub hook: Option<Hook>,
 }
 
-type SharedCell = Rc<RefCell<Shared>>;
-
-/// The prelude, compiled once per thread and loaded as bytecode into each new worker (the
-/// host may load bytecode; programs may not). Saves a compile per worker.
-fn prelude(lua: &Lua) -> Result<mlua::Function, String> {
-    thread_local! {
-        static BYTECODE: std::cell::OnceCell<Vec<u8>> = const { std::cell::OnceCell::new() };
-    }
-    let bytes = BYTECODE.with(|cell| {
-        if let Some(b) = cell.get() {
-            return Ok(b.clone());
-        }
-        let f = lua
-            .load(PRELUDE)
-            .set_name("=vnet")
-            .into_function()
-            .map_err(|e| e.to_string())?;
-        let b = f.dump(false);
-        let _ = cell.set(b.clone());
-        Ok::<_, String>(b)
-    })?;
-    lua.load(&bytes[..])
-        .set_name("=vnet")
-        .set_mode(mlua::chunk::ChunkMode::Binary)
-        .into_function()
-        .map_err(|e| e.to_string())
-}
-
-/// What blocking calls yield: a light userdata, which Lua code cannot make, so a program
-/// cannot forge it (and, unlike a table, it crosses into Rust without a reference).
-fn marker() -> mlua::LightUserData {
-    static MARKER: u8 = 0;
-    mlua::LightUserData(std::ptr::addr_of!(MARKER).cast_mut().cast())
-}
-
-pub(crate) struct LuaVm {
-    /// Owns the state: the handles below hold only weak references to it.
-    lua: Lua,
-    thread: Thread,
-    budget: u64,
-    shared: SharedCell,
-    /// The count hook, if the worker is counted (set on the program's thread and on evals').
-    hook: Option<Hook>,
-}
-
-/// The instruction-counting hook: enforces the budget and the cancel flag.
+/// The instruction-counting hook's settings.
 #[derive(Clone)]
-struct Hook {
+#[cfg_attr(feature = "luajit", allow(dead_code))]
+pub(super) struct Hook {
     interval: u32,
     budget: u64,
     cancel: Option<CancelFlag>,
 }
 
-impl Hook {
-    fn set_on(&self, thread: &Thread) -> Result<(), String> {
-        let Hook {
-            interval,
-            budget,
-            cancel,
-        } = self.clone();
-        thread
-            .set_hook(
-                HookTriggers::new().every_nth_instruction(interval),
-                move |lua, _| {
-                    let Some(shared) = lua.app_data_ref::<SharedCell>() else {
-                        return Ok(VmState::Continue);
-                    };
-                    let io = &mut shared.borrow_mut().io;
-                    io.instructions += interval as u64;
-                    if cancel.as_ref().is_some_and(CancelFlag::is_raised) {
-                        io.cancelled = true;
-                        return Ok(VmState::Yield);
-                    }
-                    if io.instructions > budget {
-                        // Yield, not error: a `pcall` in the program cannot catch a yield.
-                        io.budget_exceeded = true;
-                        return Ok(VmState::Yield);
-                    }
-                    Ok(VmState::Continue)
-                },
-            )
-            .map_err(|e| e.to_string())
-    }
+pub(crate) struct LuaVm {
+    /// Dropped first: closing the state may still run a finalizer that calls the API.
+    state: State,
+    /// The worker's thread (kept alive in the registry).
+    thread: *mut ffi::lua_State,
+    budget: u64,
+    shared: Box<RefCell<Shared>>,
 }
 
 impl LuaVm {
     pub fn new(code: &str, who: &str, config: &VmConfig) -> Result<Self, String> {
-        #[cfg(not(feature = "luajit"))]
-        let libs = StdLib::COROUTINE | StdLib::TABLE | StdLib::STRING | StdLib::UTF8 | StdLib::MATH;
-        // LuaJIT's base library holds `coroutine`; opening `jit` turns the compiler on (the
-        // sandbox then removes the `jit` global).
-        #[cfg(feature = "luajit")]
-        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::JIT;
-        let lua = Lua::new_with(libs, LuaOptions::new()).map_err(|e| e.to_string())?;
         let cap = config
             .profile
             .as_ref()
             .map_or(config.memory_cap, |p| p.memory_cap);
-        match lua.set_memory_limit(cap) {
-            Ok(_) => {}
-            // LuaJIT keeps its own allocator: no cap there (see the module docs).
-            Err(mlua::Error::MemoryControlNotAvailable) if cfg!(feature = "luajit") => {}
-            Err(e) => return Err(e.to_string()),
-        }
-        let shared = SharedCell::default();
-        lua.set_app_data(shared.clone());
-        let hidden = api::install(&lua, Rc::as_ptr(&shared))
-            .map_err(|e| format!("setting up the sandbox: {e}"))?;
-        let main = lua
-            .load(code)
-            .set_name(format!("={who}"))
-            .into_function()
-            .map_err(|e| e.to_string())?;
-        let thread = lua.create_thread(main).map_err(|e| e.to_string())?;
-        prelude(&lua)?
-            .call::<()>((marker(), thread.clone(), hidden.block, hidden.take))
-            .map_err(|e| e.to_string())?;
-        let interval = config.hook_interval.max(1);
+        let state = State::new(cap)?;
         let budget = config.instruction_budget;
         // Lua 5.4 checks for hooks on every instruction while any hook is set, whatever the
         // interval (see the module docs for the cost), so a worker that needs no count — no
@@ -183,23 +66,80 @@ impl LuaVm {
         // neither a budget nor a count would hold there.
         let counted = budget != u64::MAX || config.profile.is_some() || config.cancel.is_some();
         let hook = (counted && !cfg!(feature = "luajit")).then(|| Hook {
-            interval,
+            interval: config.hook_interval.max(1),
             budget,
             cancel: config.cancel.clone(),
         });
-        if let Some(h) = &hook {
-            h.set_on(&thread)?;
+        let shared = Box::new(RefCell::new(Shared {
+            io: Io::default(),
+            request: None,
+            thread: std::ptr::null_mut(),
+            hook,
+        }));
+        let shared_ptr: *const RefCell<Shared> = &*shared;
+        let name = std::ffi::CString::new(format!("={who}"))
+            .map_err(|_| "a worker's name may not contain NUL".to_owned())?;
+        let mut thread = std::ptr::null_mut();
+        let mut compiled = Ok(());
+        // SAFETY: setup runs protected; nothing in it holds a value that needs dropping while
+        // a Lua call may raise, except `compiled`'s text, set after the last such call.
+        unsafe {
+            #[cfg(not(feature = "luajit"))]
+            {
+                // Threads copy the main state's extra space: the hook finds `shared` there.
+                *ffi::lua_getextraspace(state.raw()).cast::<*const RefCell<Shared>>() = shared_ptr;
+            }
+            state.protect(|l| {
+                api::install(l, shared_ptr);
+                thread = ffi::lua_newthread(l);
+                ffi::lua_rawsetp(l, ffi::LUA_REGISTRYINDEX, thread_key(WORKER));
+                let status = ffi::luaL_loadbufferx(
+                    l,
+                    code.as_ptr().cast(),
+                    code.len(),
+                    name.as_ptr(),
+                    c"t".as_ptr(),
+                );
+                if status != ffi::LUA_OK {
+                    compiled = Err(state::error_text(l, -1, status));
+                } else {
+                    ffi::lua_xmove(l, thread, 1);
+                }
+            })?;
         }
-        Ok(LuaVm {
-            lua,
+        compiled?;
+        shared.borrow_mut().thread = thread;
+        let vm = LuaVm {
+            state,
             thread,
             budget,
             shared,
-            hook,
-        })
+        };
+        vm.set_hook(thread);
+        vm.state.start_collector();
+        Ok(vm)
     }
 
-    fn step_from(&self, io: &Io, result: mlua::Result<LuaValue>, request: Option<Step>) -> Step {
+    /// Sets the count hook on `thread`, if the worker is counted.
+    fn set_hook(&self, thread: *mut ffi::lua_State) {
+        #[cfg(not(feature = "luajit"))]
+        if let Some(h) = &self.shared.borrow().hook {
+            // SAFETY: a setting on a live thread of this state.
+            unsafe {
+                ffi::lua_sethook(
+                    thread,
+                    Some(count_hook),
+                    ffi::LUA_MASKCOUNT,
+                    c_int::try_from(h.interval).unwrap_or(c_int::MAX),
+                )
+            };
+        }
+        #[cfg(feature = "luajit")]
+        let _ = thread;
+    }
+
+    /// Why the activation that ended with `status` on `thread` stopped.
+    fn step_from(&self, io: &Io, thread: *mut ffi::lua_State, status: c_int) -> Step {
         if io.cancelled {
             return Step::Failed("killed".into());
         }
@@ -209,102 +149,210 @@ impl LuaVm {
                 self.budget
             ));
         }
-        let yielded = match result {
-            Err(e) => return Step::Failed(describe_error(&e)),
-            Ok(v) => v,
+        match status {
+            ffi::LUA_OK => Step::Finished,
+            ffi::LUA_YIELD => self.shared.borrow_mut().request.take().unwrap_or_else(|| {
+                Step::Failed(
+                    "coroutine.yield called outside a coroutine of the program's own".into(),
+                )
+            }),
+            _ => Step::Failed(self.describe_error(thread, status)),
+        }
+    }
+
+    /// The error on top of `thread`'s stack, with the thread's traceback.
+    fn describe_error(&self, thread: *mut ffi::lua_State, status: c_int) -> String {
+        // SAFETY: reads the error, then builds the traceback protected and with the cap lifted.
+        unsafe {
+            let msg = state::error_text(thread, -1, status);
+            if status == ffi::LUA_ERRMEM {
+                return msg;
+            }
+            let mut out = None;
+            let text = std::ffi::CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
+            let (_, _) = self.state.uncapped(|| {
+                self.state.protect(|l| {
+                    ffi::luaL_traceback(l, thread, text.as_ptr(), 0);
+                    out = Some(String::from_utf8_lossy(value::string_at(l, -1)).into_owned());
+                })
+            });
+            out.unwrap_or(msg)
+        }
+    }
+
+    /// Runs `thread` from where it stopped with `nargs` values pushed; the activation's I/O
+    /// is `io`.
+    fn run(&mut self, io: &mut Io, thread: *mut ffi::lua_State, nargs: c_int) -> Step {
+        {
+            let mut shared = self.shared.borrow_mut();
+            std::mem::swap(&mut shared.io, io);
+            shared.request = None;
+        }
+        let mut nres = 0;
+        // SAFETY: the thread belongs to this state and is suspended (new or yielded).
+        let status = unsafe { ffi::lua_resume(thread, self.state.raw(), nargs, &mut nres) };
+        std::mem::swap(&mut self.shared.borrow_mut().io, io);
+        let step = self.step_from(io, thread, status);
+        if status == ffi::LUA_OK || status == ffi::LUA_YIELD {
+            // SAFETY: drops what the thread yielded or returned.
+            unsafe { ffi::lua_pop(thread, nres) };
+        }
+        step
+    }
+}
+
+/// Registry keys of the threads the host keeps: the worker's, and an eval's while it runs.
+const WORKER: usize = 0;
+const EVAL: usize = 1;
+
+/// The registry key (a light userdata no program can make) of thread `which`.
+fn thread_key(which: usize) -> *const std::ffi::c_void {
+    static KEYS: [u8; 2] = [0; 2];
+    std::ptr::from_ref(&KEYS[which]).cast()
+}
+
+/// The count hook: adds the interval to the activation's count and stops the worker when its
+/// budget is spent or its cancel flag raised — by yielding, which `pcall` cannot catch; where
+/// the thread cannot yield (a coroutine of the program's, a metamethod called from C), by an
+/// error, raised again at every later call until the worker reaches a point where it yields.
+#[cfg(not(feature = "luajit"))]
+unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _: *mut ffi::lua_Debug) {
+    // SAFETY: the extra space holds the worker's `Shared` (set before any thread was made).
+    unsafe {
+        let p = *ffi::lua_getextraspace(l).cast::<*const RefCell<Shared>>();
+        let Some(cell) = p.as_ref() else { return };
+        let stop = {
+            let Ok(mut shared) = cell.try_borrow_mut() else {
+                return;
+            };
+            let Shared {
+                io, hook, thread, ..
+            } = &mut *shared;
+            let Some(hook) = hook else { return };
+            io.instructions += u64::from(hook.interval);
+            if hook.cancel.as_ref().is_some_and(CancelFlag::is_raised) {
+                io.cancelled = true;
+            } else if io.instructions > hook.budget {
+                io.budget_exceeded = true;
+            }
+            (io.cancelled || io.budget_exceeded).then_some(*thread)
         };
-        if self.thread.status() != ThreadStatus::Resumable {
-            return Step::Finished;
+        match stop {
+            None => {}
+            Some(thread) if thread == l && ffi::lua_isyieldable(l) != 0 => {
+                ffi::lua_yield(l, 0);
+            }
+            Some(thread) => {
+                // From now on the hook runs at every instruction, so the first one where the
+                // worker can yield is found (and not another that raises in the same place).
+                for t in [l, thread] {
+                    ffi::lua_sethook(t, Some(count_hook), ffi::LUA_MASKCOUNT, 1);
+                }
+                ffi::lua_pushstring(l, c"the worker is being stopped".as_ptr());
+                ffi::lua_error(l);
+            }
         }
-        if yielded != LuaValue::LightUserData(marker()) {
-            return Step::Failed(
-                "coroutine.yield called outside a coroutine of the program's own".into(),
-            );
-        }
-        request.unwrap_or_else(|| Step::Failed("unknown blocking call".into()))
     }
 }
 
 impl Vm for LuaVm {
     fn resume(&mut self, io: &mut Io, input: Resume) -> Step {
-        let mut shared = self.shared.borrow_mut();
-        std::mem::swap(&mut shared.io, io);
-        shared.request = None;
-        let got = match input {
-            Resume::Start | Resume::Wake => None,
-            Resume::Timeout => Some(false),
+        let thread = self.thread;
+        let nargs = match input {
+            Resume::Start | Resume::Wake | Resume::Timeout => 0,
             Resume::Message { port, message } => {
-                shared.inbox = Some((port, message));
-                Some(true)
+                let name = port.and_then(|p| io.node.ports.get(p.0 as usize));
+                // Handing the message over must not raise: the cap is lifted while it is
+                // pushed, and a worker it takes over the cap fails instead.
+                // SAFETY: pushes onto the suspended thread, as resuming it with values does.
+                let (pushed, over) = self.state.uncapped(|| unsafe {
+                    if ffi::lua_checkstack(thread, 2 + ffi::LUA_MINSTACK) == 0 {
+                        return Err("recv: out of stack space".to_owned());
+                    }
+                    match name {
+                        Some(n) => {
+                            ffi::lua_pushlstring(thread, n.as_ptr().cast(), n.len());
+                        }
+                        None => ffi::lua_pushnil(thread),
+                    }
+                    value::push_message(thread, &message)
+                });
+                if let Err(e) = pushed {
+                    return Step::Failed(e);
+                }
+                if over {
+                    return Step::Failed("memory cap exceeded (by a received message)".into());
+                }
+                2
             }
         };
-        drop(shared);
-        let result = match got {
-            None => self.thread.resume::<LuaValue>(()),
-            Some(got) => self.thread.resume::<LuaValue>(got),
-        };
-        let mut shared = self.shared.borrow_mut();
-        std::mem::swap(&mut shared.io, io);
-        shared.inbox = None;
-        let request = shared.request.take();
-        drop(shared);
-        self.step_from(io, result, request)
+        self.run(io, thread, nargs)
     }
 
     fn used_memory(&self) -> usize {
-        self.lua.used_memory()
+        self.state.used_memory()
     }
 
     fn eval(&mut self, code: &str) -> Result<serde_json::Value, String> {
-        let f = self
-            .lua
-            .load(code)
-            .set_name("=eval")
-            .into_function()
-            .map_err(|e| e.to_string())?;
-        let thread = self.lua.create_thread(f).map_err(|e| e.to_string())?;
-        if let Some(h) = &self.hook {
-            h.set_on(&thread)?;
-        }
-        let io = {
-            let mut shared = self.shared.borrow_mut();
-            std::mem::take(&mut shared.io)
-        };
-        let result = thread.resume::<LuaValue>(());
-        let mut shared = self.shared.borrow_mut();
-        let eval_io = std::mem::replace(&mut shared.io, io);
-        drop(shared);
-        if eval_io.cancelled {
-            return Err("killed".into());
-        }
-        if eval_io.budget_exceeded {
-            return Err(format!("instruction budget of {} exceeded", self.budget));
-        }
-        let v = result.map_err(|e| describe_error(&e))?;
-        if thread.status() == ThreadStatus::Resumable {
-            return Err("eval may not block or yield".into());
-        }
-        let mut out = None;
-        // SAFETY: `read` only inspects the pushed value; it raises no Lua error.
+        let l = self.state.raw();
+        let mut thread = std::ptr::null_mut();
+        let mut compiled = Ok(());
+        // SAFETY: as in `new`; the eval's thread stays in the registry until the eval ends.
         unsafe {
-            self.lua
-                .exec_raw::<()>(v, |state| {
-                    out = Some(value::read(state, ffi::lua_gettop(state), 0));
-                    ffi::lua_settop(state, 0);
-                })
-                .map_err(|e| e.to_string())?;
+            self.state.protect(|l| {
+                thread = ffi::lua_newthread(l);
+                ffi::lua_rawsetp(l, ffi::LUA_REGISTRYINDEX, thread_key(EVAL));
+                let status = ffi::luaL_loadbufferx(
+                    l,
+                    code.as_ptr().cast(),
+                    code.len(),
+                    c"=eval".as_ptr(),
+                    c"t".as_ptr(),
+                );
+                if status != ffi::LUA_OK {
+                    compiled = Err(state::error_text(l, -1, status));
+                } else {
+                    ffi::lua_xmove(l, thread, 1);
+                }
+            })?;
         }
-        out.unwrap_or_else(|| Err("eval produced no value".into()))
-    }
-}
-
-/// The error's message with its traceback, without mlua's wrapping.
-fn describe_error(e: &mlua::Error) -> String {
-    match e {
-        mlua::Error::MemoryError(_) => "memory cap exceeded".to_owned(),
-        mlua::Error::CallbackError { traceback, cause } => {
-            format!("{}\n{traceback}", describe_error(cause))
-        }
-        other => other.to_string(),
+        let result = compiled.and_then(|()| {
+            self.set_hook(thread);
+            // API calls inside act on an empty node, their output discarded.
+            let mut io = Io::default();
+            let mut nres = 0;
+            let status = {
+                let mut shared = self.shared.borrow_mut();
+                std::mem::swap(&mut shared.io, &mut io);
+                drop(shared);
+                // SAFETY: a new thread of this state, holding the compiled code.
+                let status = unsafe { ffi::lua_resume(thread, l, 0, &mut nres) };
+                std::mem::swap(&mut self.shared.borrow_mut().io, &mut io);
+                status
+            };
+            if io.cancelled {
+                return Err("killed".into());
+            }
+            if io.budget_exceeded {
+                return Err(format!("instruction budget of {} exceeded", self.budget));
+            }
+            match status {
+                ffi::LUA_OK if nres == 0 => Ok(serde_json::Value::Null),
+                // SAFETY: `read` only inspects the value.
+                ffi::LUA_OK => unsafe {
+                    value::read(thread, ffi::lua_gettop(thread) - nres + 1, 0)
+                },
+                ffi::LUA_YIELD => Err("eval may not block or yield".into()),
+                _ => Err(self.describe_error(thread, status)),
+            }
+        });
+        // SAFETY: lets the eval's thread go (setting a key to nil allocates nothing).
+        let _ = unsafe {
+            self.state.protect(|l| {
+                ffi::lua_pushnil(l);
+                ffi::lua_rawsetp(l, ffi::LUA_REGISTRYINDEX, thread_key(EVAL));
+            })
+        };
+        result
     }
 }

@@ -383,3 +383,89 @@ fn a_worker_sees_links_added_to_its_ports_while_it_runs() {
     sim.run();
     assert_eq!(out(&sim, n, 0), vec!["0", "m"]);
 }
+
+#[test]
+fn a_runaway_loop_where_the_worker_cannot_yield_is_stopped_too() {
+    // Inside a comparator called from C the hook cannot yield: it raises instead, and keeps
+    // raising until the worker reaches a point where it can be stopped.
+    let config = VmConfig {
+        instruction_budget: 200_000,
+        ..VmConfig::default()
+    };
+    for code in [
+        "table.sort({3, 2, 1}, function(a, b) while true do end end)",
+        "while true do pcall(table.sort, {3, 2, 1}, function(a, b) while true do end end) end",
+        "local co = coroutine.wrap(function() while true do end end) co()",
+    ] {
+        let (mut sim, n) = solo(L, code, config.clone());
+        sim.run();
+        assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
+        assert!(
+            err(&sim, n, 0).starts_with("n/w0: instruction budget of 200000 exceeded"),
+            "{code}: {}",
+            err(&sim, n, 0)
+        );
+    }
+}
+
+#[test]
+fn finalizers_are_refused() {
+    // Lua runs `__gc` with hooks off: a finalizer's loop would escape the budget.
+    fails_with(
+        L,
+        "setmetatable({}, {__gc = function() while true do end end})",
+        VmConfig::default(),
+        "n/w0:1: setmetatable: __gc finalizers are not allowed",
+    );
+    // Other metatables work as in Lua, protected ones included.
+    let (mut sim, n) = solo(
+        L,
+        r#"
+local t = setmetatable({}, {__index = function(_, k) return k .. '!' end})
+local locked = setmetatable({}, {__metatable = 'locked'})
+print(t.hi, getmetatable(locked), pcall(setmetatable, locked, {}))
+"#,
+        VmConfig::default(),
+    );
+    sim.run();
+    assert_eq!(
+        out(&sim, n, 0),
+        vec!["hi!\tlocked\tfalse\tsetmetatable: cannot change a protected metatable"]
+    );
+}
+
+#[test]
+fn a_message_too_big_for_the_cap_fails_the_receiver() {
+    let config = VmConfig {
+        memory_cap: 200 << 10,
+        ..VmConfig::default()
+    };
+    let (mut sim, n) = solo(L, "local p, m = recv() print(#m)", config);
+    sim.run();
+    let big = serde_json::Value::String("x".repeat(300 << 10));
+    sim.inject(
+        sim.now(),
+        n,
+        Some(crate::net::PortId(0)),
+        crate::net::Message::value(big),
+    )
+    .unwrap();
+    sim.run();
+    assert_eq!(state(&sim, n, 0), WorkerState::Failed);
+    assert!(
+        err(&sim, n, 0).contains("memory cap exceeded (by a received message)"),
+        "{}",
+        err(&sim, n, 0)
+    );
+}
+
+#[test]
+fn errors_that_are_not_strings_are_named_by_type() {
+    fails_with(
+        L,
+        "error({code = 1})",
+        VmConfig::default(),
+        "(error object is a table value)",
+    );
+    fails_with(L, "error(42)", VmConfig::default(), "42");
+}
