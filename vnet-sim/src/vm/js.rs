@@ -7,6 +7,8 @@ use std::cell::{Cell, RefCell};
 
 use boa_engine::builtins::promise::{PromiseState, ResolvingFunctions};
 use boa_engine::object::builtins::{JsArray, JsPromise};
+use boa_engine::object::{FunctionObjectBuilder, ObjectInitializer};
+use boa_engine::property::Attribute;
 use boa_engine::{
     Context, JsError, JsNativeError, JsResult, JsValue, NativeFunction, Source, js_string,
 };
@@ -46,6 +48,40 @@ struct Shared {
     /// Set once the cap was found broken: the worker fails when its activation ends, even if
     /// the program caught the error.
     over_cap: Cell<bool>,
+    /// What `Date` reads: set to the virtual time as each activation begins.
+    clock: std::rc::Rc<VirtualClock>,
+}
+
+/// The realm's clock: virtual time, so `Date.now()` and `new Date()` are as deterministic as
+/// `now()` (a run starts at the epoch, 1970-01-01T00:00:00Z).
+#[derive(Debug, Default)]
+struct VirtualClock {
+    now: Cell<crate::time::SimTime>,
+}
+
+impl boa_engine::context::Clock for VirtualClock {
+    fn now(&self) -> boa_engine::context::time::JsInstant {
+        let ns = self.now.get().as_nanos();
+        boa_engine::context::time::JsInstant::new(ns / 1_000_000_000, (ns % 1_000_000_000) as u32)
+    }
+    fn system_time_millis(&self) -> i64 {
+        i64::try_from(self.now.get().as_nanos() / 1_000_000).unwrap_or(i64::MAX)
+    }
+}
+
+/// The realm's host: local time is UTC (not the machine's zone), and no buffer may be larger
+/// than the worker's memory cap (boa would allow 1.5 GiB, allocated before any check).
+struct Host {
+    memory_cap: usize,
+}
+
+impl boa_engine::context::HostHooks for Host {
+    fn local_timezone_offset_seconds(&self, _: i64) -> i32 {
+        0
+    }
+    fn max_buffer_size(&self, _: &mut Context) -> u64 {
+        self.memory_cap as u64
+    }
 }
 
 impl Shared {
@@ -105,22 +141,26 @@ impl JsVm {
         let guard = meter.as_ref().map(HeapMeter::enter);
         // The counter counts down; from usize::MAX it never reaches zero (boa's instruction
         // budget cannot be refilled, so the step budget is the loop and recursion limits).
+        let memory_cap = config
+            .profile
+            .as_ref()
+            .map_or(config.memory_cap, |p| p.memory_cap);
+        let clock = std::rc::Rc::new(VirtualClock::default());
         let mut context = Context::builder()
             .instructions_remaining(usize::MAX)
+            .clock(clock.clone())
+            .host_hooks(std::rc::Rc::new(Host { memory_cap }))
             .build()
             .map_err(|e| e.to_string())?;
         let limits = context.runtime_limits_mut();
         limits.set_loop_iteration_limit(config.loop_iteration_limit);
         limits.set_recursion_limit(config.recursion_limit);
-        let memory_cap = config
-            .profile
-            .as_ref()
-            .map_or(config.memory_cap, |p| p.memory_cap);
         install_api(&mut context).map_err(|e| format!("setting up the realm: {e}"))?;
         drop(guard);
         context.insert_data(Shared {
             meter,
             memory_cap,
+            clock,
             ..Shared::default()
         });
         if let Err(e) = context
@@ -168,6 +208,7 @@ impl JsVm {
 
 impl Vm for JsVm {
     fn resume(&mut self, io: &mut Io, input: Resume) -> Step {
+        self.shared().clock.now.set(io.now);
         std::mem::swap(&mut *self.shared().io.borrow_mut(), io);
         let start = self.context.instructions_remaining();
         self.shared().counter_at_start.set(start);
@@ -463,6 +504,26 @@ fn install_api(context: &mut Context) -> JsResult<()> {
             NativeFunction::from_fn_ptr(f),
         )?;
     }
-    context.eval(Source::from_bytes("globalThis.console = { log: print };"))?;
+    let print = context.global_object().get(js_string!("print"), context)?;
+    let console = ObjectInitializer::new(context)
+        .property(js_string!("log"), print, Attribute::all())
+        .build();
+    context.register_global_property(js_string!("console"), console, Attribute::all())?;
+    // Math.random would draw from boa's own, unseeded generator.
+    let math = context
+        .global_object()
+        .get(js_string!("Math"), context)?
+        .as_object()
+        .ok_or_else(|| JsNativeError::typ().with_message("the realm has no Math"))?;
+    let random = FunctionObjectBuilder::new(
+        context.realm(),
+        NativeFunction::from_fn_ptr(|_, _, ctx| {
+            Ok(JsValue::from(shared(ctx)?.io.borrow_mut().random()))
+        }),
+    )
+    .name(js_string!("random"))
+    .length(0)
+    .build();
+    math.set(js_string!("random"), random, true, context)?;
     Ok(())
 }

@@ -254,3 +254,33 @@ fn a_realm_bigger_than_the_cap_fails_at_creation() {
         "memory cap of 65536 bytes exceeded",
     );
 }
+
+#[test]
+fn math_random_and_date_are_deterministic() {
+    // Math.random draws from the node's stream, Date reads virtual time, local time is UTC.
+    let code = "await sleep(1500); \
+                print(Math.random() === Math.random(), Date.now(), new Date().getHours(), \
+                      new Date().toISOString());
+                print(Math.random());";
+    let run = |seed| {
+        let mut sim = crate::Simulation::new(seed);
+        let n = sim.add_node("n").unwrap();
+        sim.add_worker(n, super::super::vm_worker(J, code));
+        sim.run();
+        out(&sim, n, 0)
+    };
+    let one = run(1);
+    assert_eq!(one[0], "false 1500 0 1970-01-01T00:00:01.500Z");
+    assert_eq!(one, run(1));
+    assert_ne!(one[1], run(2)[1]);
+}
+
+#[test]
+fn buffers_are_bounded_by_the_memory_cap() {
+    fails_with(
+        J,
+        "new ArrayBuffer(64 * 1024 * 1024);",
+        VmConfig::default(),
+        "RangeError",
+    );
+}
