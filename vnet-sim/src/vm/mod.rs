@@ -12,11 +12,17 @@
 //! | `now()` | virtual time in milliseconds (a float) |
 //! | `node()` | `{id, name, worker, ports = {names}, neighbours = {port = {node names}}}` |
 //! | `print(...)` | writes a line to the worker's standard output |
-//! | `random()` | a float in [0, 1) from the node's seeded stream (Lua's `math.random` uses it too) |
+//! | `random()` | a float in [0, 1) from the node's seeded stream (Lua's `math.random` and JS's `Math.random` use it too) |
 //! | `fork(code)` | starts a sibling worker in the same language; returns its worker id |
 //! | `kill(worker)` | ends a worker of this node |
 //! | `exit()` | ends this worker |
 //! | `sensor(name)` | reads the node's sensor `name` now (at the worker's virtual time): a number, or nil/null if the reading dropped out; an unknown name is an error |
+//!
+//! JavaScript's `Date` reads virtual time: a run starts at the epoch (1970-01-01T00:00:00Z),
+//! `Date.now()` is the time the activation began, and local time is UTC. Lua's `pairs` visits
+//! string keys in the same order in every run when Lua is built with a fixed string-hash seed,
+//! as vnet's `.cargo/config.toml` asks ([`lua_hashes_are_fixed`] tells; keys that are tables or
+//! functions are still ordered by address).
 //!
 //! In Lua the blocking calls (`recv`, `sleep`, `exit`) suspend the worker's coroutine; in
 //! JavaScript they return promises: `const [port, msg] = await recv();`. Only the calling worker
@@ -88,6 +94,13 @@ pub use driver::VmProgram;
 pub use io::NodeInfo;
 pub use meter::{HeapMeter, MeteredAlloc};
 pub use profile::{HostProfile, JS_INSTRUCTIONS_PER_DHRYSTONE, LUA_INSTRUCTIONS_PER_DHRYSTONE};
+
+/// Whether Lua workers visit string keys in `pairs` in the same order in every run: true when
+/// Lua was built with a fixed string-hash seed, as vnet's `.cargo/config.toml` asks (the
+/// first Lua worker of a process says on stderr if not).
+pub fn lua_hashes_are_fixed() -> bool {
+    lua::hashes_are_fixed()
+}
 
 /// The engine behind [`Lang::Lua`] workers: Lua 5.4, or LuaJIT 2.1 with the `luajit` feature.
 pub const LUA_ENGINE: &str = if cfg!(feature = "luajit") {

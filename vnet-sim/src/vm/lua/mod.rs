@@ -19,6 +19,7 @@ use super::driver::Vm;
 use super::io::{Io, Resume, Step};
 use super::{CancelFlag, VmConfig};
 use state::State;
+pub(crate) use state::hashes_are_fixed;
 
 /// What the API functions share with the driver. Boxed by the worker, which outlives its
 /// state; the C functions find it through their upvalue, the count hook through the state's

@@ -73,6 +73,7 @@ impl State {
     /// A state with a memory cap of `cap` bytes and the worker's libraries: base, coroutine,
     /// table, string, utf8 and math (LuaJIT: its base library holds `coroutine`, and `jit`).
     pub fn new(cap: usize) -> Result<Self, String> {
+        warn_if_hashes_are_random();
         let heap = Box::new(Heap {
             used: Cell::new(0),
             limit: Cell::new(cap),
@@ -227,4 +228,54 @@ pub(super) unsafe fn error_text(l: *mut ffi::lua_State, idx: c_int, status: c_in
             ),
         }
     }
+}
+
+/// Whether this build's Lua seeds string hashes with a constant, so `pairs` visits string keys
+/// in the same order in every run (vnet's `.cargo/config.toml` defines `luai_makeseed`; a
+/// build without it seeds each state from addresses and the clock). Checked once, on two
+/// states alive together.
+pub(crate) fn hashes_are_fixed() -> bool {
+    static FIXED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FIXED.get_or_init(|| {
+        // SAFETY: bare states used through the C API and closed here; the default allocator
+        // fails only when the process is out of memory.
+        unsafe {
+            let states = [ffi::luaL_newstate(), ffi::luaL_newstate()];
+            if states.iter().any(|l| l.is_null()) {
+                return false;
+            }
+            let orders = states.map(|l| {
+                ffi::lua_createtable(l, 0, 24);
+                for i in 0..24 {
+                    let key = format!("key{i}\0");
+                    ffi::lua_pushinteger(l, i);
+                    ffi::lua_setfield(l, -2, key.as_ptr().cast());
+                }
+                let mut order = Vec::new();
+                ffi::lua_pushnil(l);
+                while ffi::lua_next(l, -2) != 0 {
+                    ffi::lua_pop(l, 1);
+                    order.push(ffi::lua_tointeger(l, -1));
+                }
+                ffi::lua_close(l);
+                order
+            });
+            orders[0] == orders[1]
+        }
+    })
+}
+
+/// Says once on stderr if Lua workers cannot be deterministic in this build.
+fn warn_if_hashes_are_random() {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        if !hashes_are_fixed() {
+            eprintln!(
+                "vnet: this build's Lua seeds string hashes at random, so `pairs` over string \
+                 keys visits them in a different order in every run; build with \
+                 CFLAGS='-Dluai_makeseed(L)=0x76e7' (vnet's .cargo/config.toml does) for \
+                 deterministic Lua workers"
+            );
+        }
+    });
 }

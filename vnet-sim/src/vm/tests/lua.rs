@@ -469,3 +469,21 @@ fn errors_that_are_not_strings_are_named_by_type() {
     );
     fails_with(L, "error(42)", VmConfig::default(), "42");
 }
+
+#[test]
+fn pairs_visits_string_keys_in_the_same_order_in_every_state() {
+    // Lua seeds string hashes per state unless built with a fixed seed (.cargo/config.toml):
+    // two states at different addresses would then disagree.
+    let code = "local t = {} for i = 1, 24 do t['key' .. i] = i end \
+                local keys = {} for k in pairs(t) do keys[#keys + 1] = k end \
+                print(table.concat(keys, ','))";
+    let orders = (0..4)
+        .map(|_| {
+            let (mut sim, n) = solo(L, code, VmConfig::default());
+            sim.run();
+            out(&sim, n, 0)
+        })
+        .collect::<Vec<_>>();
+    assert!(orders.windows(2).all(|w| w[0] == w[1]), "{orders:?}");
+    assert!(super::super::lua_hashes_are_fixed());
+}
