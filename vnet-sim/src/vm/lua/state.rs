@@ -273,7 +273,7 @@ fn warn_if_hashes_are_random() {
             eprintln!(
                 "vnet: this build's Lua seeds string hashes at random, so `pairs` over string \
                  keys visits them in a different order in every run; build with \
-                 CFLAGS='-Dluai_makeseed(L)=0x76e7' (vnet's .cargo/config.toml does) for \
+                 CFLAGS=-Dluai_makeseed=sizeof (vnet's .cargo/config.toml does) for \
                  deterministic Lua workers"
             );
         }
