@@ -5,7 +5,8 @@
 //! - **dhry/s**: the Dhrystone 2.1 port run as a worker, long enough to be stable;
 //! - **t_iVM**: creating a worker (sandbox, API, loading a Dhrystone-sized program, running it
 //!   to its first `recv`);
-//! - **m_iVM**: live heap per idle worker (a counting allocator, after a garbage collection);
+//! - **m_iVM**: live heap per idle worker (a counting allocator, after a garbage collection;
+//!   not for LuaJIT, whose own allocator it cannot see);
 //! - **tcmsg**: wall time of one message between workers on two linked nodes, through the
 //!   kernel (ping-pong).
 //!
@@ -309,7 +310,9 @@ fn vm_row(lang: Lang, vm: String, k: usize, rounds: u64, args: &Args) -> Result<
         vm,
         dhry_per_s: Some(dhry),
         t_ivm_ms: Some(t_ivm),
-        m_ivm_kb: Some(m_ivm),
+        // LuaJIT keeps its own allocator, which the counting global allocator does not see:
+        // what it would count is only the worker's Rust side.
+        m_ivm_kb: (!(cfg!(feature = "luajit") && lang == Lang::Lua)).then_some(m_ivm),
         tcmsg_ms: Some(c),
         source: "measured",
     })
