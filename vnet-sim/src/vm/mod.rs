@@ -75,9 +75,9 @@
 //! host-profile compute time; numbers are all floats (integral ones still cross as integers).
 //!
 //! The count hook is what the budget and host profiles cost: while any hook is set, Lua 5.4
-//! checks for it on every instruction, whatever the interval, so pure computation runs 1.5× (a
-//! tight arithmetic loop, `cargo bench --bench vm -- lua_count_hook`) to 2.9× (Dhrystone,
-//! `cargo bench --bench dhrystone`) slower than without one. Workers with no budget
+//! checks for it on every instruction, whatever the interval, so pure computation runs about
+//! 1.7× (Dhrystone: `table1`'s two Lua rows) to 1.9× (a tight arithmetic loop,
+//! `cargo bench --bench vm -- lua_count_hook`) slower than without one. Workers with no budget
 //! (`instruction_budget: u64::MAX`) and no profile run without a hook.
 
 mod driver;
@@ -144,7 +144,7 @@ impl std::str::FromStr for Lang {
 pub struct VmConfig {
     /// Lua: VM instructions one activation (from a resume to the next block) may execute.
     /// `u64::MAX` without a profile turns counting off: the worker runs without a count hook
-    /// (1.5–2.9× as fast on pure computation, see above), and nothing stops a runaway loop.
+    /// (about 1.7–1.9× as fast on pure computation, see above), and nothing stops a runaway loop.
     pub instruction_budget: u64,
     /// Lua: instructions between two calls of the counting hook. Smaller is finer and slower.
     pub hook_interval: u32,
