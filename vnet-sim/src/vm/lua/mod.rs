@@ -329,6 +329,9 @@ impl Vm for LuaVm {
                 // SAFETY: a new thread of this state, holding the compiled code.
                 let status = unsafe { ffi::lua_resume(thread, l, 0, &mut nres) };
                 std::mem::swap(&mut self.shared.borrow_mut().io, &mut io);
+                // A hook that stopped the eval left the worker's thread hooked at every
+                // instruction; give it back its interval.
+                self.set_hook(self.thread);
                 status
             };
             if io.cancelled {

@@ -138,7 +138,11 @@ fn eval_reads_and_changes_a_blocked_workers_globals() {
         instruction_budget: 100_000,
         ..VmConfig::default()
     };
-    let (mut sim, n) = solo(Lang::Lua, "recv()", config);
+    let (mut sim, n) = solo(
+        Lang::Lua,
+        "recv() local x = 0 for i = 1, 5000 do x = x + i end print(x)",
+        config,
+    );
     sim.run();
     let e = eval(&mut sim, n, "while true do end").unwrap_err();
     assert!(e.contains("budget"), "{e}");
@@ -147,4 +151,14 @@ fn eval_reads_and_changes_a_blocked_workers_globals() {
             .unwrap_err()
             .contains("coroutine")
     );
+    // The worker keeps its own budget: about 20 000 instructions fit in 100 000.
+    sim.inject(
+        sim.now(),
+        n,
+        Some(crate::net::PortId(0)),
+        crate::net::Message::empty(),
+    )
+    .unwrap();
+    sim.run();
+    assert_eq!(out(&sim, n, 0), vec!["12502500"]);
 }
