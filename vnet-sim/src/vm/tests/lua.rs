@@ -487,3 +487,58 @@ fn pairs_visits_string_keys_in_the_same_order_in_every_state() {
     assert!(orders.windows(2).all(|w| w[0] == w[1]), "{orders:?}");
     assert!(super::super::lua_hashes_are_fixed());
 }
+
+#[test]
+fn hostile_programs_fail_only_their_worker() {
+    let capped = VmConfig {
+        memory_cap: 1 << 20,
+        ..VmConfig::default()
+    };
+    for (code, want) in [
+        (
+            "print(setmetatable({}, {__tostring = function() error('no text') end}))",
+            "no text",
+        ),
+        // The stack's memory reaches the cap before Lua's stack limit.
+        (
+            "local function f() return f() + 1 end f()",
+            "memory cap exceeded",
+        ),
+        ("local s = string.rep('x', 1e9)", "memory cap exceeded"),
+        (
+            "coroutine.wrap(function() recv() end)()",
+            "recv() must be called by the worker",
+        ),
+        ("coroutine.yield()", "coroutine.yield called outside"),
+        (
+            "local t = {} for i = 1, 100 do t = {t} end send('p', t)",
+            "nested deeper than 64 levels",
+        ),
+        (
+            "fork(print)",
+            "fork: expected the program's code as a string",
+        ),
+        ("kill(-1)", "kill: expected a worker id"),
+        (
+            "recv(nil, 1/0)",
+            "recv: expected a non-negative number of milliseconds",
+        ),
+        ("math.random(3, 1)", "math.random: interval is empty"),
+        ("setmetatable(1, {})", "setmetatable: expected a table"),
+        (
+            "error(setmetatable({}, {__tostring = function() return 'custom' end}))",
+            "(error object is a table value)",
+        ),
+    ] {
+        fails_with(L, code, capped.clone(), want);
+    }
+    // Blocking through pcall works: Lua 5.4's pcall is yieldable.
+    let (mut sim, n) = solo(
+        L,
+        "print(pcall(sleep, 2), now()) print(pcall(recv, 'p', 1)) pcall(exit) print('not here')",
+        VmConfig::default(),
+    );
+    sim.run();
+    assert_eq!(out(&sim, n, 0), vec!["true\t2.0", "true"]);
+    assert_eq!(state(&sim, n, 0), WorkerState::Finished);
+}
