@@ -6,8 +6,8 @@
 use std::cell::{Cell, RefCell};
 
 use boa_engine::builtins::promise::{PromiseState, ResolvingFunctions};
+use boa_engine::object::ObjectInitializer;
 use boa_engine::object::builtins::{JsArray, JsPromise};
-use boa_engine::object::{FunctionObjectBuilder, ObjectInitializer};
 use boa_engine::property::Attribute;
 use boa_engine::{
     Context, JsError, JsNativeError, JsResult, JsValue, NativeFunction, Source, js_string,
@@ -139,13 +139,13 @@ impl JsVm {
             });
         }
         let guard = meter.as_ref().map(HeapMeter::enter);
-        // The counter counts down; from usize::MAX it never reaches zero (boa's instruction
-        // budget cannot be refilled, so the step budget is the loop and recursion limits).
         let memory_cap = config
             .profile
             .as_ref()
             .map_or(config.memory_cap, |p| p.memory_cap);
         let clock = std::rc::Rc::new(VirtualClock::default());
+        // The counter counts down; from usize::MAX it never reaches zero (boa's instruction
+        // budget cannot be refilled, so the step budget is the loop and recursion limits).
         let mut context = Context::builder()
             .instructions_remaining(usize::MAX)
             .clock(clock.clone())
@@ -515,15 +515,8 @@ fn install_api(context: &mut Context) -> JsResult<()> {
         .get(js_string!("Math"), context)?
         .as_object()
         .ok_or_else(|| JsNativeError::typ().with_message("the realm has no Math"))?;
-    let random = FunctionObjectBuilder::new(
-        context.realm(),
-        NativeFunction::from_fn_ptr(|_, _, ctx| {
-            Ok(JsValue::from(shared(ctx)?.io.borrow_mut().random()))
-        }),
-    )
-    .name(js_string!("random"))
-    .length(0)
-    .build();
+    // The API's own `random`, which draws from the node's stream.
+    let random = context.global_object().get(js_string!("random"), context)?;
     math.set(js_string!("random"), random, true, context)?;
     Ok(())
 }

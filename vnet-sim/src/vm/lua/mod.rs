@@ -47,8 +47,6 @@ pub(super) struct Hook {
 pub(crate) struct LuaVm {
     /// Dropped first: closing the state may still run a finalizer that calls the API.
     state: State,
-    /// The worker's thread (kept alive in the registry).
-    thread: *mut ffi::lua_State,
     budget: u64,
     shared: Box<RefCell<Shared>>,
 }
@@ -80,39 +78,19 @@ impl LuaVm {
         let shared_ptr: *const RefCell<Shared> = &*shared;
         let name = std::ffi::CString::new(format!("={who}"))
             .map_err(|_| "a worker's name may not contain NUL".to_owned())?;
-        let mut thread = std::ptr::null_mut();
-        let mut compiled = Ok(());
-        // SAFETY: setup runs protected; nothing in it holds a value that needs dropping while
-        // a Lua call may raise, except `compiled`'s text, set after the last such call.
+        // SAFETY: setup runs protected and holds nothing that needs dropping while it may raise.
         unsafe {
             #[cfg(not(feature = "luajit"))]
             {
                 // Threads copy the main state's extra space: the hook finds `shared` there.
                 *ffi::lua_getextraspace(state.raw()).cast::<*const RefCell<Shared>>() = shared_ptr;
             }
-            state.protect(|l| {
-                api::install(l, shared_ptr);
-                thread = ffi::lua_newthread(l);
-                ffi::lua_rawsetp(l, ffi::LUA_REGISTRYINDEX, thread_key(WORKER));
-                let status = ffi::luaL_loadbufferx(
-                    l,
-                    code.as_ptr().cast(),
-                    code.len(),
-                    name.as_ptr(),
-                    c"t".as_ptr(),
-                );
-                if status != ffi::LUA_OK {
-                    compiled = Err(state::error_text(l, -1, status));
-                } else {
-                    ffi::lua_xmove(l, thread, 1);
-                }
-            })?;
+            state.protect(|l| api::install(l, shared_ptr))?;
         }
-        compiled?;
+        let thread = load_thread(&state, code, &name, WORKER)?;
         shared.borrow_mut().thread = thread;
         let vm = LuaVm {
             state,
-            thread,
             budget,
             shared,
         };
@@ -171,7 +149,7 @@ impl LuaVm {
             }
             let mut out = None;
             let text = std::ffi::CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
-            let (_, _) = self.state.uncapped(|| {
+            let _ = self.state.uncapped(|| {
                 self.state.protect(|l| {
                     ffi::luaL_traceback(l, thread, text.as_ptr(), 0);
                     out = Some(String::from_utf8_lossy(value::string_at(l, -1)).into_owned());
@@ -181,9 +159,19 @@ impl LuaVm {
         }
     }
 
-    /// Runs `thread` from where it stopped with `nargs` values pushed; the activation's I/O
-    /// is `io`.
-    fn run(&mut self, io: &mut Io, thread: *mut ffi::lua_State, nargs: c_int) -> Step {
+    /// The worker's thread (kept alive in the registry).
+    fn thread(&self) -> *mut ffi::lua_State {
+        self.shared.borrow().thread
+    }
+
+    /// Resumes `thread` with `nargs` values pushed and `io` as the activation's I/O: the
+    /// status and the number of values it yielded or returned.
+    fn resume_thread(
+        &mut self,
+        io: &mut Io,
+        thread: *mut ffi::lua_State,
+        nargs: c_int,
+    ) -> (c_int, c_int) {
         {
             let mut shared = self.shared.borrow_mut();
             std::mem::swap(&mut shared.io, io);
@@ -193,13 +181,40 @@ impl LuaVm {
         // SAFETY: the thread belongs to this state and is suspended (new or yielded).
         let status = unsafe { ffi::lua_resume(thread, self.state.raw(), nargs, &mut nres) };
         std::mem::swap(&mut self.shared.borrow_mut().io, io);
-        let step = self.step_from(io, thread, status);
-        if status == ffi::LUA_OK || status == ffi::LUA_YIELD {
-            // SAFETY: drops what the thread yielded or returned.
-            unsafe { ffi::lua_pop(thread, nres) };
-        }
-        step
+        (status, nres)
     }
+}
+
+/// Compiles `code` (text only) as a function in a new thread of `state`, kept in the registry
+/// under `key` until replaced.
+fn load_thread(
+    state: &State,
+    code: &str,
+    name: &std::ffi::CStr,
+    key: usize,
+) -> Result<*mut ffi::lua_State, String> {
+    let mut thread = std::ptr::null_mut();
+    let mut compiled = Ok(());
+    // SAFETY: runs protected; `compiled`'s text is set after the last call that may raise.
+    unsafe {
+        state.protect(|l| {
+            thread = ffi::lua_newthread(l);
+            ffi::lua_rawsetp(l, ffi::LUA_REGISTRYINDEX, thread_key(key));
+            let status = ffi::luaL_loadbufferx(
+                l,
+                code.as_ptr().cast(),
+                code.len(),
+                name.as_ptr(),
+                c"t".as_ptr(),
+            );
+            if status != ffi::LUA_OK {
+                compiled = Err(state::error_text(l, -1, status));
+            } else {
+                ffi::lua_xmove(l, thread, 1);
+            }
+        })?;
+    }
+    compiled.map(|()| thread)
 }
 
 /// Registry keys of the threads the host keeps: the worker's, and an eval's while it runs.
@@ -258,7 +273,7 @@ unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _: *mut ffi::lua_
 
 impl Vm for LuaVm {
     fn resume(&mut self, io: &mut Io, input: Resume) -> Step {
-        let thread = self.thread;
+        let thread = self.thread();
         let nargs = match input {
             Resume::Start | Resume::Wake | Resume::Timeout => 0,
             Resume::Message { port, message } => {
@@ -287,7 +302,13 @@ impl Vm for LuaVm {
                 2
             }
         };
-        self.run(io, thread, nargs)
+        let (status, nres) = self.resume_thread(io, thread, nargs);
+        let step = self.step_from(io, thread, status);
+        if status == ffi::LUA_OK || status == ffi::LUA_YIELD {
+            // SAFETY: drops what the thread yielded or returned.
+            unsafe { ffi::lua_pop(thread, nres) };
+        }
+        step
     }
 
     fn used_memory(&self) -> usize {
@@ -295,45 +316,14 @@ impl Vm for LuaVm {
     }
 
     fn eval(&mut self, code: &str) -> Result<serde_json::Value, String> {
-        let l = self.state.raw();
-        let mut thread = std::ptr::null_mut();
-        let mut compiled = Ok(());
-        // SAFETY: as in `new`; the eval's thread stays in the registry until the eval ends.
-        unsafe {
-            self.state.protect(|l| {
-                thread = ffi::lua_newthread(l);
-                ffi::lua_rawsetp(l, ffi::LUA_REGISTRYINDEX, thread_key(EVAL));
-                let status = ffi::luaL_loadbufferx(
-                    l,
-                    code.as_ptr().cast(),
-                    code.len(),
-                    c"=eval".as_ptr(),
-                    c"t".as_ptr(),
-                );
-                if status != ffi::LUA_OK {
-                    compiled = Err(state::error_text(l, -1, status));
-                } else {
-                    ffi::lua_xmove(l, thread, 1);
-                }
-            })?;
-        }
-        let result = compiled.and_then(|()| {
+        let result = load_thread(&self.state, code, c"=eval", EVAL).and_then(|thread| {
             self.set_hook(thread);
             // API calls inside act on an empty node, their output discarded.
             let mut io = Io::default();
-            let mut nres = 0;
-            let status = {
-                let mut shared = self.shared.borrow_mut();
-                std::mem::swap(&mut shared.io, &mut io);
-                drop(shared);
-                // SAFETY: a new thread of this state, holding the compiled code.
-                let status = unsafe { ffi::lua_resume(thread, l, 0, &mut nres) };
-                std::mem::swap(&mut self.shared.borrow_mut().io, &mut io);
-                // A hook that stopped the eval left the worker's thread hooked at every
-                // instruction; give it back its interval.
-                self.set_hook(self.thread);
-                status
-            };
+            let (status, nres) = self.resume_thread(&mut io, thread, 0);
+            // A hook that stopped the eval left the worker's thread hooked at every
+            // instruction; give it back its interval.
+            self.set_hook(self.thread());
             if io.cancelled {
                 return Err("killed".into());
             }
