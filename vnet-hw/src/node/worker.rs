@@ -108,7 +108,9 @@ fn run(spec: WorkerSpec, uplink: Arc<dyn Uplink>, mut rt: RealTime) {
             uplink.output(vm, l.stream, l.text);
         }
         match sim.worker_state(ME, w) {
-            Some(s) if !s.is_alive() => ControlFlow::Break(s),
+            // What it sent or printed before it ended still leaves, at its paced time.
+            Some(s) if !s.is_alive() && sim.deferred_actions() == 0 => ControlFlow::Break(s),
+            Some(s) if !s.is_alive() => ControlFlow::Continue(()),
             Some(s) => {
                 if s != last {
                     last = s;

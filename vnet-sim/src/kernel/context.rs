@@ -267,6 +267,26 @@ impl Context<'_> {
                 port,
                 msg,
             };
+            self.k.deferred += 1;
+            self.k.schedule(self.node, at, ev);
+        }
+    }
+
+    /// Writes `text` to this worker's `stream` after `delay` instead of now, as if the node
+    /// were busy computing until then (a VM's `print` under a host profile). Zero delay is
+    /// [`log`](Self::log) or [`log_error`](Self::log_error).
+    pub fn log_after(&mut self, delay: SimDuration, stream: LogStream, text: String) {
+        if delay == SimDuration::ZERO {
+            self.k.log(self.node, self.worker, stream, text);
+        } else {
+            let at = self.k.now + delay;
+            let ev = Event::Log {
+                node: self.node,
+                worker: self.worker,
+                stream,
+                text: text.into_boxed_str(),
+            };
+            self.k.deferred += 1;
             self.k.schedule(self.node, at, ev);
         }
     }

@@ -114,6 +114,7 @@ impl Simulation {
                 spawned: Vec::new(),
                 ended: Vec::new(),
                 sensors: Vec::new(),
+                deferred: 0,
             },
             programs: Vec::new(),
         }
@@ -263,6 +264,12 @@ impl Simulation {
     /// Events waiting to run.
     pub fn pending_events(&self) -> usize {
         self.k.queue.len()
+    }
+    /// Sends and output lines that workers have made but that take effect later, after their
+    /// modelled compute time (`Context::send_after`, `Context::log_after`). A real-time run
+    /// whose worker has ended keeps going until this is zero, so nothing it sent is lost.
+    pub fn deferred_actions(&self) -> usize {
+        self.k.deferred
     }
     /// Bytes the event queue holds beyond the event payloads (see `EventQueue::overhead_bytes`).
     pub fn queue_overhead_bytes(&self) -> usize {
@@ -461,12 +468,22 @@ impl Simulation {
                 port,
                 msg,
             } => {
+                self.k.deferred -= 1;
                 Context {
                     k: &mut self.k,
                     node,
                     worker,
                 }
                 .send(port, msg);
+            }
+            Event::Log {
+                node,
+                worker,
+                stream,
+                text,
+            } => {
+                self.k.deferred -= 1;
+                self.k.log(node, worker, stream, text.into());
             }
         }
         if !self.k.spawned.is_empty() {

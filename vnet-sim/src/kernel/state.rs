@@ -69,6 +69,14 @@ pub(crate) enum Event {
         port: PortId,
         msg: Message,
     },
+    /// An output line `worker` wrote that appears later than it was made (after modelled
+    /// compute time), like a deferred send.
+    Log {
+        node: NodeId,
+        worker: WorkerId,
+        stream: LogStream,
+        text: Box<str>,
+    },
 }
 
 impl Event {
@@ -81,6 +89,7 @@ impl Event {
             | Event::Direct { node, .. }
             | Event::Timer { node, .. }
             | Event::Send { node, .. }
+            | Event::Log { node, .. }
             | Event::Sample { node, .. } => Some(*node),
             Event::LinkState { .. } => None,
         }
@@ -128,6 +137,8 @@ pub(crate) struct Kernel {
     pub(super) ended: Vec<(NodeId, WorkerId)>,
     /// Each node's sensors, once it has any.
     pub(super) sensors: Vec<Option<SharedBank>>,
+    /// Sends and output lines scheduled for later (`send_after`, `log_after`) and not yet made.
+    pub(super) deferred: usize,
 }
 
 impl Kernel {

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::io::{Command, Io, NodeInfo, Resume, Step};
 use super::{Lang, VmConfig};
-use crate::kernel::{Context, NodeProgram, TimerId, WorkerId};
+use crate::kernel::{Context, LogStream, NodeProgram, TimerId, WorkerId};
 use crate::net::{Message, PortId};
 use crate::time::{SimDuration, SimTime};
 
@@ -32,10 +32,18 @@ enum Wait {
         port: Option<PortId>,
         timer: Option<TimerId>,
     },
-    /// Until a timer: the end of a `sleep`, or of the computing that precedes handing a queued
-    /// message to `recv` or booting (with a host profile). `then` is what the VM gets.
-    Timer { then: Resume },
+    /// Until a timer: the end of a `sleep` (`blocked`), or of the computing that precedes
+    /// handing a queued message to `recv` or booting (with a host profile). `then` is what the
+    /// VM gets.
+    Timer { then: Resume, blocked: bool },
+    /// The program has ended (`failure`: why it failed) but, under a host profile, is still
+    /// computing: it ends when its computing does, after the lines and sends it made.
+    Ending { failure: Option<String> },
 }
+
+/// Timer tags at or above this mark the end of an activation's compute time (the low bits are
+/// the activation's number); wake-up tags count up from 1 below it.
+const BUSY_END: u64 = 1 << 63;
 
 /// A Lua or JavaScript worker on a node.
 pub struct VmProgram {
@@ -60,6 +68,8 @@ pub struct VmProgram {
     charged: Option<(crate::net::NodeId, WorkerId)>,
     /// The network revision `io.node` was taken at.
     net_revision: u64,
+    /// Tag of the timer that ends the current compute time (see [`BUSY_END`]).
+    busy_tag: u64,
 }
 
 impl Drop for VmProgram {
@@ -88,6 +98,7 @@ impl VmProgram {
             io: Io::default(),
             charged: None,
             net_revision: 0,
+            busy_tag: BUSY_END,
         }
     }
 
@@ -110,12 +121,24 @@ impl VmProgram {
             .map_or(SimDuration::ZERO, |p| p.t_ivm)
     }
 
-    /// Blocks until `delay` from now, then resumes the VM with `then`.
-    fn wake_after(&mut self, ctx: &mut Context, delay: SimDuration, then: Resume) {
+    /// Resumes the VM with `then` after `delay`: a wait (`blocked`, as in `sleep`) or
+    /// computing (the worker stays running).
+    fn wake_after(&mut self, ctx: &mut Context, delay: SimDuration, then: Resume, blocked: bool) {
         self.wake_tag += 1;
         ctx.set_timer(delay, self.wake_tag);
-        self.wait = Wait::Timer { then };
-        ctx.set_waiting(true);
+        self.wait = Wait::Timer { then, blocked };
+        ctx.set_waiting(blocked);
+    }
+
+    /// The worker is blocked now, or — still computing for `busy` — once that is over.
+    fn block(&mut self, ctx: &mut Context, busy: SimDuration) {
+        if busy == SimDuration::ZERO {
+            ctx.set_waiting(true);
+        } else {
+            self.busy_tag += 1;
+            ctx.set_timer(busy, self.busy_tag);
+            ctx.set_waiting(false);
+        }
     }
 
     /// Takes the node's view (`node()`: ports and neighbours) afresh.
@@ -150,7 +173,9 @@ impl VmProgram {
                         let delay = self.io.compute_time(at) + self.tcmsg();
                         ctx.send_after(delay, port, message);
                     }
-                    Command::Print(text) => ctx.log(text),
+                    Command::Print { text, at } => {
+                        ctx.log_after(self.io.compute_time(at), LogStream::Out, text)
+                    }
                     Command::Fork { code, at } => {
                         let mut child = VmProgram::new(self.lang, code, self.config.clone());
                         child.booted = true;
@@ -189,7 +214,7 @@ impl VmProgram {
                             self.mailbox.remove(i).unwrap_or((None, Message::empty()));
                         input = Resume::Message { port: p, message };
                         if busy > SimDuration::ZERO {
-                            return self.wake_after(ctx, busy, input);
+                            return self.wake_after(ctx, busy, input, false);
                         }
                         continue;
                     }
@@ -197,21 +222,38 @@ impl VmProgram {
                     let timer = timeout.map(|t| ctx.set_timer(busy + t, self.wake_tag));
                     self.wait = Wait::Recv { port, timer };
                 }
-                Step::Sleep(d) => return self.wake_after(ctx, busy + d, Resume::Wake),
+                Step::Sleep(d) => {
+                    self.wake_tag += 1;
+                    ctx.set_timer(busy + d, self.wake_tag);
+                    self.wait = Wait::Timer {
+                        then: Resume::Wake,
+                        blocked: true,
+                    };
+                }
                 Step::Stalled => self.wait = Wait::Nothing,
-                Step::Finished => {
-                    self.wait = Wait::Nothing;
-                    ctx.exit();
+                Step::Finished | Step::Failed(_) if busy > SimDuration::ZERO => {
+                    let failure = match step {
+                        Step::Failed(why) => Some(why),
+                        _ => None,
+                    };
+                    self.wake_tag += 1;
+                    ctx.set_timer(busy, self.wake_tag);
+                    self.wait = Wait::Ending { failure };
                     return;
                 }
-                Step::Failed(why) => {
-                    self.wait = Wait::Nothing;
-                    ctx.fail(format!("{}: {why}", self.who));
-                    return;
-                }
+                Step::Finished => return self.end(ctx, None),
+                Step::Failed(why) => return self.end(ctx, Some(why)),
             }
-            ctx.set_waiting(true);
-            return;
+            return self.block(ctx, busy);
+        }
+    }
+
+    /// Ends the worker: finished, or failed with `failure` on its standard error.
+    fn end(&mut self, ctx: &mut Context, failure: Option<String>) {
+        self.wait = Wait::Nothing;
+        match failure {
+            None => ctx.exit(),
+            Some(why) => ctx.fail(format!("{}: {why}", self.who)),
         }
     }
 }
@@ -254,7 +296,7 @@ impl NodeProgram for VmProgram {
         };
         self.booted = true;
         if boot > SimDuration::ZERO {
-            self.wake_after(ctx, boot, Resume::Start);
+            self.wake_after(ctx, boot, Resume::Start, false);
         } else {
             self.run(ctx, Resume::Start);
         }
@@ -270,7 +312,7 @@ impl NodeProgram for VmProgram {
                 // With a host profile the worker may still be computing: it takes the message then.
                 let busy = self.busy_until.saturating_since(ctx.now());
                 if busy > SimDuration::ZERO {
-                    return self.wake_after(ctx, busy, input);
+                    return self.wake_after(ctx, busy, input, false);
                 }
                 self.wait = Wait::Nothing;
                 ctx.set_waiting(false);
@@ -288,12 +330,24 @@ impl NodeProgram for VmProgram {
     }
 
     fn on_timer(&mut self, ctx: &mut Context, tag: u64) {
+        if tag >= BUSY_END {
+            // Computing is over: a worker in `recv` or `sleep` now waits.
+            let waits = matches!(
+                self.wait,
+                Wait::Recv { .. } | Wait::Timer { blocked: true, .. }
+            );
+            if tag == self.busy_tag && waits {
+                ctx.set_waiting(true);
+            }
+            return;
+        }
         if tag != self.wake_tag {
             return;
         }
         let input = match std::mem::replace(&mut self.wait, Wait::Nothing) {
             Wait::Recv { .. } => Resume::Timeout,
-            Wait::Timer { then } => then,
+            Wait::Timer { then, .. } => then,
+            Wait::Ending { failure } => return self.end(ctx, failure),
             Wait::Nothing => return,
         };
         ctx.set_waiting(false);

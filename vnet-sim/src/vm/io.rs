@@ -70,7 +70,10 @@ pub(crate) enum Command {
         message: Message,
         at: u64,
     },
-    Print(String),
+    Print {
+        text: String,
+        at: u64,
+    },
     Fork {
         code: String,
         at: u64,
@@ -197,8 +200,11 @@ impl Io {
         }
     }
 
+    /// Queues an output line; under a host profile it appears when the worker has computed
+    /// up to this point, as a send would leave.
     pub fn print(&mut self, text: String) {
-        self.commands.push(Command::Print(text));
+        let at = self.instructions;
+        self.commands.push(Command::Print { text, at });
     }
 
     /// Queues a fork and returns the id the new worker will get.

@@ -459,7 +459,7 @@ fn install_api(context: &mut Context) -> JsResult<()> {
                     None => a.to_string(ctx)?.to_std_string_escaped(),
                 });
             }
-            shared(ctx)?.io.borrow_mut().print(parts.join(" "));
+            shared(ctx)?.count(ctx).print(parts.join(" "));
             Ok(JsValue::undefined())
         }),
         ("node", 0, |_, _, ctx| {

@@ -135,3 +135,81 @@ fn profiles_by_name() {
     );
     assert!(HostProfile::by_name("cray").is_none());
 }
+
+/// Each line's virtual time and the `now()` it printed, for worker 0 of `n`.
+fn stamped(sim: &Simulation, n: NodeId) -> Vec<(f64, f64)> {
+    sim.worker_output(n, WorkerId(0))
+        .filter(|l| l.stream == crate::LogStream::Out)
+        .map(|l| (l.time.as_nanos() as f64 / 1e6, l.text.parse().unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_line_appears_when_the_computation_reaches_it() {
+    for (lang, code) in [
+        (
+            Lang::Lua,
+            "for k = 1, 3 do for i = 1, 2000 do end print(now()) end",
+        ),
+        (
+            Lang::Js,
+            "for (let k = 0; k < 3; k++) { for (let i = 0; i < 2000; i++) {} print(now()); }",
+        ),
+    ] {
+        let (mut sim, n) = solo(lang, code, on(HostProfile::esp32()));
+        sim.run();
+        let lines = stamped(&sim, n);
+        assert_eq!(lines.len(), 3, "{lang:?}");
+        for (at, printed) in &lines {
+            // The line appears at the `now()` it shows, plus the few instructions (2.9 µs each
+            // on an ESP32) of the call that prints it — not at the activation's start.
+            assert!((0.0..0.03).contains(&(at - printed)), "{lang:?}: {lines:?}");
+        }
+        assert!(lines[2].0 > lines[0].0 + 1.0, "{lang:?}: {lines:?}");
+    }
+}
+
+#[test]
+fn what_a_worker_sends_and_prints_before_it_ends_comes_before_its_end() {
+    for (lang, code) in [
+        (
+            Lang::Lua,
+            "for k = 1, 5 do send('p', k) end print(now()) for i = 1, 5000 do end error('late')",
+        ),
+        (
+            Lang::Js,
+            "for (let k = 1; k <= 5; k++) send('p', k); print(now()); \
+             for (let i = 0; i < 5000; i++) {} throw new Error('late');",
+        ),
+    ] {
+        let (mut sim, a, b) = pair(
+            lang,
+            code,
+            Lang::Lua,
+            "while true do local p, m = recv() print(m) end",
+            on(HostProfile::esp32()),
+        );
+        sim.run();
+        assert_eq!(out(&sim, b, 0), vec!["1", "2", "3", "4", "5"], "{lang:?}");
+        let lines: Vec<_> = sim.worker_output(a, WorkerId(0)).collect();
+        // The printed line, then the failure once the loop's compute time has passed.
+        assert_eq!(lines.len(), 2, "{lang:?}: {lines:?}");
+        assert_eq!(lines[1].stream, crate::LogStream::Err);
+        assert!(lines[1].text.contains("late"), "{lang:?}: {}", lines[1].text);
+        let printed: f64 = lines[0].text.parse().unwrap();
+        let failed_at = lines[1].time.as_nanos() as f64 / 1e6;
+        assert!(failed_at > printed + 5.0, "{lang:?}: {lines:?}");
+        assert_eq!(state(&sim, a, 0), WorkerState::Failed);
+    }
+}
+
+#[test]
+fn a_computing_worker_is_running_and_waits_only_once_its_computing_is_over() {
+    let code = "for i = 1, 100000 do end recv()";
+    let (mut sim, n) = solo(Lang::Lua, code, on(HostProfile::esp32()));
+    let busy_ms = loop_ms(HostProfile::esp32());
+    sim.run_until(crate::SimTime::from_millis(100 + busy_ms as u64 / 2));
+    assert_eq!(state(&sim, n, 0), WorkerState::Running);
+    sim.run_until(crate::SimTime::from_millis(100 + busy_ms as u64 + 1));
+    assert_eq!(state(&sim, n, 0), WorkerState::Waiting);
+}
