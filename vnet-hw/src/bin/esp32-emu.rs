@@ -15,6 +15,10 @@ use vnet_hw::node::{NodeConfig, serve_serial};
 use vnet_hw::uart::line::Line;
 use vnet_sim::vm::HostProfile;
 
+/// Meters each JavaScript worker's heap, so its memory cap holds (see `vnet_sim::vm::MeteredAlloc`).
+#[global_allocator]
+static ALLOC: vnet_sim::vm::MeteredAlloc = vnet_sim::vm::MeteredAlloc;
+
 #[derive(Parser)]
 #[command(about = "An emulated ESP32 board speaking NMP over a serial line")]
 struct Args {

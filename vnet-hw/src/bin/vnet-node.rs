@@ -15,6 +15,10 @@ use vnet_hw::nmp::auth::Key;
 use vnet_hw::node::{NodeConfig, check_listen, serve};
 use vnet_sim::vm::HostProfile;
 
+/// Meters each JavaScript worker's heap, so its memory cap holds (see `vnet_sim::vm::MeteredAlloc`).
+#[global_allocator]
+static ALLOC: vnet_sim::vm::MeteredAlloc = vnet_sim::vm::MeteredAlloc;
+
 #[derive(Parser)]
 #[command(
     about = "vnet P-node daemon: NMP over HTTP and WebSocket, Lua and JS workers in real time"

@@ -16,7 +16,8 @@
 //! assert!(v.verify(&line, br#"{"jsonrpc":"2.0","id":1,"method":"node.info"}"#).is_err());
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeSet;
+use std::hash::BuildHasher;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::{KeyInit, Mac};
@@ -30,8 +31,9 @@ pub const HEADER: &str = "NMP-Auth";
 /// How far a request's timestamp may be from the daemon's clock, either way (ms).
 pub const WINDOW_MS: u64 = 30_000;
 
-/// Nonces remembered at most (a flood of fresh nonces is refused, not stored).
-pub const MAX_NONCES: usize = 200_000;
+/// Nonces remembered at most. When the memory is full the oldest are forgotten, and from then
+/// on a request must be newer than the newest one forgotten (see [`Verifier`]).
+pub const MAX_NONCES: usize = 65_536;
 
 /// A pre-shared key (at least 16 bytes).
 #[derive(Clone)]
@@ -69,9 +71,15 @@ pub enum AuthError {
     /// The MAC does not match: a wrong key, or a changed body.
     #[error("bad signature (wrong key, or the body was changed)")]
     BadMac,
-    /// Too many nonces in the window.
-    #[error("too many requests in the replay window")]
-    Flooded,
+    /// Under a flood of requests the nonce memory forgot requests this old: a replay of
+    /// them could not be told apart, so nothing that old is taken any more.
+    #[error(
+        "stale timestamp under load: {behind_ms} ms older than the newest request the node's replay memory had to forget (sign requests when sending them)"
+    )]
+    Forgotten {
+        /// How far the request's timestamp is behind the forgotten one.
+        behind_ms: u64,
+    },
 }
 
 fn now_ms() -> u64 {
@@ -112,12 +120,23 @@ impl Key {
 }
 
 /// Checks auth lines: the MAC, the timestamp window, and that no nonce is used twice.
+///
+/// It remembers each accepted request as (timestamp, hash of the nonce) — a replay carries the
+/// same timestamp, since the MAC covers it — for as long as the timestamp is within the
+/// window, and at most [`MAX_NONCES`] of them. When a flood fills that memory, the oldest are
+/// forgotten and the newest forgotten timestamp becomes a floor: requests no newer than it are
+/// refused ([`AuthError::Forgotten`]). Memory stays small (about 3 MB), and honest clients,
+/// which sign as they send, stay above the floor: a flood narrows the window, it does not lock
+/// anyone out.
 #[derive(Debug)]
 pub struct Verifier {
     key: Key,
-    /// Nonce → its timestamp, and timestamp → nonces, to forget them when they leave the window.
-    seen: HashMap<String, u64>,
-    by_time: BTreeMap<u64, Vec<String>>,
+    /// (timestamp, nonce hash) of the requests accepted within the window, oldest first.
+    seen: BTreeSet<(u64, u64)>,
+    /// The newest timestamp forgotten while still inside the window (0: none).
+    floor: u64,
+    /// Keys the nonce hash (random per verifier, so nonces cannot be chosen to collide).
+    hasher: std::hash::RandomState,
 }
 
 impl Verifier {
@@ -125,8 +144,9 @@ impl Verifier {
     pub fn new(key: Key) -> Self {
         Verifier {
             key,
-            seen: HashMap::new(),
-            by_time: BTreeMap::new(),
+            seen: BTreeSet::new(),
+            floor: 0,
+            hasher: std::hash::RandomState::new(),
         }
     }
 
@@ -169,26 +189,39 @@ impl Verifier {
             return Err(AuthError::Stale { off_ms: off });
         }
         self.forget_before(now.saturating_sub(WINDOW_MS));
-        if self.seen.contains_key(nonce) {
+        if ts <= self.floor {
+            return Err(AuthError::Forgotten {
+                behind_ms: self.floor - ts,
+            });
+        }
+        let entry = (ts, self.hasher.hash_one(nonce));
+        if self.seen.contains(&entry) {
             return Err(AuthError::Replayed);
         }
-        if self.seen.len() >= MAX_NONCES {
-            return Err(AuthError::Flooded);
+        while self.seen.len() >= MAX_NONCES {
+            if let Some((old, _)) = self.seen.pop_first() {
+                self.floor = self.floor.max(old);
+            }
         }
-        self.seen.insert(nonce.to_owned(), ts);
-        self.by_time.entry(ts).or_default().push(nonce.to_owned());
+        // A request at or below the new floor would be refused next time: refuse it now too.
+        if ts <= self.floor {
+            return Err(AuthError::Forgotten {
+                behind_ms: self.floor - ts,
+            });
+        }
+        self.seen.insert(entry);
         Ok(())
+    }
+
+    /// Nonces remembered now.
+    pub fn remembered(&self) -> usize {
+        self.seen.len()
     }
 
     /// Drops nonces whose timestamps are before `t`: a request that old is stale anyway.
     fn forget_before(&mut self, t: u64) {
-        while let Some(entry) = self.by_time.first_entry() {
-            if *entry.key() >= t {
-                break;
-            }
-            for n in entry.remove() {
-                self.seen.remove(&n);
-            }
+        while self.seen.first().is_some_and(|(ts, _)| *ts < t) {
+            self.seen.pop_first();
         }
     }
 }
@@ -254,10 +287,44 @@ mod tests {
             v.verify_at(t0, &k.sign(t0, &format!("n{i}"), b""), b"")
                 .unwrap();
         }
-        assert_eq!(v.seen.len(), 100);
+        assert_eq!(v.remembered(), 100);
         let later = t0 + WINDOW_MS + 1;
         v.verify_at(later, &k.sign(later, "fresh", b""), b"")
             .unwrap();
-        assert_eq!(v.seen.len(), 1);
+        assert_eq!(v.remembered(), 1);
+    }
+
+    #[test]
+    fn a_flood_narrows_the_window_but_locks_no_fresh_request_out() {
+        let k = key("0123456789abcdef");
+        let mut v = Verifier::new(k.clone());
+        let t0 = 1_700_000_000_000u64;
+        // Three times the memory, within one second (a flood well over 65 536 per 30 s).
+        let mut accepted = Vec::new();
+        for i in 0..3 * MAX_NONCES as u64 {
+            let t = t0 + i / 200;
+            let line = k.sign(t, &format!("n{i}"), b"");
+            v.verify_at(t, &line, b"").unwrap();
+            accepted.push((t, line));
+        }
+        assert_eq!(v.remembered(), MAX_NONCES);
+        let now = t0 + 3 * MAX_NONCES as u64 / 200;
+        // A fresh request from an honest client still goes through...
+        v.verify_at(now, &k.sign(now, "honest", b""), b"").unwrap();
+        // ...and no accepted request can be replayed: remembered ones are replays, forgotten
+        // ones are below the floor.
+        for (t, line) in accepted.iter().step_by(97) {
+            let e = v.verify_at(now, line, b"").unwrap_err();
+            assert!(
+                matches!(e, AuthError::Replayed | AuthError::Forgotten { .. }),
+                "{t}: {e:?}"
+            );
+        }
+        // A request signed well before the floor is refused and says why.
+        let old = t0 + 10;
+        let e = v
+            .verify_at(now, &k.sign(old, "late", b""), b"")
+            .unwrap_err();
+        assert!(e.to_string().contains("stale timestamp under load"), "{e}");
     }
 }

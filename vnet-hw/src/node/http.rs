@@ -48,13 +48,26 @@ fn error_reply(id: Option<Value>, e: RpcError) -> String {
     .to_json()
 }
 
+/// Why a request was not run.
+pub(crate) enum Refused {
+    /// Answered with this error (and the request's id, when it could be read).
+    With(Option<Value>, RpcError),
+    /// Not answered: a notification that failed authentication.
+    Silently,
+}
+
+impl Refused {
+    fn reply(self) -> Option<String> {
+        match self {
+            Refused::With(id, e) => Some(error_reply(id, e)),
+            Refused::Silently => None,
+        }
+    }
+}
+
 impl Server {
     /// Checks the auth line (if the node has a key) and parses the request.
-    fn admit(
-        &self,
-        auth: Option<&str>,
-        body: &[u8],
-    ) -> Result<rpc::Request, (Option<Value>, RpcError)> {
+    fn admit(&self, auth: Option<&str>, body: &[u8]) -> Result<rpc::Request, Refused> {
         if let Some(v) = &self.verifier {
             let checked = match auth {
                 None => Err(crate::nmp::auth::AuthError::Missing),
@@ -65,11 +78,16 @@ impl Server {
             };
             if let Err(e) = checked {
                 // The id, if the body has one, so the client can match the refusal.
-                let id = rpc::parse(body).ok().and_then(|r| r.id);
-                return Err((id, RpcError::new(code::UNAUTHORIZED, e.to_string())));
+                let id = rpc::parse(body).ok().map(|r| r.id);
+                let e = RpcError::new(code::UNAUTHORIZED, e.to_string());
+                return match id {
+                    // A notification gets no reply, refused or not.
+                    Some(None) => Err(Refused::Silently),
+                    id => Err(Refused::With(id.flatten(), e)),
+                };
             }
         }
-        rpc::parse(body)
+        rpc::parse(body).map_err(|(id, e)| Refused::With(id, e))
     }
 
     /// Runs an admitted request; `None` for a notification.
@@ -83,7 +101,7 @@ impl Server {
     async fn handle(&self, auth: Option<&str>, body: &[u8]) -> Option<String> {
         match self.admit(auth, body) {
             Ok(req) => self.run(req).await,
-            Err((id, e)) => Some(error_reply(id, e)),
+            Err(refused) => refused.reply(),
         }
     }
 }
@@ -172,8 +190,10 @@ async fn ws_session(server: Arc<Server>, socket: WebSocket) {
         };
         let req = match server.admit(auth.as_deref(), body.as_bytes()) {
             Ok(req) => req,
-            Err((id, e)) => {
-                let _ = out.send(error_reply(id, e)).await;
+            Err(refused) => {
+                if let Some(reply) = refused.reply() {
+                    let _ = out.send(reply).await;
+                }
                 continue;
             }
         };
@@ -222,6 +242,22 @@ async fn ws_session(server: Arc<Server>, socket: WebSocket) {
     let _ = writer.await;
 }
 
+/// Counts a subscription on its session while it lasts (dropped when the pusher ends or is
+/// aborted with its connection); the session's timeout runs from then.
+struct Subscribed {
+    root: Arc<Root>,
+    session: String,
+}
+
+impl Drop for Subscribed {
+    fn drop(&mut self) {
+        if let Some(s) = self.root.lock().sessions.get_mut(&self.session) {
+            s.subscribers = s.subscribers.saturating_sub(1);
+            s.last_seen = std::time::Instant::now();
+        }
+    }
+}
+
 /// Starts pushing the session's events after `after` as `io.event` notifications. Pushing does
 /// not acknowledge: the client acknowledges with `io.ack` (or the next `io.poll`).
 fn subscribe(
@@ -229,26 +265,41 @@ fn subscribe(
     params: &Value,
     out: mpsc::Sender<String>,
 ) -> Result<tokio::task::JoinHandle<()>, RpcError> {
-    let id = params
-        .get("session")
-        .and_then(Value::as_str)
-        .ok_or_else(|| RpcError::params("missing parameter `session` (a string)"))?
-        .to_owned();
+    if let Some(k) = params.as_object().and_then(|o| {
+        o.keys()
+            .find(|k| !["session", "after"].contains(&k.as_str()))
+    }) {
+        return Err(RpcError::params(format!(
+            "unknown parameter `{}` for io.subscribe (it takes: session, after)",
+            k.chars().take(64).collect::<String>()
+        )));
+    }
+    let id = match params.get("session") {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(RpcError::params("`session` must be a string")),
+        None => return Err(RpcError::params("missing parameter `session`")),
+    };
     let mut cursor = match params.get("after") {
-        None | Some(Value::Null) => 0,
+        None => 0,
         Some(v) => v
             .as_u64()
             .ok_or_else(|| RpcError::params("`after` must be a non-negative integer"))?,
     };
     let notify = {
-        let st = server.root.lock();
-        let s = st.sessions.get(&id).ok_or_else(|| {
+        let mut st = server.root.lock();
+        let s = st.sessions.get_mut(&id).ok_or_else(|| {
             RpcError::new(code::NO_SUCH_SESSION, format!("no open session `{id}`"))
         })?;
+        s.subscribers += 1;
         s.notify.clone()
     };
     let root = server.root.clone();
+    let subscribed = Subscribed {
+        root: root.clone(),
+        session: id.clone(),
+    };
     Ok(tokio::spawn(async move {
+        let _subscribed = subscribed;
         loop {
             let notified = notify.notified();
             tokio::pin!(notified);

@@ -30,9 +30,11 @@ impl<'a> Params<'a> {
             None => Err(RpcError::params(format!("missing parameter `{name}`"))),
         }
     }
+    /// An optional integer: absent is `default`; anything but a non-negative integer
+    /// (`null` included) is refused.
     fn u64_or(&self, name: &str, default: u64) -> Result<u64, RpcError> {
         match self.0.get(name) {
-            None | Some(Value::Null) => Ok(default),
+            None => Ok(default),
             Some(v) => v.as_u64().ok_or_else(|| {
                 RpcError::params(format!("`{name}` must be a non-negative integer"))
             }),
@@ -45,7 +47,30 @@ impl<'a> Params<'a> {
         }
     }
     fn vm(&self) -> Result<u32, RpcError> {
-        u32::try_from(self.u64("vm")?).map_err(|_| RpcError::new(code::NO_SUCH_VM, "no such vm"))
+        let vm = self.u64("vm")?;
+        u32::try_from(vm).map_err(|_| RpcError::new(code::NO_SUCH_VM, format!("no vm {vm}")))
+    }
+    /// An optional string.
+    fn str_opt(&self, name: &str) -> Result<Option<&'a str>, RpcError> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(_) => self.str(name).map(Some),
+        }
+    }
+    /// Refuses parameters `method` does not take, naming the first.
+    fn only(&self, method: &str, known: &[&str]) -> Result<(), RpcError> {
+        match self.0.keys().find(|k| !known.contains(&k.as_str())) {
+            None => Ok(()),
+            Some(k) => Err(RpcError::params(format!(
+                "unknown parameter `{}` for {method} (it takes: {})",
+                k.chars().take(64).collect::<String>(),
+                if known.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ))),
+        }
     }
     pub(super) fn value(&self, name: &str) -> Result<&'a Value, RpcError> {
         self.0
@@ -68,6 +93,9 @@ pub(crate) async fn call(
         Value::Object(o) => Params(o),
         _ => Params(&empty),
     };
+    if let Some(known) = m::params_of(method) {
+        p.only(method, known)?;
+    }
     match method {
         m::SESSION_OPEN => session_open(root),
         m::SESSION_RESUME => with_session(root, &p, |_, id, s| {
@@ -121,7 +149,8 @@ pub(crate) async fn call(
             let value = p.value("value")?.clone();
             let mut st = root.lock();
             let i = port_of(&st, p.str("port")?)?;
-            st.send_on_port(i, value, None);
+            // A client's message is not kept for `port.recv`: its size does not matter.
+            st.send_on_port(i, value, 0, None);
             Ok(json!({"sent": true}))
         }
         m::PORT_RECV => port_recv(root, &p).await,
@@ -129,6 +158,8 @@ pub(crate) async fn call(
             let Value::Array(msgs) = p.value("messages")? else {
                 return Err(RpcError::params("`messages` must be an array"));
             };
+            // Who sent them, for the record; optional.
+            p.str_opt("from")?;
             let mut st = root.lock();
             let i = port_of(&st, p.str("port")?)?;
             for v in msgs {
@@ -188,9 +219,10 @@ fn session_open(root: &Root) -> Result<Value, RpcError> {
         id.clone(),
         Session {
             vms: Vec::new(),
-            events: SeqQueue::new(root.limits().max_queue),
+            events: SeqQueue::new(root.limits().max_queue, root.limits().max_queue_bytes),
             notify: Arc::new(Notify::new()),
             last_seen: Instant::now(),
+            subscribers: 0,
         },
     );
     Ok(json!({"session": id, "node": root.config.name}))
@@ -444,7 +476,7 @@ pub(super) fn port_create(root: &Root, p: &Params) -> Result<Value, RpcError> {
     st.ports.push(Port {
         name: name.to_owned(),
         links: Default::default(),
-        inbox: SeqQueue::new(root.limits().max_queue),
+        inbox: SeqQueue::new(root.limits().max_queue, root.limits().max_queue_bytes),
         notify: Arc::new(Notify::new()),
         link_drops: 0,
     });

@@ -52,12 +52,15 @@ pub struct Limits {
     pub max_ports: usize,
     /// Items in one session's output queue, one port's inbox, one link's queue.
     pub max_queue: usize,
+    /// Bytes in one session's unacknowledged output, or one port's inbox (the oldest go first).
+    pub max_queue_bytes: usize,
     /// Bytes of code in one worker.
     pub max_code: usize,
 }
 
 impl Default for Limits {
-    /// 1 MiB bodies, 256 sessions, 256 live workers, 1024 ports, 10 000 queued items, 256 kB of code.
+    /// 1 MiB bodies, 256 sessions, 256 live workers, 1024 ports, 10 000 queued items and
+    /// 16 MiB of them per queue, 256 kB of code.
     fn default() -> Self {
         Limits {
             max_body: 1 << 20,
@@ -65,6 +68,7 @@ impl Default for Limits {
             max_workers: 256,
             max_ports: 1024,
             max_queue: 10_000,
+            max_queue_bytes: 16 << 20,
             max_code: 256 << 10,
         }
     }
@@ -134,7 +138,7 @@ pub async fn serve(
             let stale: Vec<String> = st
                 .sessions
                 .iter()
-                .filter(|(_, s)| s.last_seen.elapsed() > timeout)
+                .filter(|(_, s)| s.is_stale(timeout))
                 .map(|(id, _)| id.clone())
                 .collect();
             for id in stale {

@@ -23,6 +23,10 @@ use super::{Limits, NodeConfig};
 /// Bytes of one output line kept in an event (longer ones are cut).
 pub(crate) const MAX_LINE: usize = 16 << 10;
 
+/// Bytes an event is counted beyond its text (its number, worker and stream), so that a
+/// flood of empty lines is bounded by the byte limit too.
+const EVENT_OVERHEAD: usize = 64;
+
 /// Ended workers remembered for `vm.list` before the oldest are forgotten.
 pub(crate) const ENDED_KEPT: usize = 1024;
 
@@ -40,6 +44,15 @@ pub(crate) struct Session {
     pub events: SeqQueue<IoEvent>,
     pub notify: Arc<Notify>,
     pub last_seen: Instant,
+    /// Open `io.subscribe`s: a subscribed session is in use, and never times out.
+    pub subscribers: usize,
+}
+
+impl Session {
+    /// Whether nobody has used the session for `timeout`.
+    pub fn is_stale(&self, timeout: std::time::Duration) -> bool {
+        self.subscribers == 0 && self.last_seen.elapsed() > timeout
+    }
 }
 
 pub(crate) struct Worker {
@@ -152,14 +165,16 @@ impl State {
         }
     }
 
-    /// CMUX: `value` sent on root port `port` by worker `from` (or by a client, `None`).
-    pub fn send_on_port(&mut self, port: usize, value: Value, from: Option<u32>) {
+    /// CMUX: `value` (of `size` bytes) sent on root port `port` by worker `from` (or by a
+    /// client, `None`).
+    pub fn send_on_port(&mut self, port: usize, value: Value, size: usize, from: Option<u32>) {
         self.counters.messages_out += 1;
         self.forward_on_links(port, &value);
         self.hand_to_workers(port, &value, from);
+        // Only what workers send is kept for `port.recv`.
         if from.is_some() {
             let p = &mut self.ports[port];
-            p.inbox.push(value);
+            p.inbox.push(value, size);
             p.notify.notify_waiters();
         }
     }
@@ -217,7 +232,8 @@ impl State {
             return;
         };
         if let Some(s) = self.sessions.get_mut(&w.session) {
-            s.events.push(IoEvent { vm, stream, text });
+            let bytes = text.len() + EVENT_OVERHEAD;
+            s.events.push(IoEvent { vm, stream, text }, bytes);
             s.notify.notify_waiters();
         }
     }
@@ -232,6 +248,26 @@ impl State {
         })
     }
 }
+
+/// `text` as an event keeps it: lines over [`MAX_LINE`] bytes are cut (at a character
+/// boundary) and marked, into a string of their own size — a cut string would keep the whole
+/// line's allocation.
+fn cut_line(text: String) -> String {
+    if text.len() <= MAX_LINE {
+        return text;
+    }
+    let mut cut = MAX_LINE;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut kept = String::with_capacity(cut + CUT_MARK.len());
+    kept.push_str(&text[..cut]);
+    kept.push_str(CUT_MARK);
+    kept
+}
+
+/// What ends a cut line.
+pub(crate) const CUT_MARK: &str = " …(line cut)";
 
 /// A worker state as NMP names it.
 pub(crate) fn state_name(s: WorkerState) -> &'static str {
@@ -261,23 +297,20 @@ impl Uplink for Root {
             st.push_event(vm, "err", text);
             return;
         }
-        st.send_on_port(root_port, crate::message_json(msg), Some(vm));
+        st.send_on_port(
+            root_port,
+            crate::message_json(msg),
+            msg.size() as usize,
+            Some(vm),
+        );
     }
 
-    fn output(&self, vm: u32, stream: LogStream, mut text: String) {
+    fn output(&self, vm: u32, stream: LogStream, text: String) {
         let stream = match stream {
             LogStream::Out => "out",
             LogStream::Err => "err",
         };
-        if text.len() > MAX_LINE {
-            let mut cut = MAX_LINE;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            text.push_str(" …(line cut)");
-        }
-        self.lock().push_event(vm, stream, text);
+        self.lock().push_event(vm, stream, cut_line(text));
     }
 
     fn blocked(&self, vm: u32, state: WorkerState) {

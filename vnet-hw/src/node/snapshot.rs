@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::methods::{Params, lang_of, no_session, port_create, port_link, ports_of, start_worker};
@@ -22,56 +23,64 @@ pub(super) fn net_save(st: &State) -> Value {
     })
 }
 
+/// What `net.save` returns and `net.load` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedNetwork {
+    #[serde(default)]
+    ports: Vec<SavedPort>,
+    #[serde(default)]
+    workers: Vec<SavedWorker>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedPort {
+    name: String,
+    #[serde(default)]
+    links: Vec<SavedLink>,
+}
+
+/// A link's far end.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedLink {
+    url: String,
+    port: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedWorker {
+    lang: String,
+    code: String,
+    #[serde(default)]
+    ports: Option<Vec<String>>,
+}
+
 pub(super) fn net_load(root: &Arc<Root>, p: &Params) -> Result<Value, RpcError> {
     let session = p.str("session")?;
-    let net = p.value("network")?;
-    let ports = net
-        .get("ports")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let workers = net
-        .get("workers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let net: SavedNetwork = serde_json::from_value(p.value("network")?.clone())
+        .map_err(|e| RpcError::params(format!("`network`: {e}")))?;
+    if !root.lock().sessions.contains_key(session) {
+        return Err(no_session(session));
+    }
+    let (ports, workers) = (net.ports, net.workers);
     let (mut made_ports, mut made_links) = (0, 0);
     for (i, port) in ports.iter().enumerate() {
-        let Some(obj) = port.as_object() else {
-            return Err(RpcError::params(format!(
-                "network.ports[{i}] must be an object"
-            )));
-        };
-        let name = Params(obj)
-            .str("name")
-            .map_err(|e| RpcError::params(format!("network.ports[{i}]: {}", e.message)))?;
-        if root.lock().port_index(name).is_none() {
-            port_create(root, &Params(obj))?;
+        let mut obj = Map::new();
+        obj.insert("name".into(), port.name.clone().into());
+        if root.lock().port_index(&port.name).is_none() {
+            port_create(root, &Params(&obj))
+                .map_err(|e| RpcError::params(format!("network.ports[{i}]: {}", e.message)))?;
             made_ports += 1;
         }
-        for (j, l) in obj
-            .get("links")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let Some(link) = l.as_object() else {
-                return Err(RpcError::params(format!(
-                    "network.ports[{i}].links[{j}] must be an object"
-                )));
-            };
+        for (j, link) in port.links.iter().enumerate() {
             // Saved as the far end, {url, port}; linked from this port.
             let mut args = Map::new();
-            args.insert("port".into(), name.into());
-            args.insert(
-                "url".into(),
-                link.get("url").cloned().unwrap_or(Value::Null),
-            );
-            args.insert(
-                "remote_port".into(),
-                link.get("port").cloned().unwrap_or(Value::Null),
-            );
+            args.insert("port".into(), port.name.clone().into());
+            args.insert("url".into(), link.url.clone().into());
+            args.insert("remote_port".into(), link.port.clone().into());
             match port_link(root, &Params(&args), true) {
                 Ok(_) => made_links += 1,
                 Err(e) if e.code == code::CONFLICT => {}
@@ -86,24 +95,20 @@ pub(super) fn net_load(root: &Arc<Root>, p: &Params) -> Result<Value, RpcError> 
     }
     let mut vms = Vec::new();
     for (i, w) in workers.iter().enumerate() {
-        let Some(obj) = w.as_object() else {
-            return Err(RpcError::params(format!(
-                "network.workers[{i}] must be an object"
-            )));
-        };
-        let wp = Params(obj);
         let at = |e: RpcError| RpcError {
             message: format!("network.workers[{i}]: {}", e.message),
             ..e
         };
-        let lang = lang_of(&wp).map_err(at)?;
-        let code = wp.str("code").map_err(at)?;
+        let mut obj = Map::new();
+        obj.insert("lang".into(), w.lang.clone().into());
+        let lang = lang_of(&Params(&obj)).map_err(at)?;
         let mut st = root.lock();
         if !st.sessions.contains_key(session) {
             return Err(no_session(session));
         }
-        let ports = ports_of(&st, obj.get("ports")).map_err(at)?;
-        vms.push(start_worker(root, &mut st, session, lang, code, ports).map_err(at)?);
+        let names = w.ports.as_ref().map(|v| Value::from(v.clone()));
+        let ports = ports_of(&st, names.as_ref()).map_err(at)?;
+        vms.push(start_worker(root, &mut st, session, lang, &w.code, ports).map_err(at)?);
     }
     Ok(json!({"ports": made_ports, "links": made_links, "vms": vms}))
 }

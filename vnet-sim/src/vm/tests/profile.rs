@@ -195,7 +195,11 @@ fn what_a_worker_sends_and_prints_before_it_ends_comes_before_its_end() {
         // The printed line, then the failure once the loop's compute time has passed.
         assert_eq!(lines.len(), 2, "{lang:?}: {lines:?}");
         assert_eq!(lines[1].stream, crate::LogStream::Err);
-        assert!(lines[1].text.contains("late"), "{lang:?}: {}", lines[1].text);
+        assert!(
+            lines[1].text.contains("late"),
+            "{lang:?}: {}",
+            lines[1].text
+        );
         let printed: f64 = lines[0].text.parse().unwrap();
         let failed_at = lines[1].time.as_nanos() as f64 / 1e6;
         assert!(failed_at > printed + 5.0, "{lang:?}: {lines:?}");
