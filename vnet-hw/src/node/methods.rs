@@ -286,6 +286,8 @@ pub(super) fn start_worker(
         None => VmConfig::default(),
     };
     config.cancel = Some(cancel.clone());
+    // Lines are cut as they are printed, so unread output never holds a whole long line.
+    config.max_line = super::root::MAX_LINE;
     // A profiled node's memory is shared by all its workers, each in a simulation of its own.
     config.node_memory = root.node_memory.as_ref().map(|m| m.scoped(vm));
     let spec = WorkerSpec {

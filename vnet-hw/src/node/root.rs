@@ -249,26 +249,6 @@ impl State {
     }
 }
 
-/// `text` as an event keeps it: lines over [`MAX_LINE`] bytes are cut (at a character
-/// boundary) and marked, into a string of their own size — a cut string would keep the whole
-/// line's allocation.
-fn cut_line(text: String) -> String {
-    if text.len() <= MAX_LINE {
-        return text;
-    }
-    let mut cut = MAX_LINE;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let mut kept = String::with_capacity(cut + CUT_MARK.len());
-    kept.push_str(&text[..cut]);
-    kept.push_str(CUT_MARK);
-    kept
-}
-
-/// What ends a cut line.
-pub(crate) const CUT_MARK: &str = " …(line cut)";
-
 /// A worker state as NMP names it.
 pub(crate) fn state_name(s: WorkerState) -> &'static str {
     match s {
@@ -310,7 +290,8 @@ impl Uplink for Root {
             LogStream::Out => "out",
             LogStream::Err => "err",
         };
-        self.lock().push_event(vm, stream, cut_line(text));
+        self.lock()
+            .push_event(vm, stream, vnet_sim::vm::cut_line(text, MAX_LINE));
     }
 
     fn blocked(&self, vm: u32, state: WorkerState) {

@@ -60,7 +60,13 @@ struct SavedWorker {
 
 pub(super) fn net_load(root: &Arc<Root>, p: &Params) -> Result<Value, RpcError> {
     let session = p.str("session")?;
-    let net: SavedNetwork = serde_json::from_value(p.value("network")?.clone())
+    let net = p.value("network")?;
+    if !net.is_object() {
+        return Err(RpcError::params(
+            "`network` must be an object (as net.save returns)",
+        ));
+    }
+    let net: SavedNetwork = serde_json::from_value(net.clone())
         .map_err(|e| RpcError::params(format!("`network`: {e}")))?;
     if !root.lock().sessions.contains_key(session) {
         return Err(no_session(session));

@@ -84,6 +84,7 @@ impl Drop for VmProgram {
 impl VmProgram {
     /// A worker that will run `code` in `lang` with `config`'s limits and host.
     pub fn new(lang: Lang, code: impl Into<String>, config: Rc<VmConfig>) -> Self {
+        let max_line = config.max_line;
         VmProgram {
             lang,
             config,
@@ -95,7 +96,10 @@ impl VmProgram {
             wake_tag: 0,
             busy_until: SimTime::ZERO,
             booted: false,
-            io: Io::default(),
+            io: Io {
+                max_line,
+                ..Io::default()
+            },
             charged: None,
             net_revision: 0,
             busy_tag: BUSY_END,

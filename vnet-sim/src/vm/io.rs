@@ -134,6 +134,8 @@ pub(crate) struct Io {
     pub exit: bool,
     /// Virtual ns per counted instruction (0 without a host profile).
     pub ns_per_instruction: f64,
+    /// Bytes of one output line; longer ones are cut ([`super::VmConfig::max_line`]).
+    pub max_line: usize,
     /// The node's sensors, if it has any.
     pub sensors: Option<crate::sense::SharedBank>,
 }
@@ -203,6 +205,7 @@ impl Io {
     /// Queues an output line; under a host profile it appears when the worker has computed
     /// up to this point, as a send would leave.
     pub fn print(&mut self, text: String) {
+        let text = super::cut_line(text, self.max_line);
         let at = self.instructions;
         self.commands.push(Command::Print { text, at });
     }

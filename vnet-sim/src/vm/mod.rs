@@ -139,6 +139,26 @@ impl std::str::FromStr for Lang {
     }
 }
 
+/// What ends an output line cut at [`VmConfig::max_line`].
+pub const LINE_CUT_MARK: &str = " …(line cut)";
+
+/// `text` cut to at most `max` bytes (at a character boundary) and marked with
+/// [`LINE_CUT_MARK`], in a string of its own size; unchanged if it fits.
+pub fn cut_line(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    // A new string: a truncated one would keep the whole line's allocation.
+    let mut kept = String::with_capacity(cut + LINE_CUT_MARK.len());
+    kept.push_str(&text[..cut]);
+    kept.push_str(LINE_CUT_MARK);
+    kept
+}
+
 /// Limits every VM worker runs under.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VmConfig {
@@ -156,6 +176,10 @@ pub struct VmConfig {
     pub recursion_limit: usize,
     /// Messages a blocked worker's mailbox holds; later ones are dropped.
     pub mailbox_capacity: usize,
+    /// Bytes of one output line (`print`); a longer line is cut to this (at a character
+    /// boundary) and ends with [`LINE_CUT_MARK`]. A real-time node keeps its lines short so
+    /// that unread output cannot hold its memory.
+    pub max_line: usize,
     /// The host the VM runs on; `None` costs no virtual time. With a profile, counted VM
     /// instructions (Lua's by the count hook, JavaScript's by boa's instruction counter)
     /// advance the worker's clock, sends add tcmsg, workers start after t_iVM, and the
@@ -290,7 +314,7 @@ impl VmConfig {
 
 impl Default for VmConfig {
     /// 100 M instructions per activation, hook every 1000, 16 MiB per worker, JS loops of
-    /// at most 10 M iterations and 512 nested calls, 10 000 queued messages.
+    /// at most 10 M iterations and 512 nested calls, 10 000 queued messages, lines uncut.
     fn default() -> Self {
         VmConfig {
             instruction_budget: 100_000_000,
@@ -299,6 +323,7 @@ impl Default for VmConfig {
             loop_iteration_limit: 10_000_000,
             recursion_limit: 512,
             mailbox_capacity: 10_000,
+            max_line: usize::MAX,
             profile: None,
             cancel: None,
             node_memory: None,

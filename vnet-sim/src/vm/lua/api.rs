@@ -318,14 +318,24 @@ unsafe fn print_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result
         for i in 1..=n {
             ffi::luaL_tolstring(l, i, std::ptr::null_mut());
         }
+        // Past the line limit only a few bytes more are copied: `print` cuts there anyway.
+        let keep = shared
+            .try_borrow()
+            .map_err(|_| busy())?
+            .io
+            .max_line
+            .saturating_add(4);
         let mut line = Vec::new();
         for i in n + 1..=2 * n {
             if i > n + 1 {
                 line.push(b'\t');
             }
-            line.extend_from_slice(string_at(l, i));
+            let part = string_at(l, i);
+            let room = keep.saturating_sub(line.len());
+            line.extend_from_slice(&part[..part.len().min(room)]);
         }
-        let text = String::from_utf8_lossy(&line).into_owned();
+        let text = String::from_utf8(line)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         shared.try_borrow_mut().map_err(|_| busy())?.io.print(text);
         Ok(0)
     }

@@ -162,3 +162,21 @@ fn eval_reads_and_changes_a_blocked_workers_globals() {
     sim.run();
     assert_eq!(out(&sim, n, 0), vec!["12502500"]);
 }
+
+#[test]
+fn lines_longer_than_max_line_are_cut_and_marked() {
+    let config = VmConfig {
+        max_line: 10,
+        ..VmConfig::default()
+    };
+    for (lang, code) in [
+        (Lang::Lua, "print(string.rep('é', 100)) print('short')"),
+        (Lang::Js, "print('é'.repeat(100)); print('short');"),
+    ] {
+        let (mut sim, n) = solo(lang, code, config.clone());
+        sim.run();
+        // 'é' is two bytes: the cut falls on a character boundary.
+        let want = format!("{}{}", "é".repeat(5), super::LINE_CUT_MARK);
+        assert_eq!(out(&sim, n, 0), vec![want, "short".to_owned()], "{lang:?}");
+    }
+}
