@@ -5,14 +5,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
-use tokio::sync::{Notify, mpsc};
-use vnet_sim::WorkerState;
-use vnet_sim::vm::{CancelFlag, Lang, VmConfig};
+use tokio::sync::Notify;
+use vnet_sim::vm::Lang;
 
 use super::queue::SeqQueue;
-use super::root::{LinkTarget, Port, Root, Session, State, Worker, state_name};
-use super::worker::{self, WorkerSpec};
-use super::{links, snapshot};
+use super::root::{Root, Session, State, state_name};
+use super::worker;
+use super::{ops, snapshot};
 use crate::nmp::method as m;
 use crate::nmp::rpc::{RpcError, code};
 
@@ -20,7 +19,7 @@ use crate::nmp::rpc::{RpcError, code};
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
 
 /// The named parameters of one call.
-pub(super) struct Params<'a>(pub(super) &'a Map<String, Value>);
+struct Params<'a>(&'a Map<String, Value>);
 
 impl<'a> Params<'a> {
     pub(super) fn str(&self, name: &str) -> Result<&'a str, RpcError> {
@@ -106,7 +105,7 @@ pub(crate) async fn call(
             if root.lock().close_session(id) {
                 Ok(json!({"closed": true}))
             } else {
-                Err(no_session(id))
+                Err(ops::no_session(id))
             }
         }
         m::NODE_INFO => Ok(node_info(root)),
@@ -148,7 +147,7 @@ pub(crate) async fn call(
         m::PORT_SEND => {
             let value = p.value("value")?.clone();
             let mut st = root.lock();
-            let i = port_of(&st, p.str("port")?)?;
+            let i = ops::port_of(&st, p.str("port")?)?;
             // A client's message is not kept for `port.recv`: its size does not matter.
             st.send_on_port(i, value, 0, None);
             Ok(json!({"sent": true}))
@@ -161,14 +160,14 @@ pub(crate) async fn call(
             // Who sent them, for the record; optional.
             p.str_opt("from")?;
             let mut st = root.lock();
-            let i = port_of(&st, p.str("port")?)?;
+            let i = ops::port_of(&st, p.str("port")?)?;
             for v in msgs {
                 st.deliver_on_port(i, v.clone());
             }
             Ok(json!({"delivered": msgs.len()}))
         }
         m::NET_SAVE => Ok(snapshot::net_save(&root.lock())),
-        m::NET_LOAD => snapshot::net_load(root, &p),
+        m::NET_LOAD => snapshot::net_load(root, p.str("session")?, p.value("network")?),
         m::IO_SUBSCRIBE => Err(RpcError::new(
             code::INVALID_REQUEST,
             "io.subscribe is only available over the WebSocket (/nmp/ws)",
@@ -180,20 +179,6 @@ pub(crate) async fn call(
     }
 }
 
-pub(super) fn no_session(id: &str) -> RpcError {
-    RpcError::new(
-        code::NO_SUCH_SESSION,
-        format!(
-            "no open session `{}` (closed, or timed out)",
-            id.chars().take(64).collect::<String>()
-        ),
-    )
-}
-
-fn limit(what: &str, n: usize) -> RpcError {
-    RpcError::new(code::LIMIT, format!("limit reached: at most {n} {what}"))
-}
-
 /// Runs `f` on the session named by the `session` parameter, marking it seen.
 fn with_session<R>(
     root: &Root,
@@ -202,7 +187,7 @@ fn with_session<R>(
 ) -> Result<R, RpcError> {
     let id = p.str("session")?;
     let mut st = root.lock();
-    let mut s = st.sessions.remove(id).ok_or_else(|| no_session(id))?;
+    let mut s = st.sessions.remove(id).ok_or_else(|| ops::no_session(id))?;
     s.last_seen = Instant::now();
     let r = f(&mut st, id, &mut s);
     st.sessions.insert(id.to_owned(), s);
@@ -212,7 +197,7 @@ fn with_session<R>(
 fn session_open(root: &Root) -> Result<Value, RpcError> {
     let mut st = root.lock();
     if st.sessions.len() >= root.limits().max_sessions {
-        return Err(limit("sessions", root.limits().max_sessions));
+        return Err(ops::limit("sessions", root.limits().max_sessions));
     }
     let id = hex::encode(rand::random::<[u8; 16]>());
     st.sessions.insert(
@@ -252,99 +237,17 @@ fn node_info(root: &Root) -> Value {
     })
 }
 
-fn port_of(st: &State, name: &str) -> Result<usize, RpcError> {
-    st.port_index(name).ok_or_else(|| {
-        RpcError::new(
-            code::NO_SUCH_PORT,
-            format!("no port `{}`", name.chars().take(64).collect::<String>()),
-        )
-    })
+fn lang_of(p: &Params) -> Result<Lang, RpcError> {
+    ops::lang(p.str("lang")?)
 }
 
-/// Creates a worker for `session` (checked by the caller's lock) and starts its thread.
-pub(super) fn start_worker(
-    root: &Arc<Root>,
-    st: &mut State,
-    session: &str,
-    lang: Lang,
-    code: &str,
-    ports: Vec<usize>,
-) -> Result<u32, RpcError> {
-    let limits = root.limits();
-    st.forget_ended();
-    if st.workers.values().filter(|w| w.state.is_alive()).count() >= limits.max_workers {
-        return Err(limit("live workers", limits.max_workers));
-    }
-    if code.len() > limits.max_code {
-        return Err(limit("bytes of code", limits.max_code));
-    }
-    let vm = st.next_vm;
-    st.next_vm += 1;
-    let cancel = CancelFlag::new();
-    let mut config = match &root.config.profile {
-        Some(p) => VmConfig::on(p.clone()),
-        None => VmConfig::default(),
-    };
-    config.cancel = Some(cancel.clone());
-    // Lines are cut as they are printed, so unread output never holds a whole long line.
-    config.max_line = super::root::MAX_LINE;
-    // A profiled node's memory is shared by all its workers, each in a simulation of its own.
-    config.node_memory = root.node_memory.as_ref().map(|m| m.scoped(vm));
-    let spec = WorkerSpec {
-        vm,
-        lang,
-        code: code.to_owned(),
-        node_name: root.config.name.clone(),
-        ports: ports.iter().map(|&i| st.ports[i].name.clone()).collect(),
-        config,
-    };
-    let injector = worker::spawn(spec, root.clone()).map_err(|e| {
-        RpcError::new(
-            code::INTERNAL_ERROR,
-            format!("cannot start a worker thread: {e}"),
-        )
-    })?;
-    st.workers.insert(
-        vm,
-        Worker {
-            lang,
-            session: session.to_owned(),
-            state: WorkerState::Running,
-            injector,
-            cancel,
-            ports,
-            code: code.to_owned(),
-        },
-    );
-    if let Some(s) = st.sessions.get_mut(session) {
-        s.vms.push(vm);
-    }
-    Ok(vm)
-}
-
-pub(super) fn lang_of(p: &Params) -> Result<Lang, RpcError> {
-    match p.str("lang")? {
-        "lua" => Ok(Lang::Lua),
-        "js" => Ok(Lang::Js),
-        other => Err(RpcError::params(format!(
-            "`lang` must be \"lua\" or \"js\", not {:?}",
-            other.chars().take(32).collect::<String>()
-        ))),
-    }
-}
-
-/// Port names from the optional `ports` array (default: every port of the node).
-pub(super) fn ports_of(st: &State, v: Option<&Value>) -> Result<Vec<usize>, RpcError> {
-    match v {
-        None | Some(Value::Null) => Ok((0..st.ports.len()).collect()),
-        Some(Value::Array(names)) => names
-            .iter()
-            .map(|n| match n {
-                Value::String(s) => port_of(st, s),
-                _ => Err(RpcError::params("`ports` must be an array of port names")),
-            })
-            .collect(),
-        Some(_) => Err(RpcError::params("`ports` must be an array of port names")),
+/// The optional `ports` parameter: names of ports (default: every port of the node).
+fn ports_param(p: &Params) -> Result<Option<Vec<String>>, RpcError> {
+    match p.0.get("ports") {
+        None => Ok(None),
+        Some(v) => serde_json::from_value(v.clone())
+            .map(Some)
+            .map_err(|_| RpcError::params("`ports` must be an array of port names")),
     }
 }
 
@@ -354,10 +257,10 @@ fn vm_create(root: &Arc<Root>, p: &Params) -> Result<Value, RpcError> {
     let id = p.str("session")?.to_owned();
     let mut st = root.lock();
     if !st.sessions.contains_key(&id) {
-        return Err(no_session(&id));
+        return Err(ops::no_session(&id));
     }
-    let ports = ports_of(&st, p.0.get("ports"))?;
-    let vm = start_worker(root, &mut st, &id, lang, code, ports)?;
+    let ports = ops::port_indexes(&st, ports_param(p)?.as_deref())?;
+    let vm = ops::start_worker(root, &mut st, &id, lang, code, ports)?;
     Ok(json!({"vm": vm}))
 }
 
@@ -426,7 +329,10 @@ async fn io_poll(root: &Arc<Root>, p: &Params<'_>) -> Result<Value, RpcError> {
         Ok(s.notify.clone())
     })?;
     let take = |st: &mut State| {
-        let s = st.sessions.get_mut(&id).ok_or_else(|| no_session(&id))?;
+        let s = st
+            .sessions
+            .get_mut(&id)
+            .ok_or_else(|| ops::no_session(&id))?;
         s.last_seen = Instant::now();
         Ok(s.events
             .has_after(after)
@@ -450,75 +356,22 @@ pub(crate) fn events_json(s: &Session, after: u64, max: usize) -> Value {
     json!({"events": events, "last": s.events.last_seq(), "dropped": s.events.dropped()})
 }
 
-fn port_name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-}
-
-pub(super) fn port_create(root: &Root, p: &Params) -> Result<Value, RpcError> {
+fn port_create(root: &Root, p: &Params) -> Result<Value, RpcError> {
     let name = p.str("name")?;
-    if !port_name_ok(name) {
-        return Err(RpcError::params(
-            "a port name is 1-64 characters of [A-Za-z0-9_.-]",
-        ));
-    }
-    let mut st = root.lock();
-    if st.port_index(name).is_some() {
-        return Err(RpcError::new(
-            code::CONFLICT,
-            format!("port `{name}` exists"),
-        ));
-    }
-    if st.ports.len() >= root.limits().max_ports {
-        return Err(limit("ports", root.limits().max_ports));
-    }
-    st.ports.push(Port {
-        name: name.to_owned(),
-        links: Default::default(),
-        inbox: SeqQueue::new(root.limits().max_queue, root.limits().max_queue_bytes),
-        notify: Arc::new(Notify::new()),
-        link_drops: 0,
-    });
+    ops::create_port(root, name)?;
     Ok(json!({"port": name}))
 }
 
-pub(super) fn port_link(root: &Arc<Root>, p: &Params, link: bool) -> Result<Value, RpcError> {
-    let url = p.str("url")?;
-    let remote = p.str("remote_port")?;
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 256 {
-        return Err(RpcError::params(
-            "`url` must be an http:// URL of a node (at most 256 characters)",
-        ));
+fn port_link(root: &Arc<Root>, p: &Params, link: bool) -> Result<Value, RpcError> {
+    let port = p.str("port")?;
+    let (url, remote) = (p.str("url")?, p.str("remote_port")?);
+    if link {
+        ops::link_port(root, port, url, remote)?;
+        Ok(json!({"linked": true}))
+    } else {
+        ops::unlink_port(root, port, url, remote)?;
+        Ok(json!({"unlinked": true}))
     }
-    if !port_name_ok(remote) {
-        return Err(RpcError::params("`remote_port` is not a port name"));
-    }
-    let target = LinkTarget {
-        url: url.trim_end_matches('/').to_owned(),
-        port: remote.to_owned(),
-    };
-    let mut st = root.lock();
-    let i = port_of(&st, p.str("port")?)?;
-    let port = &mut st.ports[i];
-    if !link {
-        return match port.links.remove(&target) {
-            Some(_) => Ok(json!({"unlinked": true})),
-            None => Err(RpcError::new(code::CONFLICT, "no such link")),
-        };
-    }
-    if port.links.contains_key(&target) {
-        return Err(RpcError::new(
-            code::CONFLICT,
-            "the port is already linked there",
-        ));
-    }
-    let (tx, rx) = mpsc::channel(root.limits().max_queue);
-    links::spawn_forwarder(root.clone(), port.name.clone(), target.clone(), rx);
-    port.links.insert(target, tx);
-    Ok(json!({"linked": true}))
 }
 
 async fn port_recv(root: &Arc<Root>, p: &Params<'_>) -> Result<Value, RpcError> {
@@ -528,12 +381,12 @@ async fn port_recv(root: &Arc<Root>, p: &Params<'_>) -> Result<Value, RpcError> 
     let wait = p.wait()?;
     let notify = {
         let mut st = root.lock();
-        let i = port_of(&st, &name)?;
+        let i = ops::port_of(&st, &name)?;
         st.ports[i].inbox.ack(after);
         st.ports[i].notify.clone()
     };
     let take = |st: &mut State, force: bool| -> Result<Option<Value>, RpcError> {
-        let i = port_of(st, &name)?;
+        let i = ops::port_of(st, &name)?;
         let q = &st.ports[i].inbox;
         if !force && !q.has_after(after) {
             return Ok(None);

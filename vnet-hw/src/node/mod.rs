@@ -2,7 +2,8 @@
 //! workers in real time, each on its own thread.
 //!
 //! - [`root`]: sessions, workers, ports, links and the CMUX rule, under one lock.
-//! - [`methods`]: the NMP methods; [`snapshot`]: `net.save` and `net.load`.
+//! - [`ops`]: the node's operations, typed (ports, links, workers); [`methods`]: the NMP
+//!   methods, adapting parameters to them; [`snapshot`]: `net.save` and `net.load`, likewise.
 //! - [`worker`]: a worker's thread (a one-node simulation paced to the wall clock).
 //! - [`links`]: forwarding a port's messages to a port on another node.
 //! - [`http`]: `POST /nmp` and `GET /nmp/ws`, with authentication and limits.
@@ -20,6 +21,7 @@
 mod http;
 mod links;
 mod methods;
+mod ops;
 mod queue;
 mod root;
 mod serial;

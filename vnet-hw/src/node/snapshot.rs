@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::methods::{Params, lang_of, no_session, port_create, port_link, ports_of, start_worker};
+use super::ops;
 use super::root::{Root, State};
 use crate::nmp::rpc::{RpcError, code};
 
+/// The node's ports, their links and its live workers.
 pub(super) fn net_save(st: &State) -> Value {
     json!({
         "ports": st.ports.iter().map(|p| json!({
@@ -58,9 +59,8 @@ struct SavedWorker {
     ports: Option<Vec<String>>,
 }
 
-pub(super) fn net_load(root: &Arc<Root>, p: &Params) -> Result<Value, RpcError> {
-    let session = p.str("session")?;
-    let net = p.value("network")?;
+/// Recreates what `net` (as [`net_save`] returns it) holds, workers in `session`.
+pub(super) fn net_load(root: &Arc<Root>, session: &str, net: &Value) -> Result<Value, RpcError> {
     if !net.is_object() {
         return Err(RpcError::params(
             "`network` must be an object (as net.save returns)",
@@ -69,26 +69,23 @@ pub(super) fn net_load(root: &Arc<Root>, p: &Params) -> Result<Value, RpcError> 
     let net: SavedNetwork = serde_json::from_value(net.clone())
         .map_err(|e| RpcError::params(format!("`network`: {e}")))?;
     if !root.lock().sessions.contains_key(session) {
-        return Err(no_session(session));
+        return Err(ops::no_session(session));
     }
     let (ports, workers) = (net.ports, net.workers);
     let (mut made_ports, mut made_links) = (0, 0);
     for (i, port) in ports.iter().enumerate() {
-        let mut obj = Map::new();
-        obj.insert("name".into(), port.name.clone().into());
+        let at = |e: RpcError| RpcError {
+            message: format!("network.ports[{i}]: {}", e.message),
+            ..e
+        };
         if root.lock().port_index(&port.name).is_none() {
-            port_create(root, &Params(&obj))
-                .map_err(|e| RpcError::params(format!("network.ports[{i}]: {}", e.message)))?;
+            ops::create_port(root, &port.name).map_err(at)?;
             made_ports += 1;
         }
         for (j, link) in port.links.iter().enumerate() {
             // Saved as the far end, {url, port}; linked from this port.
-            let mut args = Map::new();
-            args.insert("port".into(), port.name.clone().into());
-            args.insert("url".into(), link.url.clone().into());
-            args.insert("remote_port".into(), link.port.clone().into());
-            match port_link(root, &Params(&args), true) {
-                Ok(_) => made_links += 1,
+            match ops::link_port(root, &port.name, &link.url, &link.port) {
+                Ok(()) => made_links += 1,
                 Err(e) if e.code == code::CONFLICT => {}
                 Err(e) => {
                     return Err(RpcError::params(format!(
@@ -105,16 +102,13 @@ pub(super) fn net_load(root: &Arc<Root>, p: &Params) -> Result<Value, RpcError> 
             message: format!("network.workers[{i}]: {}", e.message),
             ..e
         };
-        let mut obj = Map::new();
-        obj.insert("lang".into(), w.lang.clone().into());
-        let lang = lang_of(&Params(&obj)).map_err(at)?;
+        let lang = ops::lang(&w.lang).map_err(at)?;
         let mut st = root.lock();
         if !st.sessions.contains_key(session) {
-            return Err(no_session(session));
+            return Err(ops::no_session(session));
         }
-        let names = w.ports.as_ref().map(|v| Value::from(v.clone()));
-        let ports = ports_of(&st, names.as_ref()).map_err(at)?;
-        vms.push(start_worker(root, &mut st, session, lang, &w.code, ports).map_err(at)?);
+        let ports = ops::port_indexes(&st, w.ports.as_deref()).map_err(at)?;
+        vms.push(ops::start_worker(root, &mut st, session, lang, &w.code, ports).map_err(at)?);
     }
     Ok(json!({"ports": made_ports, "links": made_links, "vms": vms}))
 }
