@@ -213,6 +213,29 @@ async fn a_js_worker_over_its_memory_cap_fails_and_the_daemon_stays_small() {
     // The cap counts bytes asked for; the heap's own overhead on ~100-byte blocks and the
     // collector's lag come on top.
     assert!(grown_mb < 16.0 + 32.0, "the daemon grew {grown_mb:.1} MB");
+    // Computations that call no API: objects piling up, a string doubling 40 times.
+    for code in [
+        "const a = []; for (let i = 0; i < 9e6; i++) a.push({i: i}); print(a.length);",
+        "let s = 'x'; for (let i = 0; i < 40; i++) s = s + s; print(s.length);",
+    ] {
+        let before = d.rss_kb();
+        let peak_before = d.peak_kb();
+        let vm = d.vm(&s, "js", code).await;
+        let events = d.until_ended(&s, vm).await;
+        assert_eq!(texts(&events, vm, "state"), vec!["failed"], "{code}");
+        let err = texts(&events, vm, "err").join("\n");
+        assert!(
+            err.contains("memory cap of 16777216 bytes exceeded"),
+            "{code}: {err}"
+        );
+        // The peak since the last attack (VmHWM only rises).
+        let grown_mb = (d.peak_kb().max(peak_before) - before) as f64 / 1024.0;
+        eprintln!("JS attack without API calls `{code}`: peak RSS at most {grown_mb:.1} MB above");
+        assert!(
+            grown_mb < 24.0 + 24.0,
+            "{code}: the daemon grew {grown_mb:.1} MB"
+        );
+    }
     // The daemon goes on serving.
     let vm = d.vm(&s, "js", "print(6 * 7)").await;
     assert_eq!(texts(&d.until_ended(&s, vm).await, vm, "out"), vec!["42"]);

@@ -48,6 +48,9 @@ struct Shared {
     /// Set once the cap was found broken: the worker fails when its activation ends, even if
     /// the program caught the error.
     over_cap: Cell<bool>,
+    /// What boa watches while the worker runs (see `boa_engine::interrupt`): raised by a kill
+    /// (it is the worker's [`super::CancelFlag`], if it has one) or by the heap meter.
+    interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// What `Date` reads: set to the virtual time as each activation begins.
     clock: std::rc::Rc<VirtualClock>,
 }
@@ -128,7 +131,7 @@ pub(crate) struct JsVm {
 
 impl JsVm {
     pub fn new(code: &str, _who: &str, config: &VmConfig) -> Result<Self, String> {
-        let meter = HeapMeter::new();
+        let mut meter = HeapMeter::new();
         if meter.is_none() {
             static WARNED: std::sync::Once = std::sync::Once::new();
             WARNED.call_once(|| {
@@ -143,6 +146,13 @@ impl JsVm {
             .profile
             .as_ref()
             .map_or(config.memory_cap, |p| p.memory_cap);
+        let interrupt = config
+            .cancel
+            .as_ref()
+            .map_or_else(Default::default, super::CancelFlag::shared);
+        if let Some(m) = meter.as_mut() {
+            m.limit(hard_cap(memory_cap), interrupt.clone());
+        }
         let clock = std::rc::Rc::new(VirtualClock::default());
         // The counter counts down; from usize::MAX it never reaches zero (boa's instruction
         // budget cannot be refilled, so the step budget is the loop and recursion limits).
@@ -160,6 +170,7 @@ impl JsVm {
         context.insert_data(Shared {
             meter,
             memory_cap,
+            interrupt,
             clock,
             ..Shared::default()
         });
@@ -213,10 +224,13 @@ impl Vm for JsVm {
         let start = self.context.instructions_remaining();
         self.shared().counter_at_start.set(start);
         let guard = self.shared().meter.as_ref().map(HeapMeter::enter);
-        let ran = self.run(input);
+        let ran = self.watched(|vm| vm.run(input));
         drop(guard);
         drop(self.shared().count(&self.context));
         std::mem::swap(&mut *self.shared().io.borrow_mut(), io);
+        if let Some(why) = self.interrupted() {
+            return Step::Failed(why);
+        }
         if let Err(e) = self.shared().check_memory() {
             return Step::Failed(e);
         }
@@ -242,13 +256,49 @@ impl Vm for JsVm {
 
     fn eval(&mut self, code: &str) -> Result<Value, String> {
         let guard = self.shared().meter.as_ref().map(HeapMeter::enter);
-        let r = self.eval_code(code);
+        let r = self.watched(|vm| vm.eval_code(code));
         drop(guard);
-        r
+        match self.interrupted() {
+            Some(why) => Err(why),
+            None => r,
+        }
     }
 }
 
+/// The heap at which a JS worker is stopped at once, garbage included: half as much again as
+/// its cap, since the cap itself is checked on what is live after a collection (at API calls
+/// and when it blocks) and boa collects only now and then.
+fn hard_cap(cap: usize) -> usize {
+    cap.saturating_add(cap / 2)
+}
+
 impl JsVm {
+    /// Runs `f` with boa watching the worker's interrupt flag.
+    fn watched<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let flag = self.shared().interrupt.clone();
+        // SAFETY: `flag` outlives the watch, which ends before it is dropped.
+        unsafe { boa_engine::interrupt::watch(Some(&flag)) };
+        let r = f(self);
+        unsafe { boa_engine::interrupt::watch(None) };
+        r
+    }
+
+    /// Why boa was stopped from outside, if it was: the heap past its hard cap, or a kill.
+    fn interrupted(&self) -> Option<String> {
+        let shared = self.shared();
+        if shared.meter.as_ref().is_some_and(HeapMeter::tripped) {
+            return Some(format!(
+                "memory cap of {} bytes exceeded (stopped at {} bytes, garbage included)",
+                shared.memory_cap,
+                hard_cap(shared.memory_cap)
+            ));
+        }
+        shared
+            .interrupt
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .then(|| "killed".to_owned())
+    }
+
     fn eval_code(&mut self, code: &str) -> Result<Value, String> {
         let v = self
             .context

@@ -18,7 +18,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Ordering, fence};
 
 /// Bytes before each block: the account pointer, padded to keep 16-byte alignment.
 const HEADER: usize = 16;
@@ -31,6 +31,27 @@ struct Account {
     live: AtomicIsize,
     /// One for the [`HeapMeter`], one per live block charged to it.
     refs: AtomicUsize,
+    /// Past this many live bytes, an allocation on the metering thread trips the account.
+    limit: AtomicUsize,
+    /// Set (and `interrupt` raised) by the allocation that went past `limit`.
+    tripped: AtomicBool,
+    /// What a trip raises: the [`HeapMeter`]'s interrupt flag, or null.
+    interrupt: AtomicPtr<AtomicBool>,
+}
+
+impl Account {
+    /// After charging this thread's allocation: past the limit, trip and interrupt.
+    #[inline]
+    fn check(&self, live: isize) {
+        if live > self.limit.load(Ordering::Relaxed) as isize {
+            self.tripped.store(true, Ordering::Relaxed);
+            // SAFETY: only called for the account entered on this thread, whose meter (which
+            // keeps the flag alive) outlives its guards.
+            if let Some(flag) = unsafe { self.interrupt.load(Ordering::Relaxed).as_ref() } {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -67,7 +88,8 @@ impl MeteredAlloc {
         }
         let account = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
         if let Some(a) = unsafe { account.as_ref() } {
-            a.live.fetch_add(layout.size() as isize, Ordering::Relaxed);
+            let size = layout.size() as isize;
+            a.check(a.live.fetch_add(size, Ordering::Relaxed) + size);
             a.refs.fetch_add(1, Ordering::Relaxed);
         }
         // SAFETY: the header lies inside the block, at its (16-aligned) start.
@@ -112,11 +134,14 @@ unsafe impl GlobalAlloc for MeteredAlloc {
             if base.is_null() {
                 return base;
             }
-            if let Some(a) = base.cast::<*const Account>().read().as_ref() {
-                a.live.fetch_add(
-                    new_size as isize - layout.size() as isize,
-                    Ordering::Relaxed,
-                );
+            let account = base.cast::<*const Account>().read();
+            if let Some(a) = account.as_ref() {
+                let grown = new_size as isize - layout.size() as isize;
+                let live = a.live.fetch_add(grown, Ordering::Relaxed) + grown;
+                // Only the metering thread trips its account (its meter is alive then).
+                if grown > 0 && CURRENT.try_with(Cell::get).unwrap_or(ptr::null()) == account {
+                    a.check(live);
+                }
             }
             base.add(header)
         }
@@ -138,8 +163,14 @@ unsafe fn release(account: *const Account, size: usize) {
 
 /// The bytes a worker has live on the heap: what was allocated inside [`HeapMeter::enter`]
 /// and not yet freed. Made only when [`MeteredAlloc`] is the global allocator.
+///
+/// With [`limit`](Self::limit), the allocation that takes it past a number of bytes *trips*
+/// it at once and raises an interrupt flag — where nothing else can stop the program (a JS
+/// loop that allocates without calling the API), the engine checks that flag.
 pub struct HeapMeter {
     account: NonNull<Account>,
+    /// Kept alive for the account's raw pointer to it.
+    interrupt: Option<std::sync::Arc<AtomicBool>>,
 }
 
 impl HeapMeter {
@@ -157,9 +188,38 @@ impl HeapMeter {
             account.as_ptr().write(Account {
                 live: AtomicIsize::new(0),
                 refs: AtomicUsize::new(1),
+                limit: AtomicUsize::new(isize::MAX as usize),
+                tripped: AtomicBool::new(false),
+                interrupt: AtomicPtr::new(ptr::null_mut()),
             })
         };
-        Some(HeapMeter { account })
+        Some(HeapMeter {
+            account,
+            interrupt: None,
+        })
+    }
+
+    /// Trips the meter — and raises `interrupt` — at the allocation, made inside
+    /// [`enter`](Self::enter), that takes it past `bytes` live.
+    pub fn limit(&mut self, bytes: usize, interrupt: std::sync::Arc<AtomicBool>) {
+        let a = self.account();
+        a.limit
+            .store(bytes.min(isize::MAX as usize), Ordering::Relaxed);
+        a.interrupt.store(
+            std::sync::Arc::as_ptr(&interrupt).cast_mut(),
+            Ordering::Relaxed,
+        );
+        self.interrupt = Some(interrupt);
+    }
+
+    /// Whether an allocation took the meter past its [`limit`](Self::limit).
+    pub fn tripped(&self) -> bool {
+        self.account().tripped.load(Ordering::Relaxed)
+    }
+
+    fn account(&self) -> &Account {
+        // SAFETY: the meter holds a reference, so the account is alive.
+        unsafe { self.account.as_ref() }
     }
 
     /// Bytes allocated inside [`enter`](Self::enter) and still live.
@@ -183,6 +243,10 @@ impl HeapMeter {
 
 impl Drop for HeapMeter {
     fn drop(&mut self) {
+        // The flag goes with the meter; blocks that outlive it no longer reach it.
+        self.account()
+            .interrupt
+            .store(ptr::null_mut(), Ordering::Relaxed);
         // SAFETY: this meter's own reference; blocks still live keep the account alive.
         unsafe { release(self.account.as_ptr(), 0) }
     }
@@ -241,5 +305,26 @@ mod tests {
         drop(meter); // a block may outlive its meter
         drop(inside);
         drop(outside);
+    }
+
+    #[test]
+    fn the_allocation_past_the_limit_trips_the_meter_and_raises_its_flag() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let mut meter = HeapMeter::new().unwrap();
+        let flag = Arc::new(AtomicBool::new(false));
+        meter.limit(10_000, flag.clone());
+        let mut kept = Vec::new();
+        {
+            let _in = meter.enter();
+            kept.push(vec![0u8; 6_000]);
+            assert!(!meter.tripped() && !flag.load(Ordering::Relaxed));
+            kept.push(vec![0u8; 6_000]); // 12 000 live: past the limit
+        }
+        assert!(meter.tripped() && flag.load(Ordering::Relaxed));
+        // Allocations elsewhere do not trip another meter.
+        let other = HeapMeter::new().unwrap();
+        drop(vec![0u8; 50_000]);
+        assert!(!other.tripped());
     }
 }

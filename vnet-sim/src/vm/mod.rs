@@ -293,6 +293,10 @@ impl CancelFlag {
     pub fn is_raised(&self) -> bool {
         self.0.load(std::sync::atomic::Ordering::Relaxed)
     }
+    /// The flag itself, for an engine to watch.
+    pub(crate) fn shared(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.0.clone()
+    }
 }
 
 impl PartialEq for CancelFlag {

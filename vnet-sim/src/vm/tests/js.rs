@@ -284,3 +284,43 @@ fn buffers_are_bounded_by_the_memory_cap() {
         "RangeError",
     );
 }
+
+#[test]
+fn memory_cap_stops_a_computation_that_calls_no_api() {
+    // Strings doubling, and objects piling up: no API call, no block, no loop limit near.
+    for code in [
+        "let s = 'x'; for (let i = 0; i < 40; i++) s = s + s; print(s.length);",
+        "const a = []; for (;;) a.push({i: a.length});",
+    ] {
+        let t = std::time::Instant::now();
+        fails_with(
+            J,
+            code,
+            capped(4 << 20),
+            "memory cap of 4194304 bytes exceeded (stopped at 6291456 bytes, garbage included)",
+        );
+        assert!(t.elapsed() < std::time::Duration::from_secs(20), "{code}");
+    }
+}
+
+#[test]
+fn a_kill_stops_a_spinning_js_worker_at_once() {
+    let cancel = crate::vm::CancelFlag::new();
+    let config = VmConfig {
+        cancel: Some(cancel.clone()),
+        loop_iteration_limit: u64::MAX,
+        ..VmConfig::default()
+    };
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        cancel.raise();
+    });
+    let t = std::time::Instant::now();
+    fails_with(J, "let n = 0; for (;;) n++;", config, "killed");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        t.elapsed()
+    );
+    killer.join().unwrap();
+}
