@@ -162,7 +162,7 @@ pub fn hybrid_mesh(
             .block_on(Twin::connect(&node.url, None, &port_names(i)))
             .map_err(|e| format!("{}: {e}", node.name))?;
         let vm = rt
-            .block_on(twin.create_worker("lua", &code))
+            .block_on(twin.create_worker(vnet_hw::nmp::schema::Lang::Lua, &code))
             .map_err(|e| format!("{}: {e}", node.name))?;
         twins.push((i, twin, vm));
     }

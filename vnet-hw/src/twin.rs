@@ -19,7 +19,10 @@ use vnet_sim::{Context, Message, NodeId, NodeProgram, PortId};
 
 use crate::nmp::auth::Key;
 use crate::nmp::client::{Client, ClientError, Transport};
-use crate::nmp::method as m;
+use crate::nmp::schema::{
+    CreateParams, IoPoll, Lang, NoParams, PollParams, PortCreate, PortCreateParams, PortRecv,
+    PortSend, RecvParams, SendParams, SessionClose, SessionOpen, SessionParams, Stream, VmCreate,
+};
 
 /// A P-node as a simulated node sees it, over HTTP (`C = Client`) or a serial line.
 pub struct Twin<C: Transport = Client> {
@@ -46,12 +49,10 @@ impl Twin<Client> {
 impl<C: Transport> Twin<C> {
     /// Opens a session through `client` and creates `ports` there (those that exist are kept).
     pub async fn over(client: C, ports: &[String]) -> Result<Twin<C>, ClientError> {
-        let session = client.call(m::SESSION_OPEN, json!({})).await?["session"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let session = client.request::<SessionOpen>(&NoParams {}).await?.session;
         for p in ports {
-            match client.call(m::PORT_CREATE, json!({"name": p})).await {
+            let params = PortCreateParams { name: p.clone() };
+            match client.request::<PortCreate>(&params).await {
                 Ok(_) => {}
                 Err(ClientError::Rpc(e)) if e.code == crate::nmp::rpc::code::CONFLICT => {}
                 Err(e) => return Err(e),
@@ -77,15 +78,14 @@ impl<C: Transport> Twin<C> {
     }
 
     /// Starts a worker on the P-node, attached to all the twin's ports; returns its id.
-    pub async fn create_worker(&self, lang: &str, code: &str) -> Result<u64, ClientError> {
-        let r = self
-            .client
-            .call(
-                m::VM_CREATE,
-                json!({"session": self.session, "lang": lang, "code": code, "ports": self.ports}),
-            )
-            .await?;
-        Ok(r["vm"].as_u64().unwrap_or_default())
+    pub async fn create_worker(&self, lang: Lang, code: &str) -> Result<u32, ClientError> {
+        let params = CreateParams {
+            session: self.session.clone(),
+            lang,
+            code: code.to_owned(),
+            ports: Some(self.ports.clone()),
+        };
+        Ok(self.client.request::<VmCreate>(&params).await?.vm)
     }
 
     /// The twin's program for the simulation, and the pollers that feed it: `node` is the twin's
@@ -97,8 +97,11 @@ impl<C: Transport> Twin<C> {
         let mut tasks = Vec::new();
         tasks.push(handle.spawn(async move {
             while let Some((port, value)) = rx.recv().await {
-                let params = json!({"port": ports[port], "value": value});
-                if let Err(e) = client.call(m::PORT_SEND, params).await {
+                let params = SendParams {
+                    port: ports[port].clone(),
+                    value,
+                };
+                if let Err(e) = client.request::<PortSend>(&params).await {
                     eprintln!(
                         "twin of {}: port.send on {}: {e}",
                         client.describe(),
@@ -117,12 +120,13 @@ impl<C: Transport> Twin<C> {
             tasks.push(handle.spawn(async move {
                 let mut after = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    let r = client
-                        .call(
-                            m::PORT_RECV,
-                            json!({"port": port, "after": after, "timeout_ms": 500}),
-                        )
-                        .await;
+                    let params = RecvParams {
+                        port: port.clone(),
+                        after: Some(after),
+                        timeout_ms: Some(500),
+                        max: None,
+                    };
+                    let r = client.request::<PortRecv>(&params).await;
                     let r = match r {
                         Ok(r) => r,
                         Err(_) if stop.load(Ordering::Relaxed) => return,
@@ -132,9 +136,9 @@ impl<C: Transport> Twin<C> {
                             continue;
                         }
                     };
-                    for msg in r["messages"].as_array().into_iter().flatten() {
-                        after = msg["seq"].as_u64().unwrap_or(after);
-                        let out = json!({"port": i, "value": msg["value"]});
+                    for msg in r.messages {
+                        after = msg.seq;
+                        let out = json!({"port": i, "value": msg.value});
                         if injector.message(node, None, Message::value(out)).is_err() {
                             return;
                         }
@@ -153,29 +157,32 @@ impl<C: Transport> Twin<C> {
     /// it wrote: its standard output and standard error lines, and how it ended.
     pub async fn worker_output(
         &self,
-        vm: u64,
+        vm: u32,
         timeout: std::time::Duration,
     ) -> Result<WorkerOutput, ClientError> {
         let mut got = WorkerOutput::default();
         let mut after = 0;
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let params = json!({"session": self.session, "after": after, "timeout_ms": 1000});
-            let r = self.client.call(m::IO_POLL, params).await?;
-            for e in r["events"].as_array().into_iter().flatten() {
-                after = e["seq"].as_u64().unwrap_or(after);
-                if e["vm"] != vm {
+            let params = PollParams {
+                session: self.session.clone(),
+                after: Some(after),
+                timeout_ms: Some(1000),
+                max: None,
+            };
+            let r = self.client.request::<IoPoll>(&params).await?;
+            for e in r.events {
+                after = e.seq;
+                if e.vm != vm {
                     continue;
                 }
-                let text = e["text"].as_str().unwrap_or_default().to_owned();
-                match e["stream"].as_str() {
-                    Some("out") => got.out.push(text),
-                    Some("err") => got.err.push(text),
-                    Some("state") => {
-                        got.state = text;
+                match e.stream {
+                    Stream::Out => got.out.push(e.text),
+                    Stream::Err => got.err.push(e.text),
+                    Stream::State => {
+                        got.state = e.text;
                         return Ok(got);
                     }
-                    _ => {}
                 }
             }
             if tokio::time::Instant::now() >= deadline {
@@ -198,8 +205,11 @@ impl<C: Transport> Twin<C> {
         {
             t.abort();
         }
+        let params = SessionParams {
+            session: self.session.clone(),
+        };
         self.client
-            .call(m::SESSION_CLOSE, json!({"session": self.session}))
+            .request::<SessionClose>(&params)
             .await
             .map(|_| ())
     }

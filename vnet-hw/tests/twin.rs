@@ -21,7 +21,7 @@ fn a_simulated_worker_ping_pongs_with_a_p_node_through_its_twin() {
         .unwrap();
     let vm = rt
         .block_on(twin.create_worker(
-            "js",
+            vnet_hw::nmp::schema::Lang::Js,
             "for (;;) { const [p, m] = await recv(); send(p, m + 1); }",
         ))
         .unwrap();
@@ -81,9 +81,9 @@ fn a_simulated_worker_ping_pongs_with_a_p_node_through_its_twin() {
             )
             .await
             .unwrap();
-        let events = events_until(twin.client(), twin.session(), |e| ended(e, vm)).await;
+        let events = events_until(twin.client(), twin.session(), |e| ended(e, vm.into())).await;
         twin.close().await.unwrap();
         events
     });
-    assert_eq!(texts(&events, vm, "state"), vec!["killed"]);
+    assert_eq!(texts(&events, vm.into(), "state"), vec!["killed"]);
 }

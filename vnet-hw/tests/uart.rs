@@ -228,12 +228,15 @@ fn two_emulated_boards_behind_a_switch_and_two_simulated_nodes_pass_a_token() {
 
     let ring = ["s0", "b1", "s1", "b2"];
     let neighbours = |i: usize| vec![ring[(i + 3) % 4].to_owned(), ring[(i + 1) % 4].to_owned()];
-    let twins: Vec<(usize, Twin<SerialClient>, u64)> = [(1usize, 1u8), (3, 2)]
+    let twins: Vec<(usize, Twin<SerialClient>, u32)> = [(1usize, 1u8), (3, 2)]
         .into_iter()
         .map(|(i, addr)| {
             rt.block_on(async {
                 let twin = Twin::over(host.client(addr), &neighbours(i)).await.unwrap();
-                let vm = twin.create_worker("lua", &code).await.unwrap();
+                let vm = twin
+                    .create_worker(vnet_hw::nmp::schema::Lang::Lua, &code)
+                    .await
+                    .unwrap();
                 (i, twin, vm)
             })
         })

@@ -5,9 +5,16 @@
 //! # async fn demo() -> Result<(), vnet_hw::nmp::client::ClientError> {
 //! use serde_json::json;
 //! use vnet_hw::nmp::client::Client;
+//! use vnet_hw::nmp::client::Transport;
+//! use vnet_hw::nmp::schema::{CreateParams, Lang, NoParams, SessionOpen, VmCreate};
 //! let node = Client::new("http://127.0.0.1:7700", None);
-//! let s = node.call("session.open", json!({})).await?;
-//! let vm = node.call("vm.create", json!({"session": s["session"], "lang": "lua", "code": "print('hi')"})).await?;
+//! // Typed: the schema's parameter and result types.
+//! let session = node.request::<SessionOpen>(&NoParams {}).await?.session;
+//! let code = "print('hi')".to_owned();
+//! let params = CreateParams { session, lang: Lang::Lua, code, ports: None };
+//! let vm = node.request::<VmCreate>(&params).await?.vm;
+//! // Or raw JSON.
+//! let info = node.call("node.info", json!({})).await?;
 //! # Ok(()) }
 //! ```
 
@@ -18,6 +25,7 @@ use serde_json::Value;
 
 use super::auth::{HEADER, Key};
 use super::rpc::{Reply, Request, RpcError};
+use super::schema::Method;
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +78,24 @@ pub trait Transport: Clone + Send + Sync + 'static {
     ) -> impl std::future::Future<Output = Result<Value, ClientError>> + Send;
     /// Where calls go, for messages.
     fn describe(&self) -> String;
+
+    /// Calls method `M` with its typed parameters; its typed result (a reply that does not
+    /// match the schema is [`ClientError::BadReply`]).
+    fn request<M: Method>(
+        &self,
+        params: &M::Params,
+    ) -> impl std::future::Future<Output = Result<M::Result, ClientError>> + Send {
+        let params = serde_json::to_value(params);
+        async move {
+            let bad = |what: String| ClientError::BadReply {
+                url: self.describe(),
+                what,
+            };
+            let params = params.map_err(|e| bad(format!("{}: {e}", M::NAME)))?;
+            let result = self.call(M::NAME, params).await?;
+            serde_json::from_value(result).map_err(|e| bad(format!("{}: {e}", M::NAME)))
+        }
+    }
 }
 
 impl Transport for Client {

@@ -5,10 +5,12 @@
 //! - [`rpc`]: the JSON-RPC envelope and error codes.
 //! - [`auth`]: the pre-shared key and the per-request HMAC.
 //! - [`client`]: an async client over HTTP, as V-node twins and tests use it.
+//! - [`schema`]: every method's parameters and result as types ([`schema::Method`]).
 
 pub mod auth;
 pub mod client;
 pub mod rpc;
+pub mod schema;
 
 /// Method names, as [`docs/nmp.md`] lists them.
 pub mod method {
@@ -52,25 +54,4 @@ pub mod method {
     pub const NET_LOAD: &str = "net.load";
     /// The WebSocket notification that carries output events.
     pub const IO_EVENT: &str = "io.event";
-
-    /// The parameters `method` takes (required and optional), or `None` for no such method.
-    pub fn params_of(method: &str) -> Option<&'static [&'static str]> {
-        Some(match method {
-            SESSION_OPEN | NODE_INFO | VM_LIST | NET_SAVE => &[],
-            SESSION_RESUME | SESSION_CLOSE => &["session"],
-            VM_CREATE => &["session", "lang", "code", "ports"],
-            VM_KILL => &["session", "vm"],
-            VM_EVAL => &["session", "vm", "code"],
-            IO_POLL => &["session", "after", "timeout_ms", "max"],
-            IO_SUBSCRIBE => &["session", "after"],
-            IO_ACK => &["session", "seq"],
-            PORT_CREATE => &["name"],
-            PORT_LINK | PORT_UNLINK => &["port", "url", "remote_port"],
-            PORT_SEND => &["port", "value"],
-            PORT_RECV => &["port", "after", "timeout_ms", "max"],
-            PORT_DELIVER => &["port", "messages", "from"],
-            NET_LOAD => &["session", "network"],
-            _ => return None,
-        })
-    }
 }

@@ -17,11 +17,12 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::methods::{self, events_json};
+use super::methods;
 use super::root::Root;
 use crate::nmp::auth::{HEADER, Verifier};
 use crate::nmp::method;
 use crate::nmp::rpc::{self, Reply, RpcError, code};
+use crate::nmp::schema::{EventPush, SubscribeParams, parse_params};
 
 /// What every connection shares.
 pub(crate) struct Server {
@@ -251,7 +252,7 @@ struct Subscribed {
 
 impl Drop for Subscribed {
     fn drop(&mut self) {
-        if let Some(s) = self.root.lock().sessions.get_mut(&self.session) {
+        if let Some(s) = self.root.lock().session_unmarked(&self.session) {
             s.subscribers = s.subscribers.saturating_sub(1);
             s.last_seen = std::time::Instant::now();
         }
@@ -265,31 +266,12 @@ fn subscribe(
     params: &Value,
     out: mpsc::Sender<String>,
 ) -> Result<tokio::task::JoinHandle<()>, RpcError> {
-    if let Some(k) = params.as_object().and_then(|o| {
-        o.keys()
-            .find(|k| !["session", "after"].contains(&k.as_str()))
-    }) {
-        return Err(RpcError::params(format!(
-            "unknown parameter `{}` for io.subscribe (it takes: session, after)",
-            k.chars().take(64).collect::<String>()
-        )));
-    }
-    let id = match params.get("session") {
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(RpcError::params("`session` must be a string")),
-        None => return Err(RpcError::params("missing parameter `session`")),
-    };
-    let mut cursor = match params.get("after") {
-        None => 0,
-        Some(v) => v
-            .as_u64()
-            .ok_or_else(|| RpcError::params("`after` must be a non-negative integer"))?,
-    };
+    let p: SubscribeParams = parse_params(params)?;
+    let id = p.session;
+    let mut cursor = p.after.unwrap_or(0);
     let notify = {
         let mut st = server.root.lock();
-        let s = st.sessions.get_mut(&id).ok_or_else(|| {
-            RpcError::new(code::NO_SUCH_SESSION, format!("no open session `{id}`"))
-        })?;
+        let s = st.session(&id)?;
         s.subscribers += 1;
         s.notify.clone()
     };
@@ -306,23 +288,25 @@ fn subscribe(
             notified.as_mut().enable();
             let batch = {
                 let mut st = root.lock();
-                let Some(s) = st.sessions.get_mut(&id) else {
+                // Pushing is not a use: the subscription itself keeps the session.
+                let Some(s) = st.session_unmarked(&id) else {
                     return;
                 };
-                // A subscribed session is in use.
-                s.last_seen = std::time::Instant::now();
                 s.events
                     .has_after(cursor)
-                    .then(|| events_json(s, cursor, 1000))
+                    .then(|| s.events_after(cursor, 1000))
             };
             if let Some(b) = batch {
-                cursor = b["events"]
-                    .as_array()
-                    .and_then(|e| e.last())
-                    .and_then(|e| e["seq"].as_u64())
-                    .unwrap_or(cursor);
-                let mut params = b;
-                params["session"] = id.clone().into();
+                cursor = b.events.last().map_or(cursor, |e| e.seq);
+                let push = EventPush {
+                    session: id.clone(),
+                    events: b.events,
+                    last: b.last,
+                    dropped: b.dropped,
+                };
+                let Ok(params) = serde_json::to_value(push) else {
+                    return;
+                };
                 if out
                     .send(rpc::notification(method::IO_EVENT, params))
                     .await

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::root::{LinkTarget, Root};
-use crate::nmp::client::Client;
-use crate::nmp::method;
+use super::root::Root;
+use crate::nmp::client::{Client, Transport};
+use crate::nmp::schema::{DeliverParams, LinkEnd, PortDeliver};
 
 /// Messages in one `port.deliver`.
 const BATCH: usize = 256;
@@ -21,7 +21,7 @@ const ATTEMPTS: u32 = 6;
 pub(crate) fn spawn_forwarder(
     root: Arc<Root>,
     port: String,
-    target: LinkTarget,
+    target: LinkEnd,
     mut rx: mpsc::Receiver<Value>,
 ) {
     let client = Client::new(&target.url, root.config.key.clone());
@@ -29,10 +29,14 @@ pub(crate) fn spawn_forwarder(
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(BATCH);
         while rx.recv_many(&mut batch, BATCH).await > 0 {
-            let params = json!({"port": target.port, "messages": batch, "from": from});
+            let params = DeliverParams {
+                port: target.port.clone(),
+                messages: std::mem::take(&mut batch),
+                from: Some(from.clone()),
+            };
             let mut delivered = false;
             for attempt in 0..ATTEMPTS {
-                match client.call(method::PORT_DELIVER, params.clone()).await {
+                match client.request::<PortDeliver>(&params).await {
                     Ok(_) => {
                         delivered = true;
                         break;
@@ -45,7 +49,7 @@ pub(crate) fn spawn_forwarder(
             if !delivered {
                 let mut st = root.lock();
                 if let Some(i) = st.port_index(&port) {
-                    st.ports[i].link_drops += batch.len() as u64;
+                    st.port(i).link_drops += params.messages.len() as u64;
                 }
             }
             batch.clear();

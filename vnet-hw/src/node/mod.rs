@@ -136,16 +136,7 @@ pub async fn serve(
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
             tick.tick().await;
-            let mut st = reaper_root.lock();
-            let stale: Vec<String> = st
-                .sessions
-                .iter()
-                .filter(|(_, s)| s.is_stale(timeout))
-                .map(|(id, _)| id.clone())
-                .collect();
-            for id in stale {
-                st.close_session(&id);
-            }
+            reaper_root.lock().close_stale_sessions(timeout);
         }
     });
     let root = server.root.clone();
@@ -153,14 +144,6 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     reaper.abort();
-    let mut st = root.lock();
-    let ids: Vec<String> = st.sessions.keys().cloned().collect();
-    for id in ids {
-        st.close_session(&id);
-    }
-    let vms: Vec<u32> = st.workers.keys().copied().collect();
-    for vm in vms {
-        st.kill(vm);
-    }
+    root.lock().close_all();
     result
 }

@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 use vnet_sim::realtime::Injector;
 use vnet_sim::vm::{CancelFlag, Lang};
@@ -19,6 +18,8 @@ use vnet_sim::{LogStream, Message, PortId, WorkerState};
 use super::queue::SeqQueue;
 use super::worker::{ME, Uplink};
 use super::{Limits, NodeConfig};
+use crate::nmp::rpc::{RpcError, code};
+use crate::nmp::schema::{self, LinkEnd, Stream, VmState};
 
 /// Bytes of one output line kept in an event (longer ones are cut).
 pub(crate) const MAX_LINE: usize = 16 << 10;
@@ -31,14 +32,14 @@ const EVENT_OVERHEAD: usize = 64;
 pub(crate) const ENDED_KEPT: usize = 1024;
 
 /// An output event of a session's worker: a printed line, or the end of the worker.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub(crate) struct IoEvent {
     pub vm: u32,
-    /// `out`, `err`, or `state`.
-    pub stream: &'static str,
+    pub stream: Stream,
     pub text: String,
 }
 
+/// A client's session: its workers and their output.
 pub(crate) struct Session {
     pub vms: Vec<u32>,
     pub events: SeqQueue<IoEvent>,
@@ -49,9 +50,38 @@ pub(crate) struct Session {
 }
 
 impl Session {
+    fn new(limits: &Limits) -> Session {
+        Session {
+            vms: Vec::new(),
+            events: SeqQueue::new(limits.max_queue, limits.max_queue_bytes),
+            notify: Arc::new(Notify::new()),
+            last_seen: Instant::now(),
+            subscribers: 0,
+        }
+    }
+
     /// Whether nobody has used the session for `timeout`.
     pub fn is_stale(&self, timeout: std::time::Duration) -> bool {
         self.subscribers == 0 && self.last_seen.elapsed() > timeout
+    }
+
+    /// Up to `max` events after `after`, as `io.poll` and `io.event` carry them.
+    pub fn events_after(&self, after: u64, max: usize) -> schema::Events {
+        schema::Events {
+            events: self
+                .events
+                .after(after, max)
+                .into_iter()
+                .map(|(seq, e)| schema::Event {
+                    seq,
+                    vm: e.vm,
+                    stream: e.stream,
+                    text: e.text,
+                })
+                .collect(),
+            last: self.events.last_seq(),
+            dropped: self.events.dropped(),
+        }
     }
 }
 
@@ -66,16 +96,11 @@ pub(crate) struct Worker {
     pub code: String,
 }
 
-/// Where a link forwards: a port on another node.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub(crate) struct LinkTarget {
-    pub url: String,
-    pub port: String,
-}
-
+/// A port of the node: its links, and what its workers sent for `port.recv`.
 pub(crate) struct Port {
     pub name: String,
-    pub links: BTreeMap<LinkTarget, mpsc::Sender<Value>>,
+    /// Where it forwards (a port on another node), and the forwarder's queue.
+    pub links: BTreeMap<LinkEnd, mpsc::Sender<Value>>,
     /// What workers sent on it, for `port.recv`.
     pub inbox: SeqQueue<Value>,
     pub notify: Arc<Notify>,
@@ -83,18 +108,31 @@ pub(crate) struct Port {
     pub link_drops: u64,
 }
 
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub messages_in: u64,
-    pub messages_out: u64,
+impl Port {
+    pub fn new(name: &str, limits: &Limits) -> Port {
+        Port {
+            name: name.to_owned(),
+            links: BTreeMap::new(),
+            inbox: SeqQueue::new(limits.max_queue, limits.max_queue_bytes),
+            notify: Arc::new(Notify::new()),
+            link_drops: 0,
+        }
+    }
 }
 
+#[derive(Default)]
+struct Counters {
+    messages_in: u64,
+    messages_out: u64,
+}
+
+/// Everything the root's lock guards, changed only through its operations.
 pub(crate) struct State {
-    pub sessions: BTreeMap<String, Session>,
-    pub workers: BTreeMap<u32, Worker>,
-    pub next_vm: u32,
-    pub ports: Vec<Port>,
-    pub counters: Counters,
+    sessions: BTreeMap<String, Session>,
+    workers: BTreeMap<u32, Worker>,
+    next_vm: u32,
+    ports: Vec<Port>,
+    counters: Counters,
 }
 
 /// The root: configuration and the guarded state.
@@ -136,8 +174,178 @@ impl Root {
 }
 
 impl State {
+    /// Opens a session; its id.
+    pub fn open_session(&mut self, limits: &Limits) -> Result<String, RpcError> {
+        if self.sessions.len() >= limits.max_sessions {
+            return Err(limit("sessions", limits.max_sessions));
+        }
+        let id = hex::encode(rand::random::<[u8; 16]>());
+        self.sessions.insert(id.clone(), Session::new(limits));
+        Ok(id)
+    }
+
+    /// Session `id`, marked as used now.
+    pub fn session(&mut self, id: &str) -> Result<&mut Session, RpcError> {
+        let s = self.sessions.get_mut(id).ok_or_else(|| no_session(id))?;
+        s.last_seen = Instant::now();
+        Ok(s)
+    }
+
+    /// Session `id`, not marked as used (for pushes and the reaper).
+    pub fn session_unmarked(&mut self, id: &str) -> Option<&mut Session> {
+        self.sessions.get_mut(id)
+    }
+
+    /// Closes every session nobody has used for `timeout`.
+    pub fn close_stale_sessions(&mut self, timeout: std::time::Duration) {
+        let stale: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.is_stale(timeout))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in stale {
+            self.close_session(&id);
+        }
+    }
+
+    /// Closes every session and kills every worker (the node is shutting down).
+    pub fn close_all(&mut self) {
+        let ids: Vec<String> = self.sessions.keys().cloned().collect();
+        for id in ids {
+            self.close_session(&id);
+        }
+        let vms: Vec<u32> = self.workers.keys().copied().collect();
+        for vm in vms {
+            self.kill(vm);
+        }
+    }
+
+    /// Worker `vm`.
+    pub fn worker(&self, vm: u32) -> Option<&Worker> {
+        self.workers.get(&vm)
+    }
+
+    /// Workers alive now.
+    pub fn alive_workers(&self) -> usize {
+        self.workers.values().filter(|w| w.state.is_alive()).count()
+    }
+
+    /// Records a new worker of `session` under the next id, made by `start` (which starts
+    /// its thread); the id.
+    pub fn add_worker(
+        &mut self,
+        session: &str,
+        start: impl FnOnce(u32) -> Result<Worker, RpcError>,
+    ) -> Result<u32, RpcError> {
+        self.session(session)?;
+        let vm = self.next_vm;
+        let worker = start(vm)?;
+        self.next_vm += 1;
+        self.workers.insert(vm, worker);
+        self.session(session)?.vms.push(vm);
+        Ok(vm)
+    }
+
+    /// Every worker as `vm.list` shows it.
+    pub fn vm_infos(&self) -> Vec<schema::VmInfo> {
+        self.workers
+            .iter()
+            .map(|(&vm, w)| schema::VmInfo {
+                vm,
+                lang: w.lang,
+                ports: w
+                    .ports
+                    .iter()
+                    .map(|&p| self.ports[p].name.clone())
+                    .collect(),
+                session: w.session.clone(),
+                state: vm_state(w.state),
+            })
+            .collect()
+    }
+
+    /// The node as `node.info` shows it (but for what the configuration says).
+    pub fn load(&self) -> schema::Load {
+        schema::Load {
+            messages_in: self.counters.messages_in,
+            messages_out: self.counters.messages_out,
+            sessions: self.sessions.len() as u64,
+            workers_alive: self.alive_workers() as u64,
+        }
+    }
+
+    /// The ports as `node.info` shows them.
+    pub fn port_infos(&self) -> Vec<schema::PortInfo> {
+        self.ports
+            .iter()
+            .map(|p| schema::PortInfo {
+                name: p.name.clone(),
+                links: p.links.keys().cloned().collect(),
+                queued: p.inbox.len() as u64,
+                dropped: p.inbox.dropped(),
+                link_drops: p.link_drops,
+            })
+            .collect()
+    }
+
+    /// The ports, their links and the live workers, as `net.save` returns them.
+    pub fn saved(&self) -> schema::SavedNetwork {
+        schema::SavedNetwork {
+            ports: self
+                .ports
+                .iter()
+                .map(|p| schema::SavedPort {
+                    name: p.name.clone(),
+                    links: p.links.keys().cloned().collect(),
+                })
+                .collect(),
+            workers: self
+                .workers
+                .values()
+                .filter(|w| w.state.is_alive())
+                .map(|w| schema::SavedWorker {
+                    lang: w.lang,
+                    code: w.code.clone(),
+                    ports: Some(
+                        w.ports
+                            .iter()
+                            .map(|&i| self.ports[i].name.clone())
+                            .collect(),
+                    ),
+                })
+                .collect(),
+        }
+    }
+
+    /// The index of port `name`.
     pub fn port_index(&self, name: &str) -> Option<usize> {
         self.ports.iter().position(|p| p.name == name)
+    }
+
+    /// The index of port `name`, or `-32005`.
+    pub fn port_of(&self, name: &str) -> Result<usize, RpcError> {
+        self.port_index(name).ok_or_else(|| {
+            RpcError::new(
+                code::NO_SUCH_PORT,
+                format!("no port `{}`", name.chars().take(64).collect::<String>()),
+            )
+        })
+    }
+
+    /// The port at `index` (from [`port_of`](Self::port_of)).
+    pub fn port(&mut self, index: usize) -> &mut Port {
+        &mut self.ports[index]
+    }
+
+    /// Ports there are.
+    pub fn port_count(&self) -> usize {
+        self.ports.len()
+    }
+
+    /// Adds a port (its name checked and free).
+    pub fn add_port(&mut self, port: Port) {
+        self.ports.push(port);
     }
 
     /// Hands `value` on root port `port` to every live worker attached to it but `except`.
@@ -227,7 +435,7 @@ impl State {
         }
     }
 
-    fn push_event(&mut self, vm: u32, stream: &'static str, text: String) {
+    fn push_event(&mut self, vm: u32, stream: Stream, text: String) {
         let Some(w) = self.workers.get(&vm) else {
             return;
         };
@@ -237,26 +445,43 @@ impl State {
             s.notify.notify_waiters();
         }
     }
+}
 
-    pub fn worker_json(&self, vm: u32, w: &Worker) -> Value {
-        json!({
-            "vm": vm,
-            "lang": w.lang,
-            "state": state_name(w.state),
-            "session": w.session,
-            "ports": w.ports.iter().map(|&p| self.ports[p].name.clone()).collect::<Vec<_>>(),
-        })
+/// `-32002` for session `id`.
+pub(crate) fn no_session(id: &str) -> RpcError {
+    RpcError::new(
+        code::NO_SUCH_SESSION,
+        format!(
+            "no open session `{}` (closed, or timed out)",
+            id.chars().take(64).collect::<String>()
+        ),
+    )
+}
+
+/// `-32003` for a limit of `n` `what`.
+pub(crate) fn limit(what: &str, n: usize) -> RpcError {
+    RpcError::new(code::LIMIT, format!("limit reached: at most {n} {what}"))
+}
+
+/// `state`'s name on the wire (`finished`, …).
+pub(crate) fn vm_state_name(state: VmState) -> &'static str {
+    match state {
+        VmState::Running => "running",
+        VmState::Waiting => "waiting",
+        VmState::Finished => "finished",
+        VmState::Failed => "failed",
+        VmState::Killed => "killed",
     }
 }
 
 /// A worker state as NMP names it.
-pub(crate) fn state_name(s: WorkerState) -> &'static str {
+pub(crate) fn vm_state(s: WorkerState) -> VmState {
     match s {
-        WorkerState::Starting | WorkerState::Running => "running",
-        WorkerState::Waiting => "waiting",
-        WorkerState::Finished => "finished",
-        WorkerState::Failed => "failed",
-        WorkerState::Killed => "killed",
+        WorkerState::Starting | WorkerState::Running => VmState::Running,
+        WorkerState::Waiting => VmState::Waiting,
+        WorkerState::Finished => VmState::Finished,
+        WorkerState::Failed => VmState::Failed,
+        WorkerState::Killed => VmState::Killed,
     }
 }
 
@@ -274,7 +499,7 @@ impl Uplink for Root {
                 "a message of {} bytes sent on port `{name}` was dropped: the limit is {max}",
                 msg.size()
             );
-            st.push_event(vm, "err", text);
+            st.push_event(vm, Stream::Err, text);
             return;
         }
         st.send_on_port(
@@ -287,8 +512,8 @@ impl Uplink for Root {
 
     fn output(&self, vm: u32, stream: LogStream, text: String) {
         let stream = match stream {
-            LogStream::Out => "out",
-            LogStream::Err => "err",
+            LogStream::Out => Stream::Out,
+            LogStream::Err => Stream::Err,
         };
         self.lock()
             .push_event(vm, stream, vnet_sim::vm::cut_line(text, MAX_LINE));
@@ -312,7 +537,7 @@ impl Uplink for Root {
         if w.state.is_alive() {
             w.state = state;
         }
-        let name = state_name(w.state);
-        st.push_event(vm, "state", name.to_owned());
+        let end = vm_state(w.state);
+        st.push_event(vm, Stream::State, vm_state_name(end).to_owned());
     }
 }
