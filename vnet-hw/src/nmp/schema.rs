@@ -615,26 +615,8 @@ pub struct SavedWorker {
 pub struct LoadParams {
     /// The session the workers start in.
     pub session: String,
-    /// What to recreate.
-    #[serde(deserialize_with = "object")]
+    /// What to recreate: an object (the daemon refuses the array form serde would also take).
     pub network: SavedNetwork,
-}
-
-/// A struct from a JSON object only (serde would also take an array of its fields in order).
-fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<T, D::Error> {
-    use serde::de::Error;
-    let v = Value::deserialize(d)?;
-    let kind = match &v {
-        Value::Object(_) => return T::deserialize(v).map_err(D::Error::custom),
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-    };
-    Err(D::Error::custom(format!(
-        "expected an object (as net.save returns), not {kind}"
-    )))
 }
 
 /// `net.load`'s result.

@@ -56,7 +56,15 @@ pub(crate) async fn call(
             let s::NoParams {} = parse_params(params)?;
             reply(Ok(root.lock().saved()))
         }
-        s::NetLoad::NAME => reply(snapshot::net_load(root, parse_params(params)?)),
+        s::NetLoad::NAME => {
+            // serde would read a struct from an array of its fields too.
+            if params.get("network").is_some_and(|n| !n.is_object()) {
+                return Err(RpcError::params(
+                    "`network`: expected an object, as net.save returns",
+                ));
+            }
+            reply(snapshot::net_load(root, parse_params(params)?))
+        }
         s::IoSubscribe::NAME => Err(RpcError::new(
             code::INVALID_REQUEST,
             "io.subscribe is only available over the WebSocket (/nmp/ws)",

@@ -64,9 +64,11 @@
 //! worker's heap is measured by [`MeteredAlloc`], which the binary installs as its global
 //! allocator (one line, see [`meter`]; the examples and tests do). The cap is checked at every
 //! API call and when the worker blocks, after a garbage collection; a worker over it fails even
-//! if it catches the error. A pure computation between two API calls can overshoot the cap
-//! until it reaches one (or the loop limit). Without `MeteredAlloc`, JS workers run uncapped
-//! and the process says so once on stderr. Errors and exceptions fail only their worker, with
+//! if it catches the error. Between API calls, the allocation that takes a worker's heap —
+//! garbage included, hence the margin — past 1.5× its cap raises the worker's interrupt flag,
+//! which boa checks before every instruction (the one patch in `vendor/boa_engine`): a pure
+//! computation is stopped at once, and so is a worker whose [`CancelFlag`] is raised. Without
+//! `MeteredAlloc`, JS workers run uncapped and the process says so once on stderr. Errors and exceptions fail only their worker, with
 //! the message and traceback on its standard error.
 //!
 //! With the `luajit` feature (`--no-default-features --features luajit`) Lua workers run on
@@ -185,8 +187,9 @@ pub struct VmConfig {
     /// advance the worker's clock, sends add tcmsg, workers start after t_iVM, and the
     /// profile's memory cap replaces `memory_cap`.
     pub profile: Option<HostProfile>,
-    /// Lua: a flag another thread may raise to stop the worker at its next hook call (a
-    /// real-time node killing a spinning worker). Setting it installs the count hook.
+    /// A flag another thread may raise to stop the worker (a real-time node killing a spinning
+    /// worker): Lua at its next hook call (setting it installs the count hook), JS at its next
+    /// instruction.
     pub cancel: Option<CancelFlag>,
     /// A cap on the memory of all the VM workers of a node together (an ESP32's 512 kB shared
     /// by its Lua VMs), checked whenever a worker blocks: the worker whose activation took its
