@@ -324,3 +324,41 @@ fn a_kill_stops_a_spinning_js_worker_at_once() {
     );
     killer.join().unwrap();
 }
+
+#[test]
+fn a_runaway_loop_after_an_await_fails_like_one_before_it() {
+    let config = VmConfig {
+        loop_iteration_limit: 100_000,
+        ..VmConfig::default()
+    };
+    for code in [
+        "for (;;) {}",
+        "const r = await recv(); for (;;) {}",
+        "await sleep(5); for (;;) {}",
+    ] {
+        let (mut sim, a, _) = pair(J, code, J, "send('p', 1);", config.clone());
+        sim.run();
+        assert_eq!(state(&sim, a, 0), WorkerState::Failed, "{code}");
+        let e = err(&sim, a, 0);
+        assert!(
+            e.contains("RuntimeLimitError: reached the maximum number of iteration loops"),
+            "{code}: {e:?}"
+        );
+    }
+    // A kill after an await, likewise.
+    let cancel = crate::vm::CancelFlag::new();
+    let config = VmConfig {
+        cancel: Some(cancel.clone()),
+        loop_iteration_limit: u64::MAX,
+        ..VmConfig::default()
+    };
+    let (mut sim, a, _) = pair(J, "await recv(); for (;;) {}", J, "send('p', 1);", config);
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        cancel.raise();
+    });
+    sim.run();
+    killer.join().unwrap();
+    assert_eq!(state(&sim, a, 0), WorkerState::Failed);
+    assert!(err(&sim, a, 0).ends_with("killed"), "{}", err(&sim, a, 0));
+}

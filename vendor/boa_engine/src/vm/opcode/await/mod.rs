@@ -73,11 +73,18 @@ impl Await {
                     // NOTE: We need to get the object before resuming, since it could clear the stack.
                     let async_generator = r#gen.async_generator_object()?;
 
-                    r#gen.resume(
+                    let completion = r#gen.resume(
                         Some(args.get_or_undefined(0).clone()),
                         GeneratorResumeKind::Normal,
                         context,
                     );
+                    // vnet patch: an uncatchable error (a runtime limit, an interrupt) in the
+                    // resumed function reaches the host instead of vanishing.
+                    if let CompletionRecord::Throw(err) = completion
+                        && !err.is_catchable()
+                    {
+                        return Err(err);
+                    }
 
                     if let Some(async_generator) = async_generator {
                         async_generator
@@ -114,11 +121,17 @@ impl Await {
                     // NOTE: We need to get the object before resuming, since it could clear the stack.
                     let async_generator = r#gen.async_generator_object()?;
 
-                    r#gen.resume(
+                    let completion = r#gen.resume(
                         Some(args.get_or_undefined(0).clone()),
                         GeneratorResumeKind::Throw,
                         context,
                     );
+                    // vnet patch: as above.
+                    if let CompletionRecord::Throw(err) = completion
+                        && !err.is_catchable()
+                    {
+                        return Err(err);
+                    }
 
                     if let Some(async_generator) = async_generator {
                         async_generator
