@@ -5,6 +5,7 @@
 //! `(time, source node, source sequence)` and runs them in that order.
 
 mod context;
+pub mod instant;
 mod program;
 mod sensing;
 mod state;
@@ -115,6 +116,7 @@ impl Simulation {
                 ended: Vec::new(),
                 sensors: Vec::new(),
                 deferred: 0,
+                instant: instant::InstantGuard::new(),
             },
             programs: Vec::new(),
         }
@@ -261,6 +263,14 @@ impl Simulation {
     pub fn node_stats(&self, node: NodeId) -> Option<&NodeStats> {
         self.k.nodes.get(node.0 as usize).map(|n| &n.stats)
     }
+    /// How many times one worker may be activated at one instant — once that instant has
+    /// seen as many events — before it is failed (default [`instant::DEFAULT_LIMIT`]): a
+    /// worker in a loop of zero-length waits would otherwise keep the run at one instant for
+    /// ever.
+    pub fn set_max_activations_per_instant(&mut self, limit: u64) {
+        self.k.instant.limit = limit.max(1);
+    }
+
     /// Events waiting to run.
     pub fn pending_events(&self) -> usize {
         self.k.queue.len()
@@ -385,7 +395,9 @@ impl Simulation {
 
     #[inline]
     fn dispatch(&mut self, key: EventKey, ev: Event) {
-        self.k.now = key.time();
+        let t = key.time();
+        self.k.instant.event(t > self.k.now);
+        self.k.now = t;
         // Start loading what the next event will touch while this one runs.
         if let Some(n) = self.k.queue.peek_ready().and_then(Event::target) {
             if let (Some(rt), Some(p)) = (
@@ -529,6 +541,23 @@ impl Simulation {
 
     /// Runs `f` on a worker's program with its context, if the worker is still running.
     #[inline]
+    /// Fails worker `w` of `node`, activated too often at this instant (see [`instant`]).
+    #[cold]
+    fn stop_frozen_worker(&mut self, node: NodeId, w: WorkerId) {
+        let name = self
+            .k
+            .net
+            .node(node)
+            .map_or_else(|| format!("node {}", node.0), |n| n.name().to_owned());
+        let text = format!(
+            "{name}/w{}: activated {} times at t = {} without time moving on (a loop of \
+             zero-length waits?): stopped",
+            w.0, self.k.instant.limit, self.k.now
+        );
+        self.k.log(node, w, LogStream::Err, text);
+        self.k.end_worker(node, w, WorkerState::Failed);
+    }
+
     fn run_worker(
         &mut self,
         node: NodeId,
@@ -542,6 +571,9 @@ impl Simulation {
             .is_some_and(|s| s.is_alive())
         {
             return;
+        }
+        if self.k.instant.activation(node, w) {
+            return self.stop_frozen_worker(node, w);
         }
         if let Some(p) = self.programs[n][w.0 as usize].as_deref_mut() {
             f(

@@ -531,3 +531,30 @@ fn event_payload_keeps_its_niche() {
     );
     assert!(std::mem::size_of::<Event>() <= 48);
 }
+
+#[test]
+fn a_rust_program_that_never_leaves_an_instant_is_stopped() {
+    struct Spin;
+    impl NodeProgram for Spin {
+        fn on_start(&mut self, ctx: &mut Context) {
+            ctx.set_timer(SimDuration::from_millis(3), 0);
+        }
+        fn on_timer(&mut self, ctx: &mut Context, _: u64) {
+            ctx.set_timer(SimDuration::ZERO, 0);
+        }
+    }
+    let mut sim = Simulation::new(1);
+    let n = sim.add_node("spinner").unwrap();
+    let w = sim.add_worker(n, Box::new(Spin));
+    sim.set_max_activations_per_instant(500);
+    assert_eq!(sim.run(), crate::RunStatus::Idle);
+    assert_eq!(sim.worker_state(n, w), Some(WorkerState::Failed));
+    let e: Vec<_> = sim.worker_output(n, w).map(|l| l.text.clone()).collect();
+    assert_eq!(
+        e,
+        vec![
+            "spinner/w0: activated 500 times at t = 3ms without time moving on (a loop of \
+             zero-length waits?): stopped"
+        ]
+    );
+}

@@ -144,7 +144,13 @@ impl Io {
     /// Milliseconds of virtual time, as `now()` returns them: the activation's start plus the
     /// compute time counted so far (with a host profile).
     pub fn now_ms(&self) -> f64 {
-        (self.now + self.compute_time(self.instructions)).as_nanos() as f64 / 1e6
+        self.now_ns() as f64 / 1e6
+    }
+
+    /// Whole nanoseconds of virtual time, as `now_ns()` returns them (exact, unlike `now()`'s
+    /// float milliseconds).
+    pub fn now_ns(&self) -> u64 {
+        (self.now + self.compute_time(self.instructions)).as_nanos()
     }
 
     /// Virtual time `instructions` take on this worker's host.
@@ -225,10 +231,17 @@ impl Io {
     }
 }
 
-/// Parses a millisecond count given by a program into a duration.
+/// Parses a millisecond count given by a program into a duration, to the nearest nanosecond;
+/// a positive count is at least 1 ns, so that a wait always advances time (`sleep(deadline -
+/// now())` with a sub-nanosecond rest would otherwise repeat at one instant for ever).
 pub(crate) fn millis(what: &str, ms: f64) -> Result<SimDuration, String> {
     if ms.is_finite() && ms >= 0.0 {
-        Ok(SimDuration::from_nanos((ms * 1e6).round() as u64))
+        let ns = (ms * 1e6).round() as u64;
+        Ok(SimDuration::from_nanos(if ms > 0.0 {
+            ns.max(1)
+        } else {
+            0
+        }))
     } else {
         Err(format!(
             "{what}: expected a non-negative number of milliseconds, got {ms}"

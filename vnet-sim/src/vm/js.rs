@@ -443,7 +443,7 @@ fn block(
 
 fn install_api(context: &mut Context) -> JsResult<()> {
     type Api = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
-    let functions: [(&str, usize, Api); 11] = [
+    let functions: [(&str, usize, Api); 12] = [
         ("send", 2, |_, args, ctx| {
             let port = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
             let value = to_value(&arg(args, 1), "send", ctx)?;
@@ -491,6 +491,10 @@ fn install_api(context: &mut Context) -> JsResult<()> {
         }),
         ("now", 0, |_, _, ctx| {
             Ok(JsValue::from(shared(ctx)?.count(ctx).now_ms()))
+        }),
+        // A number: exact up to 2^53 ns (104 days of virtual time).
+        ("now_ns", 0, |_, _, ctx| {
+            Ok(JsValue::from(shared(ctx)?.count(ctx).now_ns() as f64))
         }),
         ("random", 0, |_, _, ctx| {
             Ok(JsValue::from(shared(ctx)?.io.borrow_mut().random()))

@@ -8,8 +8,9 @@
 //! |---|---|
 //! | `send(port, value)` | sends `value` on the named port (CMUX: every link and sibling worker) |
 //! | `recv()`, `recv(port)`, `recv(port, timeout_ms)` | waits for a message; returns `port, value` (JS: `[port, value]`), or nil/null on timeout |
-//! | `sleep(ms)` | waits `ms` milliseconds of virtual time |
+//! | `sleep(ms)` | waits `ms` milliseconds of virtual time (to the nearest nanosecond; any positive wait is at least 1 ns) |
 //! | `now()` | virtual time in milliseconds (a float) |
+//! | `now_ns()` | virtual time in whole nanoseconds (Lua: an integer; JS: a number, exact up to 2^53 ns) |
 //! | `node()` | `{id, name, worker, ports = {names}, neighbours = {port = {node names}}}` |
 //! | `print(...)` | writes a line to the worker's standard output |
 //! | `random()` | a float in [0, 1) from the node's seeded stream (Lua's `math.random` and JS's `Math.random` use it too) |

@@ -180,3 +180,64 @@ fn lines_longer_than_max_line_are_cut_and_marked() {
         assert_eq!(out(&sim, n, 0), vec![want, "short".to_owned()], "{lang:?}");
     }
 }
+
+#[test]
+fn a_wait_shorter_than_a_nanosecond_still_advances_time() {
+    // `now()` is float ms: the rest `deadline - now()` falls below half a nanosecond before
+    // `now()` reaches the deadline, and a wait of 0 would repeat at one instant for ever.
+    for (lang, code) in [
+        (
+            Lang::Lua,
+            "local deadline = 10.0000001 while now() < deadline do sleep(deadline - now()) end \
+             print(now_ns())",
+        ),
+        (
+            Lang::Js,
+            "const deadline = 10.0000001; while (now() < deadline) await sleep(deadline - now()); \
+             print(now_ns());",
+        ),
+    ] {
+        let (mut sim, n) = solo(lang, code, VmConfig::default());
+        sim.run();
+        assert_eq!(out(&sim, n, 0), vec!["10000001"], "{lang:?}");
+    }
+}
+
+#[test]
+fn now_ns_is_exact_integer_time() {
+    for (lang, code) in [
+        (Lang::Lua, "sleep(1.5) print(now_ns(), math.type(now_ns()))"),
+        (
+            Lang::Js,
+            "await sleep(1.5); print(now_ns(), Number.isInteger(now_ns()));",
+        ),
+    ] {
+        let (mut sim, n) = solo(lang, code, VmConfig::default());
+        sim.run();
+        let want = if lang == Lang::Lua {
+            "1500000\tinteger"
+        } else {
+            "1500000 true"
+        };
+        assert_eq!(out(&sim, n, 0), vec![want], "{lang:?}");
+    }
+}
+
+#[test]
+fn a_worker_that_never_leaves_an_instant_is_stopped() {
+    for (lang, code) in [
+        (Lang::Lua, "while true do sleep(0) end"),
+        (Lang::Js, "for (;;) await sleep(0);"),
+        (Lang::Lua, "while true do recv(nil, 0) end"),
+    ] {
+        let (mut sim, n) = solo(lang, code, VmConfig::default());
+        sim.set_max_activations_per_instant(1000);
+        sim.run();
+        assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
+        let e = err(&sim, n, 0);
+        assert!(
+            e.contains("n/w0: activated 1000 times at t = 0s without time moving on"),
+            "{code}: {e}"
+        );
+    }
+}
