@@ -136,7 +136,7 @@ impl Context<'_> {
         }
         let siblings = k.nodes[n].workers.len();
         for w in 0..siblings {
-            let w = WorkerId(w as u16);
+            let w = WorkerId(w as u32);
             if w != self.worker && k.nodes[n].workers[w.0 as usize].is_alive() {
                 report.to_workers += 1;
                 let ev = Event::Deliver {

@@ -529,12 +529,12 @@ impl Simulation {
         stats.bytes_received += msg.size() as u64;
         for w in first..last {
             let m = msg.clone();
-            self.run_worker(node, WorkerId(w as u16), |p, ctx| {
+            self.run_worker(node, WorkerId(w as u32), |p, ctx| {
                 p.on_message(ctx, port, m)
             });
         }
         // A sibling that ran first may have ended `last`; run_worker checks.
-        self.run_worker(node, WorkerId(last as u16), |p, ctx| {
+        self.run_worker(node, WorkerId(last as u32), |p, ctx| {
             p.on_message(ctx, port, msg)
         });
     }

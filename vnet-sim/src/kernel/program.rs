@@ -7,7 +7,7 @@ use crate::queue::EventId;
 
 /// A worker on a node, by index among that node's workers (never reused while the run lasts).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct WorkerId(pub u16);
+pub struct WorkerId(pub u32);
 
 /// A pending timer, for [`Context::cancel_timer`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

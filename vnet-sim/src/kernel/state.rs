@@ -232,8 +232,9 @@ impl Kernel {
         delay: crate::time::SimDuration,
     ) -> WorkerId {
         let workers = &mut self.nodes[node.0 as usize].workers;
-        let w =
-            WorkerId(u16::try_from(workers.len()).expect("more than 65535 workers on one node"));
+        // Ids are never reused (events may still name an ended worker); memory runs out long
+        // before four billion workers have lived on one node.
+        let w = WorkerId(u32::try_from(workers.len()).unwrap_or(u32::MAX));
         // A worker spawned without delay is attached at once (it may see a message before its
         // on_start if one arrives at the same instant from a lower-keyed source); one that
         // boots for a while receives nothing until it has started.

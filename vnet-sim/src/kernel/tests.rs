@@ -8,7 +8,7 @@ use crate::net::{DropCause, Jitter, Message, PortId};
 use crate::time::SimDuration;
 use crate::trace::TraceHash;
 
-type Log = Rc<RefCell<Vec<(SimTime, u16, Option<PortId>, u32)>>>;
+type Log = Rc<RefCell<Vec<(SimTime, u32, Option<PortId>, u32)>>>;
 
 /// Records every arrival as (time, worker, port, size); on start, sends `burst` messages of
 /// `size` bytes on port 0 (if `burst > 0`).
@@ -242,7 +242,7 @@ fn link_arrivals_reach_every_worker_on_the_node() {
         sim.add_worker(b, probe(&log, 0, 0));
     }
     sim.run();
-    let workers: Vec<u16> = log.borrow().iter().map(|x| x.1).collect();
+    let workers: Vec<u32> = log.borrow().iter().map(|x| x.1).collect();
     assert_eq!(workers, vec![0, 1, 2]);
     assert_eq!(sim.node_stats(b).unwrap().received, 1);
 }

@@ -161,7 +161,7 @@ impl VmProgram {
             let Some(vm) = self.vm.as_mut() else { return };
             self.io.now = ctx.now();
             self.io.rng = Some(ctx.rng().clone());
-            self.io.next_worker = ctx.worker_count() as u16;
+            self.io.next_worker = u32::try_from(ctx.worker_count()).unwrap_or(u32::MAX);
             self.io.sensors = ctx.sensors();
             self.io.instructions = 0;
             let step = vm.resume(&mut self.io, input);

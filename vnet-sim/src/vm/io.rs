@@ -20,7 +20,7 @@ pub struct NodeInfo {
     /// For each port (same order), the names of the nodes at the other end of its links.
     pub neighbours: Vec<Vec<String>>,
     /// This worker's id.
-    pub worker: u16,
+    pub worker: u32,
 }
 
 impl NodeInfo {
@@ -78,7 +78,7 @@ pub(crate) enum Command {
         code: String,
         at: u64,
     },
-    Kill(u16),
+    Kill(u32),
 }
 
 /// Why a VM activation ended.
@@ -123,7 +123,7 @@ pub(crate) struct Io {
     pub node: std::rc::Rc<NodeInfo>,
     pub commands: Vec<Command>,
     /// Id the next `fork` gets.
-    pub next_worker: u16,
+    pub next_worker: u32,
     /// Set by the instruction hook when the budget ran out.
     pub budget_exceeded: bool,
     /// The worker's [`CancelFlag`](super::CancelFlag) was raised (Lua hook).
@@ -217,7 +217,7 @@ impl Io {
     }
 
     /// Queues a fork and returns the id the new worker will get.
-    pub fn fork(&mut self, code: String) -> u16 {
+    pub fn fork(&mut self, code: String) -> u32 {
         self.commands.push(Command::Fork {
             code,
             at: self.instructions,
@@ -226,7 +226,7 @@ impl Io {
         self.next_worker - 1
     }
 
-    pub fn kill(&mut self, worker: u16) {
+    pub fn kill(&mut self, worker: u32) {
         self.commands.push(Command::Kill(worker));
     }
 }

@@ -530,14 +530,14 @@ fn install_api(context: &mut Context) -> JsResult<()> {
         ("fork", 1, |_, args, ctx| {
             memory(ctx)?;
             let code = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
-            Ok(JsValue::from(shared(ctx)?.count(ctx).fork(code) as i32))
+            Ok(JsValue::from(shared(ctx)?.count(ctx).fork(code)))
         }),
         ("kill", 1, |_, args, ctx| {
             let w = arg(args, 0).to_number(ctx)?;
-            if !(0.0..=65535.0).contains(&w) || w.fract() != 0.0 {
+            if !(0.0..=f64::from(u32::MAX)).contains(&w) || w.fract() != 0.0 {
                 return Err(type_error(format!("kill: no worker {w}")));
             }
-            shared(ctx)?.io.borrow_mut().kill(w as u16);
+            shared(ctx)?.io.borrow_mut().kill(w as u32);
             Ok(JsValue::undefined())
         }),
         ("exit", 0, |_, _, ctx| {

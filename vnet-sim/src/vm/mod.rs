@@ -199,7 +199,7 @@ pub struct VmConfig {
 }
 
 /// Bytes per (node, scope, worker).
-type MemoryAccount = std::collections::BTreeMap<(u32, u32, u16), usize>;
+type MemoryAccount = std::collections::BTreeMap<(u32, u32, u32), usize>;
 
 /// Memory of VM workers, summed per node, against one cap. Shared (cloned) by the configs of
 /// the workers it covers.
@@ -239,7 +239,7 @@ impl NodeMemoryCap {
     /// Bytes the workers of `node` held when each last blocked.
     pub fn used(&self, node: crate::net::NodeId) -> usize {
         self.account()
-            .range((node.0, 0, 0)..=(node.0, u32::MAX, u16::MAX))
+            .range((node.0, 0, 0)..=(node.0, u32::MAX, u32::MAX))
             .map(|(_, b)| b)
             .sum()
     }

@@ -370,7 +370,7 @@ unsafe fn fork_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<
 unsafe fn kill_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
     unsafe {
         let w = int_arg(l, 1)
-            .and_then(|w| u16::try_from(w).ok())
+            .and_then(|w| u32::try_from(w).ok())
             .ok_or("kill: expected a worker id")?;
         shared.try_borrow_mut().map_err(|_| busy())?.io.kill(w);
         Ok(0)

@@ -39,7 +39,7 @@ pub(super) fn solo(lang: Lang, code: &str, config: VmConfig) -> (Simulation, Nod
 }
 
 /// Standard output of a worker, line by line.
-pub(super) fn out(sim: &Simulation, n: NodeId, w: u16) -> Vec<String> {
+pub(super) fn out(sim: &Simulation, n: NodeId, w: u32) -> Vec<String> {
     sim.worker_output(n, WorkerId(w))
         .filter(|l| l.stream == LogStream::Out)
         .map(|l| l.text.clone())
@@ -47,7 +47,7 @@ pub(super) fn out(sim: &Simulation, n: NodeId, w: u16) -> Vec<String> {
 }
 
 /// Standard error of a worker, joined.
-pub(super) fn err(sim: &Simulation, n: NodeId, w: u16) -> String {
+pub(super) fn err(sim: &Simulation, n: NodeId, w: u32) -> String {
     sim.worker_output(n, WorkerId(w))
         .filter(|l| l.stream == LogStream::Err)
         .map(|l| l.text.clone())
@@ -67,7 +67,7 @@ pub(super) fn fails_with(lang: Lang, code: &str, config: VmConfig, want: &str) {
     );
 }
 
-pub(super) fn state(sim: &Simulation, n: NodeId, w: u16) -> WorkerState {
+pub(super) fn state(sim: &Simulation, n: NodeId, w: u32) -> WorkerState {
     sim.worker_state(n, WorkerId(w)).unwrap()
 }
 
@@ -240,4 +240,49 @@ fn a_worker_that_never_leaves_an_instant_is_stopped() {
             "{code}: {e}"
         );
     }
+}
+
+#[test]
+fn seventy_thousand_forks_over_a_nodes_life() {
+    // Each child ends at once: few are alive together, but ids count past 65 535.
+    let code = "local last for i = 1, 70000 do last = fork('exit()') if i % 100 == 0 then sleep(1) end end \
+                print(last)";
+    let (mut sim, n) = solo(Lang::Lua, code, VmConfig::default());
+    sim.run();
+    assert_eq!(out(&sim, n, 0), vec!["70000"], "{}", err(&sim, n, 0));
+    assert_eq!(state(&sim, n, 70_000), WorkerState::Finished);
+}
+
+#[test]
+fn js_forks_and_kills_past_65535_workers() {
+    // 65 535 workers (Rust, ended at once) before the JS worker forks: its children's ids pass
+    // the old 16-bit limit, and `kill` takes them.
+    struct Done;
+    impl crate::NodeProgram for Done {
+        fn on_start(&mut self, ctx: &mut crate::Context) {
+            ctx.exit();
+        }
+    }
+    let mut sim = Simulation::new(3);
+    let n = sim.add_node("n").unwrap();
+    for _ in 0..65_535 {
+        sim.add_worker(n, Box::new(Done));
+    }
+    sim.run();
+    let code = "const a = fork('await sleep(1000);'); const b = fork('await sleep(1000);'); \
+                kill(b); print(a, b);";
+    let w = sim.add_worker(
+        n,
+        Box::new(VmProgram::new(Lang::Js, code, Rc::new(VmConfig::default()))),
+    );
+    sim.run();
+    assert_eq!(w, WorkerId(65_535));
+    assert_eq!(
+        out(&sim, n, 65_535),
+        vec!["65536 65537"],
+        "{}",
+        err(&sim, n, 65_535)
+    );
+    assert_eq!(state(&sim, n, 65_536), WorkerState::Finished);
+    assert_eq!(state(&sim, n, 65_537), WorkerState::Killed);
 }
