@@ -1,7 +1,7 @@
 //! [`Context`]: what a node program sees of the simulation while one of its callbacks runs.
 
 use super::program::{NodeProgram, TimerId, WorkerId, WorkerState};
-use super::{Event, Kernel, LinkArrival, LogStream};
+use super::{EVERY_WORKER, Event, Kernel, LinkArrival, LogStream};
 use crate::net::{LinkId, Message, Network, Node, NodeId, PortId, Transmit};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
@@ -115,7 +115,7 @@ impl Context<'_> {
                     let ev = Event::Deliver {
                         node: dst.node,
                         port: dst.port,
-                        to: None,
+                        to: EVERY_WORKER,
                         via: arrival,
                         msg: msg.clone(),
                     };
@@ -142,7 +142,7 @@ impl Context<'_> {
                 let ev = Event::Deliver {
                     node: self.node,
                     port,
-                    to: Some(w),
+                    to: w,
                     via: LinkArrival::NONE,
                     msg: msg.clone(),
                 };

@@ -15,7 +15,7 @@ pub use context::{Context, SendReport};
 pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
 pub use sensing::SensorSetupError;
 
-use state::{Event, Kernel, LinkArrival, NodeRuntime, prefetch};
+use state::{EVERY_WORKER, Event, Kernel, LinkArrival, NodeRuntime, prefetch};
 
 use smallvec::SmallVec;
 
@@ -340,7 +340,7 @@ impl Simulation {
             Some(port) => Event::Deliver {
                 node,
                 port,
-                to: None,
+                to: EVERY_WORKER,
                 via: LinkArrival::NONE,
                 msg,
             },
@@ -449,6 +449,7 @@ impl Simulation {
                 }
                 self.k
                     .trace_msg(TraceKind::Deliver, msg.src(), node, port, msg.size(), "");
+                let to = (to != EVERY_WORKER).then_some(to);
                 self.deliver(node, Some(port), to, msg);
             }
             Event::Timer { node, worker, tag } => self.run_worker(node, worker, |p, ctx| {

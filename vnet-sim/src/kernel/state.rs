@@ -29,6 +29,9 @@ impl LinkArrival {
     };
 }
 
+/// `Event::Deliver`'s `to` for a message to every running worker of the node.
+pub(super) const EVERY_WORKER: WorkerId = WorkerId(u32::MAX);
+
 /// What the kernel schedules.
 pub(crate) enum Event {
     Start {
@@ -39,7 +42,9 @@ pub(crate) enum Event {
     Deliver {
         node: NodeId,
         port: PortId,
-        to: Option<WorkerId>,
+        /// One sibling worker ([`EVERY_WORKER`]: every running worker), kept without an
+        /// `Option` so that a deliver event stays within 48 bytes.
+        to: WorkerId,
         via: LinkArrival,
         msg: Message,
     },
