@@ -28,6 +28,7 @@ pub mod sense;
 pub mod time;
 pub mod topology;
 pub mod trace;
+pub mod units;
 pub mod vm;
 
 #[cfg(test)]

@@ -25,22 +25,22 @@ pub enum Jitter {
     /// Uniform in `[0, max]` ns.
     Uniform {
         /// Largest extra delay.
-        #[serde(with = "crate::netfile::units::duration")]
+        #[serde(with = "crate::units::duration")]
         max: SimDuration,
     },
     /// Normal with the given mean and standard deviation, truncated at zero.
     Normal {
         /// Mean extra delay.
-        #[serde(with = "crate::netfile::units::duration")]
+        #[serde(with = "crate::units::duration")]
         mean: SimDuration,
         /// Standard deviation.
-        #[serde(with = "crate::netfile::units::duration")]
+        #[serde(with = "crate::units::duration")]
         std_dev: SimDuration,
     },
     /// Exponential with the given mean.
     Exponential {
         /// Mean extra delay.
-        #[serde(with = "crate::netfile::units::duration")]
+        #[serde(with = "crate::units::duration")]
         mean: SimDuration,
     },
 }

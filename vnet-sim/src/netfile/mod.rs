@@ -24,7 +24,8 @@
 
 mod error;
 mod registry;
-pub mod units;
+/// The units network files use (they live beside `time`, below the network and the VMs).
+pub use crate::units;
 
 pub use error::NetFileError;
 pub use registry::ProgramRegistry;

@@ -30,10 +30,10 @@ pub struct HostProfile {
     pub dhrystones_per_s: f64,
     /// Time to create a VM instance (Table 1, t_iVM): a worker starts this long after it is
     /// created or forked.
-    #[serde(with = "crate::netfile::units::duration")]
+    #[serde(with = "crate::units::duration")]
     pub t_ivm: SimDuration,
     /// Overhead of one message (Table 1, tcmsg): added to every send before it reaches the link.
-    #[serde(with = "crate::netfile::units::duration")]
+    #[serde(with = "crate::units::duration")]
     pub tcmsg: SimDuration,
     /// Bytes one worker may allocate.
     pub memory_cap: usize,

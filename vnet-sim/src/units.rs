@@ -1,4 +1,5 @@
-//! Human-readable units in network files: durations like `"1ms"`, bandwidths like `"10Mbps"`.
+//! Human-readable units, beside [`crate::time`]: durations like `"1ms"`, bandwidths like
+//! `"10Mbps"`, as network files and the serde forms of links and host profiles write them.
 
 use crate::time::{SimDuration, format_nanos, parse_nanos, parse_scaled};
 
@@ -55,11 +56,16 @@ pub mod duration {
     pub fn serialize<S: Serializer>(d: &SimDuration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format_nanos(d.as_nanos()))
     }
-    /// Reads `"1ms"`, `"250us"`, `"2s"` or an integer of ns.
+    /// Reads `"1ms"`, `"250us"`, `"2s"` or an integer of ns. A bare integer from 1 to 999 is
+    /// refused: `"latency": 1` meant as a millisecond would silently be a nanosecond.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SimDuration, D::Error> {
         match Raw::deserialize(d).map_err(|_| {
             serde::de::Error::custom("expected a duration such as \"1ms\" or an integer of ns")
         })? {
+            Raw::Int(ns @ 1..=999) => Err(serde::de::Error::custom(format!(
+                "a bare number is nanoseconds: {ns} would be {ns} ns; write it with a unit, \
+                 as \"{ns}ms\", \"{ns}us\" or \"{ns}ns\""
+            ))),
             Raw::Int(ns) => Ok(SimDuration::from_nanos(ns)),
             Raw::Text(t) => parse_nanos(&t)
                 .map(SimDuration::from_nanos)
@@ -80,5 +86,24 @@ mod tests {
         assert_eq!(parse_bandwidth("2.5Mbps"), Ok(2_500_000));
         assert!(parse_bandwidth("0").is_err());
         assert!(parse_bandwidth("10 furlongs").is_err());
+    }
+
+    #[test]
+    fn a_bare_number_below_a_microsecond_is_refused_with_a_hint() {
+        #[derive(serde::Deserialize, Debug)]
+        struct L {
+            #[serde(with = "duration")]
+            #[allow(dead_code)]
+            latency: SimDuration,
+        }
+        let e = serde_json::from_str::<L>(r#"{"latency": 1}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("write it with a unit, as \"1ms\""),
+            "{e}"
+        );
+        let ok = |t| serde_json::from_str::<L>(t).unwrap().latency;
+        assert_eq!(ok(r#"{"latency": 0}"#), SimDuration::ZERO);
+        assert_eq!(ok(r#"{"latency": 1000}"#), SimDuration::from_micros(1));
+        assert_eq!(ok(r#"{"latency": "1ns"}"#), SimDuration::from_nanos(1));
     }
 }
