@@ -16,7 +16,8 @@
 //! }
 //! ```
 //!
-//! Durations are written `"250us"`, `"1ms"`, `"2s"` (or an integer of ns: 0, or 1000 and more — a bare 1 to 999 is refused, as a likely missing unit); bandwidths `"10Mbps"`,
+//! Durations are written `"250us"`, `"1ms"`, `"2s"` (or an integer of ns: 0, or 1000 and
+//! more — a bare 1 to 999 is refused as a likely missing unit); bandwidths `"10Mbps"`,
 //! `"1500kbps"` (or an integer of bits/s). A link end is `"node.port"`. A node that lists
 //! `ports` must declare every port its links use; one that lists none gets them from its links.
 //! A node's `workers` are VM programs: `{ "lang": "lua", "code": "print(now())" }` or
