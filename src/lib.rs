@@ -12,6 +12,8 @@
 //! - [`study`] — replications, summaries and CSV tables for the study examples.
 //! - [`heap`] — a counting global allocator for memory measurements.
 
+#![warn(missing_docs)]
+
 pub mod heap;
 pub mod plot;
 pub mod programs;

@@ -30,6 +30,8 @@
 //! assert!((reading - 20.0).abs() < 3.0);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod model;
 pub mod recorded;
 pub mod signal;

@@ -25,67 +25,101 @@ pub type Pos = [f64; 2];
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SignalSpec {
     /// `value`.
-    Constant { value: f64 },
+    Constant {
+        /// The value, always.
+        value: f64,
+    },
     /// `offset + amplitude · sin(2π (t + phase_s) / period_s)`.
     Sine {
+        /// Half the peak-to-peak swing.
         amplitude: f64,
+        /// Seconds per cycle.
         period_s: f64,
+        /// Seconds added to `t` (default 0).
         #[serde(default)]
         phase_s: f64,
+        /// The middle value (default 0).
         #[serde(default)]
         offset: f64,
     },
     /// `start + slope · t`.
     Ramp {
+        /// The value at t = 0 (default 0).
         #[serde(default)]
         start: f64,
+        /// Change per second.
         slope: f64,
     },
     /// `before` until `at_s`, `after` from then on.
     Step {
+        /// When it steps, in seconds.
         at_s: f64,
+        /// The value before (default 0).
         #[serde(default)]
         before: f64,
+        /// The value from `at_s` on.
         after: f64,
     },
     /// `high` for the first `duty` fraction of each period, `low` for the rest.
     Square {
+        /// The value for the rest of each period.
         low: f64,
+        /// The value for the first `duty` of each period.
         high: f64,
+        /// Seconds per period.
         period_s: f64,
+        /// The fraction of each period at `high` (default 0.5).
         #[serde(default = "half")]
         duty: f64,
     },
     /// `target + (initial − target) · e^(−t / tau_s)`.
     Decay {
+        /// The value at t = 0.
         initial: f64,
+        /// The value it decays towards (default 0).
         #[serde(default)]
         target: f64,
+        /// The time constant, in seconds.
         tau_s: f64,
     },
     /// A spatial field: `ambient + peak · e^(−d² / 2σ²)`, d the distance from `(x, y)`.
     HotSpot {
+        /// The value far from the spot.
         ambient: f64,
+        /// How much higher it is at the spot.
         peak: f64,
+        /// The spot's x.
         x: f64,
+        /// The spot's y.
         y: f64,
+        /// The spread, in the units of the positions.
         sigma: f64,
     },
     /// An expression in `t` (seconds), `x` and `y` (the node's position), e.g.
     /// `20 + 5*sin(2*PI*t/60) - 0.1*x`. Functions: sin, cos, exp, ln, sqrt, abs, min, max, …
-    Expr { expr: String },
+    Expr {
+        /// The expression.
+        expr: String,
+    },
     /// A column of a CSV recording (first column: time in seconds). `path` is relative to
     /// the network file.
     Recorded {
+        /// The CSV file.
         path: String,
+        /// The column's header.
         column: String,
+        /// Between rows: hold the last value, or interpolate linearly (default: hold).
         #[serde(default)]
         interpolation: Interpolation,
+        /// Start again from the top after the last row (default: keep the last value).
         #[serde(default)]
         looping: bool,
     },
     /// The sum of the terms.
-    Sum { terms: Vec<SignalSpec> },
+    Sum {
+        /// The signals added.
+        terms: Vec<SignalSpec>,
+    },
 }
 
 fn half() -> f64 {

@@ -31,24 +31,38 @@ pub enum Trigger {
     OnDemand,
     /// Every `period_ms` from `offset_ms`, until `until_ms` if given.
     Periodic {
+        /// Milliseconds between reads.
         period_ms: f64,
+        /// The first read's time (default 0).
         #[serde(default)]
         offset_ms: f64,
+        /// No reads after this time (default: none).
         #[serde(default)]
         until_ms: Option<f64>,
     },
     /// At the listed times (ms).
-    At { times_ms: Vec<f64> },
+    At {
+        /// The times.
+        times_ms: Vec<f64>,
+    },
     /// Read every `check_ms`; report when the reading crosses `level`.
     Threshold {
+        /// The level crossed.
         level: f64,
+        /// Which crossings count (default: rising).
         #[serde(default)]
         direction: Direction,
+        /// Milliseconds between reads.
         check_ms: f64,
     },
     /// Read every `check_ms`; report the first reading and then each one that moved at least
     /// `delta` from the last reported.
-    Change { delta: f64, check_ms: f64 },
+    Change {
+        /// The least change reported.
+        delta: f64,
+        /// Milliseconds between reads.
+        check_ms: f64,
+    },
 }
 
 fn ns(field: &str, ms: f64) -> Result<u64, SensorError> {

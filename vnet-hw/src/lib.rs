@@ -14,6 +14,8 @@
 //! Real-time pacing and the injector that feeds a running simulation live in the kernel
 //! ([`vnet_sim::realtime`]); this crate builds on them. The kernel never depends on it.
 
+#![warn(missing_docs)]
+
 pub mod launch;
 pub mod nmp;
 pub mod node;

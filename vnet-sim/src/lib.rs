@@ -16,6 +16,8 @@
 //!
 //! Start reading at [`Simulation`].
 
+#![warn(missing_docs)]
+
 pub mod devices;
 pub mod kernel;
 pub mod montecarlo;
