@@ -47,6 +47,6 @@ pub use kernel::{
 };
 pub use net::{
     DropCause, Endpoint, Jitter, LinkId, LinkParams, Message, Network, NodeId, Payload, PortId,
-    SerialLine,
+    Rounding, SerialLine,
 };
 pub use time::{SimDuration, SimTime};

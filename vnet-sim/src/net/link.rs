@@ -1,8 +1,9 @@
 //! Links: full-duplex connections between two ports, each direction with its own transmitter.
 //!
 //! A message sent at `now` waits for the transmitter (FIFO), is serialized in
-//! `ceil(size·8·10⁹ / bandwidth)` ns, then propagates for `latency` (+ jitter). So on an idle link
-//! it arrives at exactly `now + latency + size·8/bandwidth`. The transmit queue holds at most
+//! `ceil(size·8·10⁹ / bandwidth)` ns (or, with [`Rounding::Nearest`], rounded to the nearest
+//! nanosecond, as ns-3 does), then propagates for `latency` (+ jitter). So on an idle link it
+//! arrives at exactly `now + latency + size·8/bandwidth`, rounded up to the nanosecond. The transmit queue holds at most
 //! `queue_capacity` messages waiting behind the one being sent; a message arriving to a full
 //! queue is dropped (drop-tail). A lost message still occupies the transmitter (it is lost on
 //! the wire). A link that goes down drops what is queued and in flight.
@@ -92,6 +93,19 @@ impl SerialLine {
     }
 }
 
+/// How a serialization time that is not a whole number of nanoseconds is rounded.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// Up (the default): a message never leaves the wire before its last bit could.
+    #[default]
+    Up,
+    /// To the nearest nanosecond, halves up — ns-3's `DataRate::CalculateBytesTxTime` — so that
+    /// models ported from ns-3 match it to the nanosecond (a 130-byte frame at 7 Mb/s:
+    /// 148 571 ns, where `Up` gives 148 572).
+    Nearest,
+}
+
 /// The parameters of a link, the same in both directions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkParams {
@@ -108,6 +122,8 @@ pub struct LinkParams {
     /// Serial-line framing (`bandwidth` is then each lane's bit rate); `None` is a plain
     /// 8-bits-per-byte link.
     pub serial: Option<SerialLine>,
+    /// How serialization times are rounded to the nanosecond.
+    pub rounding: Rounding,
 }
 
 impl Default for LinkParams {
@@ -119,6 +135,7 @@ impl Default for LinkParams {
             jitter: None,
             loss: 0.0,
             serial: None,
+            rounding: Rounding::Up,
         }
     }
 }
@@ -152,8 +169,13 @@ impl LinkParams {
         self.serial = Some(line);
         self
     }
-    /// Serialization time of `size` bytes: `ceil(size·8·10⁹ / bandwidth)` ns, or on a serial
-    /// line the [`SerialLine`] formula.
+    /// Sets how serialization times are rounded ([`Rounding::Nearest`] to match ns-3).
+    pub fn with_rounding(mut self, rounding: Rounding) -> Self {
+        self.rounding = rounding;
+        self
+    }
+    /// Serialization time of `size` bytes: `ceil(size·8·10⁹ / bandwidth)` ns (or rounded to the
+    /// nearest with [`Rounding::Nearest`]), or on a serial line the [`SerialLine`] formula.
     pub fn serialization(&self, size: u32) -> SimDuration {
         let Some(bw) = self.bandwidth.filter(|&b| b > 0) else {
             return SimDuration::ZERO;
@@ -165,7 +187,10 @@ impl LinkParams {
                 bytes.div_ceil(line.lanes.max(1) as u128) * line.bits_per_byte as u128
             }
         };
-        let ns = (bits * 1_000_000_000).div_ceil(bw as u128);
+        let ns = match self.rounding {
+            Rounding::Up => (bits * 1_000_000_000).div_ceil(bw as u128),
+            Rounding::Nearest => (bits * 1_000_000_000 + bw as u128 / 2) / bw as u128,
+        };
         SimDuration::from_nanos(ns.min(u64::MAX as u128) as u64)
     }
     /// Checks the values a user may get wrong; the error names the field.
@@ -365,5 +390,28 @@ mod serial_tests {
         );
         assert!(uart(0, 0).validate().unwrap_err().contains("lane"));
         assert!(uart(2, 0).validate().is_ok());
+    }
+
+    #[test]
+    fn nearest_rounding_matches_ns3() {
+        // ns-3: a 130-byte frame at 7 Mb/s takes 148 571 ns (1 040 000 000 000 / 7 000 000 =
+        // 148 571.43); rounding up gives 148 572.
+        let up = LinkParams::new(SimDuration::ZERO, 7_000_000);
+        let nearest = up.clone().with_rounding(Rounding::Nearest);
+        assert_eq!(up.serialization(130), SimDuration::from_nanos(148_572));
+        assert_eq!(nearest.serialization(130), SimDuration::from_nanos(148_571));
+        // A half rounds up; an exact time is the same either way.
+        let three =
+            LinkParams::new(SimDuration::ZERO, 16_000_000_000).with_rounding(Rounding::Nearest);
+        assert_eq!(three.serialization(1), SimDuration::from_nanos(1)); // 0.5 ns
+        assert_eq!(nearest.serialization(0), SimDuration::ZERO);
+        let exact = LinkParams::new(SimDuration::ZERO, 8_000_000);
+        assert_eq!(
+            exact.serialization(100),
+            exact
+                .clone()
+                .with_rounding(Rounding::Nearest)
+                .serialization(100)
+        );
     }
 }

@@ -7,7 +7,7 @@ mod link;
 mod message;
 mod stats;
 
-pub use link::{Jitter, Link, LinkDir, LinkParams, SerialLine, Transmit};
+pub use link::{Jitter, Link, LinkDir, LinkParams, Rounding, SerialLine, Transmit};
 pub use message::{Message, Payload};
 pub use stats::{DropCause, LinkStats, NodeStats};
 

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::kernel::Simulation;
-use crate::net::{Jitter, LinkParams, Network, SerialLine};
+use crate::net::{Jitter, LinkParams, Network, Rounding, SerialLine};
 use crate::time::SimDuration;
 use crate::topology::Topology;
 use crate::vm::{HostProfile, Lang, VmConfig, VmProgram};
@@ -150,11 +150,17 @@ pub struct LinkSpec {
     /// Serial-line framing (`{"bits_per_byte": 10, "lanes": 2, "overhead_bytes": 11}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial: Option<SerialLine>,
+    /// How serialization times are rounded: `"up"` (the default) or `"nearest"` (as ns-3).
+    #[serde(default, skip_serializing_if = "is_up")]
+    pub rounding: Rounding,
     /// Whether the link starts up.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub up: bool,
 }
 
+fn is_up(r: &Rounding) -> bool {
+    *r == Rounding::Up
+}
 fn is_zero(x: &f64) -> bool {
     *x == 0.0
 }
@@ -206,6 +212,7 @@ impl LinkSpec {
             jitter: self.jitter.clone(),
             loss: self.loss,
             serial: self.serial,
+            rounding: self.rounding,
         }
     }
     fn from_params(a: String, b: String, p: &LinkParams, up: bool) -> Self {
@@ -218,6 +225,7 @@ impl LinkSpec {
             loss: p.loss,
             jitter: p.jitter.clone(),
             serial: p.serial,
+            rounding: p.rounding,
             up,
         }
     }

@@ -212,6 +212,23 @@ fn instantiate_names_unknown_programs_and_bad_params() {
 }
 
 #[test]
+fn links_round_as_ns3_on_request() {
+    let json = r#"{"nodes": [{"name": "a"}, {"name": "b"}], "links": [{"a": "a.p", "b": "b.p", "latency": "1ms", "bandwidth": "7Mbps", "rounding": "nearest"}]}"#;
+    let f = NetworkFile::from_json(json).unwrap();
+    let sim = f.instantiate(&ProgramRegistry::new(), None).unwrap();
+    let p = sim.network().links()[0].params();
+    assert_eq!(p.rounding, crate::net::Rounding::Nearest);
+    assert_eq!(
+        p.serialization(130),
+        crate::SimDuration::from_nanos(148_571)
+    );
+    assert!(f.to_json().contains("\"rounding\": \"nearest\""));
+    // Up is the default, and not written.
+    let f = NetworkFile::from_json(&json.replace(r#", "rounding": "nearest""#, "")).unwrap();
+    assert!(!f.to_json().contains("rounding"));
+}
+
+#[test]
 fn links_can_start_down() {
     let f = NetworkFile::from_json(r#"{"nodes": [{"name": "a"}, {"name": "b"}], "links": [{"a": "a.p", "b": "b.p", "latency": 0, "up": false}]}"#).unwrap();
     let sim = f.instantiate(&ProgramRegistry::new(), None).unwrap();
