@@ -28,7 +28,7 @@ fn first_arrivals_are_hops_times_the_link_formula() {
         .network()
         .links()
         .iter()
-        .map(|l| l.stats(0).sent + l.stats(1).sent)
+        .map(|l| l.stats_total().sent)
         .sum();
     assert_eq!(sent, 33);
 }

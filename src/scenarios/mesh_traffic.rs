@@ -134,7 +134,7 @@ pub fn mesh_traffic(cfg: &MeshTrafficRun) -> Result<MeshTrafficReport, String> {
         .network()
         .links()
         .iter()
-        .map(|l| l.stats(0).delivered + l.stats(1).delivered)
+        .map(|l| l.stats_total().delivered)
         .sum();
     Ok(MeshTrafficReport {
         workers: n,

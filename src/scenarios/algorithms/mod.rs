@@ -178,7 +178,7 @@ pub fn run_programs(
         .network()
         .links()
         .iter()
-        .map(|l| l.stats(0).sent + l.stats(1).sent)
+        .map(|l| l.stats_total().sent)
         .sum();
     Ok(StudyRun {
         sim,

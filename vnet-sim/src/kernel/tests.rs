@@ -81,7 +81,7 @@ fn queued_messages_wait_for_the_transmitter() {
     sim.run();
     let times: Vec<_> = log.borrow().iter().map(|x| x.0).collect();
     assert_eq!(times, vec![ms(18), ms(26), ms(34)]);
-    let s = sim.network().link(l).unwrap().stats(0);
+    let s = sim.network().link(l).unwrap().stats_forward();
     assert_eq!((s.sent, s.delivered, s.bytes_delivered), (3, 3, 3000));
     assert_eq!(s.queue_delay_total, 24_000_000); // 0 + 8 + 16 ms
     assert_eq!(s.queue_delay_max, 16_000_000);
@@ -117,7 +117,7 @@ fn drop_tail_at_capacity() {
     let (mut sim, log, l) = pair(params, 5, 1000);
     sim.run();
     assert_eq!(log.borrow().len(), 3);
-    let s = sim.network().link(l).unwrap().stats(0);
+    let s = sim.network().link(l).unwrap().stats_forward();
     assert_eq!(
         (s.sent, s.delivered, s.dropped_queue_full, s.dropped()),
         (5, 3, 2, 2)
@@ -138,7 +138,7 @@ fn loss_rate_within_statistical_bounds() {
     let p = 0.1;
     let (mut sim, log, l) = pair(LinkParams::default().with_loss(p), n as usize, 10);
     sim.run();
-    let lost = sim.network().link(l).unwrap().stats(0).dropped_loss;
+    let lost = sim.network().link(l).unwrap().stats_forward().dropped_loss;
     let sigma = (n as f64 * p * (1.0 - p)).sqrt();
     assert!(
         (lost as f64 - n as f64 * p).abs() < 4.0 * sigma,
@@ -197,7 +197,7 @@ fn partition_drops_in_flight_and_heal_restores() {
         .map(|x| x.0.as_nanos() / 1_000_000)
         .collect();
     assert_eq!(times, vec![8, 48, 58]);
-    let s = sim.network().link(l).unwrap().stats(0);
+    let s = sim.network().link(l).unwrap().stats_forward();
     assert_eq!((s.sent, s.delivered, s.dropped_link_down), (6, 3, 3));
 }
 
@@ -557,4 +557,37 @@ fn a_rust_program_that_never_leaves_an_instant_is_stopped() {
              zero-length waits?): stopped"
         ]
     );
+}
+
+#[test]
+fn link_directions_have_names() {
+    struct Burst(u32);
+    impl NodeProgram for Burst {
+        fn on_start(&mut self, ctx: &mut Context) {
+            for _ in 0..self.0 {
+                ctx.send(PortId(0), Message::bytes(vec![0; 10]));
+            }
+        }
+    }
+    let mut sim = Simulation::new(1);
+    let a = sim.add_node("a").unwrap();
+    let b = sim.add_node("b").unwrap();
+    let l = sim
+        .link(
+            a,
+            "p",
+            b,
+            "p",
+            LinkParams::infinite_bandwidth(SimDuration::from_millis(1)),
+        )
+        .unwrap();
+    sim.add_worker(a, Box::new(Burst(3)));
+    sim.add_worker(b, Box::new(Burst(2)));
+    sim.run();
+    let link = sim.network().link(l).unwrap();
+    assert_eq!(link.stats_forward().delivered, 3); // a → b
+    assert_eq!(link.stats_backward().delivered, 2); // b → a
+    assert_eq!(link.stats_total().delivered, 5);
+    assert_eq!(link.stats_total().bytes_sent, 50);
+    assert_eq!(link.stats_total().queue_delay_max, 0);
 }

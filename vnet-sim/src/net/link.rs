@@ -149,6 +149,20 @@ impl LinkParams {
             ..Default::default()
         }
     }
+    /// A link of infinite bandwidth: a message takes `latency` (+ any jitter) and no
+    /// serialization time; nothing ever waits for the transmitter.
+    ///
+    /// ```
+    /// use vnet_sim::{LinkParams, SimDuration};
+    /// let p = LinkParams::infinite_bandwidth(SimDuration::from_millis(2));
+    /// assert_eq!(p.serialization(1_000_000), SimDuration::ZERO);
+    /// ```
+    pub fn infinite_bandwidth(latency: SimDuration) -> Self {
+        LinkParams {
+            latency,
+            ..Default::default()
+        }
+    }
     /// Sets the transmit queue capacity (messages waiting behind the one being sent).
     pub fn with_queue(mut self, capacity: usize) -> Self {
         self.queue_capacity = Some(capacity);
@@ -277,9 +291,23 @@ impl Link {
     pub fn is_up(&self) -> bool {
         self.up
     }
-    /// Counters of direction `d` (0 or 1).
+    /// Counters of direction `d`: 0 is [`stats_forward`](Self::stats_forward), 1
+    /// [`stats_backward`](Self::stats_backward).
     pub fn stats(&self, d: usize) -> &LinkStats {
-        &self.tx[d].stats
+        &self.tx[d.min(1)].stats
+    }
+    /// Counters of the direction from `ends()[0]` to `ends()[1]` (the `a` end to the `b` end
+    /// of a network file's link).
+    pub fn stats_forward(&self) -> &LinkStats {
+        &self.tx[0].stats
+    }
+    /// Counters of the direction from `ends()[1]` back to `ends()[0]`.
+    pub fn stats_backward(&self) -> &LinkStats {
+        &self.tx[1].stats
+    }
+    /// Both directions' counters added up (the longest queue wait is the larger one).
+    pub fn stats_total(&self) -> LinkStats {
+        self.tx[0].stats.merged(&self.tx[1].stats)
     }
     pub(crate) fn epoch(&self) -> u32 {
         self.epoch

@@ -49,6 +49,21 @@ pub struct LinkStats {
 }
 
 impl LinkStats {
+    /// These counters and `other`'s added up; the longest wait is the larger of the two.
+    pub fn merged(&self, other: &LinkStats) -> LinkStats {
+        LinkStats {
+            sent: self.sent + other.sent,
+            delivered: self.delivered + other.delivered,
+            dropped_queue_full: self.dropped_queue_full + other.dropped_queue_full,
+            dropped_loss: self.dropped_loss + other.dropped_loss,
+            dropped_link_down: self.dropped_link_down + other.dropped_link_down,
+            bytes_sent: self.bytes_sent + other.bytes_sent,
+            bytes_delivered: self.bytes_delivered + other.bytes_delivered,
+            queue_delay_total: self.queue_delay_total + other.queue_delay_total,
+            queue_delay_max: self.queue_delay_max.max(other.queue_delay_max),
+        }
+    }
+
     pub(crate) fn count_drop(&mut self, cause: DropCause) {
         match cause {
             DropCause::QueueFull => self.dropped_queue_full += 1,
