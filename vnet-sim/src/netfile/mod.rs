@@ -487,10 +487,13 @@ impl NetworkFile {
                         ));
                     }
                 };
-                sim.add_worker(
-                    node,
-                    Box::new(VmProgram::new(spec.lang, code, config.clone())),
-                );
+                let mut program = VmProgram::new(spec.lang, code, config.clone());
+                if let Some(p) = &spec.path {
+                    // Errors then read `dv.lua:4: …`.
+                    let file = Path::new(p).file_name().map(|f| f.to_string_lossy());
+                    program = program.with_source_name(file.unwrap_or_default());
+                }
+                sim.add_worker(node, Box::new(program));
             }
         }
         Ok(sim)

@@ -55,6 +55,9 @@ pub struct VmProgram {
     code: String,
     /// `node/wN`, naming the worker in its failure messages (set at start).
     who: String,
+    /// The program's name in error lines and tracebacks (`dv.lua:4:`): its file's, or
+    /// `program`.
+    source: String,
     mailbox: VecDeque<(Option<PortId>, Message)>,
     wait: Wait,
     /// Tag of the timer that may wake the worker; older timers are ignored.
@@ -91,6 +94,7 @@ impl VmProgram {
             vm: None,
             code: code.into(),
             who: String::new(),
+            source: "program".to_owned(),
             mailbox: VecDeque::new(),
             wait: Wait::Nothing,
             wake_tag: 0,
@@ -104,6 +108,13 @@ impl VmProgram {
             net_revision: 0,
             busy_tag: BUSY_END,
         }
+    }
+
+    /// Names the program in its error lines and tracebacks — `dv.lua:4: …` — as its file
+    /// (the default is `program`).
+    pub fn with_source_name(mut self, name: impl Into<String>) -> Self {
+        self.source = name.into();
+        self
     }
 
     /// The language this worker runs.
@@ -289,7 +300,7 @@ impl NodeProgram for VmProgram {
             .map_or(0.0, |p| p.ns_per_instruction(self.lang));
         self.who = format!("{}/w{}", self.io.node.name, ctx.worker().0);
         let code = std::mem::take(&mut self.code);
-        match super::create_vm(self.lang, &code, &self.who, &self.config) {
+        match super::create_vm(self.lang, &code, &self.source, &self.config) {
             Ok(vm) => self.vm = Some(vm),
             Err(e) => return ctx.fail(format!("{}: {e}", self.who)),
         }

@@ -126,6 +126,8 @@ pub(crate) struct Io {
     pub next_worker: u32,
     /// Set by the instruction hook when the budget ran out.
     pub budget_exceeded: bool,
+    /// Where the program was when the budget ran out (`program:4`), if known.
+    pub stopped_at: Option<String>,
     /// The worker's [`CancelFlag`](super::CancelFlag) was raised (Lua hook).
     pub cancelled: bool,
     /// Instructions counted this activation (in hook-interval steps).

@@ -127,10 +127,13 @@ pub(crate) struct JsVm {
     /// The program's own promise: settled when it returns or throws.
     main: Option<JsPromise>,
     code: String,
+    /// The program's name in stack traces.
+    source: String,
 }
 
 impl JsVm {
-    pub fn new(code: &str, _who: &str, config: &VmConfig) -> Result<Self, String> {
+    /// A worker running `code`, named `source` in its error lines and stack traces.
+    pub fn new(code: &str, source: &str, config: &VmConfig) -> Result<Self, String> {
         let mut meter = HeapMeter::new();
         if meter.is_none() {
             static WARNED: std::sync::Once = std::sync::Once::new();
@@ -185,6 +188,7 @@ impl JsVm {
             context,
             main: None,
             code: format!("(async () => {{{code}\n}})()"),
+            source: source.to_owned(),
         })
     }
 
@@ -310,9 +314,10 @@ impl JsVm {
     fn run(&mut self, input: Resume) -> JsResult<()> {
         match input {
             Resume::Start => {
-                let v = self
-                    .context
-                    .eval(Source::from_bytes(self.code.as_bytes()))?;
+                let v = self.context.eval(
+                    Source::from_bytes(self.code.as_bytes())
+                        .with_path(std::path::Path::new(&self.source)),
+                )?;
                 let p = v.as_promise().ok_or_else(|| {
                     JsNativeError::typ().with_message("the program wrapper did not give a promise")
                 })?;

@@ -359,11 +359,13 @@ pub fn vm_worker(lang: Lang, code: &str) -> Box<VmProgram> {
 fn create_vm(
     lang: Lang,
     code: &str,
-    who: &str,
+    source: &str,
     config: &VmConfig,
 ) -> Result<Box<dyn driver::Vm>, String> {
     match lang {
-        Lang::Lua => lua::LuaVm::new(code, who, config).map(|v| Box::new(v) as Box<dyn driver::Vm>),
-        Lang::Js => js::JsVm::new(code, who, config).map(|v| Box::new(v) as Box<dyn driver::Vm>),
+        Lang::Lua => {
+            lua::LuaVm::new(code, source, config).map(|v| Box::new(v) as Box<dyn driver::Vm>)
+        }
+        Lang::Js => js::JsVm::new(code, source, config).map(|v| Box::new(v) as Box<dyn driver::Vm>),
     }
 }

@@ -52,7 +52,8 @@ pub(crate) struct LuaVm {
 }
 
 impl LuaVm {
-    pub fn new(code: &str, who: &str, config: &VmConfig) -> Result<Self, String> {
+    /// A worker running `code`, named `source` in its error lines (`source:4: …`).
+    pub fn new(code: &str, source: &str, config: &VmConfig) -> Result<Self, String> {
         let cap = config
             .profile
             .as_ref()
@@ -76,8 +77,8 @@ impl LuaVm {
             hook,
         }));
         let shared_ptr: *const RefCell<Shared> = &*shared;
-        let name = std::ffi::CString::new(format!("={who}"))
-            .map_err(|_| "a worker's name may not contain NUL".to_owned())?;
+        let name = std::ffi::CString::new(format!("={source}"))
+            .map_err(|_| "a program's name may not contain NUL".to_owned())?;
         // SAFETY: setup runs protected and holds nothing that needs dropping while it may raise.
         unsafe {
             #[cfg(not(feature = "luajit"))]
@@ -123,8 +124,9 @@ impl LuaVm {
             return Step::Failed("killed".into());
         }
         if io.budget_exceeded {
+            let at = io.stopped_at.as_deref().unwrap_or("the program");
             return Step::Failed(format!(
-                "instruction budget of {} exceeded (a runaway loop?)",
+                "{at}: instruction budget of {} exceeded (a runaway loop?)",
                 self.budget
             ));
         }
@@ -145,7 +147,7 @@ impl LuaVm {
         unsafe {
             let msg = state::error_text(thread, -1, status);
             if status == ffi::LUA_ERRMEM {
-                return msg;
+                return format!("memory cap of {} bytes exceeded", self.state.cap());
             }
             let mut out = None;
             let text = std::ffi::CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
@@ -232,7 +234,7 @@ fn thread_key(which: usize) -> *const std::ffi::c_void {
 /// the thread cannot yield (a coroutine of the program's, a metamethod called from C), by an
 /// error, raised again at every later call until the worker reaches a point where it yields.
 #[cfg(not(feature = "luajit"))]
-unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _: *mut ffi::lua_Debug) {
+unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, ar: *mut ffi::lua_Debug) {
     // SAFETY: the extra space holds the worker's `Shared` (set before any thread was made).
     unsafe {
         let p = *ffi::lua_getextraspace(l).cast::<*const RefCell<Shared>>();
@@ -249,6 +251,13 @@ unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _: *mut ffi::lua_
             if hook.cancel.as_ref().is_some_and(CancelFlag::is_raised) {
                 io.cancelled = true;
             } else if io.instructions > hook.budget {
+                if !io.budget_exceeded && !ar.is_null() {
+                    // Where the loop was, for the error line (`program:4`).
+                    ffi::lua_getinfo(l, c"Sl".as_ptr(), ar);
+                    let src = std::ffi::CStr::from_ptr((*ar).short_src.as_ptr());
+                    io.stopped_at =
+                        Some(format!("{}:{}", src.to_string_lossy(), (*ar).currentline));
+                }
                 io.budget_exceeded = true;
             }
             (io.cancelled || io.budget_exceeded).then_some(*thread)
@@ -297,7 +306,10 @@ impl Vm for LuaVm {
                     return Step::Failed(e);
                 }
                 if over {
-                    return Step::Failed("memory cap exceeded (by a received message)".into());
+                    return Step::Failed(format!(
+                        "memory cap of {} bytes exceeded (by a received message)",
+                        self.state.cap()
+                    ));
                 }
                 2
             }

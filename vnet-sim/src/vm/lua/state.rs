@@ -127,6 +127,11 @@ impl State {
         }
     }
 
+    /// The memory cap, in bytes.
+    pub fn cap(&self) -> usize {
+        self.heap.limit.get()
+    }
+
     /// Runs `f` with the cap lifted: for the host's own allocations (a message handed to the
     /// program, an error's traceback), which must not raise. Returns whether the state is over
     /// its cap afterwards.

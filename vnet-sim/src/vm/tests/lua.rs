@@ -123,21 +123,24 @@ fn api_errors_name_the_program_line() {
     for (code, want) in [
         (
             "\n\nsend('nope', 1)",
-            "n/w0:3: send: node `n` has no port `nope`",
+            "n/w0: program:3: send: node `n` has no port `nope`",
         ),
         (
             "\nrecv('nope')",
-            "n/w0:2: recv: node `n` has no port `nope`",
+            "n/w0: program:2: recv: node `n` has no port `nope`",
         ),
         (
             "\nrecv('p', -1)",
-            "n/w0:2: recv: expected a non-negative number",
+            "n/w0: program:2: recv: expected a non-negative number",
         ),
         (
             "sleep('soon')",
-            "n/w0:1: sleep: expected a non-negative number of ms",
+            "n/w0: program:1: sleep: expected a non-negative number of ms",
         ),
-        ("\n\n\nsend({}, 1)", "n/w0:4: send: expected a port name"),
+        (
+            "\n\n\nsend({}, 1)",
+            "n/w0: program:4: send: expected a port name",
+        ),
     ] {
         fails_with(L, code, VmConfig::default(), want);
     }
@@ -224,7 +227,8 @@ fn runaway_loops_fail_cleanly_and_the_simulation_goes_on() {
         assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
         let e = err(&sim, n, 0);
         assert!(
-            e.starts_with("n/w0: instruction budget of 200000 exceeded"),
+            e.starts_with("n/w0: program:")
+                && e.contains(": instruction budget of 200000 exceeded"),
             "{code}: {e}"
         );
         assert_eq!(out(&sim, n, 1), vec!["still here\t10.0"]);
@@ -245,7 +249,7 @@ fn memory_cap_stops_a_hungry_worker() {
     sim.run();
     assert_eq!(state(&sim, n, 0), WorkerState::Failed);
     assert!(
-        err(&sim, n, 0).contains("memory cap exceeded"),
+        err(&sim, n, 0).contains("memory cap of"),
         "{}",
         err(&sim, n, 0)
     );
@@ -273,7 +277,7 @@ fn syntax_errors_name_the_line() {
     sim.run();
     assert_eq!(state(&sim, n, 0), WorkerState::Failed);
     let e = err(&sim, n, 0);
-    assert!(e.contains("n/w0:3:"), "{e}");
+    assert!(e.contains("n/w0: program:3:"), "{e}");
 }
 
 #[test]
@@ -286,7 +290,7 @@ fn runtime_errors_fail_the_worker_with_a_traceback() {
     sim.run();
     assert_eq!(state(&sim, n, 0), WorkerState::Failed);
     let e = err(&sim, n, 0);
-    assert!(e.contains("n/w0:1: boom"), "{e}");
+    assert!(e.contains("n/w0: program:1: boom"), "{e}");
     assert!(e.contains("traceback"), "{e}");
 }
 
@@ -401,7 +405,7 @@ fn a_runaway_loop_where_the_worker_cannot_yield_is_stopped_too() {
         sim.run();
         assert_eq!(state(&sim, n, 0), WorkerState::Failed, "{code}");
         assert!(
-            err(&sim, n, 0).starts_with("n/w0: instruction budget of 200000 exceeded"),
+            err(&sim, n, 0).starts_with("n/w0: program:1: instruction budget of 200000 exceeded"),
             "{code}: {}",
             err(&sim, n, 0)
         );
@@ -415,7 +419,7 @@ fn finalizers_are_refused() {
         L,
         "setmetatable({}, {__gc = function() while true do end end})",
         VmConfig::default(),
-        "n/w0:1: setmetatable: __gc finalizers are not allowed",
+        "n/w0: program:1: setmetatable: __gc finalizers are not allowed",
     );
     // Other metatables work as in Lua, protected ones included.
     let (mut sim, n) = solo(
@@ -453,7 +457,7 @@ fn a_message_too_big_for_the_cap_fails_the_receiver() {
     sim.run();
     assert_eq!(state(&sim, n, 0), WorkerState::Failed);
     assert!(
-        err(&sim, n, 0).contains("memory cap exceeded (by a received message)"),
+        err(&sim, n, 0).contains("bytes exceeded (by a received message)"),
         "{}",
         err(&sim, n, 0)
     );
@@ -502,9 +506,9 @@ fn hostile_programs_fail_only_their_worker() {
         // The stack's memory reaches the cap before Lua's stack limit.
         (
             "local function f() return f() + 1 end f()",
-            "memory cap exceeded",
+            "bytes exceeded",
         ),
-        ("local s = string.rep('x', 1e9)", "memory cap exceeded"),
+        ("local s = string.rep('x', 1e9)", "bytes exceeded"),
         (
             "coroutine.wrap(function() recv() end)()",
             "recv() must be called by the worker",

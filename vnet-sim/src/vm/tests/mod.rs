@@ -286,3 +286,51 @@ fn js_forks_and_kills_past_65535_workers() {
     assert_eq!(state(&sim, n, 65_536), WorkerState::Finished);
     assert_eq!(state(&sim, n, 65_537), WorkerState::Killed);
 }
+
+#[test]
+fn errors_name_the_program_and_line_once() {
+    let config = VmConfig {
+        instruction_budget: 1_000_000,
+        memory_cap: 1 << 20,
+        ..VmConfig::default()
+    };
+    for (lang, code, want) in [
+        (
+            Lang::Lua,
+            "local t = nil\nprint(t.x)",
+            "n/w0: program:2: attempt to index a nil value (local 't')",
+        ),
+        (
+            Lang::Lua,
+            "\nwhile true do end",
+            "n/w0: program:2: instruction budget of 1000000 exceeded (a runaway loop?)",
+        ),
+        (
+            Lang::Lua,
+            "local t = {} for i = 1, 1e9 do t[i] = i end",
+            "n/w0: memory cap of 1048576 bytes exceeded",
+        ),
+        (
+            Lang::Js,
+            "const t = null;\nprint(t.x);",
+            "n/w0: uncaught TypeError: cannot convert 'null' or 'undefined' to object (program:",
+        ),
+    ] {
+        let (mut sim, n) = solo(lang, code, config.clone());
+        sim.run();
+        let e = err(&sim, n, 0);
+        assert!(e.starts_with(want), "{code}: {e}");
+    }
+    // A program from a file is named by it.
+    let program = VmProgram::new(Lang::Lua, "\n\nerror('boom')", Rc::new(VmConfig::default()))
+        .with_source_name("dv.lua");
+    let mut sim = Simulation::new(1);
+    let n = sim.add_node("n14").unwrap();
+    sim.add_worker(n, Box::new(program));
+    sim.run();
+    assert!(
+        err(&sim, n, 0).starts_with("n14/w0: dv.lua:3: boom"),
+        "{}",
+        err(&sim, n, 0)
+    );
+}
