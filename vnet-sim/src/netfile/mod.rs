@@ -24,6 +24,7 @@
 //! `{ "lang": "js", "path": "ping.js" }` (relative to the file's folder).
 
 mod error;
+mod lint;
 mod registry;
 /// The units network files use (they live beside `time`, below the network and the VMs).
 pub use crate::units;
