@@ -31,6 +31,8 @@ pub enum TraceKind {
     LinkState,
     /// A sensor of `dst` reported a reading on `port` (`detail`: the sensor's name).
     Sample,
+    /// A worker of `dst` recorded a value (`detail`: `name=value`).
+    Record,
 }
 
 impl TraceKind {
@@ -47,6 +49,7 @@ impl TraceKind {
             TraceKind::Error => "error",
             TraceKind::LinkState => "link_state",
             TraceKind::Sample => "sample",
+            TraceKind::Record => "record",
         }
     }
 }

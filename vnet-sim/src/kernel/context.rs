@@ -272,6 +272,31 @@ impl Context<'_> {
         }
     }
 
+    /// Records `value` under `name` now: a typed result, kept by the simulation
+    /// ([`Simulation::records`](super::Simulation::records)) and written to the trace.
+    pub fn record(&mut self, name: &str, value: impl Into<super::RecordValue>) {
+        self.k
+            .record(self.node, self.worker, name.to_owned(), value.into());
+    }
+
+    /// Records `value` under `name` after `delay` instead of now, as if the node were busy
+    /// computing until then (a VM's `record` under a host profile). Zero delay is
+    /// [`record`](Self::record).
+    pub fn record_after(&mut self, delay: SimDuration, name: String, value: super::RecordValue) {
+        if delay == SimDuration::ZERO {
+            self.k.record(self.node, self.worker, name, value);
+        } else {
+            let at = self.k.now + delay;
+            let ev = Event::Record {
+                node: self.node,
+                worker: self.worker,
+                record: Box::new((name, value)),
+            };
+            self.k.deferred += 1;
+            self.k.schedule(self.node, at, ev);
+        }
+    }
+
     /// Writes `text` to this worker's `stream` after `delay` instead of now, as if the node
     /// were busy computing until then (a VM's `print` under a host profile). Zero delay is
     /// [`log`](Self::log) or [`log_error`](Self::log_error).

@@ -7,12 +7,14 @@
 mod context;
 pub mod instant;
 mod program;
+mod records;
 mod sensing;
 mod state;
 mod stats_csv;
 
 pub use context::{Context, SendReport};
 pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
+pub use records::{Record, RecordValue};
 pub use sensing::SensorSetupError;
 
 use state::{EVERY_WORKER, Event, Kernel, LinkArrival, NodeRuntime, prefetch};
@@ -109,6 +111,7 @@ impl Simulation {
                 nodes: Vec::new(),
                 trace: None,
                 logs: Vec::new(),
+                records: Vec::new(),
                 stopped: false,
                 seed,
                 own_seq: 0,
@@ -250,6 +253,36 @@ impl Simulation {
     /// this way instead of keeping it all.
     pub fn take_logs(&mut self) -> Vec<LogLine> {
         std::mem::take(&mut self.k.logs)
+    }
+
+    /// The values programs recorded, in the order they were recorded.
+    pub fn records(&self) -> &[Record] {
+        &self.k.records
+    }
+
+    /// Takes the values recorded so far, leaving none.
+    pub fn take_records(&mut self) -> Vec<Record> {
+        std::mem::take(&mut self.k.records)
+    }
+
+    /// The last value recorded under `name` by any worker of `node`, if any.
+    pub fn last_record(&self, node: NodeId, name: &str) -> Option<&RecordValue> {
+        self.k
+            .records
+            .iter()
+            .rev()
+            .find(|r| r.node == node && r.name == name)
+            .map(|r| &r.value)
+    }
+
+    /// Writes the records as CSV: `time_ns,node,worker,name,value`, nodes by name.
+    pub fn write_records_csv<W: std::io::Write>(&self, out: W) -> Result<(), csv::Error> {
+        records::write_csv(&self.k.records, &self.k.net, out)
+    }
+
+    /// Writes the records as JSON lines, one object per record, values keeping their type.
+    pub fn write_records_jsonl<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
+        records::write_jsonl(&self.k.records, &self.k.net, out)
     }
 
     /// The lines one worker wrote (its monitor), in order.
@@ -497,6 +530,15 @@ impl Simulation {
             } => {
                 self.k.deferred -= 1;
                 self.k.log(node, worker, stream, text.into());
+            }
+            Event::Record {
+                node,
+                worker,
+                record,
+            } => {
+                self.k.deferred -= 1;
+                let (name, value) = *record;
+                self.k.record(node, worker, name, value);
             }
         }
         if !self.k.spawned.is_empty() {

@@ -74,6 +74,12 @@ pub(crate) enum Event {
         port: PortId,
         msg: Message,
     },
+    /// A value `worker` recorded, taking effect later (after modelled compute time).
+    Record {
+        node: NodeId,
+        worker: WorkerId,
+        record: Box<(String, super::RecordValue)>,
+    },
     /// An output line `worker` wrote that appears later than it was made (after modelled
     /// compute time), like a deferred send.
     Log {
@@ -95,6 +101,7 @@ impl Event {
             | Event::Timer { node, .. }
             | Event::Send { node, .. }
             | Event::Log { node, .. }
+            | Event::Record { node, .. }
             | Event::Sample { node, .. } => Some(*node),
             Event::LinkState { .. } => None,
         }
@@ -132,6 +139,7 @@ pub(crate) struct Kernel {
     pub(super) nodes: Vec<NodeRuntime>,
     pub(super) trace: Option<Box<dyn TraceSink>>,
     pub(super) logs: Vec<LogLine>,
+    pub(super) records: Vec<super::Record>,
     pub(super) stopped: bool,
     pub(super) seed: u64,
     /// Sequence of events the kernel itself causes (scheduled link changes); source `MAX_SOURCE`.
@@ -193,6 +201,26 @@ impl Kernel {
                 detail,
             });
         }
+    }
+
+    pub(super) fn record(
+        &mut self,
+        node: NodeId,
+        worker: WorkerId,
+        name: String,
+        value: super::RecordValue,
+    ) {
+        if self.trace.is_some() {
+            let detail = format!("{name}={value}");
+            self.trace_msg(TraceKind::Record, node, node, PortId(u16::MAX), 0, &detail);
+        }
+        self.records.push(super::Record {
+            time: self.now,
+            node,
+            worker,
+            name,
+            value,
+        });
     }
 
     pub(super) fn log(&mut self, node: NodeId, worker: WorkerId, stream: LogStream, text: String) {

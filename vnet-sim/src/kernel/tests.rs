@@ -591,3 +591,44 @@ fn link_directions_have_names() {
     assert_eq!(link.stats_total().bytes_sent, 50);
     assert_eq!(link.stats_total().queue_delay_max, 0);
 }
+
+#[test]
+fn rust_programs_record_values_that_reach_the_trace() {
+    use crate::trace::{TraceFormat, WriterTrace};
+    struct Counter;
+    impl NodeProgram for Counter {
+        fn on_start(&mut self, ctx: &mut Context) {
+            ctx.record("started", true);
+            ctx.set_timer(SimDuration::from_millis(4), 0);
+        }
+        fn on_timer(&mut self, ctx: &mut Context, _: u64) {
+            ctx.record("rtt_ms", 4.5);
+            ctx.record_after(SimDuration::from_millis(1), "late".into(), 1u64.into());
+        }
+    }
+    let mut sim = Simulation::new(1);
+    let n = sim.add_node("c").unwrap();
+    sim.add_worker(n, Box::new(Counter));
+    let buf = Rc::new(RefCell::new(WriterTrace::new(Vec::new(), TraceFormat::Csv)));
+    sim.set_trace(Box::new(buf.clone()));
+    sim.run();
+    let names: Vec<(u64, &str)> = sim
+        .records()
+        .iter()
+        .map(|r| (r.time.as_nanos(), r.name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![(0, "started"), (4_000_000, "rtt_ms"), (5_000_000, "late")]
+    );
+    assert_eq!(
+        sim.last_record(n, "rtt_ms").and_then(|v| v.as_f64()),
+        Some(4.5)
+    );
+    sim.take_trace();
+    let text = String::from_utf8(buf.borrow().get_ref().clone()).unwrap();
+    assert!(
+        text.contains("\n4000000,record,0,0,,0,rtt_ms=4.5\n"),
+        "{text}"
+    );
+}

@@ -489,6 +489,9 @@ impl NetworkFile {
                     }
                 };
                 let mut program = VmProgram::new(spec.lang, code, config.clone());
+                if !n.params.is_null() {
+                    program = program.with_params(n.params.clone());
+                }
                 if let Some(p) = &spec.path {
                     // Errors then read `dv.lua:4: …`.
                     let file = Path::new(p).file_name().map(|f| f.to_string_lossy());

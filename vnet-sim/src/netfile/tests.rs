@@ -403,3 +403,28 @@ fn serial_links_round_trip_and_bad_ones_are_named() {
         .to_string();
     assert!(e.contains("lane"), "{e}");
 }
+
+#[test]
+fn node_params_reach_lua_and_js_workers() {
+    let text = r#"{
+      "nodes": [
+        { "name": "a", "params": {"origin": true, "ttl": 3},
+          "workers": [ { "lang": "lua", "code": "local p = params() record('ttl', p.ttl) record('origin', p.origin)" } ] },
+        { "name": "b", "params": {"ttl": 5},
+          "workers": [ { "lang": "js", "code": "const p = params(); record('ttl', p.ttl); record('origin', p.origin === true);" } ] }
+      ],
+      "links": []
+    }"#;
+    let f = NetworkFile::from_json(text).unwrap();
+    let mut sim = f.instantiate(&ProgramRegistry::new(), None).unwrap();
+    sim.run();
+    let (a, b) = (
+        sim.network().node_by_name("a").unwrap(),
+        sim.network().node_by_name("b").unwrap(),
+    );
+    use crate::RecordValue as V;
+    assert_eq!(sim.last_record(a, "ttl"), Some(&V::Int(3)));
+    assert_eq!(sim.last_record(a, "origin"), Some(&V::Bool(true)));
+    assert_eq!(sim.last_record(b, "ttl"), Some(&V::Int(5)));
+    assert_eq!(sim.last_record(b, "origin"), Some(&V::Bool(false)));
+}

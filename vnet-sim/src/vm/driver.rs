@@ -117,6 +117,13 @@ impl VmProgram {
         self
     }
 
+    /// Gives the program its node's parameters, which `params()` returns (a table in Lua, an
+    /// object in JS): how one program serves many nodes and runs (`{"origin": true}`).
+    pub fn with_params(mut self, params: serde_json::Value) -> Self {
+        self.io.params = Rc::new(params);
+        self
+    }
+
     /// The language this worker runs.
     pub fn lang(&self) -> Lang {
         self.lang
@@ -191,9 +198,13 @@ impl VmProgram {
                     Command::Print { text, at } => {
                         ctx.log_after(self.io.compute_time(at), LogStream::Out, text)
                     }
+                    Command::Record { name, value, at } => {
+                        ctx.record_after(self.io.compute_time(at), name, value)
+                    }
                     Command::Fork { code, at } => {
                         let mut child = VmProgram::new(self.lang, code, self.config.clone());
                         child.booted = true;
+                        child.io.params = self.io.params.clone();
                         ctx.spawn_after(self.io.compute_time(at) + self.t_ivm(), Box::new(child));
                     }
                     Command::Kill(w) => {

@@ -74,6 +74,11 @@ pub(crate) enum Command {
         text: String,
         at: u64,
     },
+    Record {
+        name: String,
+        value: crate::kernel::RecordValue,
+        at: u64,
+    },
     Fork {
         code: String,
         at: u64,
@@ -138,6 +143,8 @@ pub(crate) struct Io {
     pub ns_per_instruction: f64,
     /// Bytes of one output line; longer ones are cut ([`super::VmConfig::max_line`]).
     pub max_line: usize,
+    /// The node's parameters, as `params()` returns them (`null`: none).
+    pub params: std::rc::Rc<Value>,
     /// The node's sensors, if it has any.
     pub sensors: Option<crate::sense::SharedBank>,
 }
@@ -208,6 +215,19 @@ impl Io {
             }
             .to_string()),
         }
+    }
+
+    /// Queues a record of `value` under `name` (taking effect, under a host profile, when the
+    /// worker has computed up to this point).
+    pub fn record(&mut self, name: String, value: &Value) -> Result<(), String> {
+        if name.is_empty() {
+            return Err("record: the name must be a non-empty string".into());
+        }
+        let value = crate::kernel::RecordValue::from_json(value)
+            .map_err(|e| format!("record `{name}`: {e}"))?;
+        let at = self.instructions;
+        self.commands.push(Command::Record { name, value, at });
+        Ok(())
     }
 
     /// Queues an output line; under a host profile it appears when the worker has computed

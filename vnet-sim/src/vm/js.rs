@@ -448,7 +448,7 @@ fn block(
 
 fn install_api(context: &mut Context) -> JsResult<()> {
     type Api = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
-    let functions: [(&str, usize, Api); 12] = [
+    let functions: [(&str, usize, Api); 14] = [
         ("send", 2, |_, args, ctx| {
             let port = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
             let value = to_value(&arg(args, 1), "send", ctx)?;
@@ -496,6 +496,23 @@ fn install_api(context: &mut Context) -> JsResult<()> {
         }),
         ("now", 0, |_, _, ctx| {
             Ok(JsValue::from(shared(ctx)?.count(ctx).now_ms()))
+        }),
+        ("record", 2, |_, args, ctx| {
+            let name = arg(args, 0);
+            if !name.is_string() {
+                return Err(type_error("record: expected a name (a string)".into()));
+            }
+            let name = name.to_string(ctx)?.to_std_string_escaped();
+            let value = to_value(&arg(args, 1), "record", ctx)?;
+            shared(ctx)?
+                .count(ctx)
+                .record(name, &value)
+                .map_err(type_error)?;
+            Ok(JsValue::undefined())
+        }),
+        ("params", 0, |_, _, ctx| {
+            let params = shared(ctx)?.io.borrow().params.clone();
+            JsValue::from_json(&params, ctx)
         }),
         // A number: exact up to 2^53 ns (104 days of virtual time).
         ("now_ns", 0, |_, _, ctx| {

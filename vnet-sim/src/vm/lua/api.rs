@@ -17,7 +17,7 @@ use mlua::ffi;
 use serde_json::Value;
 
 use super::Shared;
-use super::value::{read, string_at};
+use super::value::{push, read, string_at};
 use crate::vm::io::{Step, millis};
 
 /// What a body returns to make its C function yield (no values) instead of returning.
@@ -51,6 +51,8 @@ pub(super) unsafe fn install(l: *mut ffi::lua_State, shared: *const RefCell<Shar
         set(g, c"exit", exit);
         set(g, c"now", now);
         set(g, c"now_ns", now_ns);
+        set(g, c"record", record);
+        set(g, c"params", params);
         set(g, c"random", random);
         set(g, c"print", print);
         set(g, c"fork", fork);
@@ -103,6 +105,8 @@ api! {
     exit = exit_body at 1;
     now = now_body at 1;
     now_ns = now_ns_body at 1;
+    record = record_body at 1;
+    params = params_body at 1;
     random = random_body at 1;
     print = print_body at 1;
     fork = fork_body at 1;
@@ -185,6 +189,35 @@ unsafe fn send_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<
         let mut shared = shared.try_borrow_mut().map_err(|_| busy())?;
         shared.io.send(port, value)?;
         Ok(0)
+    }
+}
+
+/// `record(name, value)`: a typed result (a number, boolean or string).
+unsafe fn record_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    unsafe {
+        if ffi::lua_type(l, 1) != ffi::LUA_TSTRING {
+            return Err("record: expected a name (a string)".into());
+        }
+        let name = String::from_utf8_lossy(string_at(l, 1)).into_owned();
+        let value = match ffi::lua_type(l, 2) {
+            ffi::LUA_TNONE | ffi::LUA_TNIL => Value::Null,
+            _ => read(l, 2, 0).map_err(|e| format!("record: {e}"))?,
+        };
+        let mut shared = shared.try_borrow_mut().map_err(|_| busy())?;
+        shared.io.record(name, &value)?;
+        Ok(0)
+    }
+}
+
+/// `params()`: the node's parameters as a table (nil if it has none).
+unsafe fn params_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<c_int, String> {
+    unsafe {
+        // As in `node_body`: the parameters stay put during the activation, and no owned value
+        // is held while `push` may raise.
+        let params: *const Value =
+            std::rc::Rc::as_ptr(&shared.try_borrow().map_err(|_| busy())?.io.params);
+        push(l, &*params, 0).map_err(|e| format!("params: {e}"))?;
+        Ok(1)
     }
 }
 

@@ -334,3 +334,92 @@ fn errors_name_the_program_and_line_once() {
         err(&sim, n, 0)
     );
 }
+
+#[test]
+fn programs_record_typed_values_and_read_their_params() {
+    let params = serde_json::json!({"origin": true, "hops": 3, "name": "n0"});
+    for (lang, code) in [
+        (
+            Lang::Lua,
+            "local p = params() record('hops', p.hops * 2) record('origin', p.origin) \
+             record('ratio', 0.5) record('who', p.name) sleep(2) record('hops', 7)",
+        ),
+        (
+            Lang::Js,
+            "const p = params(); record('hops', p.hops * 2); record('origin', p.origin); \
+             record('ratio', 0.5); record('who', p.name); await sleep(2); record('hops', 7);",
+        ),
+    ] {
+        let mut sim = Simulation::new(3);
+        let n = sim.add_node("n").unwrap();
+        let program =
+            VmProgram::new(lang, code, Rc::new(VmConfig::default())).with_params(params.clone());
+        sim.add_worker(n, Box::new(program));
+        sim.run();
+        assert_eq!(err(&sim, n, 0), "", "{lang:?}");
+        use crate::RecordValue as V;
+        let got: Vec<(u64, &str, &V)> = sim
+            .records()
+            .iter()
+            .map(|r| (r.time.as_nanos(), r.name.as_str(), &r.value))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, "hops", &V::Int(6)),
+                (0, "origin", &V::Bool(true)),
+                (0, "ratio", &V::Float(0.5)),
+                (0, "who", &V::Text("n0".into())),
+                (2_000_000, "hops", &V::Int(7)),
+            ],
+            "{lang:?}"
+        );
+        assert_eq!(sim.last_record(n, "hops"), Some(&V::Int(7)));
+        let mut csv = Vec::new();
+        sim.write_records_csv(&mut csv).unwrap();
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "time_ns,node,worker,name,value\n0,n,0,hops,6\n0,n,0,origin,true\n0,n,0,ratio,0.5\n\
+             0,n,0,who,n0\n2000000,n,0,hops,7\n"
+        );
+        let mut jsonl = Vec::new();
+        sim.write_records_jsonl(&mut jsonl).unwrap();
+        let first = String::from_utf8(jsonl).unwrap();
+        assert_eq!(
+            first.lines().next().unwrap(),
+            r#"{"time_ns":0,"node":"n","worker":0,"name":"hops","value":6}"#
+        );
+    }
+}
+
+#[test]
+fn a_record_must_be_a_name_and_a_plain_value() {
+    for (lang, code, want) in [
+        (
+            Lang::Lua,
+            "record('x', {1, 2})",
+            "record `x`: a record's value must be a number, a boolean or a string, not an array",
+        ),
+        (
+            Lang::Lua,
+            "record(5, 1)",
+            "record: expected a name (a string)",
+        ),
+        (
+            Lang::Js,
+            "record('x', {a: 1});",
+            "record `x`: a record's value must be a number, a boolean or a string, not a table/object",
+        ),
+        (
+            Lang::Js,
+            "record('', 1);",
+            "record: the name must be a non-empty string",
+        ),
+    ] {
+        fails_with(lang, code, VmConfig::default(), want);
+    }
+    // Without parameters, `params()` is nil / null.
+    let (mut sim, n) = solo(Lang::Lua, "print(params() == nil)", VmConfig::default());
+    sim.run();
+    assert_eq!(out(&sim, n, 0), vec!["true"]);
+}
