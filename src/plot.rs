@@ -133,9 +133,22 @@ pub fn log_bar_panels(
     let rows = panels.len().div_ceil(cols);
     let bars_per_panel = panels.iter().map(|p| p.bars.len()).max().unwrap_or(1);
     let panel_height = 90 + 26 * bars_per_panel as u32;
+    // Room for the longest label, whole (about 7 px a character at 13 px).
+    let longest = panels
+        .iter()
+        .flat_map(|p| p.bars.iter().map(|b| b.0.chars().count()))
+        .max()
+        .unwrap_or(10) as u32;
+    let label_width = 20 + 7 * longest;
+    // Wide enough for the title too (about 12 px a character at 22 px).
+    let panel_width =
+        (label_width + 560).max((12 * title.chars().count() as u32).div_ceil(cols as u32));
     let draw = || -> Result<(), Box<dyn std::error::Error>> {
-        let root = BitMapBackend::new(path, (760 * cols as u32, 60 + panel_height * rows as u32))
-            .into_drawing_area();
+        let root = BitMapBackend::new(
+            path,
+            (panel_width * cols as u32, 60 + panel_height * rows as u32),
+        )
+        .into_drawing_area();
         root.fill(&WHITE)?;
         let root = root.titled(title, ("sans-serif", 22))?;
         let (legend_area, grid) = root.split_vertically(30);
@@ -170,11 +183,13 @@ pub fn log_bar_panels(
                 .caption(panel.title, ("sans-serif", 18))
                 .margin(10)
                 .x_label_area_size(30)
-                .y_label_area_size(230)
+                .y_label_area_size(label_width)
                 .build_cartesian_2d((lo..hi).log_scale(), (0..n).into_segmented())?;
             chart
                 .configure_mesh()
                 .disable_y_mesh()
+                .x_labels(6)
+                .x_label_formatter(&|v| engineering(*v))
                 .y_labels(n + 1)
                 .y_label_formatter(&|v| match v {
                     SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
@@ -206,6 +221,26 @@ pub fn log_bar_panels(
         Ok(())
     };
     draw().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A tick label in engineering form: `1`, `10`, `100`, `1k`, `10M`, `0.01`.
+pub fn engineering(v: f64) -> String {
+    let trim = |x: f64| {
+        let s = format!("{x:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    };
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{}G", trim(v / 1e9))
+    } else if a >= 1e6 {
+        format!("{}M", trim(v / 1e6))
+    } else if a >= 1e3 {
+        format!("{}k", trim(v / 1e3))
+    } else if a >= 1e-3 || a == 0.0 {
+        trim(v)
+    } else {
+        format!("{v:.0e}")
+    }
 }
 
 /// One line of a [`series_chart`]: points `(x, y, ci95 half-width)`; a zero half-width draws
@@ -306,4 +341,21 @@ pub fn series_chart(
         Ok(())
     };
     draw().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn engineering_tick_labels() {
+        let labels: Vec<String> = [1.0, 10.0, 1000.0, 1e5, 1e6, 1e8, 2.5e9, 0.1, 0.001, 1e-4]
+            .into_iter()
+            .map(super::engineering)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "1", "10", "1k", "100k", "1M", "100M", "2.5G", "0.1", "0.001", "1e-4"
+            ]
+        );
+    }
 }
