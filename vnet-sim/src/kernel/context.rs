@@ -260,15 +260,15 @@ impl Context<'_> {
         if delay == SimDuration::ZERO {
             self.send(port, msg);
         } else {
-            let at = self.k.now + delay;
-            let ev = Event::Send {
-                node: self.node,
-                worker: self.worker,
-                port,
-                msg,
-            };
-            self.k.deferred += 1;
-            self.k.schedule(self.node, at, ev);
+            self.defer(
+                delay,
+                Event::Send {
+                    node: self.node,
+                    worker: self.worker,
+                    port,
+                    msg,
+                },
+            );
         }
     }
 
@@ -286,14 +286,14 @@ impl Context<'_> {
         if delay == SimDuration::ZERO {
             self.k.record(self.node, self.worker, name, value);
         } else {
-            let at = self.k.now + delay;
-            let ev = Event::Record {
-                node: self.node,
-                worker: self.worker,
-                record: Box::new((name, value)),
-            };
-            self.k.deferred += 1;
-            self.k.schedule(self.node, at, ev);
+            self.defer(
+                delay,
+                Event::Record {
+                    node: self.node,
+                    worker: self.worker,
+                    record: Box::new((name, value)),
+                },
+            );
         }
     }
 
@@ -304,16 +304,25 @@ impl Context<'_> {
         if delay == SimDuration::ZERO {
             self.k.log(self.node, self.worker, stream, text);
         } else {
-            let at = self.k.now + delay;
-            let ev = Event::Log {
-                node: self.node,
-                worker: self.worker,
-                stream,
-                text: text.into_boxed_str(),
-            };
-            self.k.deferred += 1;
-            self.k.schedule(self.node, at, ev);
+            self.defer(
+                delay,
+                Event::Log {
+                    node: self.node,
+                    worker: self.worker,
+                    stream,
+                    text: text.into_boxed_str(),
+                },
+            );
         }
+    }
+
+    /// Schedules `ev` — a send, a line or a record this worker made — to take effect after
+    /// `delay`, counted in [`Simulation::deferred_actions`](super::Simulation::deferred_actions)
+    /// until it does.
+    fn defer(&mut self, delay: SimDuration, ev: Event) {
+        let at = self.k.now + delay;
+        self.k.deferred += 1;
+        self.k.schedule(self.node, at, ev);
     }
 
     /// Ends a worker of this node; it receives nothing more. False if it was not running.
