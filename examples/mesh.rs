@@ -32,6 +32,10 @@ struct Args {
     /// Folder for the CSV and PNGs.
     #[arg(long, default_value = "results")]
     out: PathBuf,
+    /// Run nothing: redraw `OUT/mesh.png` from `OUT/mesh.csv` (the latency CDFs of
+    /// `mesh_latency.png` are not in the CSV and are left as they are).
+    #[arg(long)]
+    replot: bool,
 }
 
 fn main() -> ExitCode {
@@ -51,6 +55,10 @@ const LANGS: [(FloodLang, &str); 3] = [
 ];
 
 fn run(args: &Args) -> Result<(), String> {
+    if args.replot {
+        let (labels, bars) = read_bars(&args.out.join("mesh.csv"))?;
+        return draw_bars(args, &labels, &bars);
+    }
     let mut table = Table::new(&[
         "experiment",
         "lang",
@@ -142,11 +150,28 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
     table.write(&args.out.join("mesh.csv"))?;
-    let panel = |title, pick: fn(&(f64, f64, f64, usize)) -> f64| BarPanel {
+    draw_bars(args, &labels, &bars)?;
+    series_chart(
+        &args.out.join("mesh_latency.png"),
+        "Virtual end-to-end latency of floods (1 ms links, 10 Mb/s, ≤ 50 µs jitter)",
+        ("latency (virtual ms)", "fraction of deliveries"),
+        &cdfs,
+        false,
+    )?;
+    println!("wrote {}", args.out.join("mesh.csv").display());
+    Ok(())
+}
+
+/// One bar group: messages/s of wall time, latency p50 and p99, and the language's index.
+type Bars = (f64, f64, f64, usize);
+
+/// Draws `mesh.png` from the labels and figures.
+fn draw_bars(args: &Args, labels: &[String], bars: &[Bars]) -> Result<(), String> {
+    let panel = |title, pick: fn(&Bars) -> f64| BarPanel {
         title,
         bars: labels
             .iter()
-            .zip(&bars)
+            .zip(bars)
             .map(|(l, b)| (l.as_str(), pick(b), b.3))
             .collect(),
     };
@@ -160,14 +185,28 @@ fn run(args: &Args) -> Result<(), String> {
         ],
         &["Lua 5.4", "JavaScript (boa)", "Rust (native)"],
         1,
-    )?;
-    series_chart(
-        &args.out.join("mesh_latency.png"),
-        "Virtual end-to-end latency of floods (1 ms links, 10 Mb/s, ≤ 50 µs jitter)",
-        ("latency (virtual ms)", "fraction of deliveries"),
-        &cdfs,
-        false,
-    )?;
-    println!("wrote {}", args.out.join("mesh.csv").display());
-    Ok(())
+    )
+}
+
+/// The bars of a `mesh.csv` written before.
+fn read_bars(path: &std::path::Path) -> Result<(Vec<String>, Vec<Bars>), String> {
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let mut reader = csv::Reader::from_path(path).map_err(|e| at(&e))?;
+    let (mut labels, mut bars) = (Vec::new(), Vec::new());
+    for (i, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| at(&e))?;
+        let num = |k: usize| -> Result<f64, String> {
+            let v = r.get(k).unwrap_or("");
+            v.parse()
+                .map_err(|e| at(&format!("row {}, column {}: `{v}`: {e}", i + 2, k + 1)))
+        };
+        let (name, lang) = (r.get(0).unwrap_or(""), r.get(1).unwrap_or(""));
+        let series = LANGS
+            .iter()
+            .position(|l| l.1 == lang)
+            .ok_or_else(|| at(&format!("row {}: unknown language `{lang}`", i + 2)))?;
+        labels.push(format!("{name} {lang}"));
+        bars.push((num(6)?, num(8)?, num(10)?, series));
+    }
+    Ok((labels, bars))
 }
