@@ -168,3 +168,11 @@ fn a_renamed_field_is_an_error_not_a_default() {
         e.message
     );
 }
+
+#[test]
+fn state_names_are_serdes() {
+    use s::VmState::*;
+    for state in [Running, Waiting, Finished, Failed, Killed] {
+        assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+    }
+}

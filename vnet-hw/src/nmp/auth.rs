@@ -125,9 +125,9 @@ impl Key {
 /// same timestamp, since the MAC covers it — for as long as the timestamp is within the
 /// window, and at most [`MAX_NONCES`] of them. When a flood fills that memory, the oldest are
 /// forgotten and the newest forgotten timestamp becomes a floor: requests no newer than it are
-/// refused ([`AuthError::Forgotten`]). Memory stays small (about 3 MB), and honest clients,
-/// which sign as they send, stay above the floor: a flood narrows the window, it does not lock
-/// anyone out.
+/// refused ([`AuthError::Forgotten`]). Memory stays bounded (16 bytes an entry), and honest
+/// clients, which sign as they send, stay above the floor: a flood narrows the window, it does
+/// not lock anyone out.
 #[derive(Debug)]
 pub struct Verifier {
     key: Key,

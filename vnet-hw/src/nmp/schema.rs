@@ -226,6 +226,19 @@ pub enum VmState {
     Killed,
 }
 
+impl VmState {
+    /// The name on the wire, as serde writes it (`finished`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VmState::Running => "running",
+            VmState::Waiting => "waiting",
+            VmState::Finished => "finished",
+            VmState::Failed => "failed",
+            VmState::Killed => "killed",
+        }
+    }
+}
+
 /// A worker as `vm.list` and `node.info` show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

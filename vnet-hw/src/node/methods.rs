@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use super::root::{Root, State, vm_state_name};
+use super::root::{Root, State, vm_state};
 use super::{ops, snapshot, worker};
 use crate::nmp::rpc::{RpcError, code};
 use crate::nmp::schema::{self as s, Method, parse_params};
@@ -163,10 +163,7 @@ async fn vm_eval(root: &Arc<Root>, p: s::EvalParams) -> Result<s::Evaluated, Rpc
         if !w.state.is_alive() {
             return Err(RpcError::new(
                 code::VM_ERROR,
-                format!(
-                    "vm {vm} is {}",
-                    vm_state_name(super::root::vm_state(w.state))
-                ),
+                format!("vm {vm} is {}", vm_state(w.state).as_str()),
             ));
         }
         if !worker::eval(&w.injector, p.code, tx) {
@@ -188,23 +185,24 @@ async fn vm_eval(root: &Arc<Root>, p: s::EvalParams) -> Result<s::Evaluated, Rpc
     }
 }
 
-/// Waits on `notify` until `ready` or the timeout; `ready` runs under the lock.
-async fn long_poll<R>(
+/// Waits on `notify` until `take(state, false)` has something, or the timeout; then returns
+/// `take(state, true)`, what there is (`take` runs under the lock).
+async fn long_poll<R: Default>(
     root: &Root,
     notify: Arc<Notify>,
     wait: Duration,
-    mut ready: impl FnMut(&mut State) -> Result<Option<R>, RpcError>,
-) -> Result<Option<R>, RpcError> {
+    mut take: impl FnMut(&mut State, bool) -> Result<Option<R>, RpcError>,
+) -> Result<R, RpcError> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        if let Some(r) = ready(&mut root.lock())? {
-            return Ok(Some(r));
+        if let Some(r) = take(&mut root.lock(), false)? {
+            return Ok(r);
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            return Ok(None);
+            return take(&mut root.lock(), true).map(Option::unwrap_or_default);
         }
     }
 }
@@ -231,10 +229,7 @@ async fn io_poll(root: &Arc<Root>, p: s::PollParams) -> Result<s::Events, RpcErr
         let s = st.session(&p.session)?;
         Ok((force || s.events.has_after(after)).then(|| s.events_after(after, max)))
     };
-    match long_poll(root, notify, wait, |st| take(st, false)).await? {
-        Some(v) => Ok(v),
-        None => take(&mut root.lock(), true).map(Option::unwrap_or_default),
-    }
+    long_poll(root, notify, wait, take).await
 }
 
 fn io_ack(root: &Root, p: s::AckParams) -> Result<s::Acked, RpcError> {
@@ -281,10 +276,7 @@ async fn port_recv(root: &Arc<Root>, p: s::RecvParams) -> Result<s::PortMessages
             dropped: q.dropped(),
         }))
     };
-    match long_poll(root, notify, wait, |st| take(st, false)).await? {
-        Some(v) => Ok(v),
-        None => take(&mut root.lock(), true).map(Option::unwrap_or_default),
-    }
+    long_poll(root, notify, wait, take).await
 }
 
 fn port_deliver(root: &Root, p: s::DeliverParams) -> Result<s::Delivered, RpcError> {

@@ -3,7 +3,8 @@
 //!
 //! - [`root`]: sessions, workers, ports, links and the CMUX rule, under one lock.
 //! - [`ops`]: the node's operations, typed (ports, links, workers); [`methods`]: the NMP
-//!   methods, adapting parameters to them; [`snapshot`]: `net.save` and `net.load`, likewise.
+//!   methods, parsing parameters into `nmp::schema` types and adapting them to `ops`;
+//!   [`snapshot`]: `net.load` (`net.save` is `State::saved`).
 //! - [`worker`]: a worker's thread (a one-node simulation paced to the wall clock).
 //! - [`links`]: forwarding a port's messages to a port on another node.
 //! - [`http`]: `POST /nmp` and `GET /nmp/ws`, with authentication and limits.

@@ -463,17 +463,6 @@ pub(crate) fn limit(what: &str, n: usize) -> RpcError {
     RpcError::new(code::LIMIT, format!("limit reached: at most {n} {what}"))
 }
 
-/// `state`'s name on the wire (`finished`, …).
-pub(crate) fn vm_state_name(state: VmState) -> &'static str {
-    match state {
-        VmState::Running => "running",
-        VmState::Waiting => "waiting",
-        VmState::Finished => "finished",
-        VmState::Failed => "failed",
-        VmState::Killed => "killed",
-    }
-}
-
 /// A worker state as NMP names it.
 pub(crate) fn vm_state(s: WorkerState) -> VmState {
     match s {
@@ -538,6 +527,6 @@ impl Uplink for Root {
             w.state = state;
         }
         let end = vm_state(w.state);
-        st.push_event(vm, Stream::State, vm_state_name(end).to_owned());
+        st.push_event(vm, Stream::State, end.as_str().to_owned());
     }
 }

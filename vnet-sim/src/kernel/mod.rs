@@ -308,8 +308,8 @@ impl Simulation {
     pub fn pending_events(&self) -> usize {
         self.k.queue.len()
     }
-    /// Sends and output lines that workers have made but that take effect later, after their
-    /// modelled compute time (`Context::send_after`, `Context::log_after`). A real-time run
+    /// Sends, output lines and records that workers have made but that take effect later,
+    /// after their modelled compute time (`Context::send_after`, `log_after`, `record_after`). A real-time run
     /// whose worker has ended keeps going until this is zero, so nothing it sent is lost.
     pub fn deferred_actions(&self) -> usize {
         self.k.deferred
@@ -582,8 +582,6 @@ impl Simulation {
         });
     }
 
-    /// Runs `f` on a worker's program with its context, if the worker is still running.
-    #[inline]
     /// Fails worker `w` of `node`, activated too often at this instant (see [`instant`]).
     #[cold]
     fn stop_frozen_worker(&mut self, node: NodeId, w: WorkerId) {
@@ -601,6 +599,8 @@ impl Simulation {
         self.k.end_worker(node, w, WorkerState::Failed);
     }
 
+    /// Runs `f` on a worker's program with its context, if the worker is still running.
+    #[inline]
     fn run_worker(
         &mut self,
         node: NodeId,

@@ -150,7 +150,8 @@ pub(crate) struct Kernel {
     pub(super) ended: Vec<(NodeId, WorkerId)>,
     /// Each node's sensors, once it has any.
     pub(super) sensors: Vec<Option<SharedBank>>,
-    /// Sends and output lines scheduled for later (`send_after`, `log_after`) and not yet made.
+    /// Sends, lines and records scheduled for later (`send_after`, `log_after`,
+    /// `record_after`) and not yet made.
     pub(super) deferred: usize,
     /// Stops a worker that keeps the run at one instant.
     pub(super) instant: super::instant::InstantGuard,

@@ -146,10 +146,15 @@ impl VmProgram {
     /// Resumes the VM with `then` after `delay`: a wait (`blocked`, as in `sleep`) or
     /// computing (the worker stays running).
     fn wake_after(&mut self, ctx: &mut Context, delay: SimDuration, then: Resume, blocked: bool) {
-        self.wake_tag += 1;
-        ctx.set_timer(delay, self.wake_tag);
+        self.set_wake(ctx, delay);
         self.wait = Wait::Timer { then, blocked };
         ctx.set_waiting(blocked);
+    }
+
+    /// Sets the timer that wakes the worker after `delay`; older wake timers are ignored.
+    fn set_wake(&mut self, ctx: &mut Context, delay: SimDuration) -> TimerId {
+        self.wake_tag += 1;
+        ctx.set_timer(delay, self.wake_tag)
     }
 
     /// The worker is blocked now, or — still computing for `busy` — once that is over.
@@ -244,34 +249,31 @@ impl VmProgram {
                         }
                         continue;
                     }
-                    self.wake_tag += 1;
-                    let timer = timeout.map(|t| ctx.set_timer(busy + t, self.wake_tag));
+                    let timer = timeout.map(|t| self.set_wake(ctx, busy + t));
                     self.wait = Wait::Recv { port, timer };
                 }
                 Step::Sleep(d) => {
-                    self.wake_tag += 1;
-                    ctx.set_timer(busy + d, self.wake_tag);
+                    self.set_wake(ctx, busy + d);
                     self.wait = Wait::Timer {
                         then: Resume::Wake,
                         blocked: true,
                     };
                 }
                 Step::Stalled => self.wait = Wait::Nothing,
-                Step::Finished | Step::Failed(_) if busy > SimDuration::ZERO => {
-                    let failure = match step {
-                        Step::Failed(why) => Some(why),
-                        _ => None,
-                    };
-                    self.wake_tag += 1;
-                    ctx.set_timer(busy, self.wake_tag);
-                    self.wait = Wait::Ending { failure };
-                    return;
-                }
-                Step::Finished => return self.end(ctx, None),
-                Step::Failed(why) => return self.end(ctx, Some(why)),
+                Step::Finished => return self.end_after(ctx, busy, None),
+                Step::Failed(why) => return self.end_after(ctx, busy, Some(why)),
             }
             return self.block(ctx, busy);
         }
+    }
+
+    /// Ends the worker once its computing (`busy`) is over, after the lines and sends it made.
+    fn end_after(&mut self, ctx: &mut Context, busy: SimDuration, failure: Option<String>) {
+        if busy == SimDuration::ZERO {
+            return self.end(ctx, failure);
+        }
+        self.set_wake(ctx, busy);
+        self.wait = Wait::Ending { failure };
     }
 
     /// Ends the worker: finished, or failed with `failure` on its standard error.
