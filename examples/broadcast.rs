@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use vnet::plot::{Series, series_chart};
+use vnet::plot::{Series, YAxis, series_chart};
 use vnet::scenarios::algorithms::{NetSpec, Shape, broadcast};
 use vnet::study::{StudyArgs, Table, cells, exit_code, find, half_width, point_seed, replicate};
 
@@ -115,7 +115,7 @@ fn run(args: &Args) -> Result<(), String> {
         &format!("Flooding: coverage vs link loss ({n} nodes, {reps} replications, 95 % CI)"),
         ("loss probability per message", "fraction of nodes reached"),
         &series,
-        false,
+        YAxis::Fraction,
     )?;
     println!("wrote {}", args.study.out.join("broadcast.csv").display());
     Ok(())

@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use vnet::plot::{Series, series_chart};
+use vnet::plot::{Series, YAxis, series_chart};
 use vnet::scenarios::algorithms::{ClockSync, NetSpec, Shape, clock_sync};
 use vnet::sim::SimDuration;
 use vnet::study::{StudyArgs, Table, cells, exit_code, find, half_width, point_seed, replicate};
@@ -140,7 +140,7 @@ fn run(args: &Args) -> Result<(), String> {
             "mean |clock error| (ms)",
         ),
         &series,
-        false,
+        YAxis::Linear,
     )?;
     println!("wrote {}", args.study.out.join("clock_sync.csv").display());
     Ok(())

@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use vnet::plot::{Series, series_chart};
+use vnet::plot::{Series, YAxis, series_chart};
 use vnet::scenarios::algorithms::{NetSpec, Shape, echo};
 use vnet::study::{StudyArgs, Table, cells, exit_code, find, half_width, point_seed, replicate};
 
@@ -103,7 +103,7 @@ fn run(args: &Args) -> Result<(), String> {
         "Echo: time until the initiator decides (1 ms links)",
         ("nodes", "virtual ms"),
         &series,
-        false,
+        YAxis::Linear,
     )?;
     println!("wrote {}", args.study.out.join("echo.csv").display());
     Ok(())

@@ -16,7 +16,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use vnet::plot::{Series, series_chart};
+use vnet::plot::{Series, YAxis, series_chart};
 use vnet::scenarios::algorithms::{NetSpec, Shape, chang_roberts, flood_max};
 use vnet::sim::SimDuration;
 use vnet::sim::vm::Lang;
@@ -133,7 +133,7 @@ fn run(args: &Args) -> Result<(), String> {
                 points: theory_line,
             },
         ],
-        false,
+        YAxis::Linear,
     )?;
     // Flood-max: agreement against loss.
     let sizes: &[usize] = if quick { &[16] } else { &[16, 64] };
@@ -199,7 +199,7 @@ fn run(args: &Args) -> Result<(), String> {
         &format!("Flood-max: fraction of nodes that learn the leader ({reps} runs, 95 % CI)"),
         ("loss probability per message", "agreement"),
         &series,
-        false,
+        YAxis::Fraction,
     )?;
     println!("wrote {}", args.study.out.join("election.csv").display());
     Ok(())

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use vnet::plot::{Series, series_chart};
+use vnet::plot::{Series, YAxis, series_chart};
 use vnet::scenarios::{ClusterRun, esp32_cluster, line_limit_bps};
 use vnet::sim::devices::{Interconnect, SwitchConfig};
 use vnet::study::Table;
@@ -131,7 +131,7 @@ fn run(args: &Args) -> Result<bool, String> {
         "8 ESP32 boards over a UART crossbar: received throughput per board",
         ("payload padding (bytes)", "Mb/s of frame bytes per board"),
         &series,
-        false,
+        YAxis::Linear,
     )?;
     println!("wrote {}", args.out.join("esp32_cluster.csv").display());
     Ok(all_delivered)

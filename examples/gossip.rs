@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use vnet::plot::{Series, series_chart};
+use vnet::plot::{Series, YAxis, series_chart};
 use vnet::scenarios::algorithms::{Gossip, NetSpec, Shape, gossip};
 use vnet::sim::SimDuration;
 use vnet::study::{StudyArgs, Table, cells, exit_code, point_seed, replicate};
@@ -115,7 +115,7 @@ fn run(args: &Args) -> Result<(), String> {
         &format!("Push-sum gossip: RMS error of the estimates ({n} nodes, mean of {reps} runs)"),
         ("round", "RMS error"),
         &series,
-        true,
+        YAxis::Log,
     )?;
     println!("wrote {}", args.study.out.join("gossip.csv").display());
     Ok(())

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use vnet::plot::{BarPanel, Series, log_bar_panels, series_chart};
+use vnet::plot::{BarPanel, Series, YAxis, log_bar_panels, series_chart};
 use vnet::scenarios::{FloodLang, MeshTrafficReport, MeshTrafficRun, mesh_traffic};
 use vnet::study::Table;
 
@@ -156,7 +156,7 @@ fn run(args: &Args) -> Result<(), String> {
         "Virtual end-to-end latency of floods (1 ms links, 10 Mb/s, ≤ 50 µs jitter)",
         ("latency (virtual ms)", "fraction of deliveries"),
         &cdfs,
-        false,
+        YAxis::Linear,
     )?;
     println!("wrote {}", args.out.join("mesh.csv").display());
     Ok(())

@@ -252,19 +252,62 @@ pub struct Series {
     pub points: Vec<(f64, f64, f64)>,
 }
 
+/// How a [`series_chart`] draws its y axis.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum YAxis {
+    /// Linear.
+    Linear,
+    /// log₁₀ (non-positive points are left out).
+    Log,
+    /// A fraction: linear, its intervals cut to [0, 1] (a proportion's normal-approximation
+    /// interval can pass 1).
+    Fraction,
+}
+
+/// The colours of series, in order.
+const COLOURS: [RGBColor; 6] = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
+
+/// Draws one legend row across `area`: a swatch and the label per entry, in order, wrapping
+/// to a second row if needed. Returns nothing drawn over the plot itself.
+fn legend_row<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    labels: &[&str],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let width = area.dim_in_pixel().0 as i32;
+    let (mut x, mut y) = (20, 4);
+    for (i, label) in labels.iter().enumerate() {
+        // About 9 px a character at 16 px, a swatch and a gap.
+        let w = 50 + 9 * label.chars().count() as i32;
+        if x + w > width && x > 20 {
+            (x, y) = (20, y + 22);
+        }
+        let c = COLOURS[i % COLOURS.len()];
+        area.draw(&Rectangle::new([(x, y + 4), (x + 18, y + 16)], c.filled()))?;
+        area.draw(&Text::new(
+            label.to_string(),
+            (x + 24, y),
+            ("sans-serif", 16),
+        ))?;
+        x += w;
+    }
+    Ok(())
+}
+
 /// Draws several series as lines with markers (and 95 % bars where given) into a PNG at
-/// `path`. With `log_y`, y is drawn as log₁₀ (non-positive points are left out).
+/// `path`, the legend in a row under the title, tick labels in engineering form (`2`, `0.05`,
+/// `10k`).
 pub fn series_chart(
     path: &Path,
     title: &str,
     (x_label, y_label): (&str, &str),
     series: &[Series],
-    log_y: bool,
+    y_axis: YAxis,
 ) -> Result<(), String> {
     register_font()?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
+    let log_y = y_axis == YAxis::Log;
     let y = |v: f64| if log_y { v.log10() } else { v };
     let shown: Vec<Vec<(f64, f64, f64, f64)>> = series
         .iter()
@@ -273,8 +316,14 @@ pub fn series_chart(
                 .iter()
                 .filter(|p| p.1.is_finite() && (!log_y || p.1 > 0.0))
                 .map(|&(x, m, ci)| {
-                    let lo = if log_y && m - ci <= 0.0 { m } else { m - ci };
-                    (x, y(m), y(lo), y(m + ci))
+                    let (mut lo, mut hi) = (m - ci, m + ci);
+                    if log_y && lo <= 0.0 {
+                        lo = m;
+                    }
+                    if y_axis == YAxis::Fraction {
+                        (lo, hi) = (lo.max(0.0), hi.min(1.0));
+                    }
+                    (x, y(m), y(lo), y(hi))
                 })
                 .collect()
         })
@@ -294,16 +343,30 @@ pub fn series_chart(
         (lo - d)..(hi + d)
     };
     let y_desc = if log_y {
-        format!("log10 {y_label}")
+        format!("{y_label} (log scale)")
     } else {
         y_label.to_owned()
     };
-    let colours = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
+    let y_tick = |v: &f64| {
+        if log_y {
+            engineering(10f64.powf(*v))
+        } else {
+            engineering(*v)
+        }
+    };
+    let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
+    let legend_height = if 9 * labels.iter().map(|l| l.len() + 6).sum::<usize>() > 860 {
+        48
+    } else {
+        26
+    };
     let draw = || -> Result<(), Box<dyn std::error::Error>> {
-        let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
+        let root = BitMapBackend::new(path, (900, 620)).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
+        let root = root.titled(title, ("sans-serif", 20))?;
+        let (legend_area, plot_area) = root.split_vertically(legend_height);
+        legend_row(&legend_area, &labels)?;
+        let mut chart = ChartBuilder::on(&plot_area)
             .margin(20)
             .x_label_area_size(50)
             .y_label_area_size(70)
@@ -312,17 +375,16 @@ pub fn series_chart(
             .configure_mesh()
             .x_desc(x_label)
             .y_desc(y_desc.as_str())
+            .x_label_formatter(&|v| engineering(*v))
+            .y_label_formatter(&y_tick)
             .label_style(("sans-serif", 15))
             .draw()?;
-        for (i, (s, pts)) in series.iter().zip(&shown).enumerate() {
-            let c = colours[i % colours.len()];
-            chart
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|p| (p.0, p.1)),
-                    c.stroke_width(2),
-                ))?
-                .label(s.label.as_str())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2)));
+        for (i, pts) in shown.iter().enumerate() {
+            let c = COLOURS[i % COLOURS.len()];
+            chart.draw_series(LineSeries::new(
+                pts.iter().map(|p| (p.0, p.1)),
+                c.stroke_width(2),
+            ))?;
             chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, c.filled())))?;
             chart.draw_series(
                 pts.iter()
@@ -330,13 +392,6 @@ pub fn series_chart(
                     .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, c.filled(), 6)),
             )?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(("sans-serif", 14))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
         root.present()?;
         Ok(())
     };

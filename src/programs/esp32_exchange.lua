@@ -1,9 +1,13 @@
--- Neighbour exchange on the ESP32 cluster (paper §IV): every board sends ROUNDS frames of PAD
--- bytes to each of its logical NEIGHBOURS through the UART switch, then counts what it gets.
--- Frames are addressed by `to` (the switch reads it); `t` is the send time, for latency.
-local pad = string.rep('x', PAD)
-local expect = ROUNDS * #NEIGHBOURS
-for r = 1, ROUNDS do
+-- Neighbour exchange on the ESP32 cluster (paper §IV): every board sends `rounds` frames of
+-- `pad` bytes to each of its logical `neighbours` through the UART switch, then counts what it
+-- gets. Frames are addressed by `to` (the switch reads it); `t` is the send time, for latency.
+-- Records `got`, `expect`, `lat_sum_ms`, `lat_max_ms` and `last_ms` (when the last frame came).
+-- Parameters: id (this board's index), neighbours (a list of indexes), rounds, pad.
+local P = params()
+local ID, NEIGHBOURS = P.id, P.neighbours
+local pad = string.rep('x', P.pad)
+local expect = P.rounds * #NEIGHBOURS
+for r = 1, P.rounds do
   for _, j in ipairs(NEIGHBOURS) do
     send('uart', {to = j, from = ID, t = now(), pad = pad})
   end
@@ -18,4 +22,8 @@ while got < expect do
   if l > worst then worst = l end
   last = now()
 end
-print(string.format('%d got=%d expect=%d lat_sum=%.6f lat_max=%.6f last=%.6f', ID, got, expect, sum, worst, last))
+record('got', got)
+record('expect', expect)
+record('lat_sum_ms', sum)
+record('lat_max_ms', worst)
+record('last_ms', last)

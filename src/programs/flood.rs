@@ -1,45 +1,56 @@
 //! Flooding: the origin sends a message on every port; every node forwards the first copy it
-//! gets on every port but the one it came in on, and ignores later copies. Each node logs
-//! `first` when the flood first reaches it. The same program in Rust, Lua and JavaScript.
+//! gets on every port but the one it came in on, and ignores later copies. Each node records
+//! `reached` (true) when the flood first reaches it. The same program in Rust, Lua and
+//! JavaScript; the VM programs take their node's part from `params()` ([`flood_params`]).
 
+use vnet_sim::vm::{Lang, VmProgram, vm_worker};
 use vnet_sim::{Context, Message, NodeProgram, PortId};
 
-/// The flood program in Lua: the message is a string of `PAD` characters (JSON: `PAD + 2` bytes).
+/// The flood program in Lua. Parameters: `origin` (true on the node that starts the flood) and
+/// `pad` (the message is a string of `pad` characters: `pad + 2` bytes of JSON).
 pub const FLOOD_LUA: &str = r#"
-local me = node()
+local me, P = node(), params()
 local port, msg
-if me.name == ORIGIN then
-  msg = string.rep("x", PAD)
+if P.origin then
+  msg = string.rep("x", P.pad)
 else
   port, msg = recv()
 end
-print("first")
+record("reached", true)
 for _, p in ipairs(me.ports) do
   if p ~= port then send(p, msg) end
 end
 "#;
 
-/// The flood program in JavaScript.
+/// The flood program in JavaScript (the same parameters).
 pub const FLOOD_JS: &str = r#"
-const me = node();
+const me = node(), P = params();
 let port = null, msg;
-if (me.name === ORIGIN) {
-  msg = "x".repeat(PAD);
+if (P.origin) {
+  msg = "x".repeat(P.pad);
 } else {
   [port, msg] = await recv();
 }
-print("first");
+record("reached", true);
 for (const p of me.ports) {
   if (p !== port) send(p, msg);
 }
 "#;
 
-/// The flood source for `lang` ("lua" or "js") with the origin node and message size filled in.
-pub fn flood_source(js: bool, origin: &str, size: u32) -> String {
-    let pad = size.saturating_sub(2).to_string();
-    let origin = format!("\"{origin}\"");
-    let code = if js { FLOOD_JS } else { FLOOD_LUA };
-    code.replace("ORIGIN", &origin).replace("PAD", &pad)
+/// A flood node's parameters: whether it starts the flood, and the padding that makes the
+/// message `size` bytes of JSON.
+pub fn flood_params(origin: bool, size: u32) -> serde_json::Value {
+    serde_json::json!({"origin": origin, "pad": size.saturating_sub(2)})
+}
+
+/// A flood worker in `lang`: the origin (`origin`) or a node that joins, with `size`-byte
+/// messages.
+pub fn flood_worker(lang: Lang, origin: bool, size: u32) -> Box<VmProgram> {
+    let code = match lang {
+        Lang::Lua => FLOOD_LUA,
+        Lang::Js => FLOOD_JS,
+    };
+    Box::new((*vm_worker(lang, code)).with_params(flood_params(origin, size)))
 }
 
 /// A flooding node in Rust.
@@ -60,7 +71,7 @@ impl Flood {
     }
 
     fn forward(&mut self, ctx: &mut Context, except: Option<PortId>, msg: &Message) {
-        ctx.log("first");
+        ctx.record("reached", true);
         for p in 0..ctx.port_count() as u16 {
             if Some(PortId(p)) != except {
                 ctx.send(PortId(p), msg.clone());

@@ -1,16 +1,17 @@
-// Repeated floods (the JavaScript twin of mesh_traffic.lua). Parameters: N, FLOODS, INTERVAL, STAGGER.
+// Repeated floods (the JavaScript twin of mesh_traffic.lua).
+// Parameters: nodes, floods, interval (ms), stagger (ms).
+const { nodes: N, floods: FLOODS, interval: INTERVAL, stagger: STAGGER } = params();
 const me = node();
 const ports = me.ports;
-const seen = new Set(), lat = [];
+const seen = new Set();
 const expect = (N - 1) * FLOODS;
-let sent = 0, nextFlood = me.id * STAGGER;
-while (lat.length < expect || sent < FLOODS) {
+let heard = 0, sent = 0, nextFlood = me.id * STAGGER;
+while (heard < expect || sent < FLOODS) {
   const got = sent < FLOODS ? await recv(null, Math.max(0, nextFlood - now())) : await recv();
   if (got === null) {
     sent += 1;
-    const t = Math.floor(now() * 1e6 + 0.5);
     seen.add(me.id * 1000000 + sent);
-    const msg = { o: me.id, s: sent, t: t };
+    const msg = { o: me.id, s: sent, t: now_ns() };
     for (const p of ports) send(p, msg);
     nextFlood += INTERVAL;
   } else {
@@ -18,9 +19,9 @@ while (lat.length < expect || sent < FLOODS) {
     const key = m.o * 1000000 + m.s;
     if (!seen.has(key)) {
       seen.add(key);
-      lat.push(((Math.floor(now() * 1e6 + 0.5) - m.t) / 1e6).toFixed(6));
+      heard += 1;
+      record("latency_ns", now_ns() - m.t);
       for (const p of ports) if (p !== port) send(p, m);
     }
   }
 }
-print(lat.join(" "));

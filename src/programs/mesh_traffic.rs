@@ -1,12 +1,12 @@
 //! Mesh traffic: every node starts a series of floods; every node forwards the first copy of
-//! each and records how long it took to arrive. The same program in Lua, JavaScript and Rust
+//! each and records (`latency_ns`) how long it took to arrive. The same program in Lua, JavaScript and Rust
 //! (`mesh_traffic.lua`, `mesh_traffic.js`), for the paper's §V mesh experiments: it gives the
 //! kernel and the VMs a steady load whose virtual timing is identical in all three.
 
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use vnet_sim::vm::Lang;
+use vnet_sim::vm::{Lang, VmProgram, vm_worker};
 use vnet_sim::{Context, Message, NodeProgram, PortId, SimDuration};
 
 /// The program in Lua.
@@ -28,20 +28,27 @@ pub struct TrafficParams {
 }
 
 impl TrafficParams {
-    /// The VM source for `lang` with the parameters filled in.
-    pub fn source(&self, lang: Lang) -> String {
-        let (code, decl) = match lang {
-            Lang::Lua => (MESH_TRAFFIC_LUA, "local N, FLOODS, INTERVAL, STAGGER ="),
-            Lang::Js => (MESH_TRAFFIC_JS, "const [N, FLOODS, INTERVAL, STAGGER] ="),
+    /// The parameters as the VM programs read them from `params()`.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "nodes": self.nodes,
+            "floods": self.floods,
+            "interval": self.interval_ms,
+            "stagger": self.stagger_ms,
+        })
+    }
+
+    /// A worker running the program in `lang` with these parameters.
+    pub fn worker(&self, lang: Lang) -> Box<VmProgram> {
+        let (file, code) = match lang {
+            Lang::Lua => ("mesh_traffic.lua", MESH_TRAFFIC_LUA),
+            Lang::Js => ("mesh_traffic.js", MESH_TRAFFIC_JS),
         };
-        let values = format!(
-            "{}, {}, {}, {}",
-            self.nodes, self.floods, self.interval_ms, self.stagger_ms
-        );
-        match lang {
-            Lang::Lua => format!("{decl} {values}\n{code}"),
-            Lang::Js => format!("{decl} [{values}];\n{code}"),
-        }
+        Box::new(
+            (*vm_worker(lang, code))
+                .with_source_name(file)
+                .with_params(self.to_json()),
+        )
     }
 }
 
@@ -50,7 +57,7 @@ pub struct MeshTraffic {
     params: TrafficParams,
     sent: u32,
     seen: BTreeSet<(u64, u64)>,
-    latencies: Vec<String>,
+    heard: usize,
     done: bool,
 }
 
@@ -61,16 +68,15 @@ impl MeshTraffic {
             params,
             sent: 0,
             seen: BTreeSet::new(),
-            latencies: Vec::new(),
+            heard: 0,
             done: false,
         }
     }
 
     fn finish_if_done(&mut self, ctx: &mut Context) {
         let expect = (self.params.nodes - 1) * self.params.floods as usize;
-        if !self.done && self.sent == self.params.floods && self.latencies.len() == expect {
+        if !self.done && self.sent == self.params.floods && self.heard == expect {
             self.done = true;
-            ctx.log(self.latencies.join(" "));
             ctx.exit();
         }
     }
@@ -108,8 +114,8 @@ impl NodeProgram for MeshTraffic {
             return;
         };
         if self.seen.insert((o, s)) {
-            let ns = ctx.now().as_nanos().saturating_sub(t);
-            self.latencies.push(format!("{:.6}", ns as f64 / 1e6));
+            self.heard += 1;
+            ctx.record("latency_ns", ctx.now().as_nanos().saturating_sub(t));
             for p in 0..ctx.port_count() as u16 {
                 if Some(PortId(p)) != port {
                     ctx.send(PortId(p), msg.clone());

@@ -7,5 +7,5 @@ mod flood;
 mod mesh_traffic;
 
 pub use dhrystone::{DHRYSTONE_JS, DHRYSTONE_LUA, dhrystone_native, dhrystone_source};
-pub use flood::{FLOOD_JS, FLOOD_LUA, Flood, flood_source};
+pub use flood::{FLOOD_JS, FLOOD_LUA, Flood, flood_params, flood_worker};
 pub use mesh_traffic::{MESH_TRAFFIC_JS, MESH_TRAFFIC_LUA, MeshTraffic, TrafficParams};

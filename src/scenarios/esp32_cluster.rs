@@ -7,9 +7,9 @@ use std::rc::Rc;
 
 use vnet_sim::devices::{FRAME_OVERHEAD, Interconnect, SwitchConfig, SwitchStats, UartSwitch};
 use vnet_sim::vm::{HostProfile, Lang, NodeMemoryCap, VmConfig, VmProgram};
-use vnet_sim::{Simulation, WorkerId};
+use vnet_sim::{RecordValue, Simulation, WorkerId};
 
-/// The exchange program, with `ID`, `NEIGHBOURS`, `ROUNDS` and `PAD` to fill in.
+/// The exchange program; its parameters are `id`, `neighbours`, `rounds` and `pad`.
 pub const ESP32_EXCHANGE_LUA: &str = include_str!("../programs/esp32_exchange.lua");
 
 /// One run of the cluster.
@@ -71,37 +71,34 @@ pub fn esp32_cluster(run: &ClusterRun) -> Result<ClusterReport, String> {
         ..VmConfig::on(esp32)
     });
     for (i, &d) in cluster.devices.iter().enumerate() {
-        let neighbours: Vec<String> = ic.neighbours(i).iter().map(|j| j.to_string()).collect();
-        let code = ESP32_EXCHANGE_LUA
-            .replace("NEIGHBOURS", &format!("{{{}}}", neighbours.join(", ")))
-            .replace("ROUNDS", &run.rounds.to_string())
-            .replace("PAD", &run.pad.to_string())
-            .replace("ID", &i.to_string());
-        sim.add_worker(d, Box::new(VmProgram::new(Lang::Lua, code, config.clone())));
+        let params = serde_json::json!({
+            "id": i,
+            "neighbours": ic.neighbours(i),
+            "rounds": run.rounds,
+            "pad": run.pad,
+        });
+        let program = VmProgram::new(Lang::Lua, ESP32_EXCHANGE_LUA, config.clone())
+            .with_source_name("esp32_exchange.lua")
+            .with_params(params);
+        sim.add_worker(d, Box::new(program));
     }
     sim.run();
     let (mut received, mut expected, mut lat_sum, mut lat_max, mut last) =
         (0u64, 0u64, 0.0, 0.0f64, 0.0f64);
     for (i, &d) in cluster.devices.iter().enumerate() {
-        let out: Vec<String> = sim
-            .worker_output(d, WorkerId(0))
-            .map(|l| l.text.clone())
-            .collect();
-        let line = out
-            .iter()
-            .find(|l| l.starts_with(&format!("{i} got=")))
-            .ok_or_else(|| format!("board {i} reported nothing: {out:?}"))?;
-        let field = |k: &str| -> Result<f64, String> {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(k))
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| format!("board {i}: no {k} in {line:?}"))
+        let field = |name: &str| -> Result<f64, String> {
+            sim.last_record(d, name)
+                .and_then(RecordValue::as_f64)
+                .ok_or_else(|| match sim.logs().iter().find(|l| l.node == d) {
+                    Some(l) => format!("board {i} recorded no {name}: {}", l.text),
+                    None => format!("board {i} recorded no {name}"),
+                })
         };
-        received += field("got=")? as u64;
-        expected += field("expect=")? as u64;
-        lat_sum += field("lat_sum=")?;
-        lat_max = lat_max.max(field("lat_max=")?);
-        last = last.max(field("last=")?);
+        received += field("got")? as u64;
+        expected += field("expect")? as u64;
+        lat_sum += field("lat_sum_ms")?;
+        lat_max = lat_max.max(field("lat_max_ms")?);
+        last = last.max(field("last_ms")?);
     }
     let stats = sim
         .program_mut(cluster.switch, WorkerId(0))

@@ -16,7 +16,7 @@ use vnet_sim::realtime::{Pacing, RealTime};
 use vnet_sim::vm::{Lang, VmConfig, VmProgram};
 use vnet_sim::{LinkParams, NodeId, SimDuration, SimTime, Simulation, WorkerId};
 
-/// The flooding program, with `ORIGIN`, `START_MS` and `QUIET_MS` to fill in.
+/// The flooding program; its parameters are `origin`, `start_ms` and `quiet_ms`.
 pub const HYBRID_FLOOD_LUA: &str = include_str!("../programs/hybrid_flood.lua");
 
 /// The experiment's shape.
@@ -115,11 +115,16 @@ impl HybridMesh {
         n
     }
 
-    fn program(&self) -> String {
-        HYBRID_FLOOD_LUA
-            .replace("ORIGIN", "'n0'")
-            .replace("START_MS", &self.start_delay.as_millis().to_string())
-            .replace("QUIET_MS", &self.quiet.as_millis().to_string())
+    /// The program's parameters, the same on every node.
+    fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut p = serde_json::Map::new();
+        p.insert("origin".into(), "n0".into());
+        p.insert(
+            "start_ms".into(),
+            (self.start_delay.as_millis() as u64).into(),
+        );
+        p.insert("quiet_ms".into(), (self.quiet.as_millis() as u64).into());
+        p
     }
 }
 
@@ -138,7 +143,7 @@ pub fn hybrid_mesh(
             .map(|j| names[j].clone())
             .collect()
     };
-    let code = mesh.program();
+    let params = mesh.params();
     let wall = Instant::now();
 
     // Twins first, their P-node workers waiting for the flood.
@@ -162,7 +167,11 @@ pub fn hybrid_mesh(
             .block_on(Twin::connect(&node.url, None, &port_names(i)))
             .map_err(|e| format!("{}: {e}", node.name))?;
         let vm = rt
-            .block_on(twin.create_worker(vnet_hw::nmp::schema::Lang::Lua, &code))
+            .block_on(twin.create_worker(
+                vnet_hw::nmp::schema::Lang::Lua,
+                HYBRID_FLOOD_LUA,
+                Some(params.clone()),
+            ))
             .map_err(|e| format!("{}: {e}", node.name))?;
         twins.push((i, twin, vm));
     }
@@ -197,7 +206,11 @@ pub fn hybrid_mesh(
             ),
             None => sim.add_worker(
                 node,
-                Box::new(VmProgram::new(Lang::Lua, code.as_str(), config.clone())),
+                Box::new(
+                    VmProgram::new(Lang::Lua, HYBRID_FLOOD_LUA, config.clone())
+                        .with_source_name("hybrid_flood.lua")
+                        .with_params(serde_json::Value::Object(params.clone())),
+                ),
             ),
         };
     }
@@ -217,11 +230,12 @@ pub fn hybrid_mesh(
         })
         .map_err(|e| e.to_string())?;
 
-    let mut lines: Vec<(usize, String)> = Vec::new();
-    for &i in &internal {
-        let node = NodeId(i as u32);
-        for l in sim.worker_output(node, WorkerId(0)) {
-            lines.push((i, l.text.clone()));
+    // What each node recorded, by name: simulated nodes in the simulation, P-nodes over NMP.
+    let mut recorded: Vec<Vec<(String, serde_json::Value)>> = vec![Vec::new(); n];
+    for r in sim.records() {
+        if !mesh.is_external(r.node.0 as usize) {
+            let value = serde_json::to_value(&r.value).unwrap_or_default();
+            recorded[r.node.0 as usize].push((r.name.clone(), value));
         }
     }
     for (i, twin, vm) in &twins {
@@ -231,47 +245,36 @@ pub fn hybrid_mesh(
         if let Some(e) = got.err.first() {
             return Err(format!("worker {vm} on {}: {e}", twin.client().url()));
         }
-        lines.extend(got.out.into_iter().map(|t| (*i, t)));
+        recorded[*i] = got.records;
         let _ = rt.block_on(twin.close());
+    }
+    if let Some(e) = sim
+        .logs()
+        .iter()
+        .find(|l| l.stream == vnet_sim::LogStream::Err)
+    {
+        return Err(format!("{}: {}", names[e.node.0 as usize], e.text));
     }
     let mut nodes: Vec<NodeResult> = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let text = lines
-            .iter()
-            .find(|(j, t)| *j == i && t.starts_with(&format!("{name} ")))
-            .map(|(_, t)| t.as_str())
-            .ok_or_else(|| {
-                format!(
-                    "{name} reported nothing: {:?}",
-                    lines.iter().filter(|(j, _)| *j == i).collect::<Vec<_>>()
-                )
-            })?;
-        nodes.push(parse_result(text, mesh.is_external(i))?);
+        let field = |key: &str| -> Result<i64, String> {
+            recorded[i]
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, v)| v.as_i64())
+                .ok_or_else(|| format!("{name} recorded no {key}: {:?}", recorded[i]))
+        };
+        nodes.push(NodeResult {
+            name: name.clone(),
+            external: mesh.is_external(i),
+            hops: field("hops")?,
+            sent: field("sent")? as u64,
+            got: field("got")? as u64,
+        });
     }
     Ok(HybridReport {
         nodes,
         wall: wall.elapsed(),
-    })
-}
-
-fn parse_result(line: &str, external: bool) -> Result<NodeResult, String> {
-    let mut parts = line.split_whitespace();
-    let name = parts.next().unwrap_or_default().to_owned();
-    let mut field = |key: &str| -> Result<i64, String> {
-        parts
-            .next()
-            .and_then(|p| p.strip_prefix(key))
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| format!("cannot read {key} in {line:?}"))
-    };
-    let hops = field("hops=")?;
-    let sent = field("sent=")? as u64;
-    let got = field("got=")? as u64;
-    Ok(NodeResult {
-        name,
-        external,
-        hops,
-        sent,
-        got,
     })
 }

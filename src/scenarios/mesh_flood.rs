@@ -5,10 +5,10 @@ use std::rc::Rc;
 
 use vnet_sim::topology::Topology;
 use vnet_sim::trace::{Tee, TraceHash, TraceSink};
-use vnet_sim::vm::{Lang, vm_worker};
-use vnet_sim::{LogStream, NodeProgram, SimDuration, SimTime, Simulation};
+use vnet_sim::vm::Lang;
+use vnet_sim::{NodeProgram, SimDuration, SimTime, Simulation};
 
-use crate::programs::{Flood, flood_source};
+use crate::programs::{Flood, flood_worker};
 
 /// The language the flood program runs in.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -94,16 +94,13 @@ pub fn mesh_flood(cfg: &MeshFlood, extra_trace: Option<Box<dyn TraceSink>>) -> M
     let topo = Topology::grid(cfg.rows, cfg.cols);
     // Fresh names and valid parameters: building a grid cannot fail.
     let ids = topo.build(&mut sim, &params).expect("grid builds");
-    let origin = topo
-        .graph()
-        .node_weights()
-        .next()
-        .map_or("n0".to_owned(), |n| n.name.clone());
     for (i, &id) in ids.iter().enumerate() {
+        // The flood starts at node 0, a corner.
+        let origin = i == 0;
         let program: Box<dyn NodeProgram> = match cfg.lang {
-            FloodLang::Rust => Box::new(Flood::new(i == 0, cfg.size)),
-            FloodLang::Lua => vm_worker(Lang::Lua, &flood_source(false, &origin, cfg.size)),
-            FloodLang::Js => vm_worker(Lang::Js, &flood_source(true, &origin, cfg.size)),
+            FloodLang::Rust => Box::new(Flood::new(origin, cfg.size)),
+            FloodLang::Lua => flood_worker(Lang::Lua, origin, cfg.size),
+            FloodLang::Js => flood_worker(Lang::Js, origin, cfg.size),
         };
         sim.add_worker(id, program);
     }
@@ -113,14 +110,10 @@ pub fn mesh_flood(cfg: &MeshFlood, extra_trace: Option<Box<dyn TraceSink>>) -> M
     sim.set_trace(Box::new(Tee(sinks)));
     sim.run();
     sim.take_trace();
-    // Every flood program logs `first` once, when the flood reaches its node.
+    // Every flood program records `reached` once, when the flood reaches its node.
     let mut arrivals = vec![None; ids.len()];
-    for l in sim
-        .logs()
-        .iter()
-        .filter(|l| l.stream == LogStream::Out && l.text == "first")
-    {
-        arrivals[l.node.0 as usize].get_or_insert(l.time);
+    for r in sim.records().iter().filter(|r| r.name == "reached") {
+        arrivals[r.node.0 as usize].get_or_insert(r.time);
     }
     let h = hash.borrow();
     MeshFloodReport {

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use vnet_sim::topology::Topology;
-use vnet_sim::vm::{Lang, vm_worker};
+use vnet_sim::vm::Lang;
 use vnet_sim::{LogStream, NodeProgram, SimDuration, SimTime, Simulation};
 
 use super::FloodLang;
@@ -64,7 +64,7 @@ pub struct MeshTrafficReport {
     pub wall: Duration,
     /// Virtual time at the end.
     pub end: SimTime,
-    /// Every flood's latency at every other node, ms, node by node.
+    /// Every flood's latency at every other node, ms, in the order the nodes recorded them.
     pub latencies_ms: Vec<f64>,
 }
 
@@ -96,13 +96,11 @@ pub fn mesh_traffic(cfg: &MeshTrafficRun) -> Result<MeshTrafficReport, String> {
     let link = super::link_params(cfg.latency, cfg.bandwidth, cfg.jitter, 0.0);
     let mut sim = Simulation::new(cfg.seed);
     let ids = topo.build(&mut sim, &link).map_err(|e| e.to_string())?;
-    let code = |lang| params.source(lang);
-    let (lua, js) = (code(Lang::Lua), code(Lang::Js));
     for &id in &ids {
         let program: Box<dyn NodeProgram> = match cfg.lang {
             FloodLang::Rust => Box::new(MeshTraffic::new(params)),
-            FloodLang::Lua => vm_worker(Lang::Lua, &lua),
-            FloodLang::Js => vm_worker(Lang::Js, &js),
+            FloodLang::Lua => params.worker(Lang::Lua),
+            FloodLang::Js => params.worker(Lang::Js),
         };
         sim.add_worker(id, program);
     }
@@ -113,21 +111,20 @@ pub fn mesh_traffic(cfg: &MeshTrafficRun) -> Result<MeshTrafficReport, String> {
         return Err(format!("node n{}: {}", e.node.0, e.text));
     }
     let mut latencies_ms = Vec::new();
-    let mut reported = 0;
-    for l in sim.logs().iter().filter(|l| l.stream == LogStream::Out) {
-        reported += 1;
-        for v in l.text.split(' ').filter(|v| !v.is_empty()) {
-            latencies_ms.push(
-                v.parse::<f64>()
-                    .map_err(|e| format!("n{}: `{v}`: {e}", l.node.0))?,
-            );
-        }
+    let mut per_node = vec![0usize; n];
+    for r in sim.records().iter().filter(|r| r.name == "latency_ns") {
+        let ns = r
+            .value
+            .as_f64()
+            .ok_or_else(|| format!("n{}: latency_ns = {}", r.node.0, r.value))?;
+        latencies_ms.push(ns / 1e6);
+        per_node[r.node.0 as usize] += 1;
     }
-    let expect = n * (n - 1) * cfg.floods as usize;
-    if reported != n || latencies_ms.len() != expect {
+    let each = (n - 1) * cfg.floods as usize;
+    if let Some(i) = per_node.iter().position(|&k| k != each) {
         return Err(format!(
-            "{reported} of {n} nodes finished with {} of {expect} latencies",
-            latencies_ms.len()
+            "n{i} saw {} of the {each} floods of the other nodes",
+            per_node[i]
         ));
     }
     let messages = sim

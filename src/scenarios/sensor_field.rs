@@ -9,7 +9,7 @@
 use sensors::{Sensor, SensorModel, SignalSpec, Trigger};
 use vnet_sim::topology::Topology;
 use vnet_sim::vm::{Lang, vm_worker};
-use vnet_sim::{LinkParams, NodeId, SimDuration, Simulation, WorkerId};
+use vnet_sim::{LinkParams, NodeId, RecordValue, SimDuration, Simulation};
 
 /// The experiment's parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,7 +77,9 @@ pub const SAMPLES_PER_NODE: u64 = 10;
 /// The node program. Node `r·cols + c` sends to `(r, c−1)`, or `(r−1, 0)` from the first
 /// column: a spanning tree rooted at node 0, the sink.
 const PROGRAM: &str = r#"
-local me = tonumber(string.sub(node().name, 2))
+local P = params()
+local COLS, ROWS = P.cols, P.rows
+local me = node().id
 local r, c = me // COLS, me % COLS
 local function name(i) return "n" .. i end
 -- Take what the sensor reports in the first 950 ms (a report every 100 ms, some lost).
@@ -102,7 +104,8 @@ while children > 0 do
   end
 end
 if me == 0 then
-  print(string.format("estimate %.17g %d", total / nodes, samples))
+  record("estimate", total / nodes)
+  record("samples", samples)
 else
   local parent = (c > 0) and (me - 1) or (me - COLS)
   send(name(parent), { total = total, nodes = nodes, samples = samples })
@@ -130,9 +133,7 @@ pub fn sensor_field(p: &SensorField) -> Result<SensorFieldReport, String> {
         offset_ms: 0.0,
         until_ms: Some(100.0 * (SAMPLES_PER_NODE - 1) as f64),
     };
-    let code = PROGRAM
-        .replace("COLS", &p.cols.to_string())
-        .replace("ROWS", &p.rows.to_string());
+    let params = serde_json::json!({"cols": p.cols, "rows": p.rows});
     let mut truth = 0.0;
     for (i, &id) in ids.iter().enumerate() {
         let pos = [
@@ -145,31 +146,33 @@ pub fn sensor_field(p: &SensorField) -> Result<SensorFieldReport, String> {
         let sensor = Sensor::new(signal.clone(), model.clone()).map_err(|e| e.to_string())?;
         sim.add_sensor(id, "temp", sensor, every.clone(), Some(port))
             .map_err(|e| e.to_string())?;
-        sim.add_worker(id, vm_worker(Lang::Lua, &code));
+        sim.add_worker(
+            id,
+            Box::new((*vm_worker(Lang::Lua, PROGRAM)).with_params(params.clone())),
+        );
     }
     sim.run();
     let sink = NodeId(0);
-    let line = sim
-        .worker_output(sink, WorkerId(0))
-        .find_map(|l| l.text.strip_prefix("estimate ").map(str::to_owned))
-        .ok_or_else(|| {
+    let estimate = sim
+        .last_record(sink, "estimate")
+        .and_then(RecordValue::as_f64);
+    let samples = sim
+        .last_record(sink, "samples")
+        .and_then(RecordValue::as_f64);
+    match (estimate, samples) {
+        (Some(estimate), Some(samples)) => Ok(SensorFieldReport {
+            estimate,
+            truth: truth / ids.len() as f64,
+            samples: samples as u64,
+        }),
+        _ => {
             let errors: Vec<String> = sim
                 .logs()
                 .iter()
                 .filter(|l| l.stream == vnet_sim::LogStream::Err)
                 .map(|l| l.text.clone())
                 .collect();
-            format!("the sink reported no estimate; errors: {errors:?}")
-        })?;
-    let mut parts = line.split(' ');
-    let estimate = parts.next().and_then(|s| s.parse().ok());
-    let samples = parts.next().and_then(|s| s.parse().ok());
-    match (estimate, samples) {
-        (Some(estimate), Some(samples)) => Ok(SensorFieldReport {
-            estimate,
-            truth: truth / ids.len() as f64,
-            samples,
-        }),
-        _ => Err(format!("the sink printed `{line}`")),
+            Err(format!("the sink recorded no estimate; errors: {errors:?}"))
+        }
     }
 }

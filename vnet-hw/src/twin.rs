@@ -77,12 +77,19 @@ impl<C: Transport> Twin<C> {
         &self.session
     }
 
-    /// Starts a worker on the P-node, attached to all the twin's ports; returns its id.
-    pub async fn create_worker(&self, lang: Lang, code: &str) -> Result<u32, ClientError> {
+    /// Starts a worker on the P-node, attached to all the twin's ports, whose `params()`
+    /// returns `params` (`None`: nothing); returns its id.
+    pub async fn create_worker(
+        &self,
+        lang: Lang,
+        code: &str,
+        params: Option<serde_json::Map<String, Value>>,
+    ) -> Result<u32, ClientError> {
         let params = CreateParams {
             session: self.session.clone(),
             lang,
             code: code.to_owned(),
+            params,
             ports: Some(self.ports.clone()),
         };
         Ok(self.client.request::<VmCreate>(&params).await?.vm)
@@ -179,6 +186,7 @@ impl<C: Transport> Twin<C> {
                 match e.stream {
                     Stream::Out => got.out.push(e.text),
                     Stream::Err => got.err.push(e.text),
+                    Stream::Record => got.records.push((e.text, e.value.unwrap_or(Value::Null))),
                     Stream::State => {
                         got.state = e.text;
                         return Ok(got);
@@ -216,8 +224,10 @@ impl<C: Transport> Twin<C> {
 }
 
 /// What a P-node worker wrote, and how it ended (`finished`, `failed`, `killed`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkerOutput {
+    /// What it recorded, as (name, value), in order.
+    pub records: Vec<(String, Value)>,
     /// Standard-output lines.
     pub out: Vec<String>,
     /// Standard-error lines (errors, tracebacks).

@@ -23,6 +23,7 @@ fn a_simulated_worker_ping_pongs_with_a_p_node_through_its_twin() {
         .block_on(twin.create_worker(
             vnet_hw::nmp::schema::Lang::Js,
             "for (;;) { const [p, m] = await recv(); send(p, m + 1); }",
+            None,
         ))
         .unwrap();
 

@@ -234,7 +234,7 @@ fn two_emulated_boards_behind_a_switch_and_two_simulated_nodes_pass_a_token() {
             rt.block_on(async {
                 let twin = Twin::over(host.client(addr), &neighbours(i)).await.unwrap();
                 let vm = twin
-                    .create_worker(vnet_hw::nmp::schema::Lang::Lua, &code)
+                    .create_worker(vnet_hw::nmp::schema::Lang::Lua, &code, None)
                     .await
                     .unwrap();
                 (i, twin, vm)

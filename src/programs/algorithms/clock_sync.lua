@@ -3,8 +3,11 @@
 -- random stream; the root's clock is true time. A synchronised node announces itself on its
 -- ports; a node not yet synchronised takes the first announcer as its parent and does one
 -- two-way exchange with it (t1 sent, t2 received, t3 replied, t4 back), correcting its clock by
--- ((t2 - t1) - (t4 - t3)) / 2, then announces itself. At CHECK_AT ms every node prints
--- `sync <depth> <clock error in ms> <parent>`. Parameters: ROOT, MAX_OFFSET, MAX_DRIFT, CHECK_AT.
+-- ((t2 - t1) - (t4 - t3)) / 2, then announces itself. At `check_at` ms every node records
+-- `depth` (-1 if never synchronised) and `error_ms` (its clock's error).
+-- Parameters: root (a node name), max_offset (ms), max_drift (a fraction), check_at (ms).
+local P = params()
+local ROOT, MAX_OFFSET, MAX_DRIFT, CHECK_AT = P.root, P.max_offset, P.max_drift, P.check_at
 local me = node()
 local offset, drift, corr = 0, 0, 0
 if me.name ~= ROOT then
@@ -42,4 +45,5 @@ while true do
     announce()
   end
 end
-print(string.format("sync %d %.17g %s", depth or -1, clock() - now(), parent or "-"))
+record("depth", depth or -1)
+record("error_ms", clock() - now())

@@ -3,17 +3,18 @@
 -- from all its neighbours it sends the token back to its parent. The initiator decides when it
 -- has heard from all of its own. Exactly two messages cross every link; the parents form a
 -- spanning tree. Ports are named after the neighbour, so `parent` names the parent node.
--- Parameters: INITIATOR (a node name).
+-- Records `parent` (a node name) on every node but the initiator, and `decided` (true) on it.
+-- Parameters: initiator (a node name).
 local me = node()
 local ports = me.ports
 local parent
 local heard = 0
-if me.name == INITIATOR then
+if me.name == params().initiator then
   for _, p in ipairs(ports) do send(p, "tok") end
 else
   parent = recv()
   heard = 1
-  print("parent " .. parent)
+  record("parent", parent)
   for _, p in ipairs(ports) do
     if p ~= parent then send(p, "tok") end
   end
@@ -22,4 +23,4 @@ while heard < #ports do
   recv()
   heard = heard + 1
 end
-if parent then send(parent, "tok") else print("decide") end
+if parent then send(parent, "tok") else record("decided", true) end

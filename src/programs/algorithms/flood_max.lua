@@ -1,13 +1,14 @@
 -- Flood-max leader election on any connected graph: every node floods the largest uid it has
 -- seen; a larger uid is forwarded on every port but the one it came from. A node that hears
--- nothing new for QUIET ms prints `leader <uid>` and stops. Under loss a node may never hear
--- the largest uid: the study counts how often everyone agrees.
--- Parameters: UID (an integer, unique), QUIET (ms).
+-- nothing new for `quiet` ms records `leader` (the largest uid it saw) and stops. Under loss a
+-- node may never hear the largest uid: the study counts how often everyone agrees.
+-- Parameters: uid (an integer, unique), quiet (ms).
+local P = params()
 local ports = node().ports
-local best = UID
+local best = P.uid
 for _, p in ipairs(ports) do send(p, best) end
 while true do
-  local port, v = recv(nil, QUIET)
+  local port, v = recv(nil, P.quiet)
   if port == nil then break end
   if v > best then
     best = v
@@ -16,4 +17,4 @@ while true do
     end
   end
 end
-print("leader " .. best)
+record("leader", best)

@@ -4,7 +4,7 @@
 use vnet_sim::vm::Lang;
 
 use super::{NetSpec, edge_count, run_programs};
-use crate::programs::flood_source;
+use crate::programs::flood_worker;
 
 /// What a flood did.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,17 +49,14 @@ impl BroadcastReport {
 
 /// Floods a `size`-byte message from `n0` across `net` (Lua workers).
 pub fn broadcast(net: &NetSpec, size: u32) -> Result<BroadcastReport, String> {
-    let code = flood_source(false, "n0", size);
-    let run = run_programs(net, |_| (Lang::Lua, code.clone()))?;
+    let run = run_programs(net, |i| flood_worker(Lang::Lua, i == 0, size))?;
     if let Some(e) = run.failure() {
         return Err(e);
     }
     let nodes = run.topology.node_count();
     let mut first = vec![None; nodes];
-    for (node, ms, text) in run.lines() {
-        if text == "first" {
-            first[node].get_or_insert(ms);
-        }
+    for (node, ms, _) in run.records("reached") {
+        first[node].get_or_insert(ms);
     }
     Ok(BroadcastReport {
         nodes,

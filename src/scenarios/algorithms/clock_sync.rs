@@ -4,7 +4,7 @@
 use vnet_sim::SimDuration;
 use vnet_sim::vm::Lang;
 
-use super::{NetSpec, quoted, run_programs, with_params};
+use super::{NetSpec, float, int, run_programs, study_worker};
 
 /// Clock synchronisation in Lua.
 pub const CLOCK_SYNC_LUA: &str = include_str!("../../programs/algorithms/clock_sync.lua");
@@ -83,30 +83,26 @@ impl ClockSyncReport {
 
 /// Runs the synchronisation with `n0` as the root.
 pub fn clock_sync(cfg: &ClockSync) -> Result<ClockSyncReport, String> {
-    let params = [
-        ("ROOT", quoted("n0")),
-        (
-            "MAX_OFFSET",
-            format!("{:?}", cfg.max_offset.as_millis_f64()),
-        ),
-        ("MAX_DRIFT", format!("{:?}", cfg.max_drift)),
-        ("CHECK_AT", format!("{:?}", cfg.check_at.as_millis_f64())),
-    ];
-    let code = with_params(Lang::Lua, CLOCK_SYNC_LUA, &params);
-    let run = run_programs(&cfg.net, |_| (Lang::Lua, code.clone()))?;
+    let params = serde_json::json!({
+        "root": "n0",
+        "max_offset": cfg.max_offset.as_millis_f64(),
+        "max_drift": cfg.max_drift,
+        "check_at": cfg.check_at.as_millis_f64(),
+    });
+    let run = run_programs(&cfg.net, |_| {
+        study_worker(Lang::Lua, "clock_sync.lua", CLOCK_SYNC_LUA, params.clone())
+    })?;
     if let Some(e) = run.failure() {
         return Err(e);
     }
     let nodes = run.topology.node_count();
     let mut nodes_error = vec![None; nodes];
-    for (node, _, text) in run.lines() {
-        let mut f = text.split(' ');
-        if f.next() != Some("sync") {
-            continue;
-        }
-        let depth = f.next().and_then(|d| d.parse::<i64>().ok());
-        let err = f.next().and_then(|e| e.parse::<f64>().ok());
-        if let (Some(d), Some(e)) = (depth, err) {
+    let depths: Vec<(usize, Option<i64>)> = run
+        .records("depth")
+        .map(|(node, _, d)| (node, int(d)))
+        .collect();
+    for ((node, depth), (_, _, err)) in depths.into_iter().zip(run.records("error_ms")) {
+        if let (Some(d), Some(e)) = (depth, float(err)) {
             nodes_error[node] = usize::try_from(d).ok().map(|d| (d, e));
         }
     }

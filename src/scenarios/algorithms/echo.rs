@@ -1,9 +1,10 @@
 //! The echo algorithm (a wave) from `n0`: it must cost exactly two messages per link, end with
 //! the initiator deciding, and leave parent pointers that form a spanning tree.
 
+use vnet_sim::RecordValue;
 use vnet_sim::vm::Lang;
 
-use super::{NetSpec, edge_count, quoted, run_programs, with_params};
+use super::{NetSpec, edge_count, run_programs, study_worker};
 
 /// The echo program in Lua.
 pub const ECHO_LUA: &str = include_str!("../../programs/algorithms/echo.lua");
@@ -63,20 +64,26 @@ fn tree_depth(parents: &[Option<usize>], mut node: usize) -> Option<usize> {
 /// Runs an echo wave initiated by `n0` across `net` (Lua workers). Echo needs reliable links:
 /// give it no loss.
 pub fn echo(net: &NetSpec) -> Result<EchoReport, String> {
-    let code = with_params(Lang::Lua, ECHO_LUA, &[("INITIATOR", quoted("n0"))]);
-    let run = run_programs(net, |_| (Lang::Lua, code.clone()))?;
+    let params = serde_json::json!({"initiator": "n0"});
+    let run = run_programs(net, |_| {
+        study_worker(Lang::Lua, "echo.lua", ECHO_LUA, params.clone())
+    })?;
     if let Some(e) = run.failure() {
         return Err(e);
     }
     let nodes = run.topology.node_count();
     let mut parents = vec![None; nodes];
     let mut decided_ms = None;
-    for (node, ms, text) in run.lines() {
-        if text == "decide" {
-            decided_ms = Some(ms);
-        } else if let Some(p) = text.strip_prefix("parent n") {
-            parents[node] = p.parse().ok();
-        }
+    for (_, ms, _) in run.records("decided") {
+        decided_ms = Some(ms);
+    }
+    // A parent is recorded by name (ports are named after the neighbour).
+    let net = run.sim.network();
+    for (node, _, parent) in run.records("parent") {
+        parents[node] = match parent {
+            RecordValue::Text(name) => net.node_by_name(name).map(|id| id.0 as usize),
+            _ => None,
+        };
     }
     let depth = (1..nodes)
         .filter_map(|i| tree_depth(&parents, i))

@@ -2,10 +2,11 @@
 //! on any graph (Lua). Uids are a random permutation of `1..=n` drawn from the study's seed.
 
 use rand::seq::SliceRandom;
+use serde_json::json;
 use vnet_sim::SimDuration;
 use vnet_sim::vm::Lang;
 
-use super::{NetSpec, Shape, quoted, run_programs, with_params};
+use super::{NetSpec, Shape, int, run_programs, study_worker};
 
 /// Chang–Roberts in Lua.
 pub const CHANG_ROBERTS_LUA: &str = include_str!("../../programs/algorithms/chang_roberts.lua");
@@ -23,7 +24,7 @@ pub struct ElectionReport {
     pub messages: u64,
     /// Each node's uid.
     pub uids: Vec<i64>,
-    /// Nodes that declared themselves leader (Chang–Roberts prints `elected`).
+    /// Nodes that declared themselves leader (Chang–Roberts records `elected`).
     pub elected: Vec<usize>,
     /// The leader uid each node settled on (`None`: it never did).
     pub known: Vec<Option<i64>>,
@@ -78,13 +79,12 @@ fn report(run: super::StudyRun, uids: Vec<i64>) -> Result<ElectionReport, String
     }
     let nodes = uids.len();
     let (mut elected, mut known, mut completion_ms) = (Vec::new(), vec![None; nodes], 0.0f64);
-    for (node, ms, text) in run.lines() {
-        if text == "elected" {
-            elected.push(node);
-        } else if let Some(uid) = text.strip_prefix("leader ") {
-            known[node] = uid.parse().ok();
-            completion_ms = completion_ms.max(ms);
-        }
+    for (node, _, _) in run.records("elected") {
+        elected.push(node);
+    }
+    for (node, ms, uid) in run.records("leader") {
+        known[node] = int(uid);
+        completion_ms = completion_ms.max(ms);
     }
     Ok(ElectionReport {
         nodes,
@@ -103,14 +103,13 @@ pub fn chang_roberts(n: usize, lang: Lang, seed: u64) -> Result<ElectionReport, 
         ..NetSpec::new(Shape::Ring, n)
     };
     let uids = uids(&net, n);
-    let code = match lang {
-        Lang::Lua => CHANG_ROBERTS_LUA,
-        Lang::Js => CHANG_ROBERTS_JS,
+    let (file, code) = match lang {
+        Lang::Lua => ("chang_roberts.lua", CHANG_ROBERTS_LUA),
+        Lang::Js => ("chang_roberts.js", CHANG_ROBERTS_JS),
     };
     let run = run_programs(&net, |i| {
-        let next = quoted(&format!("n{}", (i + 1) % n));
-        let params = [("UID", uids[i].to_string()), ("NEXT", next)];
-        (lang, with_params(lang, code, &params))
+        let params = json!({"uid": uids[i], "next": format!("n{}", (i + 1) % n)});
+        study_worker(lang, file, code, params)
     })?;
     report(run, uids)
 }
@@ -122,11 +121,8 @@ pub fn flood_max(net: &NetSpec, quiet: SimDuration) -> Result<ElectionReport, St
     let uids = uids(net, n);
     let quiet_ms = quiet.as_millis_f64();
     let run = run_programs(net, |i| {
-        let params = [
-            ("UID", uids[i].to_string()),
-            ("QUIET", format!("{quiet_ms:?}")),
-        ];
-        (Lang::Lua, with_params(Lang::Lua, FLOOD_MAX_LUA, &params))
+        let params = json!({"uid": uids[i], "quiet": quiet_ms});
+        study_worker(Lang::Lua, "flood_max.lua", FLOOD_MAX_LUA, params)
     })?;
     let mut r = report(run, uids)?;
     r.completion_ms = (r.completion_ms - quiet_ms).max(0.0);

@@ -2,10 +2,11 @@
 //! round, and what loss does to it.
 
 use rand::RngExt;
+use serde_json::json;
 use vnet_sim::SimDuration;
 use vnet_sim::vm::Lang;
 
-use super::{NetSpec, run_programs, with_params};
+use super::{NetSpec, float, int, run_programs, study_worker};
 
 /// Push-sum in Lua.
 pub const GOSSIP_LUA: &str = include_str!("../../programs/algorithms/gossip.lua");
@@ -71,14 +72,10 @@ pub fn gossip(cfg: &Gossip) -> Result<GossipReport, String> {
     let mut rng = cfg.net.rng();
     let x0: Vec<f64> = (0..n).map(|_| rng.random::<f64>() * 100.0).collect();
     let mean = x0.iter().sum::<f64>() / n as f64;
-    let period = format!("{:?}", cfg.period.as_millis_f64());
+    let period_ms = cfg.period.as_millis_f64();
     let run = run_programs(&cfg.net, |i| {
-        let params = [
-            ("X0", format!("{:?}", x0[i])),
-            ("ROUNDS", cfg.rounds.to_string()),
-            ("PERIOD", period.clone()),
-        ];
-        (Lang::Lua, with_params(Lang::Lua, GOSSIP_LUA, &params))
+        let params = json!({"x0": x0[i], "rounds": cfg.rounds, "period": period_ms});
+        study_worker(Lang::Lua, "gossip.lua", GOSSIP_LUA, params)
     })?;
     if let Some(e) = run.failure() {
         return Err(e);
@@ -90,28 +87,32 @@ pub fn gossip(cfg: &Gossip) -> Result<GossipReport, String> {
         vec![(0.0, 0.0); rounds],
     );
     let mut seen = vec![0usize; rounds];
-    for (node, _, text) in run.lines() {
-        let fields: Vec<&str> = text.split(' ').collect();
-        let parsed = match fields[..] {
-            [r, est, s, w] => (|| {
-                Some((
-                    r.parse::<usize>().ok()?,
-                    est.parse::<f64>().ok()?,
-                    s.parse::<f64>().ok()?,
-                    w.parse::<f64>().ok()?,
-                ))
-            })(),
-            _ => None,
+    // Each node records `round`, `s`, `w` in that order: a `w` completes its round's figures.
+    let mut at: Vec<(Option<usize>, Option<f64>)> = vec![(None, None); n];
+    for rec in run.sim.records() {
+        let node = rec.node.0 as usize;
+        let Some(cur) = at.get_mut(node) else {
+            continue;
         };
-        let Some((r, est, s, w)) = parsed.filter(|p| p.0 < rounds) else {
-            return Err(format!("n{node} printed `{text}`"));
-        };
-        let e = est - mean;
-        sq[r] += e * e;
-        max[r] = max[r].max(e.abs());
-        mass[r].0 += s;
-        mass[r].1 += w;
-        seen[r] += 1;
+        match rec.name.as_str() {
+            "round" => *cur = (int(&rec.value).and_then(|r| usize::try_from(r).ok()), None),
+            "s" => cur.1 = float(&rec.value),
+            "w" => {
+                let (Some(r), Some(s), Some(w)) = (cur.0, cur.1, float(&rec.value)) else {
+                    return Err(format!("n{node} recorded `w` out of order"));
+                };
+                if r >= rounds {
+                    return Err(format!("n{node} recorded round {r} of {}", rounds - 1));
+                }
+                let e = s / w - mean;
+                sq[r] += e * e;
+                max[r] = max[r].max(e.abs());
+                mass[r].0 += s;
+                mass[r].1 += w;
+                seen[r] += 1;
+            }
+            _ => {}
+        }
     }
     if let Some(r) = seen.iter().position(|&k| k != n) {
         return Err(format!("round {r}: {} of {n} nodes reported", seen[r]));

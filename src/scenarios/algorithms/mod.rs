@@ -3,8 +3,9 @@
 //! study sweeps (messages, virtual completion time, accuracy).
 //!
 //! [`NetSpec`] says what network to build; [`run_programs`] builds it, gives every node its
-//! program and runs the simulation to the end; each algorithm module turns the finished run into
-//! a report with a `check` that says what went wrong, if anything.
+//! program and runs the simulation to the end; each algorithm module turns the finished run's
+//! records (what the programs `record`ed) into a report with a `check` that says what went
+//! wrong, if anything. Programs read their node's part (a uid, a neighbour) from `params()`.
 
 mod broadcast;
 mod clock_sync;
@@ -20,8 +21,8 @@ pub use gossip::{Gossip, GossipReport, gossip};
 
 use vnet_sim::rng::{SimRng, StreamKind, stream};
 use vnet_sim::topology::Topology;
-use vnet_sim::vm::{Lang, vm_worker};
-use vnet_sim::{LinkParams, LogStream, SimDuration, Simulation};
+use vnet_sim::vm::{Lang, VmProgram, vm_worker};
+use vnet_sim::{LinkParams, LogStream, RecordValue, SimDuration, Simulation};
 
 /// The shape of a study's network.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -139,13 +140,17 @@ pub struct StudyRun {
 }
 
 impl StudyRun {
-    /// Standard-output lines as `(node index, virtual ms, text)`, in the order printed.
-    pub fn lines(&self) -> impl Iterator<Item = (usize, f64, &str)> {
+    /// The values recorded under `name`, as `(node index, virtual ms, value)`, in the order
+    /// recorded.
+    pub fn records<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (usize, f64, &'a RecordValue)> + 'a {
         self.sim
-            .logs()
+            .records()
             .iter()
-            .filter(|l| l.stream == LogStream::Out)
-            .map(|l| (l.node.0 as usize, l.time.as_millis_f64(), l.text.as_str()))
+            .filter(move |r| r.name == name)
+            .map(|r| (r.node.0 as usize, r.time.as_millis_f64(), &r.value))
     }
 
     /// The first worker error, if a program failed (`node: message`).
@@ -158,11 +163,11 @@ impl StudyRun {
     }
 }
 
-/// Builds `net`, gives node `i` a worker running `source(i)` in its language, and runs the
-/// simulation until nothing is left to do.
+/// Builds `net`, gives node `i` the worker `worker(i)` makes, and runs the simulation until
+/// nothing is left to do.
 pub fn run_programs(
     net: &NetSpec,
-    mut source: impl FnMut(usize) -> (Lang, String),
+    mut worker: impl FnMut(usize) -> Box<VmProgram>,
 ) -> Result<StudyRun, String> {
     let topology = net.topology();
     let mut sim = Simulation::new(net.seed);
@@ -170,8 +175,7 @@ pub fn run_programs(
         .build(&mut sim, &net.link_params())
         .map_err(|e| e.to_string())?;
     for (i, &id) in ids.iter().enumerate() {
-        let (lang, code) = source(i);
-        sim.add_worker(id, vm_worker(lang, &code));
+        sim.add_worker(id, worker(i));
     }
     sim.run();
     let messages = sim
@@ -187,26 +191,32 @@ pub fn run_programs(
     })
 }
 
-/// `code` with `params` declared in front of it, on one line so error line numbers shift by
-/// one: `local A = 1 local B = "x"` in Lua, `const A = 1, B = "x";` in JavaScript. Values are
-/// written as given (quote strings yourself).
-pub fn with_params(lang: Lang, code: &str, params: &[(&str, String)]) -> String {
-    let decls: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-    let head = match lang {
-        Lang::Lua => decls
-            .iter()
-            .map(|d| format!("local {d}"))
-            .collect::<Vec<_>>()
-            .join(" "),
-        Lang::Js if decls.is_empty() => String::new(),
-        Lang::Js => format!("const {};", decls.join(", ")),
-    };
-    format!("{head}\n{code}")
+/// A worker running `code` in `lang`, named `file` in its errors (`echo.lua:12: …`), with
+/// `params` as what `params()` returns.
+pub fn study_worker(
+    lang: Lang,
+    file: &str,
+    code: &str,
+    params: serde_json::Value,
+) -> Box<VmProgram> {
+    Box::new(
+        (*vm_worker(lang, code))
+            .with_source_name(file)
+            .with_params(params),
+    )
 }
 
-/// A string literal for [`with_params`].
-pub fn quoted(s: &str) -> String {
-    format!("{s:?}")
+/// A recorded integer, if it is one.
+fn int(v: &RecordValue) -> Option<i64> {
+    match *v {
+        RecordValue::Int(i) => Some(i),
+        _ => None,
+    }
+}
+
+/// A recorded number, if it is one.
+fn float(v: &RecordValue) -> Option<f64> {
+    v.as_f64()
 }
 
 /// The topology's link count, in the type reports count messages in.

@@ -11,7 +11,7 @@
 //! // Typed: the schema's parameter and result types.
 //! let session = node.request::<SessionOpen>(&NoParams {}).await?.session;
 //! let code = "print('hi')".to_owned();
-//! let params = CreateParams { session, lang: Lang::Lua, code, ports: None };
+//! let params = CreateParams { session, lang: Lang::Lua, code, ports: None, params: None };
 //! let vm = node.request::<VmCreate>(&params).await?.vm;
 //! // Or raw JSON.
 //! let info = node.call("node.info", json!({})).await?;

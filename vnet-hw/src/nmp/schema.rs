@@ -272,6 +272,13 @@ pub struct CreateParams {
         skip_serializing_if = "Option::is_none"
     )]
     pub ports: Option<Vec<String>>,
+    /// What the program's `params()` returns (default: nothing, `nil`/`null`).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub params: Option<serde_json::Map<String, Value>>,
 }
 
 /// `vm.create`'s result.
@@ -361,6 +368,9 @@ pub enum Stream {
     Err,
     /// The worker's end: `finished`, `failed` or `killed`.
     State,
+    /// A value the worker recorded (`record(name, value)`): `text` is the name, `value` the
+    /// value.
+    Record,
 }
 
 /// An output event.
@@ -373,8 +383,12 @@ pub struct Event {
     pub vm: u32,
     /// Its stream.
     pub stream: Stream,
-    /// The line, or the end state.
+    /// The line, the end state, or a record's name.
     pub text: String,
+    /// A record's value (a number, a boolean or a string; `null` for a number JSON cannot
+    /// hold, such as NaN); absent on every other stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
 }
 
 /// `io.poll`'s result.
@@ -613,6 +627,13 @@ pub struct SavedWorker {
     pub lang: Lang,
     /// Its program.
     pub code: String,
+    /// What its `params()` returns (default: nothing).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub params: Option<serde_json::Map<String, Value>>,
     /// The ports it is attached to (default: every port).
     #[serde(
         default,

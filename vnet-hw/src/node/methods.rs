@@ -131,7 +131,15 @@ fn vm_create(root: &Arc<Root>, p: s::CreateParams) -> Result<s::Created, RpcErro
     let mut st = root.lock();
     st.session(&p.session)?;
     let ports = ops::port_indexes(&st, p.ports.as_deref())?;
-    let vm = ops::start_worker(root, &mut st, &p.session, p.lang, &p.code, ports)?;
+    let vm = ops::start_worker(
+        root,
+        &mut st,
+        &p.session,
+        p.lang,
+        &p.code,
+        p.params.as_ref(),
+        ports,
+    )?;
     Ok(s::Created { vm })
 }
 

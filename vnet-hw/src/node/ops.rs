@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use vnet_sim::WorkerState;
 use vnet_sim::vm::{CancelFlag, Lang, VmConfig};
@@ -13,13 +14,15 @@ use super::worker::{self, WorkerSpec};
 use crate::nmp::rpc::{RpcError, code};
 use crate::nmp::schema::LinkEnd;
 
-/// Starts a worker of `session` running `code` in `lang`, attached to the root ports `ports`.
+/// Starts a worker of `session` running `code` in `lang` with `params` (what its `params()`
+/// returns), attached to the root ports `ports`.
 pub(super) fn start_worker(
     root: &Arc<Root>,
     st: &mut State,
     session: &str,
     lang: Lang,
     code: &str,
+    params: Option<&Map<String, Value>>,
     ports: Vec<usize>,
 ) -> Result<u32, RpcError> {
     let limits = root.limits();
@@ -27,8 +30,9 @@ pub(super) fn start_worker(
     if st.alive_workers() >= limits.max_workers {
         return Err(limit("live workers", limits.max_workers));
     }
-    if code.len() > limits.max_code {
-        return Err(limit("bytes of code", limits.max_code));
+    let params_len = params.map_or(0, |p| Value::Object(p.clone()).to_string().len());
+    if code.len() + params_len > limits.max_code {
+        return Err(limit("bytes of code and params", limits.max_code));
     }
     let port_names: Vec<String> = ports.iter().map(|&i| st.port(i).name.clone()).collect();
     st.add_worker(session, |vm| {
@@ -46,6 +50,7 @@ pub(super) fn start_worker(
             vm,
             lang,
             code: code.to_owned(),
+            params: params.map_or(Value::Null, |p| Value::Object(p.clone())),
             node_name: root.config.name.clone(),
             ports: port_names,
             config,
@@ -64,6 +69,7 @@ pub(super) fn start_worker(
             cancel,
             ports,
             code: code.to_owned(),
+            params: params.cloned(),
         })
     })
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 use vnet_sim::realtime::Injector;
 use vnet_sim::vm::{CancelFlag, Lang};
-use vnet_sim::{LogStream, Message, PortId, WorkerState};
+use vnet_sim::{LogStream, Message, PortId, RecordValue, WorkerState};
 
 use super::queue::SeqQueue;
 use super::worker::{ME, Uplink};
@@ -37,6 +37,8 @@ pub(crate) struct IoEvent {
     pub vm: u32,
     pub stream: Stream,
     pub text: String,
+    /// A record's value.
+    pub value: Option<Value>,
 }
 
 /// A client's session: its workers and their output.
@@ -77,6 +79,7 @@ impl Session {
                     vm: e.vm,
                     stream: e.stream,
                     text: e.text,
+                    value: e.value,
                 })
                 .collect(),
             last: self.events.last_seq(),
@@ -94,6 +97,8 @@ pub(crate) struct Worker {
     /// Root port indexes, in the worker's port order.
     pub ports: Vec<usize>,
     pub code: String,
+    /// What `vm.create` gave as `params`, for `net.save`.
+    pub params: Option<serde_json::Map<String, Value>>,
 }
 
 /// A port of the node: its links, and what its workers sent for `port.recv`.
@@ -307,6 +312,7 @@ impl State {
                 .map(|w| schema::SavedWorker {
                     lang: w.lang,
                     code: w.code.clone(),
+                    params: w.params.clone(),
                     ports: Some(
                         w.ports
                             .iter()
@@ -436,12 +442,22 @@ impl State {
     }
 
     fn push_event(&mut self, vm: u32, stream: Stream, text: String) {
-        let Some(w) = self.workers.get(&vm) else {
+        self.push(IoEvent {
+            vm,
+            stream,
+            text,
+            value: None,
+        });
+    }
+
+    fn push(&mut self, event: IoEvent) {
+        let Some(w) = self.workers.get(&event.vm) else {
             return;
         };
         if let Some(s) = self.sessions.get_mut(&w.session) {
-            let bytes = text.len() + EVENT_OVERHEAD;
-            s.events.push(IoEvent { vm, stream, text }, bytes);
+            let value_len = event.value.as_ref().map_or(0, |v| v.to_string().len());
+            let bytes = event.text.len() + value_len + EVENT_OVERHEAD;
+            s.events.push(event, bytes);
             s.notify.notify_waiters();
         }
     }
@@ -506,6 +522,17 @@ impl Uplink for Root {
         };
         self.lock()
             .push_event(vm, stream, vnet_sim::vm::cut_line(text, MAX_LINE));
+    }
+
+    fn recorded(&self, vm: u32, name: String, value: &RecordValue) {
+        // NaN and the infinities have no JSON form: they go as null, as in a JSON-lines file.
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.lock().push(IoEvent {
+            vm,
+            stream: Stream::Record,
+            text: vnet_sim::vm::cut_line(name, MAX_LINE),
+            value: Some(value),
+        });
     }
 
     fn blocked(&self, vm: u32, state: WorkerState) {

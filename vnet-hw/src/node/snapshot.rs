@@ -48,7 +48,16 @@ pub(super) fn net_load(root: &Arc<Root>, p: LoadParams) -> Result<Loaded, RpcErr
         };
         let mut st = root.lock();
         let ports = ops::port_indexes(&st, w.ports.as_deref()).map_err(at)?;
-        let vm = ops::start_worker(root, &mut st, session, w.lang, &w.code, ports).map_err(at)?;
+        let vm = ops::start_worker(
+            root,
+            &mut st,
+            session,
+            w.lang,
+            &w.code,
+            w.params.as_ref(),
+            ports,
+        )
+        .map_err(at)?;
         loaded.vms.push(vm);
     }
     Ok(loaded)

@@ -16,8 +16,8 @@ use serde_json::Value;
 use vnet_sim::realtime::{Injector, Pacing, RealTime};
 use vnet_sim::vm::{Lang, VmConfig, VmProgram};
 use vnet_sim::{
-    Context, LinkParams, LogStream, Message, NodeId, NodeProgram, PortId, Simulation, WorkerId,
-    WorkerState,
+    Context, LinkParams, LogStream, Message, NodeId, NodeProgram, PortId, RecordValue, Simulation,
+    WorkerId, WorkerState,
 };
 
 /// Where a worker's doings go: the root implements it.
@@ -26,6 +26,8 @@ pub(crate) trait Uplink: Send + Sync {
     fn sent(&self, vm: u32, port: usize, msg: &Message);
     /// The worker printed.
     fn output(&self, vm: u32, stream: LogStream, text: String);
+    /// The worker recorded `value` under `name`.
+    fn recorded(&self, vm: u32, name: String, value: &RecordValue);
     /// The worker ended (finished, failed or killed).
     fn ended(&self, vm: u32, state: WorkerState);
     /// The worker blocked (`Waiting`) or runs again (`Running`).
@@ -37,6 +39,8 @@ pub(crate) struct WorkerSpec {
     pub vm: u32,
     pub lang: Lang,
     pub code: String,
+    /// What `params()` returns.
+    pub params: Value,
     /// The node's name, as `node()` shows it.
     pub node_name: String,
     /// The ports it is attached to, in order (the uplink numbers them so).
@@ -99,13 +103,18 @@ fn run(spec: WorkerSpec, uplink: Arc<dyn Uplink>, mut rt: RealTime) {
     );
     let w = sim.add_worker(
         ME,
-        Box::new(VmProgram::new(spec.lang, spec.code, Rc::new(spec.config))),
+        Box::new(
+            VmProgram::new(spec.lang, spec.code, Rc::new(spec.config)).with_params(spec.params),
+        ),
     );
     // Output is handed on and dropped here: a worker may print for days.
     let mut last = WorkerState::Running;
     let mut forward = |sim: &mut Simulation| {
         for l in sim.take_logs() {
             uplink.output(vm, l.stream, l.text);
+        }
+        for r in sim.take_records() {
+            uplink.recorded(vm, r.name, &r.value);
         }
         match sim.worker_state(ME, w) {
             // What it sent or printed before it ended still leaves, at its paced time.

@@ -219,12 +219,15 @@ impl Io {
 
     /// Queues a record of `value` under `name` (taking effect, under a host profile, when the
     /// worker has computed up to this point).
-    pub fn record(&mut self, name: String, value: &Value) -> Result<(), String> {
+    pub fn record(
+        &mut self,
+        name: String,
+        value: Result<crate::kernel::RecordValue, String>,
+    ) -> Result<(), String> {
         if name.is_empty() {
             return Err("record: the name must be a non-empty string".into());
         }
-        let value = crate::kernel::RecordValue::from_json(value)
-            .map_err(|e| format!("record `{name}`: {e}"))?;
+        let value = value.map_err(|e| format!("record `{name}`: {e}"))?;
         let at = self.instructions;
         self.commands.push(Command::Record { name, value, at });
         Ok(())

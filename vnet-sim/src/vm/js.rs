@@ -18,6 +18,7 @@ use super::VmConfig;
 use super::driver::Vm;
 use super::io::{Io, Resume, Step, millis};
 use super::meter::HeapMeter;
+use crate::kernel::RecordValue;
 use crate::net::{Message, Payload};
 use crate::time::SimDuration;
 
@@ -503,10 +504,18 @@ fn install_api(context: &mut Context) -> JsResult<()> {
                 return Err(type_error("record: expected a name (a string)".into()));
             }
             let name = name.to_string(ctx)?.to_std_string_escaped();
-            let value = to_value(&arg(args, 1), "record", ctx)?;
+            // Numbers directly, so that NaN and the infinities, which JSON cannot hold, are kept.
+            let value = match arg(args, 1).as_number() {
+                // Integral ones as integers, as `to_value` maps them.
+                Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
+                    Ok(RecordValue::Int(f as i64))
+                }
+                Some(f) => Ok(RecordValue::Float(f)),
+                None => RecordValue::from_json(&to_value(&arg(args, 1), "record", ctx)?),
+            };
             shared(ctx)?
                 .count(ctx)
-                .record(name, &value)
+                .record(name, value)
                 .map_err(type_error)?;
             Ok(JsValue::undefined())
         }),

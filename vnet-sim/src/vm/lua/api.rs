@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::Shared;
 use super::value::{push, read, string_at};
+use crate::kernel::RecordValue;
 use crate::vm::io::{Step, millis};
 
 /// What a body returns to make its C function yield (no values) instead of returning.
@@ -199,12 +200,17 @@ unsafe fn record_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Resul
             return Err("record: expected a name (a string)".into());
         }
         let name = String::from_utf8_lossy(string_at(l, 1)).into_owned();
+        // Numbers directly, so that NaN and the infinities, which JSON cannot hold, are kept.
         let value = match ffi::lua_type(l, 2) {
-            ffi::LUA_TNONE | ffi::LUA_TNIL => Value::Null,
-            _ => read(l, 2, 0).map_err(|e| format!("record: {e}"))?,
+            ffi::LUA_TNONE | ffi::LUA_TNIL => RecordValue::from_json(&Value::Null),
+            ffi::LUA_TNUMBER if ffi::lua_isinteger(l, 2) != 0 => {
+                Ok(RecordValue::Int(ffi::lua_tointeger(l, 2)))
+            }
+            ffi::LUA_TNUMBER => Ok(RecordValue::Float(ffi::lua_tonumber(l, 2))),
+            _ => RecordValue::from_json(&read(l, 2, 0).map_err(|e| format!("record: {e}"))?),
         };
         let mut shared = shared.try_borrow_mut().map_err(|_| busy())?;
-        shared.io.record(name, &value)?;
+        shared.io.record(name, value)?;
         Ok(0)
     }
 }
