@@ -130,6 +130,8 @@ pub(crate) struct JsVm {
     code: String,
     /// The program's name in stack traces.
     source: String,
+    /// Iterations one loop may run, for the error that says so.
+    loop_limit: u64,
 }
 
 impl JsVm {
@@ -190,6 +192,7 @@ impl JsVm {
             main: None,
             code: format!("(async () => {{{code}\n}})()"),
             source: source.to_owned(),
+            loop_limit: config.loop_iteration_limit,
         })
     }
 
@@ -208,7 +211,8 @@ impl JsVm {
             PromiseState::Fulfilled(_) => Step::Finished,
             PromiseState::Rejected(_) if io.exit => Step::Finished,
             PromiseState::Rejected(e) => {
-                Step::Failed(format!("uncaught {}", describe(&e, &mut self.context)))
+                let text = describe(&e, &mut self.context);
+                Step::Failed(located(&format!("uncaught {text}"), &self.source))
             }
             PromiseState::Pending => match &*self.shared().pending.borrow() {
                 Some(Pending::Recv { port, timeout, .. }) => Step::Recv {
@@ -248,7 +252,7 @@ impl Vm for JsVm {
         match ran {
             Ok(()) => self.settle(io),
             Err(_) if io.exit => Step::Finished,
-            Err(e) => Step::Failed(e.to_string()),
+            Err(e) => Step::Failed(self.engine_error(&e.to_string())),
         }
     }
 
@@ -352,6 +356,36 @@ impl JsVm {
             }
         }
         self.context.run_jobs()
+    }
+}
+
+impl JsVm {
+    /// An uncatchable (engine) error's text: its first line, without boa's backtrace, whose
+    /// positions for these errors point at the program's start rather than the loop; the loop
+    /// limit said as the Lua budget is.
+    fn engine_error(&self, text: &str) -> String {
+        let first = text.lines().next().unwrap_or(text);
+        if first.contains("maximum number of iteration loops") {
+            format!(
+                "loop limit of {} iterations exceeded (a runaway loop?)",
+                self.loop_limit
+            )
+        } else {
+            located(first, &self.source)
+        }
+    }
+}
+
+/// `text` with the position boa appends (` (program:2:9)`) moved to the front, as Lua puts
+/// it: `program:2:9: uncaught TypeError: …`.
+fn located(text: &str, source: &str) -> String {
+    let at = format!(" ({source}:");
+    match text.rfind(&at) {
+        Some(i) if text.ends_with(')') => {
+            let position = &text[i + 2..text.len() - 1];
+            format!("{position}: {}", &text[..i])
+        }
+        _ => text.to_owned(),
     }
 }
 

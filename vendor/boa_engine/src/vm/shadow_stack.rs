@@ -36,7 +36,14 @@ impl ErrorStack {
     pub(crate) fn position(&self) -> Option<&ShadowEntry> {
         match self {
             Self::Position(position) => Some(position),
-            Self::Backtrace(bt) => bt.iter().next(),
+            // vnet patch: where the error happened is the innermost script frame (its pc is the
+            // failing instruction), not the outermost one, which is only where the first call
+            // was made.
+            Self::Backtrace(bt) => bt
+                .iter()
+                .rev()
+                .find(|e| matches!(e, ShadowEntry::Bytecode { .. }))
+                .or_else(|| bt.iter().next()),
         }
     }
 

@@ -313,7 +313,27 @@ fn errors_name_the_program_and_line_once() {
         (
             Lang::Js,
             "const t = null;\nprint(t.x);",
-            "n/w0: uncaught TypeError: cannot convert 'null' or 'undefined' to object (program:",
+            "n/w0: program:2:9: uncaught TypeError: cannot convert 'null' or 'undefined' to object",
+        ),
+        (
+            Lang::Js,
+            "let a = 1;\nfunction f(o) {\n  return o.x.y;\n}\nf({});",
+            "n/w0: program:3:14: uncaught TypeError",
+        ),
+        (
+            Lang::Js,
+            "let a = 1;\nlet b = 2;\nawait sleep(1);\nnull.x;",
+            "n/w0: program:4:6: uncaught TypeError",
+        ),
+        (
+            Lang::Js,
+            "let a = 1;\n\nthrow new Error('boom');",
+            "n/w0: program:3:",
+        ),
+        (
+            Lang::Js,
+            "let a = 1;\nfor (;;) {}",
+            "n/w0: loop limit of 10000000 iterations exceeded (a runaway loop?)",
         ),
     ] {
         let (mut sim, n) = solo(lang, code, config.clone());
