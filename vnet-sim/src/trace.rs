@@ -61,16 +61,41 @@ pub struct TraceRecord<'a> {
     pub time: SimTime,
     /// What happened.
     pub kind: TraceKind,
+    /// Which transmission, for `send`, `deliver`, `drop` and `direct` records: a send and its
+    /// delivery (or drop) share it.
+    pub msg: Option<MessageId>,
     /// The node that caused it.
     pub src: u32,
+    /// Its name.
+    pub src_name: &'a str,
     /// The node it happened to.
     pub dst: u32,
+    /// Its name.
+    pub dst_name: &'a str,
     /// The port involved, if any.
     pub port: &'a str,
     /// Message size in bytes (0 if no message).
     pub bytes: u32,
     /// Extra text: a drop cause, a log line.
     pub detail: &'a str,
+}
+
+/// One transmission of a message in a trace — one link's copy, one sibling worker's, one direct
+/// send: the node that caused it and that node's count of events (its place in the kernel's
+/// same-instant order). Its `send` (or `direct`) record and its `deliver` or `drop` record carry
+/// the same id. Shown as `3#17`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MessageId {
+    /// The sending node.
+    pub node: u32,
+    /// The sending node's event count when it was scheduled.
+    pub seq: u64,
+}
+
+impl std::fmt::Display for MessageId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}#{}", self.node, self.seq)
+    }
 }
 
 /// Receives trace records in the order events run.
@@ -84,7 +109,8 @@ pub trait TraceSink {
 /// Output format of a [`WriterTrace`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum TraceFormat {
-    /// `time_ns,kind,src,dst,port,bytes,detail` with a header line.
+    /// `time_ns,kind,msg,src,src_name,dst,dst_name,port,bytes,detail` with a header line
+    /// (`msg` empty for records of no message).
     Csv,
     /// One JSON object per line with the same fields.
     Jsonl,
@@ -125,16 +151,22 @@ impl<W: Write> WriterTrace<W> {
         match self.format {
             TraceFormat::Csv => {
                 if !self.header_done {
-                    writeln!(self.out, "time_ns,kind,src,dst,port,bytes,detail")?;
+                    writeln!(
+                        self.out,
+                        "time_ns,kind,msg,src,src_name,dst,dst_name,port,bytes,detail"
+                    )?;
                     self.header_done = true;
                 }
                 writeln!(
                     self.out,
-                    "{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{}",
                     r.time.as_nanos(),
                     r.kind.as_str(),
+                    r.msg.map(|m| m.to_string()).unwrap_or_default(),
                     r.src,
+                    csv_field(r.src_name),
                     r.dst,
+                    csv_field(r.dst_name),
                     csv_field(r.port),
                     r.bytes,
                     csv_field(r.detail)
@@ -142,7 +174,9 @@ impl<W: Write> WriterTrace<W> {
             }
             TraceFormat::Jsonl => {
                 let v = serde_json::json!({
-                    "time_ns": r.time.as_nanos(), "kind": r.kind.as_str(), "src": r.src, "dst": r.dst,
+                    "time_ns": r.time.as_nanos(), "kind": r.kind.as_str(),
+                    "msg": r.msg.map(|m| m.to_string()),
+                    "src": r.src, "src_name": r.src_name, "dst": r.dst, "dst_name": r.dst_name,
                     "port": r.port, "bytes": r.bytes, "detail": r.detail,
                 });
                 writeln!(self.out, "{v}")
@@ -213,6 +247,10 @@ impl TraceSink for TraceHash {
         self.records += 1;
         self.eat(&r.time.as_nanos().to_le_bytes());
         self.eat(r.kind.as_str().as_bytes());
+        if let Some(m) = r.msg {
+            self.eat(&m.node.to_le_bytes());
+            self.eat(&m.seq.to_le_bytes());
+        }
         self.eat(&r.src.to_le_bytes());
         self.eat(&r.dst.to_le_bytes());
         self.eat(r.port.as_bytes());

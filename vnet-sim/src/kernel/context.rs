@@ -87,7 +87,7 @@ impl Context<'_> {
     /// Sends `msg` on `port` of this node (CMUX): over every link attached to the port, and to
     /// every other running worker of this node. An unknown port sends nothing.
     pub fn send(&mut self, port: PortId, mut msg: Message) -> SendReport {
-        msg.set_src(self.node);
+        self.k.stamp(self.node, &mut msg);
         let k = &mut *self.k;
         let n = self.node.0 as usize;
         k.nodes[n].stats.port_sends += 1;
@@ -103,7 +103,16 @@ impl Context<'_> {
             let dst = link.ends()[1 - ld.dir as usize];
             let epoch = link.epoch();
             let outcome = link.transmit(ld.dir as usize, k.now, msg.size());
-            k.trace_msg(TraceKind::Send, self.node, dst.node, port, msg.size(), "");
+            let id = k.trace.is_some().then(|| k.next_message_id(self.node));
+            k.trace_message(
+                TraceKind::Send,
+                id,
+                self.node,
+                dst.node,
+                port,
+                msg.size(),
+                "",
+            );
             match outcome {
                 Transmit::Arrives { at, .. } => {
                     report.on_links += 1;
@@ -123,8 +132,10 @@ impl Context<'_> {
                 }
                 Transmit::Dropped(cause) => {
                     report.dropped += 1;
-                    k.trace_msg(
+                    k.skip_message_id(self.node);
+                    k.trace_message(
                         TraceKind::Drop,
+                        id,
                         self.node,
                         dst.node,
                         port,
@@ -156,12 +167,14 @@ impl Context<'_> {
     /// (a kernel-level schedule, like ns-3's `ScheduleWithContext`). It arrives with `port == None`.
     #[inline]
     pub fn send_to(&mut self, dst: NodeId, delay: SimDuration, mut msg: Message) {
-        msg.set_src(self.node);
+        self.k.stamp(self.node, &mut msg);
         let k = &mut *self.k;
         k.nodes[self.node.0 as usize].stats.direct_sends += 1;
         if k.trace.is_some() {
-            k.trace_msg(
+            let id = k.next_message_id(self.node);
+            k.trace_message(
                 TraceKind::Direct,
+                Some(id),
                 self.node,
                 dst,
                 PortId(u16::MAX),

@@ -17,7 +17,7 @@ pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
 pub use records::{Record, RecordValue};
 pub use sensing::SensorSetupError;
 
-use state::{EVERY_WORKER, Event, Kernel, LinkArrival, NodeRuntime, prefetch};
+use state::{EVERY_WORKER, Event, Kernel, LinkArrival, NodeRuntime, message_id, prefetch};
 
 use smallvec::SmallVec;
 
@@ -361,9 +361,11 @@ impl Simulation {
         at: SimTime,
         node: NodeId,
         port: Option<PortId>,
-        msg: Message,
+        mut msg: Message,
     ) -> Result<(), NetError> {
         let n = self.k.net.node(node).ok_or(NetError::NoSuch("node"))?;
+        // From outside the simulation: stamped as sent by the node it enters, when it enters.
+        msg.stamp(node, at.max(self.k.now));
         if let Some(p) = port {
             if p.0 as usize >= n.ports().len() {
                 return Err(NetError::NoSuch("port"));
@@ -444,8 +446,9 @@ impl Simulation {
         match ev {
             Event::Direct { node, msg } => {
                 let src = msg.src();
-                self.k.trace_msg(
+                self.k.trace_message(
                     TraceKind::Deliver,
+                    Some(message_id(key)),
                     src,
                     node,
                     PortId(u16::MAX),
@@ -469,8 +472,9 @@ impl Simulation {
                         .link_mut(a.link)
                         .is_some_and(|l| l.arrive(a.dir as usize, a.epoch, msg.size()));
                     if !arrived {
-                        self.k.trace_msg(
+                        self.k.trace_message(
                             TraceKind::Drop,
+                            Some(message_id(key)),
                             msg.src(),
                             node,
                             port,
@@ -480,8 +484,15 @@ impl Simulation {
                         return;
                     }
                 }
-                self.k
-                    .trace_msg(TraceKind::Deliver, msg.src(), node, port, msg.size(), "");
+                self.k.trace_message(
+                    TraceKind::Deliver,
+                    Some(message_id(key)),
+                    msg.src(),
+                    node,
+                    port,
+                    msg.size(),
+                    "",
+                );
                 let to = (to != EVERY_WORKER).then_some(to);
                 self.deliver(node, Some(port), to, msg);
             }

@@ -171,7 +171,7 @@ impl Simulation {
             self.k
                 .trace_msg(TraceKind::Sample, node, node, port, 0, &name);
             let mut msg = Message::value(serde_json::Value::from(v));
-            msg.set_src(node);
+            self.k.stamp(node, &mut msg);
             self.deliver(node, Some(port), None, msg);
         }
     }

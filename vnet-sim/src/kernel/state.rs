@@ -10,7 +10,7 @@ use crate::queue::{EventId, EventKey, EventQueue};
 use crate::rng::SimRng;
 use crate::sense::{SensorId, SharedBank};
 use crate::time::SimTime;
-use crate::trace::{TraceKind, TraceRecord, TraceSink};
+use crate::trace::{MessageId, TraceKind, TraceRecord, TraceSink};
 
 /// Where a message came from when it crossed a link.
 #[derive(Copy, Clone, Debug)]
@@ -158,6 +158,12 @@ pub(crate) struct Kernel {
 }
 
 impl Kernel {
+    /// Stamps `msg` as sent by `node`, now.
+    #[inline]
+    pub(super) fn stamp(&self, node: NodeId, msg: &mut Message) {
+        msg.stamp(node, self.now);
+    }
+
     /// Schedules an event the kernel itself causes (source `MAX_SOURCE`).
     pub(super) fn schedule_own(&mut self, at: SimTime, ev: Event) {
         let key = EventKey::new(at.max(self.now), crate::queue::MAX_SOURCE, self.own_seq);
@@ -174,6 +180,24 @@ impl Kernel {
         self.queue.push(key, ev)
     }
 
+    /// The id the next event `source` schedules will have, as a trace shows it.
+    #[inline]
+    pub(super) fn next_message_id(&self, source: NodeId) -> MessageId {
+        message_id(EventKey::new(
+            SimTime::ZERO,
+            source.0,
+            self.nodes[source.0 as usize].seq,
+        ))
+    }
+
+    /// Uses up the event number a transmission that never got scheduled (a drop) took, so that
+    /// its id stays its own.
+    #[inline]
+    pub(super) fn skip_message_id(&mut self, source: NodeId) {
+        self.nodes[source.0 as usize].seq += 1;
+    }
+
+    /// Traces an event that is no message's.
     #[inline]
     pub(super) fn trace_msg(
         &mut self,
@@ -184,9 +208,26 @@ impl Kernel {
         bytes: u32,
         detail: &str,
     ) {
+        self.trace_message(kind, None, src, dst, port, bytes, detail);
+    }
+
+    /// Traces an event; `msg` names the transmission of a send, delivery, drop or direct.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(super) fn trace_message(
+        &mut self,
+        kind: TraceKind,
+        msg: Option<MessageId>,
+        src: NodeId,
+        dst: NodeId,
+        port: PortId,
+        bytes: u32,
+        detail: &str,
+    ) {
         if let Some(t) = self.trace.as_mut() {
             // The port belongs to `src` for sends and drops, to `dst` for deliveries.
             let owner = if kind == TraceKind::Deliver { dst } else { src };
+            let name = |n: NodeId| self.net.node(n).map_or("", |n| n.name());
             let port = self
                 .net
                 .node(owner)
@@ -195,8 +236,11 @@ impl Kernel {
             t.record(&TraceRecord {
                 time: self.now,
                 kind,
+                msg,
                 src: src.0,
+                src_name: name(src),
                 dst: dst.0,
+                dst_name: name(dst),
                 port,
                 bytes,
                 detail,
@@ -293,5 +337,14 @@ impl Kernel {
             }
             _ => false,
         }
+    }
+}
+
+/// The trace's id of the transmission an event with `key` is.
+#[inline]
+pub(super) fn message_id(key: EventKey) -> MessageId {
+    MessageId {
+        node: key.source(),
+        seq: key.seq(),
     }
 }

@@ -509,10 +509,21 @@ fn stats_and_trace_csv() {
     assert!(buf.borrow().error().is_none());
     let trace = String::from_utf8(buf.borrow().get_ref().clone()).unwrap();
     let rows: Vec<&str> = trace.lines().collect();
-    assert_eq!(rows[0], "time_ns,kind,src,dst,port,bytes,detail");
-    assert!(rows.contains(&"0,send,0,1,p,100,"));
-    assert!(rows.contains(&"0,drop,0,1,p,100,queue_full"));
-    assert!(rows.contains(&"1800000,deliver,0,1,p,100,"));
+    // Nodes by number and name; a send and its delivery or drop share the message's id.
+    assert_eq!(
+        rows,
+        [
+            "time_ns,kind,msg,src,src_name,dst,dst_name,port,bytes,detail",
+            "0,start,,0,a,0,a,,0,",
+            "0,send,0#1,0,a,1,b,p,100,",
+            "0,send,0#2,0,a,1,b,p,100,",
+            "0,send,0#3,0,a,1,b,p,100,",
+            "0,drop,0#3,0,a,1,b,p,100,queue_full",
+            "0,start,,1,b,1,b,,0,",
+            "1800000,deliver,0#1,0,a,1,b,p,100,",
+            "2600000,deliver,0#2,0,a,1,b,p,100,",
+        ]
+    );
 }
 
 #[test]
@@ -529,7 +540,11 @@ fn event_payload_keeps_its_niche() {
         std::mem::size_of::<Option<Event>>(),
         std::mem::size_of::<Event>()
     );
-    assert!(std::mem::size_of::<Event>() <= 48);
+    assert!(
+        std::mem::size_of::<Event>() <= 48,
+        "{}",
+        std::mem::size_of::<Event>()
+    );
 }
 
 #[test]
@@ -628,7 +643,49 @@ fn rust_programs_record_values_that_reach_the_trace() {
     sim.take_trace();
     let text = String::from_utf8(buf.borrow().get_ref().clone()).unwrap();
     assert!(
-        text.contains("\n4000000,record,0,0,,0,rtt_ms=4.5\n"),
+        text.contains("\n4000000,record,,0,c,0,c,,0,rtt_ms=4.5\n"),
         "{text}"
     );
+}
+
+#[test]
+fn a_delivered_message_carries_its_sender_and_send_time() {
+    struct Sender;
+    impl NodeProgram for Sender {
+        fn on_start(&mut self, ctx: &mut Context) {
+            ctx.set_timer(SimDuration::from_millis(3), 0);
+        }
+        fn on_timer(&mut self, ctx: &mut Context, _: u64) {
+            ctx.send(PortId(0), Message::bytes(vec![0; 125]));
+        }
+    }
+    struct Receiver;
+    impl NodeProgram for Receiver {
+        fn on_message(&mut self, ctx: &mut Context, _: Option<PortId>, msg: Message) {
+            ctx.record("src", msg.src().0);
+            ctx.record("sent_ns", msg.sent_at().as_nanos());
+            ctx.record("took_ns", (ctx.now() - msg.sent_at()).as_nanos());
+        }
+    }
+    let mut sim = Simulation::new(1);
+    let a = sim.add_node("a").unwrap();
+    let b = sim.add_node("b").unwrap();
+    // 1 ms and 1 Mb/s: 125 bytes take 1 ms more.
+    sim.link(
+        a,
+        "p",
+        b,
+        "p",
+        LinkParams::new(SimDuration::from_millis(1), 1_000_000),
+    )
+    .unwrap();
+    sim.add_worker(a, Box::new(Sender));
+    sim.add_worker(b, Box::new(Receiver));
+    sim.run();
+    let rec = |name| sim.last_record(b, name).cloned();
+    assert_eq!(rec("src"), Some(RecordValue::Int(i64::from(a.0))));
+    assert_eq!(rec("sent_ns"), Some(RecordValue::Int(3_000_000)));
+    assert_eq!(rec("took_ns"), Some(RecordValue::Int(2_000_000)));
+    // Stamping costs no room: a message stays 24 bytes, and every pending event within 48.
+    assert_eq!(std::mem::size_of::<Message>(), 24);
 }

@@ -3,29 +3,40 @@
 use std::sync::Arc;
 
 use super::NodeId;
+use crate::time::SimTime;
 
-/// What a message carries. Cloning is cheap (reference-counted), so a CMUX port fanning a
-/// message out to many links and workers copies no data. Thin pointers keep it at 16 bytes,
-/// which keeps every pending event small.
+/// What a message carries.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Payload {
     /// No content: a pure event (PHOLD, tokens).
     #[default]
     Empty,
     /// Raw bytes.
-    Bytes(Arc<Vec<u8>>),
+    Bytes(Vec<u8>),
     /// A JSON-like value (nil, booleans, integers, floats, strings, arrays, objects).
-    Value(Arc<serde_json::Value>),
+    Value(serde_json::Value),
 }
+
+/// The payload of a message without one.
+static EMPTY: Payload = Payload::Empty;
 
 /// A message between node programs.
 ///
 /// `size` is what links charge for: serialization takes `size·8/bandwidth`. It defaults to the
 /// payload's natural length (bytes, or the value's compact JSON text) and can be overridden to
 /// model headers or compression.
+///
+/// The kernel stamps a message when it is sent: the sending node ([`src`](Message::src)) and
+/// the virtual time it left ([`sent_at`](Message::sent_at)); a message forwarded is a new send,
+/// with a new stamp.
+///
+/// Cloning is cheap: the payload is shared (reference-counted), so a CMUX port fanning a
+/// message out to many links and workers copies no data. One thin pointer for the payload
+/// keeps a message at 24 bytes, and every pending event within 48.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
-    payload: Payload,
+    body: Option<Arc<Payload>>,
+    sent: SimTime,
     size: u32,
     src: NodeId,
 }
@@ -34,28 +45,29 @@ impl Message {
     /// A message with no payload and size 0.
     pub fn empty() -> Self {
         Message {
-            payload: Payload::Empty,
+            body: None,
+            sent: SimTime::ZERO,
             size: 0,
             src: NodeId(0),
         }
     }
     /// A message carrying `bytes`, sized by their length.
     pub fn bytes(bytes: impl Into<Vec<u8>>) -> Self {
-        let b: Arc<Vec<u8>> = Arc::new(bytes.into());
+        let b: Vec<u8> = bytes.into();
         let size = u32::try_from(b.len()).unwrap_or(u32::MAX);
         Message {
-            payload: Payload::Bytes(b),
+            body: Some(Arc::new(Payload::Bytes(b))),
             size,
-            src: NodeId(0),
+            ..Message::empty()
         }
     }
     /// A message carrying a JSON-like value, sized by its compact JSON encoding.
     pub fn value(v: serde_json::Value) -> Self {
         let size = json_len(&v);
         Message {
-            payload: Payload::Value(Arc::new(v)),
+            body: Some(Arc::new(Payload::Value(v))),
             size: u32::try_from(size).unwrap_or(u32::MAX),
-            src: NodeId(0),
+            ..Message::empty()
         }
     }
     /// The same message, charged as `size` bytes by links.
@@ -65,18 +77,18 @@ impl Message {
     }
     /// The payload.
     pub fn payload(&self) -> &Payload {
-        &self.payload
+        self.body.as_deref().unwrap_or(&EMPTY)
     }
     /// The JSON-like value, if the payload is one.
     pub fn as_value(&self) -> Option<&serde_json::Value> {
-        match &self.payload {
+        match self.payload() {
             Payload::Value(v) => Some(v),
             _ => None,
         }
     }
     /// The bytes, if the payload is bytes.
     pub fn as_bytes(&self) -> Option<&[u8]> {
-        match &self.payload {
+        match self.payload() {
             Payload::Bytes(b) => Some(b),
             _ => None,
         }
@@ -85,12 +97,17 @@ impl Message {
     pub fn size(&self) -> u32 {
         self.size
     }
-    /// The node that sent it (set by the kernel on send).
+    /// The node that sent it (stamped by the kernel on send).
     pub fn src(&self) -> NodeId {
         self.src
     }
-    pub(crate) fn set_src(&mut self, src: NodeId) {
-        self.src = src;
+    /// When it was sent, in virtual time (stamped by the kernel on send): with
+    /// [`Context::now`](crate::Context::now) at delivery, what the message took.
+    pub fn sent_at(&self) -> SimTime {
+        self.sent
+    }
+    pub(crate) fn stamp(&mut self, src: NodeId, sent: SimTime) {
+        (self.src, self.sent) = (src, sent);
     }
 }
 

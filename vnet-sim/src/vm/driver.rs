@@ -243,7 +243,7 @@ impl VmProgram {
                     {
                         let (p, message) =
                             self.mailbox.remove(i).unwrap_or((None, Message::empty()));
-                        input = Resume::Message { port: p, message };
+                        input = Resume::message(ctx, p, message);
                         if busy > SimDuration::ZERO {
                             return self.wake_after(ctx, busy, input, false);
                         }
@@ -336,7 +336,7 @@ impl NodeProgram for VmProgram {
                 if let Some(t) = timer {
                     ctx.cancel_timer(t);
                 }
-                let input = Resume::Message { port, message: msg };
+                let input = Resume::message(ctx, port, msg);
                 // With a host profile the worker may still be computing: it takes the message then.
                 let busy = self.busy_until.saturating_since(ctx.now());
                 if busy > SimDuration::ZERO {

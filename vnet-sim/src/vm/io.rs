@@ -113,11 +113,32 @@ pub(crate) enum Resume {
     Message {
         port: Option<PortId>,
         message: Message,
+        /// What `recv` returns third: `{from, sent, sent_ns}`.
+        meta: Value,
     },
     /// `recv` timed out (returns nil / null).
     Timeout,
     /// `sleep` is over.
     Wake,
+}
+
+impl Resume {
+    /// `recv`'s message, with what the program learns of it beside the value: the sending
+    /// node's name and when it was sent (virtual ms, and ns).
+    pub fn message(ctx: &Context, port: Option<PortId>, message: Message) -> Resume {
+        let from = ctx.network().node(message.src()).map_or("", |n| n.name());
+        let sent = message.sent_at();
+        let meta = serde_json::json!({
+            "from": from,
+            "sent": sent.as_millis_f64(),
+            "sent_ns": sent.as_nanos(),
+        });
+        Resume::Message {
+            port,
+            message,
+            meta,
+        }
+    }
 }
 
 /// The per-activation state a VM's API functions read and write.

@@ -331,7 +331,14 @@ impl JsVm {
             other => {
                 let pending = self.shared().pending.borrow_mut().take();
                 let (resolve, value) = match (pending, other) {
-                    (Some(Pending::Recv { resolve, .. }), Resume::Message { port, message }) => {
+                    (
+                        Some(Pending::Recv { resolve, .. }),
+                        Resume::Message {
+                            port,
+                            message,
+                            meta,
+                        },
+                    ) => {
                         let name = port.and_then(|p| {
                             self.shared()
                                 .io
@@ -343,8 +350,9 @@ impl JsVm {
                         });
                         let port = name.map_or(JsValue::null(), |p| JsValue::from(js_string!(p)));
                         let value = message_to_js(&message, &mut self.context)?;
-                        let pair = JsArray::from_iter([port, value], &mut self.context);
-                        (resolve, pair.into())
+                        let meta = JsValue::from_json(&meta, &mut self.context)?;
+                        let got = JsArray::from_iter([port, value, meta], &mut self.context);
+                        (resolve, got.into())
                     }
                     (Some(Pending::Recv { resolve, .. }), _) => (resolve, JsValue::null()),
                     (Some(Pending::Sleep { resolve, .. }), _) => (resolve, JsValue::undefined()),

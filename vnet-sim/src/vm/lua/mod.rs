@@ -285,13 +285,17 @@ impl Vm for LuaVm {
         let thread = self.thread();
         let nargs = match input {
             Resume::Start | Resume::Wake | Resume::Timeout => 0,
-            Resume::Message { port, message } => {
+            Resume::Message {
+                port,
+                message,
+                meta,
+            } => {
                 let name = port.and_then(|p| io.node.ports.get(p.0 as usize));
                 // Handing the message over must not raise: the cap is lifted while it is
                 // pushed, and a worker it takes over the cap fails instead.
                 // SAFETY: pushes onto the suspended thread, as resuming it with values does.
                 let (pushed, over) = self.state.uncapped(|| unsafe {
-                    if ffi::lua_checkstack(thread, 2 + ffi::LUA_MINSTACK) == 0 {
+                    if ffi::lua_checkstack(thread, 3 + ffi::LUA_MINSTACK) == 0 {
                         return Err("recv: out of stack space".to_owned());
                     }
                     match name {
@@ -300,7 +304,8 @@ impl Vm for LuaVm {
                         }
                         None => ffi::lua_pushnil(thread),
                     }
-                    value::push_message(thread, &message)
+                    value::push_message(thread, &message)?;
+                    value::push(thread, &meta, 0)
                 });
                 if let Err(e) = pushed {
                     return Step::Failed(e);
@@ -311,7 +316,7 @@ impl Vm for LuaVm {
                         self.state.cap()
                     ));
                 }
-                2
+                3
             }
         };
         let (status, nres) = self.resume_thread(io, thread, nargs);
