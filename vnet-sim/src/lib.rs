@@ -42,11 +42,11 @@ mod testkit;
 static ALLOC: vm::MeteredAlloc = vm::MeteredAlloc;
 
 pub use kernel::{
-    Context, LogLine, LogStream, NodeProgram, Record, RecordValue, RunStatus, SendReport,
-    Simulation, TimerId, WorkerId, WorkerState,
+    Context, LogLine, LogStream, NodeProgram, NotRecordable, Record, RecordValue, RunStatus,
+    SendReport, Simulation, TimerId, WorkerId, WorkerState,
 };
 pub use net::{
-    DropCause, Endpoint, Jitter, LinkId, LinkParams, Message, Network, NodeId, Payload, PortId,
-    Rounding, SerialLine,
+    DropCause, Endpoint, Jitter, LinkId, LinkParams, LinkParamsError, Message, Network, NodeId,
+    Payload, PortId, Rounding, SerialLine,
 };
 pub use time::{SimDuration, SimTime};

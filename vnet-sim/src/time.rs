@@ -128,9 +128,42 @@ pub fn format_nanos(ns: u64) -> String {
     format!("{ns}ns")
 }
 
+/// A duration or bandwidth that does not parse; it says what was written and what would do.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UnitError {
+    /// A unit that is not one of `allowed`.
+    #[error("unknown {quantity} unit `{unit}` in `{text}` (use {allowed})")]
+    UnknownUnit {
+        /// `time` or `bandwidth`.
+        quantity: &'static str,
+        /// The unit written.
+        unit: String,
+        /// The whole text.
+        text: String,
+        /// The units that would do.
+        allowed: &'static str,
+    },
+    /// A number that is not a whole count of the smallest unit (or not a number).
+    #[error("`{text}` is not a whole number of {whole}")]
+    NotWhole {
+        /// The whole text.
+        text: String,
+        /// `nanoseconds` or `bits per second`.
+        whole: &'static str,
+    },
+    /// Zero where only a positive value makes sense.
+    #[error("{quantity} `{text}` must be positive")]
+    NotPositive {
+        /// `bandwidth`.
+        quantity: &'static str,
+        /// The whole text.
+        text: String,
+    },
+}
+
 /// Parses a duration written as an integer of nanoseconds or a number with a unit
 /// (`ns`, `us`, `ms`, `s`), e.g. `"1ms"`, `"2.5us"`, `"100"`. Fractions must come out whole in ns.
-pub fn parse_nanos(text: &str) -> Result<u64, String> {
+pub fn parse_nanos(text: &str) -> Result<u64, UnitError> {
     let t = text.trim();
     let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (num, unit) = (t[..split].trim(), t[split..].trim());
@@ -140,12 +173,18 @@ pub fn parse_nanos(text: &str) -> Result<u64, String> {
         "ms" => 1_000_000,
         "s" => 1_000_000_000,
         other => {
-            return Err(format!(
-                "unknown time unit `{other}` in `{text}` (use ns, us, ms or s)"
-            ));
+            return Err(UnitError::UnknownUnit {
+                quantity: "time",
+                unit: other.to_owned(),
+                text: text.to_owned(),
+                allowed: "ns, us, ms or s",
+            });
         }
     };
-    parse_scaled(num, scale).ok_or_else(|| format!("`{text}` is not a whole number of nanoseconds"))
+    parse_scaled(num, scale).ok_or_else(|| UnitError::NotWhole {
+        text: text.to_owned(),
+        whole: "nanoseconds",
+    })
 }
 
 /// `num` (decimal, maybe with a fraction) times `scale`, if that is a whole non-negative integer.

@@ -1,10 +1,10 @@
 //! Human-readable units, beside [`crate::time`]: durations like `"1ms"`, bandwidths like
 //! `"10Mbps"`, as network files and the serde forms of links and host profiles write them.
 
-use crate::time::{SimDuration, format_nanos, parse_nanos, parse_scaled};
+use crate::time::{SimDuration, UnitError, format_nanos, parse_nanos, parse_scaled};
 
 /// Parses a bandwidth: an integer of bits/s or a number with `bps`, `kbps`, `Mbps`, `Gbps`.
-pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
+pub fn parse_bandwidth(text: &str) -> Result<u64, UnitError> {
     let t = text.trim();
     let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (num, unit) = (t[..split].trim(), &t[split..]);
@@ -14,15 +14,24 @@ pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
         "Mbps" => 1_000_000,
         "Gbps" => 1_000_000_000,
         other => {
-            return Err(format!(
-                "unknown bandwidth unit `{other}` in `{text}` (use bps, kbps, Mbps or Gbps)"
-            ));
+            return Err(UnitError::UnknownUnit {
+                quantity: "bandwidth",
+                unit: other.to_owned(),
+                text: text.to_owned(),
+                allowed: "bps, kbps, Mbps or Gbps",
+            });
         }
     };
     match parse_scaled(num, scale) {
-        Some(0) => Err(format!("bandwidth `{text}` must be positive")),
+        Some(0) => Err(UnitError::NotPositive {
+            quantity: "bandwidth",
+            text: text.to_owned(),
+        }),
         Some(v) => Ok(v),
-        None => Err(format!("`{text}` is not a whole number of bits per second")),
+        None => Err(UnitError::NotWhole {
+            text: text.to_owned(),
+            whole: "bits per second",
+        }),
     }
 }
 

@@ -163,7 +163,7 @@ pub(crate) fn eval(
                 .and_then(|a| a.downcast_mut::<VmProgram>())
                 .map_or_else(
                     || Err("the worker is not running".to_owned()),
-                    |p| p.eval(&code),
+                    |p| p.eval(&code).map_err(|e| e.to_string()),
                 );
             let _ = reply.send(r);
         })

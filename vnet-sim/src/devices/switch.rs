@@ -121,9 +121,10 @@ impl UartSwitch {
     ) -> Result<Cluster, NetError> {
         let n = config.interconnect.len();
         if names.len() != n {
-            return Err(NetError::BadLink {
-                link: switch_name.to_owned(),
-                reason: format!("{} device names for a {n}-device interconnect", names.len()),
+            return Err(NetError::WrongCount {
+                device: format!("switch `{switch_name}`"),
+                given: names.len(),
+                needed: n,
             });
         }
         let switch = sim.add_node(switch_name)?;

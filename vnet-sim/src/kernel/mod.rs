@@ -14,7 +14,7 @@ mod stats_csv;
 
 pub use context::{Context, SendReport};
 pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
-pub use records::{Record, RecordValue};
+pub use records::{NotRecordable, Record, RecordValue};
 pub use sensing::SensorSetupError;
 
 use state::{EVERY_WORKER, Event, Kernel, LinkArrival, NodeRuntime, message_id, prefetch};

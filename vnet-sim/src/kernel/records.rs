@@ -12,6 +12,14 @@ use super::WorkerId;
 use crate::net::{Network, NodeId};
 use crate::time::SimTime;
 
+/// A value that cannot be recorded: only numbers, booleans and strings can.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a record's value must be a number, a boolean or a string, not {found}")]
+pub struct NotRecordable {
+    /// What was given instead: `nil/null`, `an array` or `a table/object`.
+    pub found: &'static str,
+}
+
 /// A recorded value: a number, a boolean or a string.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -28,7 +36,7 @@ pub enum RecordValue {
 
 impl RecordValue {
     /// The value of a JSON-like `v`; an error for null, arrays and objects.
-    pub fn from_json(v: &serde_json::Value) -> Result<RecordValue, String> {
+    pub fn from_json(v: &serde_json::Value) -> Result<RecordValue, NotRecordable> {
         use serde_json::Value as V;
         match v {
             V::Number(n) => Ok(match n.as_i64() {
@@ -37,14 +45,13 @@ impl RecordValue {
             }),
             V::Bool(b) => Ok(RecordValue::Bool(*b)),
             V::String(s) => Ok(RecordValue::Text(s.clone())),
-            other => Err(format!(
-                "a record's value must be a number, a boolean or a string, not {}",
-                match other {
+            other => Err(NotRecordable {
+                found: match other {
                     V::Null => "nil/null",
                     V::Array(_) => "an array",
                     _ => "a table/object",
-                }
-            )),
+                },
+            }),
         }
     }
 

@@ -208,25 +208,44 @@ impl LinkParams {
         SimDuration::from_nanos(ns.min(u64::MAX as u128) as u64)
     }
     /// Checks the values a user may get wrong; the error names the field.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), LinkParamsError> {
         if !(0.0..=1.0).contains(&self.loss) {
-            return Err(format!("`loss` must be within [0, 1], got {}", self.loss));
+            return Err(LinkParamsError::Loss(self.loss));
         }
         if self.bandwidth == Some(0) {
-            return Err(
-                "`bandwidth` must be positive (omit it for an infinitely fast link)".into(),
-            );
+            return Err(LinkParamsError::ZeroBandwidth);
         }
         if let Some(line) = self.serial {
             if line.lanes == 0 || line.bits_per_byte < 8 {
-                return Err(format!(
-                    "`serial` needs at least one lane and 8 bits per byte, got {} lanes and {} bits",
-                    line.lanes, line.bits_per_byte
-                ));
+                return Err(LinkParamsError::Serial {
+                    lanes: line.lanes,
+                    bits_per_byte: line.bits_per_byte,
+                });
             }
         }
         Ok(())
     }
+}
+
+/// Link parameters out of range, by field.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum LinkParamsError {
+    /// A loss probability outside [0, 1].
+    #[error("`loss` must be within [0, 1], got {0}")]
+    Loss(f64),
+    /// A bandwidth of 0 bits/s.
+    #[error("`bandwidth` must be positive (omit it for an infinitely fast link)")]
+    ZeroBandwidth,
+    /// A serial line with no lane, or fewer than 8 bits a byte.
+    #[error(
+        "`serial` needs at least one lane and 8 bits per byte, got {lanes} lanes and {bits_per_byte} bits"
+    )]
+    Serial {
+        /// Lanes given.
+        lanes: u32,
+        /// Bits per byte given.
+        bits_per_byte: u32,
+    },
 }
 
 /// What became of a message handed to a link.
@@ -416,7 +435,13 @@ mod serial_tests {
             LinkParams::new(SimDuration::ZERO, 5_000_000).serialization(100),
             SimDuration::from_micros(160)
         );
-        assert!(uart(0, 0).validate().unwrap_err().contains("lane"));
+        assert_eq!(
+            uart(0, 0).validate(),
+            Err(LinkParamsError::Serial {
+                lanes: 0,
+                bits_per_byte: 10
+            })
+        );
         assert!(uart(2, 0).validate().is_ok());
     }
 

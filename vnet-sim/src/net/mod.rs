@@ -7,7 +7,9 @@ mod link;
 mod message;
 mod stats;
 
-pub use link::{Jitter, Link, LinkDir, LinkParams, Rounding, SerialLine, Transmit};
+pub use link::{
+    Jitter, Link, LinkDir, LinkParams, LinkParamsError, Rounding, SerialLine, Transmit,
+};
 pub use message::{Message, Payload};
 pub use stats::{DropCause, LinkStats, NodeStats};
 
@@ -111,7 +113,18 @@ pub enum NetError {
         /// The link, as `a.port -- b.port`.
         link: String,
         /// What is wrong.
-        reason: String,
+        #[source]
+        reason: LinkParamsError,
+    },
+    /// A device built of nodes (a switch) given the wrong number of them.
+    #[error("{device}: {given} names for {needed} nodes")]
+    WrongCount {
+        /// The device.
+        device: String,
+        /// Names given.
+        given: usize,
+        /// Nodes it has.
+        needed: usize,
     },
 }
 

@@ -100,14 +100,22 @@ pub enum ProfileSpec {
 
 impl ProfileSpec {
     /// The profile it names or holds.
-    pub fn resolve(&self) -> Result<HostProfile, String> {
+    pub fn resolve(&self) -> Result<HostProfile, UnknownProfile> {
         match self {
-            ProfileSpec::Named(n) => HostProfile::by_name(n).ok_or_else(|| {
-                format!("`profile`: unknown host `{n}` (pc, rpi-zero, esp32, or an object)")
-            }),
+            ProfileSpec::Named(n) => {
+                HostProfile::by_name(n).ok_or_else(|| UnknownProfile { name: n.clone() })
+            }
             ProfileSpec::Custom(p) => Ok(p.clone()),
         }
     }
+}
+
+/// A host profile named that is none of the built-in ones.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`profile`: unknown host `{name}` (pc, rpi-zero, esp32, or an object)")]
+pub struct UnknownProfile {
+    /// The name given.
+    pub name: String,
 }
 
 /// A VM worker of a node: its language and its code, inline or in a file.
@@ -337,7 +345,7 @@ impl NetworkFile {
             }
             if let Some(p) = &n.profile {
                 p.resolve()
-                    .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
+                    .map_err(|m| NetFileError::node(i, Some(&n.name), m.to_string()))?;
             }
             for (w, spec) in n.workers.iter().enumerate() {
                 if spec.code.is_some() == spec.path.is_some() {
@@ -387,7 +395,7 @@ impl NetworkFile {
             }
             l.params()
                 .validate()
-                .map_err(|m| NetFileError::link(i, Some(&label), m))?;
+                .map_err(|m| NetFileError::link(i, Some(&label), m.to_string()))?;
         }
         Ok(())
     }
@@ -463,7 +471,7 @@ impl NetworkFile {
                 Some(p) => {
                     let profile = p
                         .resolve()
-                        .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
+                        .map_err(|m| NetFileError::node(i, Some(&n.name), m.to_string()))?;
                     std::rc::Rc::new(VmConfig {
                         profile: Some(profile),
                         ..(*vm).clone()

@@ -292,12 +292,23 @@ impl VmProgram {
     /// is held to the same step limits as the program; it may not block (`recv`, `sleep`),
     /// and node API calls made inside it act on an empty node (no ports) with their output
     /// discarded: eval is for inspecting and adjusting state (NMP's `vm.eval`).
-    pub fn eval(&mut self, code: &str) -> Result<serde_json::Value, String> {
+    pub fn eval(&mut self, code: &str) -> Result<serde_json::Value, EvalError> {
         match self.vm.as_mut() {
-            Some(vm) => vm.eval(code),
-            None => Err("the worker is not running".into()),
+            Some(vm) => vm.eval(code).map_err(EvalError::Failed),
+            None => Err(EvalError::NotRunning),
         }
     }
+}
+
+/// Why [`VmProgram::eval`] gave no value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EvalError {
+    /// The worker has not started, or has ended.
+    #[error("the worker is not running")]
+    NotRunning,
+    /// The code failed: its error, as the worker's own would read.
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl NodeProgram for VmProgram {

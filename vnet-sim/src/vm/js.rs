@@ -553,7 +553,8 @@ fn install_api(context: &mut Context) -> JsResult<()> {
                     Ok(RecordValue::Int(f as i64))
                 }
                 Some(f) => Ok(RecordValue::Float(f)),
-                None => RecordValue::from_json(&to_value(&arg(args, 1), "record", ctx)?),
+                None => RecordValue::from_json(&to_value(&arg(args, 1), "record", ctx)?)
+                    .map_err(|e| e.to_string()),
             };
             shared(ctx)?
                 .count(ctx)

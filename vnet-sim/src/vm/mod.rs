@@ -95,7 +95,7 @@ mod profile;
 #[cfg(test)]
 mod tests;
 
-pub use driver::VmProgram;
+pub use driver::{EvalError, VmProgram};
 pub use io::NodeInfo;
 pub use meter::{HeapMeter, MeteredAlloc};
 pub use profile::{HostProfile, JS_INSTRUCTIONS_PER_DHRYSTONE, LUA_INSTRUCTIONS_PER_DHRYSTONE};

@@ -202,12 +202,15 @@ unsafe fn record_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Resul
         let name = String::from_utf8_lossy(string_at(l, 1)).into_owned();
         // Numbers directly, so that NaN and the infinities, which JSON cannot hold, are kept.
         let value = match ffi::lua_type(l, 2) {
-            ffi::LUA_TNONE | ffi::LUA_TNIL => RecordValue::from_json(&Value::Null),
+            ffi::LUA_TNONE | ffi::LUA_TNIL => {
+                RecordValue::from_json(&Value::Null).map_err(|e| e.to_string())
+            }
             ffi::LUA_TNUMBER if ffi::lua_isinteger(l, 2) != 0 => {
                 Ok(RecordValue::Int(ffi::lua_tointeger(l, 2)))
             }
             ffi::LUA_TNUMBER => Ok(RecordValue::Float(ffi::lua_tonumber(l, 2))),
-            _ => RecordValue::from_json(&read(l, 2, 0).map_err(|e| format!("record: {e}"))?),
+            _ => RecordValue::from_json(&read(l, 2, 0).map_err(|e| format!("record: {e}"))?)
+                .map_err(|e| e.to_string()),
         };
         let mut shared = shared.try_borrow_mut().map_err(|_| busy())?;
         shared.io.record(name, value)?;

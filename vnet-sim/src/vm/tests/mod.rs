@@ -93,6 +93,7 @@ fn eval(sim: &mut Simulation, n: NodeId, code: &str) -> Result<serde_json::Value
         .and_then(|a| a.downcast_mut::<VmProgram>())
         .expect("a VM worker")
         .eval(code)
+        .map_err(|e| e.to_string())
 }
 
 #[test]
