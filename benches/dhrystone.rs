@@ -24,9 +24,9 @@ fn in_worker(lang: Lang, runs: u64, config: &Rc<VmConfig>) {
     );
     sim.run();
     assert!(
-        sim.logs()[0].text.starts_with("dhrystone ok"),
+        sim.results().logs()[0].text.starts_with("dhrystone ok"),
         "{}",
-        sim.logs()[0].text
+        sim.results().logs()[0].text
     );
 }
 

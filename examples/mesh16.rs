@@ -146,7 +146,7 @@ fn main() -> ExitCode {
     if let Some(path) = &args.link_stats {
         let written = File::create(path)
             .map_err(csv::Error::from)
-            .and_then(|f| report.sim.write_link_stats_csv(BufWriter::new(f)));
+            .and_then(|f| report.sim.results().write_link_stats_csv(BufWriter::new(f)));
         if let Err(e) = written {
             eprintln!("mesh16: writing {}: {e}", path.display());
             return ExitCode::from(2);
@@ -155,6 +155,7 @@ fn main() -> ExitCode {
     println!("trace_hash={:016x}", report.trace_hash);
     for l in report
         .sim
+        .results()
         .logs()
         .iter()
         .filter(|l| l.stream == vnet::sim::LogStream::Err)

@@ -102,7 +102,7 @@ fn main() {
     }
     let wall = clock.elapsed().as_secs_f64();
     let events: u64 = (0..n)
-        .filter_map(|i| sim.node_stats(NodeId(i)))
+        .filter_map(|i| sim.results().node_stats(NodeId(i)))
         .map(|s| s.received)
         .sum();
     println!(

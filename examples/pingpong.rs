@@ -85,10 +85,19 @@ fn main() -> ExitCode {
     sim.add_worker(b, code(pong, PONG_LUA, PONG_JS));
     sim.run();
 
-    for l in sim.logs().iter().filter(|l| l.stream == LogStream::Err) {
+    for l in sim
+        .results()
+        .logs()
+        .iter()
+        .filter(|l| l.stream == LogStream::Err)
+    {
         eprintln!("pingpong: {}", l.text);
     }
-    let Some(done) = sim.worker_output(a, pinger).find(|l| l.text == "done") else {
+    let Some(done) = sim
+        .results()
+        .worker_output(a, pinger)
+        .find(|l| l.text == "done")
+    else {
         eprintln!("pingpong: the pinger never finished");
         return ExitCode::FAILURE;
     };

@@ -127,7 +127,7 @@ fn dhrystone_run(lang: Lang, runs: u64, config: &VmConfig) -> Result<(f64, Strin
     let t0 = Instant::now();
     sim.run();
     let wall = t0.elapsed().as_secs_f64();
-    match sim.logs().first() {
+    match sim.results().logs().first() {
         Some(l) if l.text.starts_with("dhrystone ok") => Ok((wall, l.text.clone())),
         other => Err(format!("{lang:?} Dhrystone failed: {other:?}")),
     }
@@ -186,6 +186,7 @@ fn creation(lang: Lang, k: usize, repeats: usize) -> Result<(f64, f64), String> 
         boa_gc::force_collect();
         sizes.push((CountingAlloc::live_bytes() - before) as f64 / 1e3 / k as f64);
         let failed = sim
+            .results()
             .logs()
             .iter()
             .find(|l| l.stream == vnet::sim::LogStream::Err);
@@ -230,6 +231,7 @@ fn tcmsg(lang: Lang, rounds: u64, repeats: usize) -> Result<f64, String> {
         sim.run();
         times.push(t0.elapsed().as_secs_f64() * 1e3 / (2 * rounds) as f64);
         if let Some(l) = sim
+            .results()
             .logs()
             .iter()
             .find(|l| l.stream == vnet::sim::LogStream::Err)
@@ -272,12 +274,13 @@ fn model(profile: HostProfile) -> Result<Row, String> {
     sim.add_worker(b, Box::new(VmProgram::new(Lang::Lua, code_b, config)));
     sim.run();
     let times: Vec<f64> = sim
+        .results()
         .logs()
         .iter()
         .filter_map(|l| l.text.parse().ok())
         .collect();
     let [boot, got] = times[..] else {
-        return Err(format!("model ping printed {:?}", sim.logs()));
+        return Err(format!("model ping printed {:?}", sim.results().logs()));
     };
     Ok(Row {
         host: format!("{} (model)", profile.name),

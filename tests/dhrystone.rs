@@ -12,7 +12,11 @@ fn run(lang: Lang, runs: u64) -> Vec<String> {
     let n = sim.add_node("n").unwrap();
     sim.add_worker(n, vm_worker(lang, &dhrystone_source(lang, runs)));
     sim.run();
-    sim.logs().iter().map(|l| l.text.clone()).collect()
+    sim.results()
+        .logs()
+        .iter()
+        .map(|l| l.text.clone())
+        .collect()
 }
 
 #[test]
@@ -52,7 +56,7 @@ fn dhrystone_calibration() {
                 Box::new(VmProgram::new(lang, code, Rc::new(config.clone()))),
             );
             sim.run();
-            let line = sim.logs()[0].text.clone();
+            let line = sim.results().logs()[0].text.clone();
             line.rsplit(' ').next().unwrap().parse::<f64>().unwrap()
         };
         // The difference cancels the loop's set-up: 100 runs at 1 k dhry/s are 100 ms.

@@ -87,9 +87,10 @@ pub fn esp32_cluster(run: &ClusterRun) -> Result<ClusterReport, String> {
         (0u64, 0u64, 0.0, 0.0f64, 0.0f64);
     for (i, &d) in cluster.devices.iter().enumerate() {
         let field = |name: &str| -> Result<f64, String> {
-            sim.last_record(d, name)
+            sim.results()
+                .last_record(d, name)
                 .and_then(RecordValue::as_f64)
-                .ok_or_else(|| match sim.logs().iter().find(|l| l.node == d) {
+                .ok_or_else(|| match sim.results().logs().iter().find(|l| l.node == d) {
                     Some(l) => format!("board {i} recorded no {name}: {}", l.text),
                     None => format!("board {i} recorded no {name}"),
                 })
@@ -109,7 +110,7 @@ pub fn esp32_cluster(run: &ClusterRun) -> Result<ClusterReport, String> {
     let rx_payload: u64 = cluster
         .devices
         .iter()
-        .filter_map(|&d| sim.node_stats(d))
+        .filter_map(|&d| sim.results().node_stats(d))
         .map(|st| st.bytes_received)
         .sum();
     Ok(ClusterReport {

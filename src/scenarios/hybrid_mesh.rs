@@ -232,7 +232,7 @@ pub fn hybrid_mesh(
 
     // What each node recorded, by name: simulated nodes in the simulation, P-nodes over NMP.
     let mut recorded: Vec<Vec<(String, serde_json::Value)>> = vec![Vec::new(); n];
-    for r in sim.records() {
+    for r in sim.results().records() {
         if !mesh.is_external(r.node.0 as usize) {
             let value = serde_json::to_value(&r.value).unwrap_or_default();
             recorded[r.node.0 as usize].push((r.name.clone(), value));
@@ -249,6 +249,7 @@ pub fn hybrid_mesh(
         let _ = rt.block_on(twin.close());
     }
     if let Some(e) = sim
+        .results()
         .logs()
         .iter()
         .find(|l| l.stream == vnet_sim::LogStream::Err)

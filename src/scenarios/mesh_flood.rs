@@ -86,7 +86,7 @@ pub struct MeshFloodReport {
 }
 
 /// Runs a flood from node `n0` (a corner) until the network is idle. Failed workers (a Lua
-/// or JS error) leave their node without an arrival; their messages are in [`Simulation::logs`]. `extra_trace` receives
+/// or JS error) leave their node without an arrival; their messages are in [`Results::logs`](vnet_sim::Results::logs). `extra_trace` receives
 /// every trace record too (e.g. a CSV writer).
 pub fn mesh_flood(cfg: &MeshFlood, extra_trace: Option<Box<dyn TraceSink>>) -> MeshFloodReport {
     let mut sim = Simulation::new(cfg.seed);
@@ -112,7 +112,12 @@ pub fn mesh_flood(cfg: &MeshFlood, extra_trace: Option<Box<dyn TraceSink>>) -> M
     sim.take_trace();
     // Every flood program records `reached` once, when the flood reaches its node.
     let mut arrivals = vec![None; ids.len()];
-    for r in sim.records().iter().filter(|r| r.name == "reached") {
+    for r in sim
+        .results()
+        .records()
+        .iter()
+        .filter(|r| r.name == "reached")
+    {
         arrivals[r.node.0 as usize].get_or_insert(r.time);
     }
     let h = hash.borrow();

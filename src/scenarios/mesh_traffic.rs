@@ -107,12 +107,22 @@ pub fn mesh_traffic(cfg: &MeshTrafficRun) -> Result<MeshTrafficReport, String> {
     let t0 = Instant::now();
     sim.run();
     let wall = t0.elapsed();
-    if let Some(e) = sim.logs().iter().find(|l| l.stream == LogStream::Err) {
+    if let Some(e) = sim
+        .results()
+        .logs()
+        .iter()
+        .find(|l| l.stream == LogStream::Err)
+    {
         return Err(format!("node n{}: {}", e.node.0, e.text));
     }
     let mut latencies_ms = Vec::new();
     let mut per_node = vec![0usize; n];
-    for r in sim.records().iter().filter(|r| r.name == "latency_ns") {
+    for r in sim
+        .results()
+        .records()
+        .iter()
+        .filter(|r| r.name == "latency_ns")
+    {
         let ns = r
             .value
             .as_f64()

@@ -154,9 +154,11 @@ pub fn sensor_field(p: &SensorField) -> Result<SensorFieldReport, String> {
     sim.run();
     let sink = NodeId(0);
     let estimate = sim
+        .results()
         .last_record(sink, "estimate")
         .and_then(RecordValue::as_f64);
     let samples = sim
+        .results()
         .last_record(sink, "samples")
         .and_then(RecordValue::as_f64);
     match (estimate, samples) {
@@ -167,6 +169,7 @@ pub fn sensor_field(p: &SensorField) -> Result<SensorFieldReport, String> {
         }),
         _ => {
             let errors: Vec<String> = sim
+                .results()
                 .logs()
                 .iter()
                 .filter(|l| l.stream == vnet_sim::LogStream::Err)

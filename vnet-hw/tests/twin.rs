@@ -65,6 +65,7 @@ fn a_simulated_worker_ping_pongs_with_a_p_node_through_its_twin() {
         })
         .unwrap();
     let out: Vec<String> = sim
+        .results()
         .worker_output(a, WorkerId(0))
         .map(|l| l.text.clone())
         .collect();

@@ -291,6 +291,7 @@ fn two_emulated_boards_behind_a_switch_and_two_simulated_nodes_pass_a_token() {
     let mut seen = 0;
     for i in [0u32, 2] {
         let out: Vec<String> = sim
+            .results()
             .worker_output(NodeId(i), WorkerId(0))
             .map(|l| l.text.clone())
             .collect();

@@ -42,8 +42,8 @@ mod testkit;
 static ALLOC: vm::MeteredAlloc = vm::MeteredAlloc;
 
 pub use kernel::{
-    Context, LogLine, LogStream, NodeProgram, NotRecordable, Record, RecordValue, RunStatus,
-    SendReport, Simulation, TimerId, WorkerId, WorkerState,
+    Context, LogLine, LogStream, NodeProgram, NotRecordable, Record, RecordValue, Results,
+    RunStatus, SendReport, Simulation, TimerId, WorkerId, WorkerState,
 };
 pub use net::{
     DropCause, Endpoint, Jitter, LinkId, LinkParams, LinkParamsError, Message, Network, NodeId,

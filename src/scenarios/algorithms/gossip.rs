@@ -89,7 +89,7 @@ pub fn gossip(cfg: &Gossip) -> Result<GossipReport, String> {
     let mut seen = vec![0usize; rounds];
     // Each node records `round`, `s`, `w` in that order: a `w` completes its round's figures.
     let mut at: Vec<(Option<usize>, Option<f64>)> = vec![(None, None); n];
-    for rec in run.sim.records() {
+    for rec in run.sim.results().records() {
         let node = rec.node.0 as usize;
         let Some(cur) = at.get_mut(node) else {
             continue;

@@ -147,6 +147,7 @@ impl StudyRun {
         name: &'a str,
     ) -> impl Iterator<Item = (usize, f64, &'a RecordValue)> + 'a {
         self.sim
+            .results()
             .records()
             .iter()
             .filter(move |r| r.name == name)
@@ -156,6 +157,7 @@ impl StudyRun {
     /// The first worker error, if a program failed (`node: message`).
     pub fn failure(&self) -> Option<String> {
         self.sim
+            .results()
             .logs()
             .iter()
             .find(|l| l.stream == LogStream::Err)

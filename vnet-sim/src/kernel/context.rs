@@ -286,7 +286,7 @@ impl Context<'_> {
     }
 
     /// Records `value` under `name` now: a typed result, kept by the simulation
-    /// ([`Simulation::records`](super::Simulation::records)) and written to the trace.
+    /// ([`Results::records`](super::Results::records)) and written to the trace.
     pub fn record(&mut self, name: &str, value: impl Into<super::RecordValue>) {
         self.k
             .record(self.node, self.worker, name.to_owned(), value.into());

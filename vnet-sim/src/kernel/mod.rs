@@ -8,6 +8,7 @@ mod context;
 pub mod instant;
 mod program;
 mod records;
+mod results;
 mod sensing;
 mod state;
 mod stats_csv;
@@ -15,6 +16,7 @@ mod stats_csv;
 pub use context::{Context, SendReport};
 pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
 pub use records::{NotRecordable, Record, RecordValue};
+pub use results::Results;
 pub use sensing::SensorSetupError;
 
 use state::{EVERY_WORKER, Event, Kernel, LinkArrival, NodeRuntime, message_id, prefetch};
@@ -92,7 +94,7 @@ pub enum RunStatus {
 /// sim.add_worker(a, Box::new(Hello));
 /// sim.add_worker(b, Box::new(Hello));
 /// sim.run();
-/// assert_eq!(sim.logs()[0].time, SimTime::from_millis(2));
+/// assert_eq!(sim.results().logs()[0].time, SimTime::from_millis(2));
 /// ```
 pub struct Simulation {
     k: Kernel,
@@ -244,9 +246,9 @@ impl Simulation {
         t
     }
 
-    /// Lines logged by programs, in the order they were logged.
-    pub fn logs(&self) -> &[LogLine] {
-        &self.k.logs
+    /// What the run has produced so far: logs, records, counters and their exports.
+    pub fn results(&self) -> Results<'_> {
+        Results::new(&self.k)
     }
 
     /// Takes the lines logged so far, leaving none: a long real-time run forwards its output
@@ -255,47 +257,11 @@ impl Simulation {
         std::mem::take(&mut self.k.logs)
     }
 
-    /// The values programs recorded, in the order they were recorded.
-    pub fn records(&self) -> &[Record] {
-        &self.k.records
-    }
-
     /// Takes the values recorded so far, leaving none.
     pub fn take_records(&mut self) -> Vec<Record> {
         std::mem::take(&mut self.k.records)
     }
 
-    /// The last value recorded under `name` by any worker of `node`, if any.
-    pub fn last_record(&self, node: NodeId, name: &str) -> Option<&RecordValue> {
-        self.k
-            .records
-            .iter()
-            .rev()
-            .find(|r| r.node == node && r.name == name)
-            .map(|r| &r.value)
-    }
-
-    /// Writes the records as CSV: `time_ns,node,worker,name,value`, nodes by name.
-    pub fn write_records_csv<W: std::io::Write>(&self, out: W) -> Result<(), csv::Error> {
-        records::write_csv(&self.k.records, &self.k.net, out)
-    }
-
-    /// Writes the records as JSON lines, one object per record, values keeping their type.
-    pub fn write_records_jsonl<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
-        records::write_jsonl(&self.k.records, &self.k.net, out)
-    }
-
-    /// The lines one worker wrote (its monitor), in order.
-    pub fn worker_output(&self, node: NodeId, worker: WorkerId) -> impl Iterator<Item = &LogLine> {
-        self.k
-            .logs
-            .iter()
-            .filter(move |l| l.node == node && l.worker == worker)
-    }
-    /// A node's counters.
-    pub fn node_stats(&self, node: NodeId) -> Option<&NodeStats> {
-        self.k.nodes.get(node.0 as usize).map(|n| &n.stats)
-    }
     /// How many times one worker may be activated at one instant — once that instant has
     /// seen as many events — before it is failed (default [`instant::DEFAULT_LIMIT`]): a
     /// worker in a loop of zero-length waits would otherwise keep the run at one instant for
@@ -317,16 +283,6 @@ impl Simulation {
     /// Bytes the event queue holds beyond the event payloads (see `EventQueue::overhead_bytes`).
     pub fn queue_overhead_bytes(&self) -> usize {
         self.k.queue.overhead_bytes()
-    }
-
-    /// Writes per-link-direction counters as CSV (one row per direction).
-    pub fn write_link_stats_csv<W: std::io::Write>(&self, out: W) -> Result<(), csv::Error> {
-        stats_csv::write_links(&self.k.net, out)
-    }
-    /// Writes per-node counters as CSV (one row per node).
-    pub fn write_node_stats_csv<W: std::io::Write>(&self, out: W) -> Result<(), csv::Error> {
-        let stats: Vec<&NodeStats> = self.k.nodes.iter().map(|n| &n.stats).collect();
-        stats_csv::write_nodes(&self.k.net, &stats, out)
     }
 
     /// Takes a link down or up now (down drops what it holds and what is in flight).

@@ -69,7 +69,7 @@ impl Simulation {
     /// sim.add_sensor(n, "clock", ramp, every, Some(port)).unwrap();
     /// sim.add_worker(n, Box::new(Logger));
     /// sim.run();
-    /// let lines: Vec<_> = sim.logs().iter().map(|l| l.text.as_str()).collect();
+    /// let lines: Vec<_> = sim.results().logs().iter().map(|l| l.text.as_str()).collect();
     /// assert_eq!(lines, ["0s 0.0", "500ms 0.5", "1s 1.0"]);
     /// ```
     pub fn add_sensor(
@@ -215,7 +215,11 @@ mod tests {
             .unwrap();
         sim.add_worker(n, Box::new(Logger));
         sim.run_until(SimTime::from_secs(3));
-        sim.logs().iter().map(|l| l.text.clone()).collect()
+        sim.results()
+            .logs()
+            .iter()
+            .map(|l| l.text.clone())
+            .collect()
     }
 
     #[test]

@@ -244,7 +244,7 @@ fn link_arrivals_reach_every_worker_on_the_node() {
     sim.run();
     let workers: Vec<u32> = log.borrow().iter().map(|x| x.1).collect();
     assert_eq!(workers, vec![0, 1, 2]);
-    assert_eq!(sim.node_stats(b).unwrap().received, 1);
+    assert_eq!(sim.results().node_stats(b).unwrap().received, 1);
 }
 
 #[test]
@@ -280,7 +280,7 @@ fn cancelled_timer_never_fires() {
     sim.run();
     assert_eq!(*fired.borrow(), vec![(ms(7), 2)]);
     assert_eq!(*cancel_result.borrow(), vec![true, false]);
-    assert_eq!(sim.node_stats(a).unwrap().timers, 1);
+    assert_eq!(sim.results().node_stats(a).unwrap().timers, 1);
 }
 
 #[test]
@@ -487,7 +487,7 @@ fn stats_and_trace_csv() {
     sim.set_trace(Box::new(buf.clone()));
     sim.run();
     let mut links = Vec::new();
-    sim.write_link_stats_csv(&mut links).unwrap();
+    sim.results().write_link_stats_csv(&mut links).unwrap();
     let links = String::from_utf8(links).unwrap();
     let mut lines = links.lines();
     let header = lines.next().unwrap();
@@ -499,7 +499,7 @@ fn stats_and_trace_csv() {
             .starts_with("0,a.p,b.p,true,3,2,1,0,0,300,200,")
     );
     let mut nodes = Vec::new();
-    sim.write_node_stats_csv(&mut nodes).unwrap();
+    sim.results().write_node_stats_csv(&mut nodes).unwrap();
     assert!(
         String::from_utf8(nodes)
             .unwrap()
@@ -564,7 +564,11 @@ fn a_rust_program_that_never_leaves_an_instant_is_stopped() {
     sim.set_max_activations_per_instant(500);
     assert_eq!(sim.run(), crate::RunStatus::Idle);
     assert_eq!(sim.worker_state(n, w), Some(WorkerState::Failed));
-    let e: Vec<_> = sim.worker_output(n, w).map(|l| l.text.clone()).collect();
+    let e: Vec<_> = sim
+        .results()
+        .worker_output(n, w)
+        .map(|l| l.text.clone())
+        .collect();
     assert_eq!(
         e,
         vec![
@@ -628,6 +632,7 @@ fn rust_programs_record_values_that_reach_the_trace() {
     sim.set_trace(Box::new(buf.clone()));
     sim.run();
     let names: Vec<(u64, &str)> = sim
+        .results()
         .records()
         .iter()
         .map(|r| (r.time.as_nanos(), r.name.as_str()))
@@ -637,7 +642,9 @@ fn rust_programs_record_values_that_reach_the_trace() {
         vec![(0, "started"), (4_000_000, "rtt_ms"), (5_000_000, "late")]
     );
     assert_eq!(
-        sim.last_record(n, "rtt_ms").and_then(|v| v.as_f64()),
+        sim.results()
+            .last_record(n, "rtt_ms")
+            .and_then(|v| v.as_f64()),
         Some(4.5)
     );
     sim.take_trace();
@@ -682,7 +689,7 @@ fn a_delivered_message_carries_its_sender_and_send_time() {
     sim.add_worker(a, Box::new(Sender));
     sim.add_worker(b, Box::new(Receiver));
     sim.run();
-    let rec = |name| sim.last_record(b, name).cloned();
+    let rec = |name| sim.results().last_record(b, name).cloned();
     assert_eq!(rec("src"), Some(RecordValue::Int(i64::from(a.0))));
     assert_eq!(rec("sent_ns"), Some(RecordValue::Int(3_000_000)));
     assert_eq!(rec("took_ns"), Some(RecordValue::Int(2_000_000)));

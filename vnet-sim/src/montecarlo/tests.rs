@@ -44,7 +44,7 @@ fn lossy(r: Replication) -> Metrics {
     sim.add_worker(x, Box::new(Blast));
     sim.add_worker(y, Box::new(Sink));
     sim.run();
-    let got = sim.node_stats(y).map_or(0, |s| s.received);
+    let got = sim.results().node_stats(y).map_or(0, |s| s.received);
     vec![("delivered".to_owned(), got as f64)]
 }
 

@@ -176,6 +176,7 @@ fn instantiate_runs_the_named_programs() {
     assert_eq!(sim.seed(), 42);
     sim.run();
     let texts: Vec<_> = sim
+        .results()
         .logs()
         .iter()
         .map(|l| {
@@ -269,6 +270,7 @@ fn vm_workers_load_from_inline_code_and_files_and_round_trip() {
     sim.run();
     let a = sim.network().node_by_name("a").unwrap();
     let out: Vec<_> = sim
+        .results()
         .worker_output(a, crate::WorkerId(0))
         .map(|l| l.text.clone())
         .collect();
@@ -315,7 +317,7 @@ fn nodes_carry_host_profiles() {
     assert_eq!(NetworkFile::from_json(&f.to_json()).unwrap(), f);
     let mut sim = f.instantiate(&ProgramRegistry::new(), None).unwrap();
     sim.run();
-    let t: f64 = sim.logs()[0].text.parse().unwrap();
+    let t: f64 = sim.results().logs()[0].text.parse().unwrap();
     assert!(
         (100.0..100.1).contains(&t),
         "an esp32 worker boots in 100 ms, printed {t}"
@@ -355,7 +357,12 @@ fn nodes_carry_sensors_that_round_trip_and_report() {
         )
         .unwrap();
     sim.run();
-    let lines: Vec<_> = sim.logs().iter().map(|l| l.text.as_str()).collect();
+    let lines: Vec<_> = sim
+        .results()
+        .logs()
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect();
     // 21 at 500 ms, through an 8-bit ADC over 0..51 (steps of 0.2): exactly 21.
     assert_eq!(lines, vec!["34.0", "rec\t500.0\t21.0"]);
     for (sensor, want) in [
@@ -423,8 +430,11 @@ fn node_params_reach_lua_and_js_workers() {
         sim.network().node_by_name("b").unwrap(),
     );
     use crate::RecordValue as V;
-    assert_eq!(sim.last_record(a, "ttl"), Some(&V::Int(3)));
-    assert_eq!(sim.last_record(a, "origin"), Some(&V::Bool(true)));
-    assert_eq!(sim.last_record(b, "ttl"), Some(&V::Int(5)));
-    assert_eq!(sim.last_record(b, "origin"), Some(&V::Bool(false)));
+    assert_eq!(sim.results().last_record(a, "ttl"), Some(&V::Int(3)));
+    assert_eq!(sim.results().last_record(a, "origin"), Some(&V::Bool(true)));
+    assert_eq!(sim.results().last_record(b, "ttl"), Some(&V::Int(5)));
+    assert_eq!(
+        sim.results().last_record(b, "origin"),
+        Some(&V::Bool(false))
+    );
 }

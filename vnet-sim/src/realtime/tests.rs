@@ -50,7 +50,12 @@ fn events_wait_for_the_wall_clock() {
         "ran ahead of the wall clock: {wall:?}"
     );
     assert!(wall < Duration::from_millis(2000), "{wall:?}");
-    let arrivals: Vec<u64> = sim.logs().iter().map(|l| l.text.parse().unwrap()).collect();
+    let arrivals: Vec<u64> = sim
+        .results()
+        .logs()
+        .iter()
+        .map(|l| l.text.parse().unwrap())
+        .collect();
     assert_eq!(arrivals.len(), 2);
     // The echo takes exactly the link's latency plus serialization (80 ns) in virtual time.
     assert_eq!(arrivals[1] - arrivals[0], 40_000_080);
@@ -73,7 +78,7 @@ fn an_injection_arrives_at_its_wall_clock_time() {
     let end = rt.run(&mut sim, None, continue_).unwrap();
     sender.join().unwrap();
     assert_eq!(end, RealTimeEnd::Stopped);
-    let at: u64 = sim.logs()[0].text.parse().unwrap();
+    let at: u64 = sim.results().logs()[0].text.parse().unwrap();
     assert!(at >= 30_000_000, "arrived at {at} ns, before it was sent");
     assert!(at < 1_000_000_000, "arrived at {at} ns");
 }

@@ -13,7 +13,7 @@
 //! | `now_ns()` | virtual time in whole nanoseconds (Lua: an integer; JS: a number, exact up to 2^53 ns) |
 //! | `node()` | `{id, name, worker, ports = {names}, neighbours = {port = {node names}}}` |
 //! | `print(...)` | writes a line to the worker's standard output |
-//! | `record(name, value)` | records a typed result — a number, boolean or string — as (time, node, worker, name, value): [`Simulation::records`](crate::Simulation::records), the trace, CSV or JSON lines; for results, instead of printing text to parse back |
+//! | `record(name, value)` | records a typed result — a number, boolean or string — as (time, node, worker, name, value): [`Results::records`](crate::Results::records), the trace, CSV or JSON lines; for results, instead of printing text to parse back |
 //! | `params()` | the node's parameters (a network file node's `params`, or [`VmProgram::with_params`]): a table / object, or nil/null if it has none |
 //! | `random()` | a float in [0, 1) from the node's seeded stream (Lua's `math.random` and JS's `Math.random` use it too) |
 //! | `fork(code)` | starts a sibling worker in the same language; returns its worker id |
@@ -351,7 +351,7 @@ impl Default for VmConfig {
 /// let n = sim.add_node("n").unwrap();
 /// let w = sim.add_worker(n, vm_worker(Lang::Lua, "sleep(5) print('woke at', now())"));
 /// sim.run();
-/// assert_eq!(sim.worker_output(n, w).next().unwrap().text, "woke at\t5.0");
+/// assert_eq!(sim.results().worker_output(n, w).next().unwrap().text, "woke at\t5.0");
 /// ```
 pub fn vm_worker(lang: Lang, code: &str) -> Box<VmProgram> {
     Box::new(VmProgram::new(lang, code, Rc::new(VmConfig::default())))

@@ -40,7 +40,8 @@ pub(super) fn solo(lang: Lang, code: &str, config: VmConfig) -> (Simulation, Nod
 
 /// Standard output of a worker, line by line.
 pub(super) fn out(sim: &Simulation, n: NodeId, w: u32) -> Vec<String> {
-    sim.worker_output(n, WorkerId(w))
+    sim.results()
+        .worker_output(n, WorkerId(w))
         .filter(|l| l.stream == LogStream::Out)
         .map(|l| l.text.clone())
         .collect()
@@ -48,7 +49,8 @@ pub(super) fn out(sim: &Simulation, n: NodeId, w: u32) -> Vec<String> {
 
 /// Standard error of a worker, joined.
 pub(super) fn err(sim: &Simulation, n: NodeId, w: u32) -> String {
-    sim.worker_output(n, WorkerId(w))
+    sim.results()
+        .worker_output(n, WorkerId(w))
         .filter(|l| l.stream == LogStream::Err)
         .map(|l| l.text.clone())
         .collect::<Vec<_>>()
@@ -380,6 +382,7 @@ fn programs_record_typed_values_and_read_their_params() {
         assert_eq!(err(&sim, n, 0), "", "{lang:?}");
         use crate::RecordValue as V;
         let got: Vec<(u64, &str, &V)> = sim
+            .results()
             .records()
             .iter()
             .map(|r| (r.time.as_nanos(), r.name.as_str(), &r.value))
@@ -395,16 +398,16 @@ fn programs_record_typed_values_and_read_their_params() {
             ],
             "{lang:?}"
         );
-        assert_eq!(sim.last_record(n, "hops"), Some(&V::Int(7)));
+        assert_eq!(sim.results().last_record(n, "hops"), Some(&V::Int(7)));
         let mut csv = Vec::new();
-        sim.write_records_csv(&mut csv).unwrap();
+        sim.results().write_records_csv(&mut csv).unwrap();
         assert_eq!(
             String::from_utf8(csv).unwrap(),
             "time_ns,node,worker,name,value\n0,n,0,hops,6\n0,n,0,origin,true\n0,n,0,ratio,0.5\n\
              0,n,0,who,n0\n2000000,n,0,hops,7\n"
         );
         let mut jsonl = Vec::new();
-        sim.write_records_jsonl(&mut jsonl).unwrap();
+        sim.results().write_records_jsonl(&mut jsonl).unwrap();
         let first = String::from_utf8(jsonl).unwrap();
         assert_eq!(
             first.lines().next().unwrap(),
@@ -461,7 +464,7 @@ fn recv_says_who_sent_a_message_and_when() {
     for (lang, sender, code) in senders {
         let (mut sim, a, b) = pair(lang, sender, lang, code, VmConfig::default());
         sim.run();
-        let got = |name: &str| sim.last_record(b, name).cloned();
+        let got = |name: &str| sim.results().last_record(b, name).cloned();
         assert_eq!(got("from"), Some(RecordValue::Text("a".into())), "{lang:?}");
         assert_eq!(got("sent").and_then(|v| v.as_f64()), Some(2.0), "{lang:?}");
         assert_eq!(

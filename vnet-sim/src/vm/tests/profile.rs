@@ -138,7 +138,8 @@ fn profiles_by_name() {
 
 /// Each line's virtual time and the `now()` it printed, for worker 0 of `n`.
 fn stamped(sim: &Simulation, n: NodeId) -> Vec<(f64, f64)> {
-    sim.worker_output(n, WorkerId(0))
+    sim.results()
+        .worker_output(n, WorkerId(0))
         .filter(|l| l.stream == crate::LogStream::Out)
         .map(|l| (l.time.as_nanos() as f64 / 1e6, l.text.parse().unwrap()))
         .collect()
@@ -191,7 +192,7 @@ fn what_a_worker_sends_and_prints_before_it_ends_comes_before_its_end() {
         );
         sim.run();
         assert_eq!(out(&sim, b, 0), vec!["1", "2", "3", "4", "5"], "{lang:?}");
-        let lines: Vec<_> = sim.worker_output(a, WorkerId(0)).collect();
+        let lines: Vec<_> = sim.results().worker_output(a, WorkerId(0)).collect();
         // The printed line, then the failure once the loop's compute time has passed.
         assert_eq!(lines.len(), 2, "{lang:?}: {lines:?}");
         assert_eq!(lines[1].stream, crate::LogStream::Err);
