@@ -79,6 +79,13 @@ impl Context<'_> {
         }
     }
 
+    /// In [`on_message`](NodeProgram::on_message): the id the trace gives the message being
+    /// delivered (`0#3`), the same as its `send` record's; `None` elsewhere, and for a sensor's
+    /// reading.
+    pub fn message_id(&self) -> Option<crate::trace::MessageId> {
+        self.k.delivering
+    }
+
     /// This node's sensors, if it has any (VM workers read them during an activation).
     pub fn sensors(&self) -> Option<crate::sense::SharedBank> {
         self.k.sensors.get(self.node.0 as usize)?.clone()

@@ -108,6 +108,7 @@ impl Simulation {
         Simulation {
             k: Kernel {
                 now: SimTime::ZERO,
+                delivering: None,
                 queue: EventQueue::new(),
                 net: Network::new(seed),
                 nodes: Vec::new(),
@@ -411,7 +412,9 @@ impl Simulation {
                     msg.size(),
                     "",
                 );
+                self.k.delivering = Some(message_id(key));
                 self.deliver(node, None, None, msg);
+                self.k.delivering = None;
             }
             Event::Deliver {
                 node,
@@ -450,7 +453,9 @@ impl Simulation {
                     "",
                 );
                 let to = (to != EVERY_WORKER).then_some(to);
+                self.k.delivering = Some(message_id(key));
                 self.deliver(node, Some(port), to, msg);
+                self.k.delivering = None;
             }
             Event::Timer { node, worker, tag } => self.run_worker(node, worker, |p, ctx| {
                 ctx.k.nodes[node.0 as usize].stats.timers += 1;

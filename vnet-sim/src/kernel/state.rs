@@ -134,6 +134,8 @@ pub(super) struct NodeRuntime {
 /// so that one can run while holding `&mut Kernel`.
 pub(crate) struct Kernel {
     pub(super) now: SimTime,
+    /// The message being delivered, while programs' `on_message` run.
+    pub(super) delivering: Option<MessageId>,
     pub(super) queue: EventQueue<Event>,
     pub(super) net: Network,
     pub(super) nodes: Vec<NodeRuntime>,

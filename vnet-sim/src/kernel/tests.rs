@@ -672,6 +672,10 @@ fn a_delivered_message_carries_its_sender_and_send_time() {
             ctx.record("src", msg.src().0);
             ctx.record("sent_ns", msg.sent_at().as_nanos());
             ctx.record("took_ns", (ctx.now() - msg.sent_at()).as_nanos());
+            ctx.record(
+                "id",
+                ctx.message_id().map(|m| m.to_string()).unwrap_or_default(),
+            );
         }
     }
     let mut sim = Simulation::new(1);
@@ -693,6 +697,9 @@ fn a_delivered_message_carries_its_sender_and_send_time() {
     assert_eq!(rec("src"), Some(RecordValue::Int(i64::from(a.0))));
     assert_eq!(rec("sent_ns"), Some(RecordValue::Int(3_000_000)));
     assert_eq!(rec("took_ns"), Some(RecordValue::Int(2_000_000)));
+    // The trace's id, as the send record's: node a's events 0 and 1 were its start and its
+    // timer, the send is its event 2.
+    assert_eq!(rec("id"), Some(RecordValue::Text("0#2".into())));
     // Stamping costs no room: a message stays 24 bytes, and every pending event within 48.
     assert_eq!(std::mem::size_of::<Message>(), 24);
 }

@@ -58,7 +58,8 @@ pub struct VmProgram {
     /// The program's name in error lines and tracebacks (`dv.lua:4:`): its file's, or
     /// `program`.
     source: String,
-    mailbox: VecDeque<(Option<PortId>, Message)>,
+    /// Messages waiting for a `recv`, each as it will resume the worker (with its `meta`).
+    mailbox: VecDeque<Resume>,
     wait: Wait,
     /// Tag of the timer that may wake the worker; older timers are ignored.
     wake_tag: u64,
@@ -236,14 +237,12 @@ impl VmProgram {
             };
             match step {
                 Step::Recv { port, timeout } => {
-                    if let Some(i) = self
-                        .mailbox
-                        .iter()
-                        .position(|(p, _)| port.is_none() || *p == port)
-                    {
-                        let (p, message) =
-                            self.mailbox.remove(i).unwrap_or((None, Message::empty()));
-                        input = Resume::message(ctx, p, message);
+                    let wanted = |m: &Resume| match m {
+                        Resume::Message { port: p, .. } => port.is_none() || *p == port,
+                        _ => false,
+                    };
+                    if let Some(i) = self.mailbox.iter().position(wanted) {
+                        input = self.mailbox.remove(i).unwrap_or(Resume::Timeout);
                         if busy > SimDuration::ZERO {
                             return self.wake_after(ctx, busy, input, false);
                         }
@@ -365,7 +364,7 @@ impl NodeProgram for VmProgram {
             ));
             return;
         }
-        self.mailbox.push_back((port, msg));
+        self.mailbox.push_back(Resume::message(ctx, port, msg));
     }
 
     fn on_timer(&mut self, ctx: &mut Context, tag: u64) {

@@ -123,8 +123,9 @@ pub(crate) enum Resume {
 }
 
 impl Resume {
-    /// `recv`'s message, with what the program learns of it beside the value: the sending
-    /// node's name and when it was sent (virtual ms, and ns).
+    /// `recv`'s message as it arrives (call it in `on_message`), with what the program learns
+    /// of it beside the value: the sending node's name, when it was sent (virtual ms, and ns),
+    /// and its id in the trace.
     pub fn message(ctx: &Context, port: Option<PortId>, message: Message) -> Resume {
         let from = ctx.network().node(message.src()).map_or("", |n| n.name());
         let sent = message.sent_at();
@@ -132,6 +133,7 @@ impl Resume {
             "from": from,
             "sent": sent.as_millis_f64(),
             "sent_ns": sent.as_nanos(),
+            "id": ctx.message_id().map(|m| m.to_string()),
         });
         Resume::Message {
             port,

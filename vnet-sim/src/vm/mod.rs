@@ -7,7 +7,7 @@
 //! | call | does |
 //! |---|---|
 //! | `send(port, value)` | sends `value` on the named port (CMUX: every link and sibling worker) |
-//! | `recv()`, `recv(port)`, `recv(port, timeout_ms)` | waits for a message; returns `port, value, meta` (JS: `[port, value, meta]`), or nil/null on timeout; `meta` is `{from, sent, sent_ns}`: the sending node's name and when it was sent (ms as `now()`, and ns as `now_ns()`), so `now_ns() - meta.sent_ns` is what the message took |
+//! | `recv()`, `recv(port)`, `recv(port, timeout_ms)` | waits for a message; returns `port, value, meta` (JS: `[port, value, meta]`), or nil/null on timeout; `meta` is `{from, sent, sent_ns, id}`: the sending node's name, when it was sent (ms as `now()`, and ns as `now_ns()`), so `now_ns() - meta.sent_ns` is what the message took, and its id in the trace (`"0#3"`, as its `send` and `deliver` records show it) |
 //! | `sleep(ms)` | waits `ms` milliseconds of virtual time (to the nearest nanosecond; any positive wait is at least 1 ns) |
 //! | `now()` | virtual time in milliseconds (a float) |
 //! | `now_ns()` | virtual time in whole nanoseconds (Lua: an integer; JS: a number, exact up to 2^53 ns) |

@@ -451,10 +451,10 @@ fn a_record_must_be_a_name_and_a_plain_value() {
 #[test]
 fn recv_says_who_sent_a_message_and_when() {
     // 10 ms, 1 Mb/s: "hi" is 4 bytes of JSON, 32 µs on the wire; sent at 2 ms, in at 12.032 ms.
-    let lua = "local p, m, meta = recv() \
+    let lua = "local p, m, meta = recv() record('id', meta.id) \
                record('from', meta.from) record('sent', meta.sent) \
                record('sent_ns', meta.sent_ns) record('took_ns', now_ns() - meta.sent_ns)";
-    let js = "const [p, m, meta] = await recv(); \
+    let js = "const [p, m, meta] = await recv(); record('id', meta.id); \
               record('from', meta.from); record('sent', meta.sent); \
               record('sent_ns', meta.sent_ns); record('took_ns', now_ns() - meta.sent_ns);";
     let senders = [
@@ -463,8 +463,25 @@ fn recv_says_who_sent_a_message_and_when() {
     ];
     for (lang, sender, code) in senders {
         let (mut sim, a, b) = pair(lang, sender, lang, code, VmConfig::default());
+        let trace = Rc::new(std::cell::RefCell::new(crate::trace::WriterTrace::new(
+            Vec::new(),
+            crate::trace::TraceFormat::Csv,
+        )));
+        sim.set_trace(Box::new(trace.clone()));
         sim.run();
+        sim.take_trace();
+        // The id is the trace's: the same in the send record and the delivery record.
+        let text = String::from_utf8(trace.borrow().get_ref().clone()).unwrap();
+        let id_of = |kind: &str| {
+            text.lines()
+                .find(|l| l.split(',').nth(1) == Some(kind))
+                .and_then(|l| l.split(',').nth(2))
+                .map(str::to_owned)
+        };
+        let sent_id = id_of("send").expect("a send record");
+        assert_eq!(id_of("deliver"), Some(sent_id.clone()), "{lang:?}");
         let got = |name: &str| sim.results().last_record(b, name).cloned();
+        assert_eq!(got("id"), Some(RecordValue::Text(sent_id)), "{lang:?}");
         assert_eq!(got("from"), Some(RecordValue::Text("a".into())), "{lang:?}");
         assert_eq!(got("sent").and_then(|v| v.as_f64()), Some(2.0), "{lang:?}");
         assert_eq!(
