@@ -1,0 +1,165 @@
+//! `vnet run` and `vnet check` from outside, as a user runs them: a network file and a program
+//! file in a folder, the binary, its output, its exit status and the files it writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh folder under the target's temp dir.
+fn folder(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn vnet(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vnet"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Node a (Lua, from a file) sends 10, 20, 30 to node b (JS, inline), which answers each with
+/// one more. 10 ms and 1 Mb/s: "10" is 2 bytes of JSON (16 µs), so each trip takes 10.016 ms.
+const PING: &str = r#"{
+  "seed": 3,
+  "nodes": [
+    {"name": "a", "params": {"n": 3}, "workers": [{"lang": "lua", "path": "ping.lua"}]},
+    {"name": "b", "workers": [{"lang": "js", "code": "for (;;) { const [p, m, meta] = await recv(); print('got ' + m + ' from ' + meta.from); send(p, m + 1); }"}]}
+  ],
+  "links": [{"a": "a.p", "b": "b.p", "latency": "10ms", "bandwidth": "1Mbps"}]
+}"#;
+
+const PING_LUA: &str = r#"
+for i = 1, params().n do
+  send("p", i * 10)
+  local _, v, meta = recv("p")
+  record("back_ns", now_ns() - meta.sent_ns)
+  print("back", v)
+end
+"#;
+
+#[test]
+fn run_prints_live_output_writes_records_and_summarises() {
+    let dir = folder("ping");
+    std::fs::write(dir.join("ping.json"), PING).unwrap();
+    std::fs::write(dir.join("ping.lua"), PING_LUA).unwrap();
+    let out = vnet(
+        &["run", "ping.json", "--records", "r.csv", "--trace", "t.csv"],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().map(str::trim).collect();
+    assert_eq!(
+        lines,
+        [
+            "10.016000 b/w0 got 10 from a",
+            "20.032000 a/w0 back\t11",
+            "30.048000 b/w0 got 20 from a",
+            "40.064000 a/w0 back\t21",
+            "50.080000 b/w0 got 30 from a",
+            "60.096000 a/w0 back\t31",
+        ]
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("virtual end 60.096 ms"), "{stderr}");
+    assert!(stderr.contains("sent=6 delivered=6"), "{stderr}");
+    assert!(stderr.contains("finished=1 failed=0"), "{stderr}");
+    // The reply left b at 10.016 ms and took 10.016 ms back.
+    let records = std::fs::read_to_string(dir.join("r.csv")).unwrap();
+    assert_eq!(
+        records,
+        "time_ns,node,worker,name,value\n\
+         20032000,a,0,back_ns,10016000\n\
+         40064000,a,0,back_ns,10016000\n\
+         60096000,a,0,back_ns,10016000\n"
+    );
+    let trace = std::fs::read_to_string(dir.join("t.csv")).unwrap();
+    assert!(trace.starts_with("time_ns,kind,msg,src,src_name,dst,dst_name,port,bytes,detail\n"));
+    assert_eq!(trace.lines().filter(|l| l.contains(",deliver,")).count(), 6);
+
+    // The same seed, the same run: the trace hash repeats; --until stops early.
+    let hash = |o: &Output| {
+        text(&o.stderr)
+            .split("trace_hash=")
+            .nth(1)
+            .map(|h| h.trim().to_owned())
+    };
+    let again = vnet(&["run", "ping.json", "--quiet"], &dir);
+    assert!(again.stdout.is_empty());
+    assert_eq!(hash(&again), hash(&out));
+    let early = vnet(&["run", "ping.json", "--until", "25ms"], &dir);
+    assert_eq!(text(&early.stdout).lines().count(), 2);
+    assert!(
+        text(&early.stderr).contains("virtual end 25 ms"),
+        "{}",
+        text(&early.stderr)
+    );
+}
+
+#[test]
+fn a_failed_worker_exits_1_and_bad_input_exits_2() {
+    let dir = folder("fail");
+    std::fs::write(
+        dir.join("fail.json"),
+        r#"{"nodes": [{"name": "n", "workers": [{"lang": "lua", "code": "local t = nil\nprint(t.x)"}]}]}"#,
+    )
+    .unwrap();
+    let out = vnet(&["run", "fail.json"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("n/w0 [err] n/w0: program:2: attempt to index a nil value"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = vnet(&["run", "fail.json", "--allow-failures"], &dir);
+    assert_eq!(out.status.code(), Some(0));
+
+    std::fs::write(
+        dir.join("bad.json"),
+        "{\"nodes\": [\n  {\"name\": \"n\",}\n]}",
+    )
+    .unwrap();
+    let out = vnet(&["run", "bad.json"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.json") && err.contains("line 2"), "{err}");
+    let out = vnet(&["run", "missing.json"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let out = vnet(&["run", "fail.json", "--records", "r.txt"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains(".csv or a .jsonl"));
+}
+
+#[test]
+fn check_describes_a_file_and_warns_about_near_names() {
+    let dir = folder("check");
+    std::fs::write(dir.join("ping.json"), PING).unwrap();
+    std::fs::write(dir.join("ping.lua"), PING_LUA).unwrap();
+    let out = vnet(&["check", "ping.json"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "ping.json: 2 nodes, 1 links, 2 workers\nok\n"
+    );
+    // A link end `a.uplnk` beside a port `a.uplink`: a typo, most likely.
+    std::fs::write(
+        dir.join("typo.json"),
+        r#"{"nodes": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+            "links": [{"a": "a.uplink", "b": "b.p", "latency": "1ms"},
+                      {"a": "a.uplnk", "b": "c.p", "latency": "1ms"}]}"#,
+    )
+    .unwrap();
+    let out = vnet(&["check", "typo.json"], &dir);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("warning:") && stdout.contains("uplnk"),
+        "{stdout}"
+    );
+}
