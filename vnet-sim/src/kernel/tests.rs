@@ -540,11 +540,7 @@ fn event_payload_keeps_its_niche() {
         std::mem::size_of::<Option<Event>>(),
         std::mem::size_of::<Event>()
     );
-    assert!(
-        std::mem::size_of::<Event>() <= 48,
-        "{}",
-        std::mem::size_of::<Event>()
-    );
+    assert!(std::mem::size_of::<Event>() <= 48);
 }
 
 #[test]

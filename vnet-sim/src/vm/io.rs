@@ -113,7 +113,7 @@ pub(crate) enum Resume {
     Message {
         port: Option<PortId>,
         message: Message,
-        /// What `recv` returns third: `{from, sent, sent_ns}`.
+        /// What `recv` returns third: `{from, sent, sent_ns, id}`.
         meta: Value,
     },
     /// `recv` timed out (returns nil / null).

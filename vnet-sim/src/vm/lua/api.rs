@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::Shared;
 use super::value::{push, read, string_at};
-use crate::kernel::RecordValue;
+use crate::kernel::{NotRecordable, RecordValue};
 use crate::vm::io::{Step, millis};
 
 /// What a body returns to make its C function yield (no values) instead of returning.
@@ -202,9 +202,7 @@ unsafe fn record_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Resul
         let name = String::from_utf8_lossy(string_at(l, 1)).into_owned();
         // Numbers directly, so that NaN and the infinities, which JSON cannot hold, are kept.
         let value = match ffi::lua_type(l, 2) {
-            ffi::LUA_TNONE | ffi::LUA_TNIL => {
-                RecordValue::from_json(&Value::Null).map_err(|e| e.to_string())
-            }
+            ffi::LUA_TNONE | ffi::LUA_TNIL => Err(NotRecordable { found: "nil/null" }.to_string()),
             ffi::LUA_TNUMBER if ffi::lua_isinteger(l, 2) != 0 => {
                 Ok(RecordValue::Int(ffi::lua_tointeger(l, 2)))
             }
