@@ -14,6 +14,8 @@ pub enum NetFileError {
         column: usize,
         /// The parser's message.
         message: String,
+        /// The line's text (at most 120 characters around the column).
+        text: String,
     },
     /// Something about the file as a whole.
     File {
@@ -55,11 +57,21 @@ pub enum NetFileError {
 }
 
 impl NetFileError {
-    pub(crate) fn syntax(e: serde_json::Error) -> Self {
+    pub(crate) fn syntax(e: serde_json::Error, source: &str) -> Self {
+        let message = strip_position(e.to_string());
+        let text = source
+            .lines()
+            .nth(e.line().saturating_sub(1))
+            .unwrap_or("")
+            .chars()
+            .skip(e.column().saturating_sub(60))
+            .take(120)
+            .collect();
         NetFileError::Syntax {
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message,
+            text,
         }
     }
     pub(crate) fn top(message: impl Into<String>) -> Self {
@@ -89,12 +101,50 @@ impl NetFileError {
     }
 }
 
-/// serde_json appends "at line 0 column 0" to errors from `from_value`, which has no positions.
+/// serde_json appends "at line 0 column 0" to errors from `from_value`, which has no positions;
+/// an unknown field or variant gets the nearest known name as a suggestion.
 fn strip_position(m: String) -> String {
-    match m.find(" at line ") {
+    let m = match m.find(" at line ") {
         Some(i) => m[..i].to_owned(),
         None => m,
-    }
+    };
+    suggest(m)
+}
+
+/// A serde error as the user reads it: no position, a suggestion for a misspelt name.
+pub(crate) fn clean(e: serde_json::Error) -> String {
+    strip_position(e.to_string())
+}
+
+/// Rewrites serde's "unknown field `latnecy`, expected one of `a`, `b`, `latency`…" as
+/// "unknown field `latnecy`, did you mean `latency`?" when one known name is close (at most
+/// two edits, and fewer than half its letters); otherwise keeps the list.
+fn suggest(m: String) -> String {
+    let Some(rest) = m
+        .strip_prefix("unknown field `")
+        .map(|r| ("field", r))
+        .or_else(|| m.strip_prefix("unknown variant `").map(|r| ("variant", r)))
+    else {
+        return m;
+    };
+    let (what, rest) = rest;
+    let Some((given, expected)) = rest.split_once('`') else {
+        return m;
+    };
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    nearest(given, &known).map_or(m.clone(), |best| {
+        format!("unknown {what} `{given}`, did you mean `{best}`?")
+    })
+}
+
+/// The known name closest to `given`, if it is close enough to be a typo.
+pub(crate) fn nearest<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(given, k), *k))
+        .filter(|&(d, k)| d <= 2 && d * 2 < k.chars().count().max(2))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k)
 }
 
 impl fmt::Display for NetFileError {
@@ -104,7 +154,13 @@ impl fmt::Display for NetFileError {
                 line,
                 column,
                 message,
-            } => write!(f, "line {line}, column {column}: invalid JSON: {message}"),
+                text,
+            } => write!(
+                f,
+                "{line}:{column}: invalid JSON: {message}\n    {text}\n    {:>w$}",
+                "^",
+                w = (*column).clamp(1, 60)
+            ),
             NetFileError::File { message } => write!(f, "{message}"),
             NetFileError::Node {
                 index,
@@ -127,7 +183,11 @@ impl fmt::Display for NetFileError {
                 message,
             } => write!(f, "link {index}: {message}"),
             NetFileError::Io { path, message } => write!(f, "{path}: {message}"),
-            NetFileError::InFile { path, error } => write!(f, "{path}: {error}"),
+            NetFileError::InFile { path, error } => match &**error {
+                // `file:line:column: …`, as compilers write it.
+                NetFileError::Syntax { .. } => write!(f, "{path}:{error}"),
+                _ => write!(f, "{path}: {error}"),
+            },
         }
     }
 }

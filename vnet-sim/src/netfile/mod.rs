@@ -26,11 +26,13 @@
 mod error;
 mod lint;
 mod registry;
+pub mod scenario;
 /// The units network files use (they live beside `time`, below the network and the VMs).
 pub use crate::units;
 
 pub use error::NetFileError;
 pub use registry::ProgramRegistry;
+pub use scenario::{Override, RunSpec, TopologySpec};
 
 use std::path::Path;
 
@@ -55,6 +57,9 @@ pub struct NetworkFile {
     /// The links.
     #[serde(default)]
     pub links: Vec<LinkSpec>,
+    /// How `vnet run` runs it.
+    #[serde(default, skip_serializing_if = "RunSpec::is_empty")]
+    pub run: RunSpec,
 }
 
 /// One node of a network file.
@@ -247,17 +252,37 @@ fn split_end(end: &str) -> Option<(&str, &str)> {
 }
 
 impl NetworkFile {
-    /// Parses and checks a network file. Errors name the node or link and the field.
+    /// Parses and checks a network file (a scenario file: see [`scenario`]). Errors name the
+    /// node or link and the field.
     pub fn from_json(text: &str) -> Result<Self, NetFileError> {
-        let root: Value = serde_json::from_str(text).map_err(NetFileError::syntax)?;
-        let obj = root
-            .as_object()
-            .ok_or_else(|| NetFileError::top("the file must be a JSON object"))?;
+        Self::from_json_with(text, &[])
+    }
+
+    /// [`from_json`](Self::from_json) with `--set` overrides applied to the file's JSON first.
+    pub fn from_json_with(text: &str, overrides: &[Override]) -> Result<Self, NetFileError> {
+        let mut root: Value =
+            serde_json::from_str(text).map_err(|e| NetFileError::syntax(e, text))?;
+        if !root.is_object() {
+            return Err(NetFileError::top("the file must be a JSON object"));
+        }
+        for o in overrides {
+            o.apply(&mut root).map_err(NetFileError::top)?;
+        }
+        Self::from_value(root)
+    }
+
+    /// Checks and expands a file already parsed as JSON.
+    pub fn from_value(root: Value) -> Result<Self, NetFileError> {
+        let Value::Object(obj) = root else {
+            return Err(NetFileError::top("the file must be a JSON object"));
+        };
         for key in obj.keys() {
-            if !["seed", "nodes", "links"].contains(&key.as_str()) {
-                return Err(NetFileError::top(format!(
-                    "unknown field `{key}` (expected seed, nodes, links)"
-                )));
+            if !scenario::TOP_FIELDS.contains(&key.as_str()) {
+                let hint = match error::nearest(key, scenario::TOP_FIELDS) {
+                    Some(k) => format!("did you mean `{k}`?"),
+                    None => format!("expected one of {}", scenario::TOP_FIELDS.join(", ")),
+                };
+                return Err(NetFileError::top(format!("unknown field `{key}`, {hint}")));
             }
         }
         let seed = match obj.get("seed") {
@@ -267,23 +292,21 @@ impl NetworkFile {
                     .ok_or_else(|| NetFileError::top("`seed` must be a non-negative integer"))?,
             ),
         };
-        let list = |key: &str, required: bool| -> Result<Vec<Value>, NetFileError> {
-            match obj.get(key) {
-                Some(Value::Array(a)) => Ok(a.clone()),
-                None if !required => Ok(Vec::new()),
-                None => Err(NetFileError::top(format!("missing field `{key}`"))),
-                Some(_) => Err(NetFileError::top(format!("`{key}` must be an array"))),
-            }
+        let run: RunSpec = match obj.get("run") {
+            None | Some(Value::Null) => RunSpec::default(),
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|e| NetFileError::top(format!("`run`: {}", error::clean(e))))?,
         };
-        let mut nodes = Vec::new();
-        for (i, v) in list("nodes", true)?.into_iter().enumerate() {
+        let expanded = scenario::expand(&obj)?;
+        let mut nodes = Vec::with_capacity(expanded.nodes.len());
+        for (i, v) in expanded.nodes.into_iter().enumerate() {
             let label = v.get("name").and_then(Value::as_str).map(str::to_owned);
             let spec: NodeSpec = serde_json::from_value(v)
                 .map_err(|e| NetFileError::node(i, label.as_deref(), e.to_string()))?;
             nodes.push(spec);
         }
-        let mut links = Vec::new();
-        for (i, v) in list("links", false)?.into_iter().enumerate() {
+        let mut links = Vec::with_capacity(expanded.links.len());
+        for (i, v) in expanded.links.into_iter().enumerate() {
             let label = match (
                 v.get("a").and_then(Value::as_str),
                 v.get("b").and_then(Value::as_str),
@@ -291,23 +314,38 @@ impl NetworkFile {
                 (Some(a), Some(b)) => Some(format!("{a} -- {b}")),
                 _ => None,
             };
-            let spec: LinkSpec = serde_json::from_value(v)
-                .map_err(|e| NetFileError::link(i, label.as_deref(), e.to_string()))?;
+            let spec: LinkSpec = serde_json::from_value(v).map_err(|e| {
+                let mut m = e.to_string();
+                if m.starts_with("missing field `latency`") {
+                    m = "missing field `latency` (give it here or in `link_defaults`)".into();
+                }
+                NetFileError::link(i, label.as_deref(), m)
+            })?;
             links.push(spec);
         }
-        let file = NetworkFile { seed, nodes, links };
+        let file = NetworkFile {
+            seed,
+            nodes,
+            links,
+            run,
+        };
         file.check()?;
         Ok(file)
     }
 
     /// Reads and checks a network file from disk.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, NetFileError> {
+        Self::load_with(path, &[])
+    }
+
+    /// [`load`](Self::load) with `--set` overrides.
+    pub fn load_with(path: impl AsRef<Path>, overrides: &[Override]) -> Result<Self, NetFileError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| NetFileError::Io {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
-        Self::from_json(&text).map_err(|e| e.in_file(path))
+        Self::from_json_with(&text, overrides).map_err(|e| e.in_file(path))
     }
 
     /// The canonical JSON text (pretty-printed).
@@ -544,7 +582,12 @@ impl NetworkFile {
                 LinkSpec::from_params(net.describe(a), net.describe(b), l.params(), l.is_up())
             })
             .collect();
-        NetworkFile { seed, nodes, links }
+        NetworkFile {
+            seed,
+            nodes,
+            links,
+            run: RunSpec::default(),
+        }
     }
 
     /// The file for a topology: every node runs `program` (if any) with no parameters, every
@@ -580,6 +623,7 @@ impl NetworkFile {
             seed: None,
             nodes,
             links,
+            run: RunSpec::default(),
         }
     }
 }

@@ -78,7 +78,11 @@ fn topology_file_round_trips_through_a_simulation() {
 #[test]
 fn syntax_errors_give_line_and_column() {
     let e = err("{\n  \"nodes\": [\n    { \"name\": \"a\", }\n  ]\n}");
-    assert!(e.starts_with("line 3, column"), "{e}");
+    assert!(e.starts_with("3:20: invalid JSON: trailing comma"), "{e}");
+    // The line's text follows, with a caret under column 20.
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines[1], "        { \"name\": \"a\", }");
+    assert_eq!(lines[2].find('^'), Some(4 + 19), "{e}");
 }
 
 #[test]
@@ -134,7 +138,10 @@ fn semantic_errors_name_the_culprit() {
         e,
         "link 0 (ap -- a.p): `a` must be \"node.port\", got \"ap\""
     );
-    assert_eq!(err(r#"{"links": []}"#), "missing field `nodes`");
+    assert_eq!(
+        err(r#"{"links": []}"#),
+        "missing field `nodes` (or a `topology` that generates them)"
+    );
     assert_eq!(err(r#"[1, 2]"#), "the file must be a JSON object");
     assert!(err(r#"{"nodes": [], "extra": 1}"#).contains("unknown field `extra`"));
 }

@@ -1,0 +1,512 @@
+//! Scenario files: what a network file may say beyond a list of nodes and links — a
+//! `topology` generator, `node_defaults` and `link_defaults`, a `run` section — and `--set`
+//! overrides by path. [`expand`] turns such a file's JSON into the plain form, one entry per
+//! node and per link, which the rest of `netfile` checks and builds.
+//!
+//! The order, which `docs/netfile.md` states: overrides change the file's JSON first; the
+//! generator makes nodes `n0…n{N-1}` and their links (ports named after the neighbour); entries
+//! in `nodes` override a generated node of the same name or add one, entries in `links`
+//! override the generated link with the same two ends (either way round) or add one; last,
+//! defaults fill every field a node or link leaves out (`params` objects merge key by key, the
+//! node's keys winning).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::NetFileError;
+use crate::time::SimDuration;
+use crate::topology::Topology;
+
+/// The fields a network file may have at the top.
+pub(super) const TOP_FIELDS: &[&str] = &[
+    "$schema",
+    "seed",
+    "topology",
+    "node_defaults",
+    "link_defaults",
+    "nodes",
+    "links",
+    "run",
+];
+
+/// A generator of nodes and links: the shapes of [`Topology`]. Nodes are named `n0`, `n1`, …;
+/// each edge is a link whose ports are named after the node at the other end (`n0.n1` —
+/// `n1.n0`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TopologySpec {
+    /// `rows × cols` mesh; node `r·cols + c` at position `(c, r)`.
+    Grid {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// A grid whose rows and columns wrap around; positions as the grid's.
+    Torus {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// `n` nodes in a line; node `i` at `(i, 0)`.
+    Line {
+        /// Nodes.
+        n: usize,
+    },
+    /// `n` nodes in a ring; node `i` at `(i, 0)` (the closing link runs back to `n0`).
+    Ring {
+        /// Nodes.
+        n: usize,
+    },
+    /// Node `n0` linked to each of the other `n - 1`; no positions.
+    Star {
+        /// Nodes.
+        n: usize,
+    },
+    /// Every pair of `n` nodes linked; no positions.
+    Complete {
+        /// Nodes.
+        n: usize,
+    },
+    /// `n` nodes placed uniformly in the unit square, linked when at most `radius` apart.
+    RandomGeometric {
+        /// Nodes.
+        n: usize,
+        /// Link distance.
+        radius: f64,
+        /// The graph's own seed (default 0): the same graph whatever the run's seed.
+        #[serde(default)]
+        seed: u64,
+    },
+    /// Erdős–Rényi G(n, p): each pair linked with probability `p`; no positions.
+    ErdosRenyi {
+        /// Nodes.
+        n: usize,
+        /// Link probability.
+        p: f64,
+        /// The graph's own seed (default 0).
+        #[serde(default)]
+        seed: u64,
+    },
+    /// `n` nodes and the listed edges `[a, b]` (node indices).
+    Edges {
+        /// Nodes.
+        n: usize,
+        /// Edges as index pairs.
+        edges: Vec<[usize; 2]>,
+    },
+}
+
+/// Generators larger than this are refused (a typo of `rows: 1000000` would take all memory).
+const MAX_GENERATED: usize = 1 << 20;
+
+impl TopologySpec {
+    /// The shape it describes, or why not.
+    pub fn build(&self) -> Result<Topology, String> {
+        let size = match *self {
+            TopologySpec::Grid { rows, cols } | TopologySpec::Torus { rows, cols } => {
+                rows.checked_mul(cols)
+            }
+            TopologySpec::Line { n }
+            | TopologySpec::Ring { n }
+            | TopologySpec::Star { n }
+            | TopologySpec::Complete { n }
+            | TopologySpec::RandomGeometric { n, .. }
+            | TopologySpec::ErdosRenyi { n, .. }
+            | TopologySpec::Edges { n, .. } => Some(n),
+        };
+        match size {
+            Some(0) => return Err("the topology has no nodes".into()),
+            Some(s) if s <= MAX_GENERATED => {}
+            _ => return Err(format!("more than {MAX_GENERATED} nodes")),
+        }
+        Ok(match self {
+            TopologySpec::Grid { rows, cols } => Topology::grid(*rows, *cols),
+            TopologySpec::Torus { rows, cols } => Topology::torus(*rows, *cols),
+            TopologySpec::Line { n } => Topology::line(*n),
+            TopologySpec::Ring { n } => Topology::ring(*n),
+            TopologySpec::Star { n } => Topology::star(*n),
+            TopologySpec::Complete { n } => {
+                if *n > 4096 {
+                    return Err("`complete` takes at most 4096 nodes".into());
+                }
+                Topology::complete(*n)
+            }
+            TopologySpec::RandomGeometric { n, radius, seed } => {
+                if !(radius.is_finite() && *radius >= 0.0) {
+                    return Err("`radius` must be a finite number ≥ 0".into());
+                }
+                Topology::random_geometric(*n, *radius, *seed)
+            }
+            TopologySpec::ErdosRenyi { n, p, seed } => {
+                if !(0.0..=1.0).contains(p) {
+                    return Err("`p` must be in [0, 1]".into());
+                }
+                Topology::erdos_renyi(*n, *p, *seed)
+            }
+            TopologySpec::Edges { n, edges } => {
+                let pairs: Vec<(usize, usize)> = edges.iter().map(|e| (e[0], e[1])).collect();
+                Topology::from_edges(*n, &pairs).map_err(|e| e.to_string())?
+            }
+        })
+    }
+
+    /// The short form `vnet new --topology` takes: `grid:4x4`, `torus:3x5`, `line:5`,
+    /// `ring:8`, `star:6`, `complete:4`.
+    pub fn from_short(text: &str) -> Result<Self, String> {
+        let (kind, size) = text.split_once(':').unwrap_or((text, ""));
+        let num = |s: &str| {
+            s.parse::<usize>()
+                .map_err(|_| format!("`{text}`: `{s}` is not a whole number"))
+        };
+        let dims = || -> Result<(usize, usize), String> {
+            let (r, c) = size
+                .split_once('x')
+                .ok_or_else(|| format!("`{text}`: write {kind}:ROWSxCOLS, as {kind}:4x4"))?;
+            Ok((num(r)?, num(c)?))
+        };
+        Ok(match kind {
+            "grid" => {
+                let (rows, cols) = dims()?;
+                TopologySpec::Grid { rows, cols }
+            }
+            "torus" => {
+                let (rows, cols) = dims()?;
+                TopologySpec::Torus { rows, cols }
+            }
+            "line" => TopologySpec::Line { n: num(size)? },
+            "ring" => TopologySpec::Ring { n: num(size)? },
+            "star" => TopologySpec::Star { n: num(size)? },
+            "complete" => TopologySpec::Complete { n: num(size)? },
+            other => {
+                return Err(format!(
+                    "unknown topology `{other}` (grid:RxC, torus:RxC, line:N, ring:N, star:N, \
+                     complete:N)"
+                ));
+            }
+        })
+    }
+}
+
+/// How `vnet run` runs the file, unless its flags say otherwise. Paths are relative to the
+/// network file's folder.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSpec {
+    /// Stop at this virtual time (`"10s"`); omitted: when nothing is left to do.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_duration"
+    )]
+    pub until: Option<SimDuration>,
+    /// The master seed; overrides the file's top-level `seed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// A folder for every output (`trace.jsonl`, `records.csv`, `links.csv`, `nodes.csv`,
+    /// `capture.pcap`, `summary.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<String>,
+    /// The event trace: `.csv` or `.jsonl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// Records: `.csv` or `.jsonl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<String>,
+    /// A packet capture (`.pcap`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcap: Option<String>,
+    /// A folder for link and node statistics (`links.csv`, `nodes.csv`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<String>,
+}
+
+impl RunSpec {
+    /// Whether it says nothing (then it is not written).
+    pub fn is_empty(&self) -> bool {
+        *self == RunSpec::default()
+    }
+}
+
+mod opt_duration {
+    use serde::{Deserializer, Serializer};
+
+    use crate::time::SimDuration;
+
+    pub fn serialize<S: Serializer>(d: &Option<SimDuration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => crate::units::duration::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SimDuration>, D::Error> {
+        crate::units::duration::deserialize(d).map(Some)
+    }
+}
+
+/// The plain parts of a scenario file: every node and every link as its own JSON object,
+/// generated ones first, with defaults filled in.
+pub(super) struct Expanded {
+    pub nodes: Vec<Value>,
+    pub links: Vec<Value>,
+}
+
+/// Generates, overrides and fills in, as the module doc says.
+pub(super) fn expand(root: &Map<String, Value>) -> Result<Expanded, NetFileError> {
+    let mut nodes: Vec<Value> = Vec::new();
+    let mut links: Vec<Value> = Vec::new();
+    if let Some(t) = root.get("topology") {
+        let spec: TopologySpec = serde_json::from_value(t.clone())
+            .map_err(|e| NetFileError::top(format!("`topology`: {}", super::error::clean(e))))?;
+        let topo = spec
+            .build()
+            .map_err(|e| NetFileError::top(format!("`topology`: {e}")))?;
+        let g = topo.graph();
+        for n in g.node_weights() {
+            let mut o = Map::new();
+            o.insert("name".into(), Value::String(n.name.clone()));
+            if let Some([x, y]) = n.pos {
+                o.insert("pos".into(), serde_json::json!([x, y]));
+            }
+            nodes.push(Value::Object(o));
+        }
+        let name = |i: usize| &g[petgraph::graph::NodeIndex::new(i)].name;
+        for (a, b) in topo.edges() {
+            links.push(serde_json::json!({
+                "a": format!("{}.{}", name(a), name(b)),
+                "b": format!("{}.{}", name(b), name(a)),
+            }));
+        }
+    }
+    let generated_nodes = nodes.len();
+    let generated_links = links.len();
+    let listed = |key: &str| -> Result<Vec<Value>, NetFileError> {
+        match root.get(key) {
+            Some(Value::Array(a)) => Ok(a.clone()),
+            None => Ok(Vec::new()),
+            Some(_) => Err(NetFileError::top(format!("`{key}` must be an array"))),
+        }
+    };
+    if root.get("nodes").is_none() && root.get("topology").is_none() {
+        return Err(NetFileError::top(
+            "missing field `nodes` (or a `topology` that generates them)",
+        ));
+    }
+    // Overrides of generated nodes by name; a HashMap only for lookup, never iterated.
+    let by_name: std::collections::HashMap<String, usize> = nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| Some((n.get("name")?.as_str()?.to_owned(), i)))
+        .collect();
+    for entry in listed("nodes")? {
+        let existing = entry
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(|n| by_name.get(n).copied());
+        match (existing, entry) {
+            (Some(i), Value::Object(e)) if i < generated_nodes => merge_into(&mut nodes[i], e, &[]),
+            (_, e) => nodes.push(e),
+        }
+    }
+    let link_key = |l: &Value| -> Option<(String, String)> {
+        let (a, b) = (l.get("a")?.as_str()?, l.get("b")?.as_str()?);
+        Some(if a <= b {
+            (a.to_owned(), b.to_owned())
+        } else {
+            (b.to_owned(), a.to_owned())
+        })
+    };
+    let by_ends: std::collections::HashMap<(String, String), usize> = links
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| Some((link_key(l)?, i)))
+        .collect();
+    for entry in listed("links")? {
+        let existing = link_key(&entry).and_then(|k| by_ends.get(&k).copied());
+        match (existing, entry) {
+            (Some(i), Value::Object(e)) if i < generated_links => {
+                merge_into(&mut links[i], e, &["a", "b"])
+            }
+            (_, e) => links.push(e),
+        }
+    }
+    if let Some(d) = defaults(root, "node_defaults", &["name"])? {
+        // Checked on their own, so a typo is named where it is.
+        let mut probe = d.clone();
+        probe.insert("name".into(), "probe".into());
+        serde_json::from_value::<super::NodeSpec>(Value::Object(probe)).map_err(|e| {
+            NetFileError::top(format!("`node_defaults`: {}", super::error::clean(e)))
+        })?;
+        nodes.iter_mut().for_each(|n| fill(n, &d));
+    }
+    if let Some(d) = defaults(root, "link_defaults", &["a", "b"])? {
+        let mut probe = d.clone();
+        probe.insert("a".into(), "p.a".into());
+        probe.insert("b".into(), "p.b".into());
+        probe.entry("latency").or_insert("0ns".into());
+        let spec =
+            serde_json::from_value::<super::LinkSpec>(Value::Object(probe)).map_err(|e| {
+                NetFileError::top(format!("`link_defaults`: {}", super::error::clean(e)))
+            })?;
+        spec.params()
+            .validate()
+            .map_err(|e| NetFileError::top(format!("`link_defaults`: {e}")))?;
+        links.iter_mut().for_each(|l| fill(l, &d));
+    }
+    Ok(Expanded { nodes, links })
+}
+
+/// The defaults object `key`, which may not set the identity fields `forbidden`.
+fn defaults(
+    root: &Map<String, Value>,
+    key: &str,
+    forbidden: &[&str],
+) -> Result<Option<Map<String, Value>>, NetFileError> {
+    match root.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(d)) => {
+            if let Some(f) = forbidden.iter().find(|f| d.contains_key(**f)) {
+                return Err(NetFileError::top(format!(
+                    "`{key}` cannot set `{f}`: it names one node or link"
+                )));
+            }
+            Ok(Some(d.clone()))
+        }
+        Some(_) => Err(NetFileError::top(format!("`{key}` must be an object"))),
+    }
+}
+
+/// Sets every field of `entry` in `base` but the identity fields `keep` (a generated link
+/// keeps its orientation when overridden from its other end); `params` objects merge key by key.
+fn merge_into(base: &mut Value, entry: Map<String, Value>, keep: &[&str]) {
+    let Value::Object(base) = base else { return };
+    for (k, v) in entry
+        .into_iter()
+        .filter(|(k, _)| !keep.contains(&k.as_str()))
+    {
+        match (base.get_mut(&k), v) {
+            (Some(Value::Object(b)), Value::Object(e)) if k == "params" => {
+                for (pk, pv) in e {
+                    b.insert(pk, pv);
+                }
+            }
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Fills in what `item` leaves out from `defaults`; `params` objects merge, the item's keys
+/// winning.
+fn fill(item: &mut Value, defaults: &Map<String, Value>) {
+    let Value::Object(item) = item else { return };
+    for (k, v) in defaults {
+        match item.get_mut(k) {
+            None => {
+                item.insert(k.clone(), v.clone());
+            }
+            Some(Value::Object(mine)) if k == "params" => {
+                if let Value::Object(d) = v {
+                    for (pk, pv) in d {
+                        mine.entry(pk.clone()).or_insert_with(|| pv.clone());
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// One `--set PATH=VALUE`: a path of object keys, array indices and node names, and a value
+/// (JSON if it parses as JSON, else the text as a string).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Override {
+    /// The path, split at dots.
+    pub path: Vec<String>,
+    /// The value to set.
+    pub value: Value,
+}
+
+impl std::str::FromStr for Override {
+    type Err = String;
+    /// Parses `link_defaults.loss=0.1`, `nodes.n3.params.origin=true`, `run.until=5s`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (path, value) = text
+            .split_once('=')
+            .ok_or_else(|| format!("`{text}`: write PATH=VALUE, as link_defaults.loss=0.1"))?;
+        let path: Vec<String> = path.trim().split('.').map(str::to_owned).collect();
+        if path.iter().any(String::is_empty) {
+            return Err(format!("`{text}`: the path has an empty part"));
+        }
+        Ok(Override {
+            path,
+            value: parse_value_text(value),
+        })
+    }
+}
+
+/// A value as `--set` reads it: JSON (`0.1`, `true`, `{"a":1}`, `"x"`) or else a string.
+pub fn parse_value_text(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+impl Override {
+    /// Sets the value in `root`, making objects along the way. In an array, a part is an index
+    /// or the `name` of an element (in `nodes`, an unknown name adds a node entry of that name,
+    /// so generated nodes can be overridden).
+    pub fn apply(&self, root: &mut Value) -> Result<(), String> {
+        let dotted = self.path.join(".");
+        let mut at = root;
+        for (i, part) in self.path.iter().enumerate() {
+            let last = i + 1 == self.path.len();
+            if at.is_null() {
+                *at = Value::Object(Map::new());
+            }
+            at = match at {
+                Value::Object(o) => {
+                    let fresh = match (i, part.as_str()) {
+                        _ if last => Value::Null,
+                        (0, "nodes" | "links") => Value::Array(Vec::new()),
+                        _ => Value::Object(Map::new()),
+                    };
+                    o.entry(part.clone()).or_insert(fresh)
+                }
+                Value::Array(a) => {
+                    let found = match part.parse::<usize>() {
+                        Ok(k) if k < a.len() => Some(k),
+                        Ok(k) => {
+                            return Err(format!(
+                                "--set {dotted}: index {k} is past the end ({} entries)",
+                                a.len()
+                            ));
+                        }
+                        Err(_) => a
+                            .iter()
+                            .position(|e| e.get("name").and_then(Value::as_str) == Some(part)),
+                    };
+                    let k = match found {
+                        Some(k) => k,
+                        None if i == 1 && self.path[0] == "nodes" => {
+                            a.push(serde_json::json!({ "name": part }));
+                            a.len() - 1
+                        }
+                        None => {
+                            return Err(format!("--set {dotted}: no entry named `{part}`"));
+                        }
+                    };
+                    &mut a[k]
+                }
+                _ => {
+                    let parent = self.path[..i].join(".");
+                    return Err(format!(
+                        "--set {dotted}: `{parent}` is a value, not an object or array"
+                    ));
+                }
+            };
+        }
+        *at = self.value.clone();
+        Ok(())
+    }
+}
