@@ -129,7 +129,17 @@ fn a_failed_worker_exits_1_and_bad_input_exits_2() {
     let out = vnet(&["run", "bad.json"], &dir);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("bad.json") && err.contains("line 2"), "{err}");
+    assert!(
+        err.starts_with("vnet: bad.json:2:16: invalid JSON: trailing comma\n"),
+        "{err}"
+    );
+    let out = vnet(&["run", "fail.json", "--set", "nodes.n.prams={}"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("unknown field `prams`, did you mean `params`?"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = vnet(&["run", "missing.json"], &dir);
     assert_eq!(out.status.code(), Some(2));
     let out = vnet(&["run", "fail.json", "--records", "r.txt"], &dir);
@@ -162,4 +172,176 @@ fn check_describes_a_file_and_warns_about_near_names() {
         stdout.contains("warning:") && stdout.contains("uplnk"),
         "{stdout}"
     );
+}
+
+/// A 3×3 grid where every node sends its name to its neighbours and records what it hears.
+const GRID: &str = r#"{
+  "topology": {"kind": "grid", "rows": 3, "cols": 3},
+  "node_defaults": {"workers": [{"lang": "lua", "path": "hello.lua"}], "params": {"greeting": "hi"}},
+  "link_defaults": {"latency": "2ms"},
+  "run": {"until": "1s", "records": "from-file.csv"}
+}"#;
+
+const HELLO_LUA: &str = r#"
+local me = node()
+for _, p in ipairs(me.ports) do send(p, params().greeting .. " from " .. me.name) end
+for _ = 1, #me.ports do
+  local _, v = recv()
+  record("heard", v)
+end
+print("done")
+"#;
+
+#[test]
+fn set_and_the_run_section_shape_a_run_and_out_collects_every_output() {
+    let dir = folder("grid");
+    std::fs::write(dir.join("grid.json"), GRID).unwrap();
+    std::fs::write(dir.join("hello.lua"), HELLO_LUA).unwrap();
+    // The run section: until 1 s, records beside the file.
+    let out = vnet(&["run", "grid.json", "--quiet"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("virtual end 1000 ms"));
+    let records = std::fs::read_to_string(dir.join("from-file.csv")).unwrap();
+    // 12 links, both ways: 24 messages heard.
+    assert_eq!(records.lines().count(), 1 + 24);
+    assert!(
+        records.contains("2000000,n4,0,heard,hi from n1\n"),
+        "{records}"
+    );
+
+    // --set changes any value; flags override the run section.
+    let out = vnet(
+        &[
+            "run",
+            "grid.json",
+            "--set",
+            "node_defaults.params.greeting=hello",
+            "--set",
+            "nodes.n4.params.greeting=\"centre\"",
+            "--set",
+            "link_defaults.latency=5ms",
+            "--until",
+            "4ms",
+            "--records",
+            "flag.jsonl",
+            "--out",
+            "results",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Nothing arrives by 4 ms over 5 ms links.
+    assert_eq!(std::fs::read_to_string(dir.join("flag.jsonl")).unwrap(), "");
+    let res = dir.join("results");
+    for f in [
+        "trace.jsonl",
+        "capture.pcap",
+        "links.csv",
+        "nodes.csv",
+        "output.txt",
+        "summary.json",
+    ] {
+        assert!(res.join(f).exists(), "{f} missing");
+    }
+    assert!(
+        !res.join("records.csv").exists(),
+        "--records goes where the flag says"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(res.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["virtual_end_ns"], 4_000_000);
+    assert_eq!(summary["messages"]["sent"], 24);
+    assert_eq!(summary["messages"]["delivered"], 0);
+    assert_eq!(summary["workers"]["waiting"], 9);
+    // The whole run with --out: output.txt holds every printed line, the summary the counts.
+    let out = vnet(
+        &[
+            "run",
+            "grid.json",
+            "--set",
+            "nodes.n4.params.greeting=centre",
+            "--out",
+            "all",
+        ],
+        &dir,
+    );
+    assert!(out.status.success());
+    let printed = std::fs::read_to_string(dir.join("all/output.txt")).unwrap();
+    assert_eq!(printed, text(&out.stdout));
+    assert_eq!(printed.lines().filter(|l| l.ends_with(" done")).count(), 9);
+    let records = std::fs::read_to_string(dir.join("all/records.csv")).unwrap();
+    assert!(
+        records.contains(",n1,0,heard,centre from n4\n"),
+        "{records}"
+    );
+    let links = std::fs::read_to_string(dir.join("all/links.csv")).unwrap();
+    assert_eq!(links.lines().count(), 1 + 24, "{links}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("all/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["workers"]["finished"], 9);
+    assert_eq!(
+        summary["trace_hash"].as_str().map(str::len),
+        Some(16),
+        "{summary}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_run_writes_every_output_and_exits_130() {
+    let dir = folder("ctrlc");
+    std::fs::write(
+        dir.join("tick.json"),
+        r#"{"nodes": [{"name": "t", "workers": [{"lang": "lua",
+            "code": "for i = 1, 1000000 do sleep(10); record('tick', i) end"}]}]}"#,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    // At real time, a million ticks would take hours.
+    let child = Command::new(env!("CARGO_BIN_EXE_vnet"))
+        .args(["run", "tick.json", "--realtime", "--out", "o"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("(stopped by Ctrl-C)"));
+    let wall = started.elapsed().as_secs_f64();
+    let records = std::fs::read_to_string(dir.join("o/records.csv")).unwrap();
+    let ticks = records.lines().count() - 1;
+    // Paced at real time: about 70 ticks in 0.7 s, never more than the wall time allows.
+    assert!(
+        ticks >= 20 && (ticks as f64) <= wall * 100.0 + 1.0,
+        "{ticks} in {wall}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("o/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(summary["workers"]["waiting"], 1);
+}
+
+#[test]
+fn realtime_paces_virtual_time_k_times_as_fast() {
+    let dir = folder("realtime");
+    std::fs::write(
+        dir.join("slow.json"),
+        r#"{"nodes": [{"name": "s", "workers": [{"lang": "lua",
+            "code": "sleep(2000); print('woke')"}]}]}"#,
+    )
+    .unwrap();
+    let t = std::time::Instant::now();
+    let out = vnet(&["run", "slow.json", "--realtime=8"], &dir);
+    let wall = t.elapsed().as_secs_f64();
+    assert!(out.status.success());
+    // 2 s of virtual time at 8× takes 0.25 s; without pacing it takes microseconds.
+    assert!((0.25..2.0).contains(&wall), "{wall}");
+    let out = vnet(&["run", "slow.json", "--realtime=0"], &dir);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -8,34 +8,10 @@ use vnet_sim::{Context, Message, NodeProgram, PortId};
 
 /// The flood program in Lua. Parameters: `origin` (true on the node that starts the flood) and
 /// `pad` (the message is a string of `pad` characters: `pad + 2` bytes of JSON).
-pub const FLOOD_LUA: &str = r#"
-local me, P = node(), params()
-local port, msg
-if P.origin then
-  msg = string.rep("x", P.pad)
-else
-  port, msg = recv()
-end
-record("reached", true)
-for _, p in ipairs(me.ports) do
-  if p ~= port then send(p, msg) end
-end
-"#;
+pub const FLOOD_LUA: &str = include_str!("../../examples/networks/mesh16/flood.lua");
 
 /// The flood program in JavaScript (the same parameters).
-pub const FLOOD_JS: &str = r#"
-const me = node(), P = params();
-let port = null, msg;
-if (P.origin) {
-  msg = "x".repeat(P.pad);
-} else {
-  [port, msg] = await recv();
-}
-record("reached", true);
-for (const p of me.ports) {
-  if (p !== port) send(p, msg);
-}
-"#;
+pub const FLOOD_JS: &str = include_str!("../../examples/networks/mesh16/flood.js");
 
 /// A flood node's parameters: whether it starts the flood, and the padding that makes the
 /// message `size` bytes of JSON.

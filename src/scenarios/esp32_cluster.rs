@@ -10,7 +10,8 @@ use vnet_sim::vm::{HostProfile, Lang, NodeMemoryCap, VmConfig, VmProgram};
 use vnet_sim::{RecordValue, Simulation, WorkerId};
 
 /// The exchange program; its parameters are `id`, `neighbours`, `rounds` and `pad`.
-pub const ESP32_EXCHANGE_LUA: &str = include_str!("../programs/esp32_exchange.lua");
+pub const ESP32_EXCHANGE_LUA: &str =
+    include_str!("../../examples/networks/esp32_cluster/esp32_exchange.lua");
 
 /// One run of the cluster.
 #[derive(Clone, Debug)]

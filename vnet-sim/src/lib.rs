@@ -8,7 +8,7 @@
 //! - [`time`] and [`queue`]: virtual time and the event queue.
 //! - [`rng`]: seeded random streams.
 //! - [`net`]: nodes, ports, links, messages, counters.
-//! - [`trace`]: trace records and sinks.
+//! - [`trace`]: trace records and sinks; [`capture`]: a sink writing pcap files.
 //! - [`kernel`]: the event loop, [`Simulation`], [`Context`], [`NodeProgram`].
 //! - [`devices`]: network devices as node programs (the serial-line switch of an ESP32 cluster).
 //! - [`realtime`]: virtual time paced to the wall clock, and an injector for the outside world.
@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod capture;
 pub mod devices;
 pub mod kernel;
 pub mod montecarlo;

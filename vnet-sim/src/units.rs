@@ -116,3 +116,22 @@ mod tests {
         assert_eq!(ok(r#"{"latency": "1ns"}"#), SimDuration::from_nanos(1));
     }
 }
+
+/// Serde helpers for an optional [`SimDuration`] (`null` or absent: `None`), as [`duration`].
+pub mod duration_opt {
+    use serde::{Deserializer, Serializer};
+
+    use crate::time::SimDuration;
+
+    /// Writes the canonical text form, or null.
+    pub fn serialize<S: Serializer>(d: &Option<SimDuration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::duration::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+    /// Reads what [`duration`](super::duration) reads.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SimDuration>, D::Error> {
+        super::duration::deserialize(d).map(Some)
+    }
+}

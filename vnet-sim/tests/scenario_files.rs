@@ -36,6 +36,8 @@ fn a_grid_generator_with_defaults_and_overrides_expands_to_plain_nodes_and_links
     assert_eq!(names[12], "sink");
     // Positions as the grid's: node r·cols + c at (c, r).
     assert_eq!(f.nodes[6].pos, Some([2.0, 1.0]));
+    let spaced = GRID.replace(r#""cols": 4 }"#, r#""cols": 4, "spacing": 10 }"#);
+    assert_eq!(load(&spaced, &[]).unwrap().nodes[6].pos, Some([20.0, 10.0]));
     // The same links, in the same order, as the topology builder makes.
     let t = Topology::grid(3, 4);
     for (l, (a, b)) in f.links.iter().zip(t.edges()) {
@@ -215,7 +217,11 @@ fn every_generator_matches_its_topology_and_the_short_forms_parse() {
     }
     assert_eq!(
         TopologySpec::from_short("grid:4x5"),
-        Ok(TopologySpec::Grid { rows: 4, cols: 5 })
+        Ok(TopologySpec::Grid {
+            rows: 4,
+            cols: 5,
+            spacing: 1.0
+        })
     );
     assert_eq!(
         TopologySpec::from_short("ring:8"),

@@ -4,8 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use vnet::sim::netfile::ProgramRegistry;
-use vnet::sim::vm::VmConfig;
 
 use crate::BadInput;
 
@@ -14,16 +12,16 @@ use crate::BadInput;
 pub(crate) struct CheckArgs {
     /// The network file.
     file: PathBuf,
+    /// Change a value before checking, as `vnet run --set` does. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
 }
 
 /// Loads and builds the file (reading its program files) without running it; prints what it
 /// holds and its warnings.
 pub(crate) fn check(a: &CheckArgs) -> Result<ExitCode, BadInput> {
-    let file = crate::load(&a.file)?;
-    let base = a.file.parent().unwrap_or(std::path::Path::new("."));
-    let sim = file
-        .instantiate_at(&ProgramRegistry::new(), None, base, &VmConfig::default())
-        .map_err(|e| BadInput(format!("{}: {e}", a.file.display())))?;
+    let file = crate::run::load(&a.file, &crate::run::overrides(&a.sets)?)?;
+    let sim = crate::run::build(&file, &a.file, None)?;
     let net = sim.network();
     let workers: usize = (0..net.nodes().len())
         .map(|i| {

@@ -7,7 +7,10 @@
 //! output that cannot be written).
 
 mod check;
+mod live;
+mod outputs;
 mod run;
+mod summary;
 
 use std::process::ExitCode;
 
@@ -51,8 +54,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads `path`, naming it in the error.
-pub(crate) fn load(path: &std::path::Path) -> Result<vnet::sim::netfile::NetworkFile, BadInput> {
-    // The loader's errors name the file already.
-    vnet::sim::netfile::NetworkFile::load(path).map_err(|e| BadInput(e.to_string()))
+/// The Rust programs a network file may name in a node's `program`.
+pub(crate) fn registry() -> vnet::sim::netfile::ProgramRegistry {
+    vnet::sim::netfile::ProgramRegistry::with_devices()
 }

@@ -1,39 +1,59 @@
-//! `vnet run`: build a network file's simulation, run it with live output, and summarise.
+//! `vnet run`: build a network file's simulation, run it with live output, write the outputs,
+//! and summarise.
 
-use std::cell::RefCell;
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::rc::Rc;
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use clap::Args;
-use vnet::sim::netfile::ProgramRegistry;
-use vnet::sim::trace::{Tee, TraceFormat, TraceHash, TraceSink, WriterTrace};
+use vnet::sim::netfile::{NetworkFile, Override};
 use vnet::sim::vm::VmConfig;
-use vnet::sim::{LogStream, NodeId, SimTime, Simulation, WorkerId, WorkerState};
+use vnet::sim::{SimTime, Simulation};
 
 use crate::BadInput;
+use crate::live::Live;
+use crate::outputs::{OutputPaths, Outputs, Requested};
+use crate::summary::Summary;
 
 /// `vnet run FILE.json`.
 #[derive(Args)]
 pub(crate) struct RunArgs {
     /// The network file.
     file: PathBuf,
-    /// Stop at this virtual time (`10s`, `500ms`); default: when nothing is left to do.
+    /// Stop at this virtual time (`10s`, `500ms`); default: the file's `run.until`, else when
+    /// nothing is left to do.
     #[arg(long)]
     until: Option<String>,
-    /// The master seed (default: the file's `seed`, else 0).
+    /// The master seed (default: the file's `run.seed`, else its `seed`, else 0).
     #[arg(long)]
     seed: Option<u64>,
-    /// Write what programs `record` to this file: `.csv` or `.jsonl`.
-    #[arg(long)]
-    records: Option<PathBuf>,
+    /// Change a value of the file before it is read, by path: `link_defaults.loss=0.1`,
+    /// `nodes.n3.params.origin=true`, `run.until=5s`. The value is JSON if it parses as JSON,
+    /// else a string. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Write every output into this folder: trace.jsonl, records.csv, capture.pcap,
+    /// links.csv, nodes.csv, output.txt (worker output) and summary.json.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Write the event trace to this file: `.csv` or `.jsonl`.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
-    /// Print no worker output, only the summary.
+    /// Write what programs `record` to this file: `.csv` or `.jsonl`.
+    #[arg(long, value_name = "FILE")]
+    records: Option<PathBuf>,
+    /// Write every transmission on a link to this pcap file (Wireshark, tshark).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Write link and node statistics (links.csv, nodes.csv) into this folder.
+    #[arg(long, value_name = "DIR")]
+    stats: Option<PathBuf>,
+    /// Pace virtual time to the wall clock, K times as fast (`--realtime` alone: K = 1).
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "1")]
+    realtime: Option<f64>,
+    /// Print no worker output and no progress bar, only the summary.
     #[arg(long)]
     quiet: bool,
     /// Exit 0 even if a worker failed.
@@ -41,172 +61,138 @@ pub(crate) struct RunArgs {
     allow_failures: bool,
 }
 
-/// Which of the two file formats a path asks for, by its extension.
-fn format_of(path: &Path, what: &str) -> Result<TraceFormat, BadInput> {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("csv") => Ok(TraceFormat::Csv),
-        Some("jsonl") => Ok(TraceFormat::Jsonl),
-        _ => Err(BadInput(format!(
-            "--{what} {}: name a .csv or a .jsonl file",
-            path.display()
-        ))),
-    }
+/// Parses the `--set` arguments.
+pub(crate) fn overrides(sets: &[String]) -> Result<Vec<Override>, BadInput> {
+    sets.iter()
+        .map(|s| s.parse().map_err(|e| BadInput(format!("--set {e}"))))
+        .collect()
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>, BadInput> {
-    File::create(path)
-        .map(BufWriter::new)
+/// Loads the file with overrides, naming it in errors.
+pub(crate) fn load(path: &Path, sets: &[Override]) -> Result<NetworkFile, BadInput> {
+    NetworkFile::load_with(path, sets).map_err(|e| BadInput(e.to_string()))
+}
+
+/// Builds the simulation of a loaded file, reading program files beside it.
+pub(crate) fn build(
+    file: &NetworkFile,
+    path: &Path,
+    seed: Option<u64>,
+) -> Result<Simulation, BadInput> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    file.instantiate_at(&crate::registry(), seed, base, &VmConfig::default())
         .map_err(|e| BadInput(format!("{}: {e}", path.display())))
+}
+
+/// The `--until` flag, else the file's.
+fn until_of(flag: Option<&str>, file: &NetworkFile) -> Result<Option<SimTime>, BadInput> {
+    match flag {
+        Some(t) => vnet::sim::time::parse_nanos(t)
+            .map(|ns| Some(SimTime::from_nanos(ns)))
+            .map_err(|e| BadInput(format!("--until: {e}"))),
+        None => Ok(file.run.until.map(|d| SimTime::ZERO + d)),
+    }
 }
 
 /// Runs the file; see the crate doc for the exit status.
 pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
-    let file = crate::load(&a.file)?;
-    let until = match &a.until {
-        Some(t) => Some(SimTime::from_nanos(
-            vnet::sim::time::parse_nanos(t).map_err(|e| BadInput(format!("--until: {e}")))?,
-        )),
-        None => None,
-    };
-    let records_format = a
-        .records
-        .as_deref()
-        .map(|p| format_of(p, "records"))
-        .transpose()?;
-    let base = a.file.parent().unwrap_or(Path::new("."));
-    let mut sim = file
-        .instantiate_at(&ProgramRegistry::new(), a.seed, base, &VmConfig::default())
-        .map_err(|e| BadInput(format!("{}: {e}", a.file.display())))?;
-    // Every output is opened before the run, so a bad path costs no run.
-    let records_out = a.records.as_deref().map(create).transpose()?;
-    let hash = Rc::new(RefCell::new(TraceHash::default()));
-    let mut sinks: Vec<Box<dyn TraceSink>> = vec![Box::new(hash.clone())];
-    let trace_file = match &a.trace {
-        Some(p) => {
-            let w = Rc::new(RefCell::new(WriterTrace::new(
-                create(p)?,
-                format_of(p, "trace")?,
-            )));
-            sinks.push(Box::new(w.clone()));
-            Some((p, w))
+    let file = load(&a.file, &overrides(&a.sets)?)?;
+    let until = until_of(a.until.as_deref(), &file)?;
+    if let Some(k) = a.realtime {
+        if !(k.is_finite() && k > 0.0) {
+            return Err(BadInput(format!("--realtime {k}: give a speed-up above 0")));
         }
-        None => None,
-    };
-    sim.set_trace(Box::new(Tee(sinks)));
+    }
+    let seed = a.seed.or(file.run.seed).or(file.seed).unwrap_or(0);
+    let mut sim = build(&file, &a.file, Some(seed))?;
+    let base = a.file.parent().unwrap_or(Path::new("."));
+    let paths = OutputPaths::resolve(
+        &Requested {
+            out: a.out.as_deref(),
+            trace: a.trace.as_deref(),
+            records: a.records.as_deref(),
+            pcap: a.pcap.as_deref(),
+            stats: a.stats.as_deref(),
+        },
+        &file.run,
+        base,
+    )?;
+    let mut outputs = Outputs::open(paths, &sim)?;
+    sim.set_trace(outputs.sink());
 
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    // Ctrl-C stops at the next event; a second one ends the process at once.
+    let stop = Arc::new(AtomicBool::new(false));
+    for result in [
+        signal_hook::flag::register_conditional_shutdown(
+            signal_hook::consts::SIGINT,
+            130,
+            stop.clone(),
+        ),
+        signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone()),
+    ] {
+        result.map_err(|e| BadInput(format!("cannot handle Ctrl-C: {e}")))?;
+    }
+
+    let mut live = Live::new(a.quiet, until);
     let t0 = Instant::now();
     let mut events: u64 = 0;
-    loop {
-        match sim.next_event_time() {
-            None => break,
-            Some(t) if until.is_some_and(|u| t > u) => break,
-            Some(_) => {
-                sim.step();
-                events += 1;
-            }
+    let mut interrupted = false;
+    while let Some(t) = sim.next_event_time() {
+        if until.is_some_and(|u| t > u) {
+            break;
         }
-        if events % 4096 == 0 {
-            print_logs(&mut sim, &mut out, a.quiet);
+        if stop.load(Ordering::Relaxed) {
+            interrupted = true;
+            break;
+        }
+        if let Some(k) = a.realtime {
+            pace(t0, t, k, &stop);
+        }
+        sim.step();
+        events += 1;
+        if events % 4096 == 0 || a.realtime.is_some() {
+            live.print_logs(&mut sim, outputs.output.as_mut());
+            live.progress(sim.now(), events);
         }
     }
-    if let Some(u) = until {
+    if let (Some(u), false) = (until, interrupted) {
         // The clock reaches `--until` even when nothing happens up to it.
+        if let Some(k) = a.realtime {
+            pace(t0, u, k, &stop);
+        }
         sim.run_until(u);
     }
-    print_logs(&mut sim, &mut out, a.quiet);
-    let wall = t0.elapsed();
+    live.print_logs(&mut sim, outputs.output.as_mut());
+    let wall = t0.elapsed().as_secs_f64();
     sim.take_trace();
-    let _ = out.flush();
-    drop(out);
+    live.finish();
 
-    if let Some((p, w)) = &trace_file {
-        if let Some(e) = w.borrow().error() {
-            return Err(BadInput(format!("--trace {}: {e}", p.display())));
-        }
+    let mut summary = Summary::of(&sim, seed, events, wall);
+    summary.trace_hash = Some(outputs.trace_hash());
+    summary.interrupted = interrupted;
+    // Every output is written, also after Ctrl-C.
+    let written = outputs.finish(&sim, &summary);
+    for line in summary.lines() {
+        eprintln!("{line}");
     }
-    if let (Some(mut w), Some(format), Some(p)) = (records_out, records_format, &a.records) {
-        let results = sim.results();
-        let written = match format {
-            TraceFormat::Csv => results.write_records_csv(&mut w).map_err(|e| e.to_string()),
-            TraceFormat::Jsonl => results
-                .write_records_jsonl(&mut w)
-                .map_err(|e| e.to_string()),
-        };
-        written
-            .and_then(|()| w.flush().map_err(|e| e.to_string()))
-            .map_err(|e| BadInput(format!("--records {}: {e}", p.display())))?;
-    }
-
-    // The summary.
-    let (mut sent, mut delivered, mut queue_full, mut loss, mut link_down) = (0, 0, 0, 0, 0);
-    for l in sim.network().links() {
-        let s = l.stats_total();
-        sent += s.sent;
-        delivered += s.delivered;
-        queue_full += s.dropped_queue_full;
-        loss += s.dropped_loss;
-        link_down += s.dropped_link_down;
-    }
-    let mut states = [0usize; 5];
-    for n in 0..sim.network().nodes().len() {
-        for w in 0.. {
-            let Some(s) = sim.worker_state(NodeId(n as u32), WorkerId(w)) else {
-                break;
-            };
-            states[match s {
-                WorkerState::Finished => 0,
-                WorkerState::Failed => 1,
-                WorkerState::Killed => 2,
-                WorkerState::Waiting => 3,
-                WorkerState::Starting | WorkerState::Running => 4,
-            }] += 1;
-        }
-    }
-    let secs = wall.as_secs_f64();
-    eprintln!(
-        "vnet: virtual end {} ms; {events} events; messages sent={sent} delivered={delivered} \
-         dropped: queue_full={queue_full} loss={loss} link_down={link_down}",
-        sim.now().as_millis_f64()
-    );
-    eprintln!(
-        "vnet: workers finished={} failed={} killed={} waiting={} running={}; wall {secs:.3} s, \
-         {:.0} events/s; trace_hash={:016x}",
-        states[0],
-        states[1],
-        states[2],
-        states[3],
-        states[4],
-        events as f64 / secs.max(1e-9),
-        hash.borrow().value()
-    );
-    Ok(if states[1] > 0 && !a.allow_failures {
+    written?;
+    Ok(if interrupted {
+        ExitCode::from(130)
+    } else if summary.failed() > 0 && !a.allow_failures {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// Prints the lines logged since the last call: `time_ms node/wN text`, standard error marked.
-fn print_logs(sim: &mut Simulation, out: &mut impl Write, quiet: bool) {
-    let logs = sim.take_logs();
-    if quiet {
-        return;
-    }
-    for l in logs {
-        let node = sim.network().node(l.node).map_or("?", |n| n.name());
-        let mark = if l.stream == LogStream::Err {
-            " [err]"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            out,
-            "{:>12.6} {node}/w{}{mark} {}",
-            l.time.as_millis_f64(),
-            l.worker.0,
-            l.text
-        );
+/// Sleeps until virtual time `t` is due at `k`× real time, waking early for Ctrl-C.
+fn pace(t0: Instant, t: SimTime, k: f64, stop: &AtomicBool) {
+    let due = t0 + Duration::from_secs_f64(t.as_nanos() as f64 / 1e9 / k);
+    while !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if now >= due {
+            return;
+        }
+        std::thread::sleep((due - now).min(Duration::from_millis(50)));
     }
 }

@@ -9,9 +9,11 @@ use vnet_sim::vm::Lang;
 use super::{NetSpec, Shape, int, run_programs, study_worker};
 
 /// Chang–Roberts in Lua.
-pub const CHANG_ROBERTS_LUA: &str = include_str!("../../programs/algorithms/chang_roberts.lua");
+pub const CHANG_ROBERTS_LUA: &str =
+    include_str!("../../../examples/networks/chang_roberts/chang_roberts.lua");
 /// Chang–Roberts in JavaScript.
-pub const CHANG_ROBERTS_JS: &str = include_str!("../../programs/algorithms/chang_roberts.js");
+pub const CHANG_ROBERTS_JS: &str =
+    include_str!("../../../examples/networks/chang_roberts/chang_roberts.js");
 /// Flood-max in Lua.
 pub const FLOOD_MAX_LUA: &str = include_str!("../../programs/algorithms/flood_max.lua");
 

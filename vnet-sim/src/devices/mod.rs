@@ -2,8 +2,10 @@
 //!
 //! - [`switch`]: the serial-line crossbar switch of the paper's ESP32 cluster (§IV).
 //! - [`interconnect`]: the logical interconnects such a switch realises.
+//! - [`params`]: a switch as a network file's node `params` declare it.
 
 pub mod interconnect;
+pub mod params;
 pub mod switch;
 
 pub use interconnect::Interconnect;

@@ -119,6 +119,7 @@ impl Context<'_> {
                 port,
                 msg.size(),
                 "",
+                Some(msg.payload()),
             );
             match outcome {
                 Transmit::Arrives { at, .. } => {
@@ -148,6 +149,7 @@ impl Context<'_> {
                         port,
                         msg.size(),
                         cause.as_str(),
+                        Some(msg.payload()),
                     );
                 }
             }
@@ -187,6 +189,7 @@ impl Context<'_> {
                 PortId(u16::MAX),
                 msg.size(),
                 "",
+                Some(msg.payload()),
             );
         }
         let at = k.now + delay;

@@ -411,6 +411,7 @@ impl Simulation {
                     PortId(u16::MAX),
                     msg.size(),
                     "",
+                    Some(msg.payload()),
                 );
                 self.k.delivering = Some(message_id(key));
                 self.deliver(node, None, None, msg);
@@ -439,6 +440,7 @@ impl Simulation {
                             port,
                             msg.size(),
                             "link_down",
+                            Some(msg.payload()),
                         );
                         return;
                     }
@@ -451,6 +453,7 @@ impl Simulation {
                     port,
                     msg.size(),
                     "",
+                    Some(msg.payload()),
                 );
                 let to = (to != EVERY_WORKER).then_some(to);
                 self.k.delivering = Some(message_id(key));

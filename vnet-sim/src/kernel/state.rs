@@ -210,7 +210,7 @@ impl Kernel {
         bytes: u32,
         detail: &str,
     ) {
-        self.trace_message(kind, None, src, dst, port, bytes, detail);
+        self.trace_message(kind, None, src, dst, port, bytes, detail, None);
     }
 
     /// Traces an event; `msg` names the transmission of a send, delivery, drop or direct.
@@ -225,6 +225,7 @@ impl Kernel {
         port: PortId,
         bytes: u32,
         detail: &str,
+        payload: Option<&crate::net::Payload>,
     ) {
         if let Some(t) = self.trace.as_mut() {
             // The port belongs to `src` for sends and drops, to `dst` for deliveries.
@@ -246,6 +247,7 @@ impl Kernel {
                 port,
                 bytes,
                 detail,
+                payload,
             });
         }
     }

@@ -120,20 +120,22 @@ pub(crate) fn clean(e: serde_json::Error) -> String {
 /// "unknown field `latnecy`, did you mean `latency`?" when one known name is close (at most
 /// two edits, and fewer than half its letters); otherwise keeps the list.
 fn suggest(m: String) -> String {
-    let Some(rest) = m
-        .strip_prefix("unknown field `")
-        .map(|r| ("field", r))
-        .or_else(|| m.strip_prefix("unknown variant `").map(|r| ("variant", r)))
+    let Some((start, what)) = ["field", "variant"]
+        .into_iter()
+        .find_map(|w| m.find(&format!("unknown {w} `")).map(|i| (i, w)))
     else {
         return m;
     };
-    let (what, rest) = rest;
+    let rest = &m[start + what.len() + 10..];
     let Some((given, expected)) = rest.split_once('`') else {
         return m;
     };
     let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
     nearest(given, &known).map_or(m.clone(), |best| {
-        format!("unknown {what} `{given}`, did you mean `{best}`?")
+        format!(
+            "{}unknown {what} `{given}`, did you mean `{best}`?",
+            &m[..start]
+        )
     })
 }
 

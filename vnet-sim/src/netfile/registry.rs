@@ -34,6 +34,18 @@ impl ProgramRegistry {
         Self::default()
     }
 
+    /// A registry of the built-in devices: `uart_switch`, the ESP32 cluster's crossbar
+    /// ([`SwitchConfig::from_params`](crate::devices::SwitchConfig::from_params) reads its
+    /// `params`). What `vnet run` uses.
+    pub fn with_devices() -> Self {
+        let mut reg = Self::new();
+        reg.register("uart_switch", |params| {
+            let config = crate::devices::SwitchConfig::from_params(params)?;
+            Ok(Box::new(crate::devices::UartSwitch::new(config)))
+        });
+        reg
+    }
+
     /// Registers `name`; the factory gets the node's `params` and may refuse them with a message.
     pub fn register(
         &mut self,

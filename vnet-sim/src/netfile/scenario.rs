@@ -35,12 +35,15 @@ pub(super) const TOP_FIELDS: &[&str] = &[
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TopologySpec {
-    /// `rows × cols` mesh; node `r·cols + c` at position `(c, r)`.
+    /// `rows × cols` mesh; node `r·cols + c` at position `(c·spacing, r·spacing)`.
     Grid {
         /// Rows.
         rows: usize,
         /// Columns.
         cols: usize,
+        /// Distance between neighbours, for positions (default 1).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        spacing: f64,
     },
     /// A grid whose rows and columns wrap around; positions as the grid's.
     Torus {
@@ -48,6 +51,9 @@ pub enum TopologySpec {
         rows: usize,
         /// Columns.
         cols: usize,
+        /// Distance between neighbours, for positions (default 1).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        spacing: f64,
     },
     /// `n` nodes in a line; node `i` at `(i, 0)`.
     Line {
@@ -98,6 +104,13 @@ pub enum TopologySpec {
     },
 }
 
+fn one() -> f64 {
+    1.0
+}
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
+}
+
 /// Generators larger than this are refused (a typo of `rows: 1000000` would take all memory).
 const MAX_GENERATED: usize = 1 << 20;
 
@@ -105,7 +118,7 @@ impl TopologySpec {
     /// The shape it describes, or why not.
     pub fn build(&self) -> Result<Topology, String> {
         let size = match *self {
-            TopologySpec::Grid { rows, cols } | TopologySpec::Torus { rows, cols } => {
+            TopologySpec::Grid { rows, cols, .. } | TopologySpec::Torus { rows, cols, .. } => {
                 rows.checked_mul(cols)
             }
             TopologySpec::Line { n }
@@ -122,8 +135,8 @@ impl TopologySpec {
             _ => return Err(format!("more than {MAX_GENERATED} nodes")),
         }
         Ok(match self {
-            TopologySpec::Grid { rows, cols } => Topology::grid(*rows, *cols),
-            TopologySpec::Torus { rows, cols } => Topology::torus(*rows, *cols),
+            TopologySpec::Grid { rows, cols, .. } => Topology::grid(*rows, *cols),
+            TopologySpec::Torus { rows, cols, .. } => Topology::torus(*rows, *cols),
             TopologySpec::Line { n } => Topology::line(*n),
             TopologySpec::Ring { n } => Topology::ring(*n),
             TopologySpec::Star { n } => Topology::star(*n),
@@ -152,6 +165,14 @@ impl TopologySpec {
         })
     }
 
+    /// How far apart generated positions are (grid and torus; 1 for the others).
+    pub fn spacing(&self) -> f64 {
+        match self {
+            TopologySpec::Grid { spacing, .. } | TopologySpec::Torus { spacing, .. } => *spacing,
+            _ => 1.0,
+        }
+    }
+
     /// The short form `vnet new --topology` takes: `grid:4x4`, `torus:3x5`, `line:5`,
     /// `ring:8`, `star:6`, `complete:4`.
     pub fn from_short(text: &str) -> Result<Self, String> {
@@ -169,11 +190,19 @@ impl TopologySpec {
         Ok(match kind {
             "grid" => {
                 let (rows, cols) = dims()?;
-                TopologySpec::Grid { rows, cols }
+                TopologySpec::Grid {
+                    rows,
+                    cols,
+                    spacing: 1.0,
+                }
             }
             "torus" => {
                 let (rows, cols) = dims()?;
-                TopologySpec::Torus { rows, cols }
+                TopologySpec::Torus {
+                    rows,
+                    cols,
+                    spacing: 1.0,
+                }
             }
             "line" => TopologySpec::Line { n: num(size)? },
             "ring" => TopologySpec::Ring { n: num(size)? },
@@ -198,7 +227,7 @@ pub struct RunSpec {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "opt_duration"
+        with = "crate::units::duration_opt"
     )]
     pub until: Option<SimDuration>,
     /// The master seed; overrides the file's top-level `seed`.
@@ -229,22 +258,6 @@ impl RunSpec {
     }
 }
 
-mod opt_duration {
-    use serde::{Deserializer, Serializer};
-
-    use crate::time::SimDuration;
-
-    pub fn serialize<S: Serializer>(d: &Option<SimDuration>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => crate::units::duration::serialize(d, s),
-            None => s.serialize_none(),
-        }
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SimDuration>, D::Error> {
-        crate::units::duration::deserialize(d).map(Some)
-    }
-}
-
 /// The plain parts of a scenario file: every node and every link as its own JSON object,
 /// generated ones first, with defaults filled in.
 pub(super) struct Expanded {
@@ -263,11 +276,15 @@ pub(super) fn expand(root: &Map<String, Value>) -> Result<Expanded, NetFileError
             .build()
             .map_err(|e| NetFileError::top(format!("`topology`: {e}")))?;
         let g = topo.graph();
+        let k = spec.spacing();
+        if !(k.is_finite() && k > 0.0) {
+            return Err(NetFileError::top("`topology`: `spacing` must be above 0"));
+        }
         for n in g.node_weights() {
             let mut o = Map::new();
             o.insert("name".into(), Value::String(n.name.clone()));
             if let Some([x, y]) = n.pos {
-                o.insert("pos".into(), serde_json::json!([x, y]));
+                o.insert("pos".into(), serde_json::json!([x * k, y * k]));
             }
             nodes.push(Value::Object(o));
         }

@@ -1,0 +1,129 @@
+//! What a run did, in numbers: printed at the end of `vnet run`, written as `summary.json`,
+//! and one row of `vnet sweep`.
+
+use serde_json::{Value, json};
+use vnet::sim::{NodeId, Simulation, WorkerId, WorkerState};
+
+/// A finished (or stopped) run's counts.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Summary {
+    pub seed: u64,
+    pub virtual_end_ns: u64,
+    pub events: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub dropped_queue_full: u64,
+    pub dropped_loss: u64,
+    pub dropped_link_down: u64,
+    /// Workers by final state: finished, failed, killed, waiting, running.
+    pub workers: [usize; 5],
+    pub wall_s: f64,
+    pub trace_hash: Option<u64>,
+    pub interrupted: bool,
+}
+
+impl Summary {
+    /// The counts of `sim` after `events` events in `wall_s` seconds.
+    pub fn of(sim: &Simulation, seed: u64, events: u64, wall_s: f64) -> Self {
+        let mut s = Summary {
+            seed,
+            virtual_end_ns: sim.now().as_nanos(),
+            events,
+            wall_s,
+            ..Summary::default()
+        };
+        for l in sim.network().links() {
+            let t = l.stats_total();
+            s.sent += t.sent;
+            s.delivered += t.delivered;
+            s.dropped_queue_full += t.dropped_queue_full;
+            s.dropped_loss += t.dropped_loss;
+            s.dropped_link_down += t.dropped_link_down;
+        }
+        for n in 0..sim.network().nodes().len() {
+            for w in 0.. {
+                let Some(state) = sim.worker_state(NodeId(n as u32), WorkerId(w)) else {
+                    break;
+                };
+                s.workers[match state {
+                    WorkerState::Finished => 0,
+                    WorkerState::Failed => 1,
+                    WorkerState::Killed => 2,
+                    WorkerState::Waiting => 3,
+                    WorkerState::Starting | WorkerState::Running => 4,
+                }] += 1;
+            }
+        }
+        s
+    }
+
+    pub fn failed(&self) -> usize {
+        self.workers[1]
+    }
+
+    fn events_per_s(&self) -> f64 {
+        self.events as f64 / self.wall_s.max(1e-9)
+    }
+
+    /// The two summary lines of `vnet run`.
+    pub fn lines(&self) -> [String; 2] {
+        let w = self.workers;
+        let hash = self
+            .trace_hash
+            .map_or(String::new(), |h| format!("; trace_hash={h:016x}"));
+        let stop = if self.interrupted {
+            " (stopped by Ctrl-C)"
+        } else {
+            ""
+        };
+        [
+            format!(
+                "vnet: virtual end {} ms{stop}; {} events; messages sent={} delivered={} \
+                 dropped: queue_full={} loss={} link_down={}",
+                self.virtual_end_ns as f64 / 1e6,
+                self.events,
+                self.sent,
+                self.delivered,
+                self.dropped_queue_full,
+                self.dropped_loss,
+                self.dropped_link_down
+            ),
+            format!(
+                "vnet: workers finished={} failed={} killed={} waiting={} running={}; seed {}; \
+                 wall {:.3} s, {:.0} events/s{hash}",
+                w[0],
+                w[1],
+                w[2],
+                w[3],
+                w[4],
+                self.seed,
+                self.wall_s,
+                self.events_per_s()
+            ),
+        ]
+    }
+
+    /// `summary.json`: the same numbers, named.
+    pub fn to_json(&self) -> Value {
+        let w = self.workers;
+        json!({
+            "seed": self.seed,
+            "virtual_end_ns": self.virtual_end_ns,
+            "events": self.events,
+            "messages": {
+                "sent": self.sent,
+                "delivered": self.delivered,
+                "dropped_queue_full": self.dropped_queue_full,
+                "dropped_loss": self.dropped_loss,
+                "dropped_link_down": self.dropped_link_down,
+            },
+            "workers": {
+                "finished": w[0], "failed": w[1], "killed": w[2], "waiting": w[3], "running": w[4],
+            },
+            "wall_s": self.wall_s,
+            "events_per_s": self.events_per_s(),
+            "trace_hash": self.trace_hash.map(|h| format!("{h:016x}")),
+            "interrupted": self.interrupted,
+        })
+    }
+}

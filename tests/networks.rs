@@ -1,0 +1,192 @@
+//! Every network file in `examples/networks/` run with `vnet run`, as a user runs it, and
+//! checked on one result — against the Rust scenario that runs the same experiment where there
+//! is one, against the algorithm's own correctness condition where not.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use vnet::scenarios::{ClusterRun, FloodLang, MeshFlood, SensorField, esp32_cluster, mesh_flood};
+use vnet::sim::devices::{Interconnect, SwitchConfig};
+use vnet::sim::topology::Topology;
+
+fn networks() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/networks")
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("networks-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// What a run recorded: (node, name) → values in order, and each (node, name)'s first time.
+#[derive(Default)]
+struct Records {
+    values: BTreeMap<(String, String), Vec<String>>,
+    first_ns: BTreeMap<(String, String), u64>,
+}
+
+impl std::ops::Index<&(String, String)> for Records {
+    type Output = Vec<String>;
+    fn index(&self, key: &(String, String)) -> &Vec<String> {
+        &self.values[key]
+    }
+}
+
+/// Runs `vnet run FILE --quiet --records DIR/records.csv ARGS…`; returns the records and stderr.
+fn run(file: &str, args: &[&str], name: &str) -> (Records, String) {
+    let dir = out_dir(name);
+    let records = dir.join("records.csv");
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_vnet"))
+        .arg("run")
+        .arg(networks().join(file))
+        .args(["--quiet", "--records"])
+        .arg(&records)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{file}: {stderr}");
+    let mut map = Records::default();
+    let mut rd = csv::Reader::from_path(&records).unwrap();
+    for row in rd.records() {
+        let row = row.unwrap();
+        let key = (row[1].to_owned(), row[3].to_owned());
+        map.first_ns
+            .entry(key.clone())
+            .or_insert(row[0].parse().unwrap());
+        map.values.entry(key).or_default().push(row[4].to_owned());
+    }
+    (map, stderr)
+}
+
+fn trace_hash(stderr: &str) -> u64 {
+    let hex = stderr.split("trace_hash=").nth(1).unwrap().trim();
+    u64::from_str_radix(hex, 16).unwrap()
+}
+
+#[test]
+fn mesh16_file_gives_the_mesh16_examples_arrivals_and_trace_hash() {
+    for (lang, set) in [
+        (FloodLang::Lua, None),
+        (
+            FloodLang::Js,
+            Some(r#"node_defaults.workers=[{"lang": "js", "path": "flood.js"}]"#),
+        ),
+    ] {
+        let mut args = vec![];
+        if let Some(s) = set {
+            args = vec!["--set", s];
+        }
+        let (records, stderr) = run("mesh16/mesh16.json", &args, "mesh16");
+        let report = mesh_flood(
+            &MeshFlood {
+                lang,
+                ..MeshFlood::default()
+            },
+            None,
+        );
+        assert_eq!(trace_hash(&stderr), report.trace_hash, "{lang:?}");
+        // First arrivals: when each node recorded `reached`.
+        let arrivals: Vec<Option<u64>> = (0..16)
+            .map(|i| {
+                records
+                    .first_ns
+                    .get(&(format!("n{i}"), "reached".into()))
+                    .copied()
+            })
+            .collect();
+        let expected: Vec<Option<u64>> = report
+            .arrivals
+            .iter()
+            .map(|t| t.map(|t| t.as_nanos()))
+            .collect();
+        assert_eq!(arrivals, expected, "{lang:?}");
+    }
+}
+
+#[test]
+fn chang_roberts_elects_the_largest_uid_on_the_ring() {
+    let (records, _) = run("chang_roberts/ring.json", &[], "ring");
+    for i in 0..8 {
+        let who = format!("n{i}");
+        if i == 3 {
+            // n3 holds uid 8: it learns it won, and is the only one to record `elected`.
+            assert_eq!(records[&(who, "elected".into())], ["true"]);
+        } else {
+            assert_eq!(records[&(who.clone(), "leader".into())], ["8"], "{who}");
+            assert!(!records.values.contains_key(&(who, "elected".into())));
+        }
+    }
+}
+
+/// Hops from `from` to every node, breadth first.
+fn bfs(n: usize, edges: &[(usize, usize)], from: usize) -> Vec<usize> {
+    let mut dist = vec![usize::MAX; n];
+    let mut queue = std::collections::VecDeque::from([from]);
+    dist[from] = 0;
+    while let Some(a) = queue.pop_front() {
+        for &(x, y) in edges {
+            for (p, q) in [(x, y), (y, x)] {
+                if p == a && dist[q] == usize::MAX {
+                    dist[q] = dist[a] + 1;
+                    queue.push_back(q);
+                }
+            }
+        }
+    }
+    dist
+}
+
+#[test]
+fn distance_vector_tables_equal_bfs_distances_under_loss_in_lua_and_js() {
+    let edges = Topology::grid(6, 6).edges();
+    for file in ["dv_routing/grid.json", "dv_routing/grid-js.json"] {
+        let (records, stderr) = run(file, &[], "dv");
+        // 20 % of the tables were lost on the way.
+        assert!(!stderr.contains("loss=0 "), "{stderr}");
+        for from in 0..36 {
+            let dist = bfs(36, &edges, from);
+            for to in 0..36 {
+                let hops = &records[&(format!("n{from}"), format!("hops:n{to}"))];
+                assert_eq!(hops, &[dist[to].to_string()], "{file}: n{from} → n{to}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_sensor_field_file_estimates_what_the_sensor_field_scenario_does() {
+    let (records, _) = run("sensor_field/field.json", &[], "field");
+    let scenario = vnet::scenarios::sensor_field(&SensorField::default()).unwrap();
+    let estimate: f64 = records[&("n0".into(), "estimate".into())][0]
+        .parse()
+        .unwrap();
+    assert_eq!(estimate, scenario.estimate);
+    assert!(scenario.error().abs() < 1.0, "{scenario:?}");
+}
+
+#[test]
+fn the_esp32_cluster_file_delivers_every_frame_as_the_scenario_does() {
+    let (records, _) = run("esp32_cluster/cluster.json", &[], "esp32");
+    let mut switch = SwitchConfig::esp32(Interconnect::ring(8));
+    switch.queue_capacity = 160;
+    let scenario = esp32_cluster(&ClusterRun {
+        switch,
+        rounds: 20,
+        pad: 512,
+        seed: 1,
+    })
+    .unwrap();
+    let mut last: f64 = 0.0;
+    for i in 0..8 {
+        let get = |name: &str| records[&(format!("esp{i}"), name.to_owned())][0].clone();
+        assert_eq!(get("got"), "40");
+        assert_eq!(get("expect"), "40");
+        last = last.max(get("last_ms").parse().unwrap());
+    }
+    assert_eq!(scenario.received, 8 * 40);
+    assert_eq!(last / 1e3, scenario.completion_s);
+}
