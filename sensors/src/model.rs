@@ -20,7 +20,7 @@ use crate::signal::{Pos, Signal};
 use crate::{SensorError, invalid};
 
 /// A sensor's imperfections. The default is a perfect sensor.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SensorModel {
     /// Standard deviation of Gaussian noise.

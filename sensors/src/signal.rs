@@ -21,7 +21,7 @@ pub type Pos = [f64; 2];
 /// let s = sensors::Signal::build(&spec, std::path::Path::new(".")).unwrap();
 /// assert!((s.value(15.0, [0.0, 0.0]) - 22.0).abs() < 1e-12);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SignalSpec {
     /// `value`.

@@ -22,7 +22,7 @@ use crate::trigger::Trigger;
 /// }"#).unwrap();
 /// assert!(spec.build(std::path::Path::new(".")).is_ok());
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SensorSpec {
     /// The name programs read it by (`sensor("temp")`), unique on its node.

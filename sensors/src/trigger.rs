@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::{SensorError, invalid};
 
 /// Which way a threshold must be crossed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// From below `level` to at or above it.
@@ -23,7 +23,7 @@ pub enum Direction {
 }
 
 /// When a sensor reports by itself.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Trigger {
     /// Never: programs read it with `sensor(name)`.

@@ -135,3 +135,41 @@ pub mod duration_opt {
         super::duration::deserialize(d).map(Some)
     }
 }
+
+/// The JSON Schema of a duration as network files write it (`"1ms"`, or an integer of ns), for
+/// fields whose serde form is [`duration`] (`#[schemars(with = "DurationText")]`).
+pub struct DurationText;
+
+impl schemars::JsonSchema for DurationText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A duration: a number with a unit (ns, us, µs, ms, s), as \"250us\" or \"1.5ms\" (whole nanoseconds), or an integer of nanoseconds: 0, or 1000 and more.",
+            "oneOf": [
+                { "type": "string", "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*(ns|us|µs|ms|s)?\\s*$" },
+                { "type": "integer", "minimum": 0 }
+            ]
+        })
+    }
+}
+
+/// The JSON Schema of a bandwidth as network files write it (`"10Mbps"`, or an integer of
+/// bits/s).
+pub struct BandwidthText;
+
+impl schemars::JsonSchema for BandwidthText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Bandwidth".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Bits per second: a number with a unit (bps, kbps, Mbps, Gbps), as \"10Mbps\", or a positive integer.",
+            "oneOf": [
+                { "type": "string", "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*(bps|kbps|Kbps|Mbps|Gbps)?\\s*$" },
+                { "type": "integer", "minimum": 1 }
+            ]
+        })
+    }
+}

@@ -20,28 +20,32 @@ use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 
 /// Random extra propagation delay per message. Jitter can reorder messages, as on a real network.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Jitter {
     /// Uniform in `[0, max]` ns.
     Uniform {
         /// Largest extra delay.
         #[serde(with = "crate::units::duration")]
+        #[schemars(with = "crate::units::DurationText")]
         max: SimDuration,
     },
     /// Normal with the given mean and standard deviation, truncated at zero.
     Normal {
         /// Mean extra delay.
         #[serde(with = "crate::units::duration")]
+        #[schemars(with = "crate::units::DurationText")]
         mean: SimDuration,
         /// Standard deviation.
         #[serde(with = "crate::units::duration")]
+        #[schemars(with = "crate::units::DurationText")]
         std_dev: SimDuration,
     },
     /// Exponential with the given mean.
     Exponential {
         /// Mean extra delay.
         #[serde(with = "crate::units::duration")]
+        #[schemars(with = "crate::units::DurationText")]
         mean: SimDuration,
     },
 }
@@ -70,7 +74,7 @@ impl Jitter {
 /// per-message frame overhead. With it, a message of `size` bytes is sent as
 /// `size + overhead_bytes` bytes striped over `lanes` lines of `bandwidth` bits/s each, taking
 /// `ceil(ceil((size + overhead_bytes) / lanes) · bits_per_byte · 10⁹ / bandwidth)` ns.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SerialLine {
     /// Bits on the wire per byte: 10 for 8N1 (start bit, 8 data bits, stop bit).
@@ -94,7 +98,7 @@ impl SerialLine {
 }
 
 /// How a serialization time that is not a whole number of nanoseconds is rounded.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
     /// Up (the default): a message never leaves the wire before its last bit could.

@@ -27,6 +27,7 @@ mod error;
 mod lint;
 mod registry;
 pub mod scenario;
+pub mod schema;
 /// The units network files use (they live beside `time`, below the network and the VMs).
 pub use crate::units;
 
@@ -63,7 +64,7 @@ pub struct NetworkFile {
 }
 
 /// One node of a network file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     /// Unique name, without `.`.
@@ -94,7 +95,7 @@ pub struct NodeSpec {
 }
 
 /// A host profile in a network file: by name or spelled out.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum ProfileSpec {
     /// A built-in profile: `pc`, `rpi-zero`, `esp32`.
@@ -124,7 +125,7 @@ pub struct UnknownProfile {
 }
 
 /// A VM worker of a node: its language and its code, inline or in a file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerSpec {
     /// `"lua"` or `"js"`.
@@ -139,7 +140,7 @@ pub struct WorkerSpec {
 }
 
 /// One link of a network file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkSpec {
     /// One end, `"node.port"`.
@@ -148,9 +149,11 @@ pub struct LinkSpec {
     pub b: String,
     /// Propagation delay.
     #[serde(with = "units::duration")]
+    #[schemars(with = "crate::units::DurationText")]
     pub latency: SimDuration,
     /// Bits per second; omitted means infinitely fast.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "bandwidth")]
+    #[schemars(with = "Option<crate::units::BandwidthText>")]
     pub bandwidth: Option<u64>,
     /// Transmit queue capacity in messages; omitted means unbounded.
     #[serde(default, skip_serializing_if = "Option::is_none")]

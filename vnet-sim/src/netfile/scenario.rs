@@ -32,7 +32,7 @@ pub(super) const TOP_FIELDS: &[&str] = &[
 /// A generator of nodes and links: the shapes of [`Topology`]. Nodes are named `n0`, `n1`, …;
 /// each edge is a link whose ports are named after the node at the other end (`n0.n1` —
 /// `n1.n0`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TopologySpec {
     /// `rows × cols` mesh; node `r·cols + c` at position `(c·spacing, r·spacing)`.
@@ -220,7 +220,7 @@ impl TopologySpec {
 
 /// How `vnet run` runs the file, unless its flags say otherwise. Paths are relative to the
 /// network file's folder.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunSpec {
     /// Stop at this virtual time (`"10s"`); omitted: when nothing is left to do.
@@ -229,6 +229,7 @@ pub struct RunSpec {
         skip_serializing_if = "Option::is_none",
         with = "crate::units::duration_opt"
     )]
+    #[schemars(with = "Option<crate::units::DurationText>")]
     pub until: Option<SimDuration>,
     /// The master seed; overrides the file's top-level `seed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -21,7 +21,7 @@ pub const LUA_INSTRUCTIONS_PER_DHRYSTONE: f64 = 249.0;
 pub const JS_INSTRUCTIONS_PER_DHRYSTONE: f64 = 563.0;
 
 /// A kind of host running a VM.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostProfile {
     /// A label (`pc`, `rpi-zero`, `esp32`, or your own).
@@ -31,9 +31,11 @@ pub struct HostProfile {
     /// Time to create a VM instance (Table 1, t_iVM): a worker starts this long after it is
     /// created or forked.
     #[serde(with = "crate::units::duration")]
+    #[schemars(with = "crate::units::DurationText")]
     pub t_ivm: SimDuration,
     /// Overhead of one message (Table 1, tcmsg): added to every send before it reaches the link.
     #[serde(with = "crate::units::duration")]
+    #[schemars(with = "crate::units::DurationText")]
     pub tcmsg: SimDuration,
     /// Bytes one worker may allocate.
     pub memory_cap: usize,
