@@ -8,13 +8,16 @@
 //! - [`programs`] — node programs in Rust (flooding, …).
 //! - [`scenarios`] — ready-made experiments (the mesh flood of the paper's §V, the sensor
 //!   field, …).
-//! - [`plot`] — PNG charts for `results/`.
+//! - [`plot`] — PNG charts for `results/`, and pictures of networks.
+//! - [`layout`] — positions for drawing a network that has none; [`network_picture`] draws one.
 //! - [`study`] — replications, summaries and CSV tables for the study examples.
 //! - [`heap`] — a counting global allocator for memory measurements.
 
 #![warn(missing_docs)]
 
 pub mod heap;
+pub mod layout;
+pub mod network_picture;
 pub mod plot;
 pub mod programs;
 pub mod scenarios;

@@ -32,24 +32,39 @@ fn every_transmission_is_a_record_with_the_traces_time_and_tshark_reads_the_json
         .current_dir(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // From the trace: sends, and the ones the link refused (queue full; lost ones went out).
     let trace = std::fs::read_to_string(dir.join("t.csv")).unwrap();
-    let rows: Vec<Vec<&str>> = trace.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = trace
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     let refused: Vec<&str> = rows
         .iter()
         .filter(|r| r[1] == "drop" && (r[9] == "queue_full" || r[9] == "link_down"))
         .map(|r| r[2])
         .collect();
-    let lost = rows.iter().filter(|r| r[1] == "drop" && r[9] == "loss").count();
+    let lost = rows
+        .iter()
+        .filter(|r| r[1] == "drop" && r[9] == "loss")
+        .count();
     let sent: Vec<(u64, &str)> = rows
         .iter()
         .filter(|r| r[1] == "send" && !refused.contains(&r[2]))
         .map(|r| (r[0].parse().unwrap(), r[6]))
         .collect();
     assert_eq!(rows.iter().filter(|r| r[1] == "send").count(), 80);
-    assert!(refused.len() >= 30 && lost > 0, "{} refused, {lost} lost", refused.len());
+    assert!(
+        refused.len() >= 30 && lost > 0,
+        "{} refused, {lost} lost",
+        refused.len()
+    );
 
     // The capture, read back with the pcap crate: as many records, the same nanoseconds.
     let file = std::fs::File::open(dir.join("cap.pcap")).unwrap();
@@ -58,7 +73,10 @@ fn every_transmission_is_a_record_with_the_traces_time_and_tshark_reads_the_json
         reader.header().ts_resolution,
         pcap_file::TsResolution::NanoSecond
     );
-    assert_eq!(reader.header().datalink, pcap_file::DataLink::WIRESHARK_UPPER_PDU);
+    assert_eq!(
+        reader.header().datalink,
+        pcap_file::DataLink::WIRESHARK_UPPER_PDU
+    );
     let mut times = Vec::new();
     while let Some(p) = reader.next_packet() {
         let p = p.unwrap();
@@ -83,19 +101,33 @@ fn every_transmission_is_a_record_with_the_traces_time_and_tshark_reads_the_json
         eprintln!("tshark not installed: its half of this test did not run");
         return;
     };
-    assert!(tshark.status.success(), "{}", String::from_utf8_lossy(&tshark.stderr));
+    assert!(
+        tshark.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tshark.stderr)
+    );
     let text = String::from_utf8_lossy(&tshark.stdout).into_owned();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), sent.len());
     for (line, (ns, dst)) in lines.iter().zip(&sent) {
         let f: Vec<&str> = line.split('|').collect();
-        assert_eq!(f[0], format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000));
+        assert_eq!(
+            f[0],
+            format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000)
+        );
         let to = if *dst == "b" { "b.in" } else { "c.west" };
         assert_eq!(f[1], format!("a.p > {to}"));
-        assert!(f[2].contains("kind:hello") && f[2].contains("text:msg "), "{line}");
+        assert!(
+            f[2].contains("kind:hello") && f[2].contains("text:msg "),
+            "{line}"
+        );
     }
     // c got all 40, in order: its records say so through the JSON dissector too.
-    let to_c: Vec<&str> = lines.iter().filter(|l| l.contains("> c.west")).copied().collect();
+    let to_c: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.contains("> c.west"))
+        .copied()
+        .collect();
     assert_eq!(to_c.len(), 40);
     assert!(to_c[39].contains("text:msg 40"), "{}", to_c[39]);
 }

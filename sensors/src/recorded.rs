@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::SensorError;
 
 /// How a recording is read between its samples.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Interpolation {
     /// The latest sample at or before the time.

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::{SensorError, invalid};
 
 /// Which way a threshold must be crossed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// From below `level` to at or above it.

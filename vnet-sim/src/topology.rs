@@ -111,12 +111,21 @@ impl Topology {
         t
     }
 
-    /// `n` nodes in a ring (a line for `n < 3`).
+    /// `n` nodes in a ring (a line for `n < 3`), placed on a circle one unit apart along it,
+    /// node 0 at the top, counting clockwise.
     pub fn ring(n: usize) -> Self {
-        let mut t = Self::line(n);
-        if n > 2 {
-            t.edge(n - 1, 0);
+        if n < 3 {
+            return Self::line(n);
         }
+        let r = n as f64 / std::f64::consts::TAU;
+        let mut t = Self::with_nodes(n, |i| {
+            let a = std::f64::consts::TAU * i as f64 / n as f64;
+            Some([r * a.sin(), -r * a.cos()])
+        });
+        for i in 1..n {
+            t.edge(i - 1, i);
+        }
+        t.edge(n - 1, 0);
         t
     }
 

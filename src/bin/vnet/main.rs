@@ -7,10 +7,13 @@
 //! output that cannot be written).
 
 mod check;
+mod draw;
 mod live;
+mod new;
 mod outputs;
 mod run;
 mod summary;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -34,6 +37,13 @@ enum Command {
     Run(run::RunArgs),
     /// Loads and validates a network file without running it, and warns about likely mistakes.
     Check(check::CheckArgs),
+    /// Runs a network file many times over parameter values (Monte Carlo): runs.csv and a
+    /// summary with 95 % intervals.
+    Sweep(sweep::SweepArgs),
+    /// Writes a starter folder: a network file and a program that `vnet run` runs as they are.
+    New(new::NewArgs),
+    /// Draws a network file's topology as a PNG or SVG picture.
+    Draw(draw::DrawArgs),
 }
 
 /// A failure that is the user's input: said on standard error, exit status 2.
@@ -44,6 +54,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run::run(&a),
         Command::Check(a) => check::check(&a),
+        Command::Sweep(a) => sweep::sweep(&a),
+        Command::New(a) => new::new(&a),
+        Command::Draw(a) => draw::draw(&a),
     };
     match result {
         Ok(code) => code,

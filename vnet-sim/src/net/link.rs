@@ -98,7 +98,9 @@ impl SerialLine {
 }
 
 /// How a serialization time that is not a whole number of nanoseconds is rounded.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
     /// Up (the default): a message never leaves the wire before its last bit could.

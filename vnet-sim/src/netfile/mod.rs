@@ -248,8 +248,8 @@ impl LinkSpec {
     }
 }
 
-/// Splits `"node.port"` at its first dot.
-fn split_end(end: &str) -> Option<(&str, &str)> {
+/// Splits a link end `"node.port"` at its first dot; `None` if either part is empty.
+pub fn split_end(end: &str) -> Option<(&str, &str)> {
     end.split_once('.')
         .filter(|(n, p)| !n.is_empty() && !p.is_empty())
 }

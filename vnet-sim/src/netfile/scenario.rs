@@ -60,7 +60,8 @@ pub enum TopologySpec {
         /// Nodes.
         n: usize,
     },
-    /// `n` nodes in a ring; node `i` at `(i, 0)` (the closing link runs back to `n0`).
+    /// `n` nodes in a ring, on a circle one unit apart along it (`n0` at the top, clockwise);
+    /// the closing link runs from the last node back to `n0`.
     Ring {
         /// Nodes.
         n: usize,

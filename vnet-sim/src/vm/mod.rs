@@ -124,7 +124,17 @@ compile_error!("vnet-sim: choose a Lua engine: the `lua54` feature (the default)
 use std::rc::Rc;
 
 /// The language of a VM worker.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// Lua 5.4 (mlua, vendored).
