@@ -156,7 +156,14 @@ fn check_describes_a_file_and_warns_about_near_names() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "ping.json: 2 nodes, 1 links, 2 workers\nok\n"
+        "ping.json: 2 nodes, 1 link, 2 workers\n\
+         \x20 nodes:    a, b\n\
+         \x20 workers:  js 1, lua 1\n\
+         \x20 programs: (none)\n\
+         \x20 profiles: pc (default) 2\n\
+         \x20 sensors:  (none)\n\
+         \x20 run:      seed 3\n\
+         ok\n"
     );
     // A link end `a.uplnk` beside a port `a.uplink`: a typo, most likely.
     std::fs::write(

@@ -1,9 +1,11 @@
 //! `vnet check`: load, validate and describe a network file, without running it.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use vnet::sim::netfile::{NetworkFile, ProfileSpec};
 
 use crate::BadInput;
 
@@ -18,28 +20,14 @@ pub(crate) struct CheckArgs {
 }
 
 /// Loads and builds the file (reading its program files) without running it; prints what it
-/// holds and its warnings.
+/// holds and its warnings. Exit 0 when it loads, warnings or not.
 pub(crate) fn check(a: &CheckArgs) -> Result<ExitCode, BadInput> {
     let file = crate::run::load(&a.file, &crate::run::overrides(&a.sets)?)?;
-    let sim = crate::run::build(&file, &a.file, None)?;
-    let net = sim.network();
-    let workers: usize = (0..net.nodes().len())
-        .map(|i| {
-            (0..)
-                .take_while(|&w| {
-                    sim.worker_state(vnet::sim::NodeId(i as u32), vnet::sim::WorkerId(w))
-                        .is_some()
-                })
-                .count()
-        })
-        .sum();
-    println!(
-        "{}: {} nodes, {} links, {} workers",
-        a.file.display(),
-        net.nodes().len(),
-        net.links().len(),
-        workers
-    );
+    // Building reads every program file and builds every sensor and device.
+    crate::run::build(&file, &a.file, None)?;
+    for line in describe(&file, &a.file.display().to_string()) {
+        println!("{line}");
+    }
     let warnings = file.warnings();
     for w in &warnings {
         println!("warning: {w}");
@@ -48,4 +36,93 @@ pub(crate) fn check(a: &CheckArgs) -> Result<ExitCode, BadInput> {
         println!("ok");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `a 3, b 1` from counts, or `(none)`.
+fn tally(counts: BTreeMap<String, usize>) -> String {
+    if counts.is_empty() {
+        return "(none)".into();
+    }
+    counts
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the file holds, a line a kind.
+fn describe(file: &NetworkFile, name: &str) -> Vec<String> {
+    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let workers: usize = file.nodes.iter().map(|n| n.workers.len()).sum();
+    let mut langs = BTreeMap::new();
+    let mut programs = BTreeMap::new();
+    let mut profiles = BTreeMap::new();
+    let mut sensors = BTreeMap::new();
+    for n in &file.nodes {
+        for w in &n.workers {
+            *langs
+                .entry(format!("{:?}", w.lang).to_lowercase())
+                .or_insert(0) += 1;
+        }
+        if let Some(p) = &n.program {
+            *programs.entry(p.clone()).or_insert(0) += 1;
+        }
+        let profile = match &n.profile {
+            None => "pc (default)".to_owned(),
+            Some(ProfileSpec::Named(p)) => p.clone(),
+            Some(ProfileSpec::Custom(p)) => format!("{} (custom)", p.name),
+        };
+        *profiles.entry(profile).or_insert(0) += 1;
+        for s in &n.sensors {
+            *sensors.entry(s.name.clone()).or_insert(0) += 1;
+        }
+    }
+    let names: Vec<&str> = file.nodes.iter().map(|n| n.name.as_str()).collect();
+    let shown = if names.len() <= 12 {
+        names.join(", ")
+    } else {
+        format!("{}, …, {}", names[..10].join(", "), names[names.len() - 1])
+    };
+    let mut run = Vec::new();
+    if let Some(u) = file.run.until {
+        run.push(format!(
+            "until {}",
+            vnet::sim::time::format_nanos(u.as_nanos())
+        ));
+    }
+    if let Some(s) = file.run.seed.or(file.seed) {
+        run.push(format!("seed {s}"));
+    }
+    for (what, v) in [
+        ("out", &file.run.out),
+        ("trace", &file.run.trace),
+        ("records", &file.run.records),
+        ("pcap", &file.run.pcap),
+        ("stats", &file.run.stats),
+    ] {
+        if let Some(v) = v {
+            run.push(format!("{what} {v}"));
+        }
+    }
+    vec![
+        format!(
+            "{name}: {}, {}, {}",
+            plural(file.nodes.len(), "node"),
+            plural(file.links.len(), "link"),
+            plural(workers, "worker")
+        ),
+        format!("  nodes:    {shown}"),
+        format!("  workers:  {}", tally(langs)),
+        format!("  programs: {}", tally(programs)),
+        format!("  profiles: {}", tally(profiles)),
+        format!("  sensors:  {}", tally(sensors)),
+        format!(
+            "  run:      {}",
+            if run.is_empty() {
+                "(defaults)".into()
+            } else {
+                run.join(", ")
+            }
+        ),
+    ]
 }

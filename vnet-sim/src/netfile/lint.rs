@@ -1,7 +1,9 @@
 //! Warnings about a network file that loads but probably says something else than was meant.
 //! When a node lists no `ports`, its ports come from its links' ends, so a typo in one end
 //! (`n3.esat`) silently makes a new port: the warning names port names of one node that are a
-//! letter apart (one letter changed, added, dropped, or two swapped).
+//! letter apart (one letter changed, added, dropped, or two swapped). Also named: node names
+//! a letter apart, declared ports nothing uses, nodes without links in a file that has links,
+//! and a worker whose file's extension says another language than its `lang`.
 
 use super::{NetworkFile, split_end};
 
@@ -29,6 +31,66 @@ impl NetworkFile {
                             "node `{}`: ports `{a}` and `{b}` are a letter apart: a typo in a \
                              link end makes a new port",
                             n.name
+                        ));
+                    }
+                }
+            }
+            let linked = |port: &str| {
+                self.links.iter().any(|l| {
+                    [&l.a, &l.b]
+                        .iter()
+                        .any(|e| split_end(e) == Some((n.name.as_str(), port)))
+                })
+            };
+            for p in &n.ports {
+                let sensed = n.sensors.iter().any(|s| s.port.as_deref() == Some(p));
+                if !linked(p) && !sensed {
+                    out.push(format!(
+                        "node `{}`: port `{p}` is declared but no link or sensor uses it",
+                        n.name
+                    ));
+                }
+            }
+            let has_link = self.links.iter().any(|l| {
+                [&l.a, &l.b]
+                    .iter()
+                    .any(|e| split_end(e).is_some_and(|(node, _)| node == n.name))
+            });
+            if !self.links.is_empty() && !has_link {
+                out.push(format!(
+                    "node `{}` has no links: it can reach no one",
+                    n.name
+                ));
+            }
+            for (w, spec) in n.workers.iter().enumerate() {
+                let ext = spec
+                    .path
+                    .as_deref()
+                    .and_then(|p| std::path::Path::new(p).extension())
+                    .and_then(|e| e.to_str());
+                let says = match ext {
+                    Some("lua") => Some(crate::vm::Lang::Lua),
+                    Some("js" | "mjs") => Some(crate::vm::Lang::Js),
+                    _ => None,
+                };
+                if says.is_some_and(|l| l != spec.lang) {
+                    out.push(format!(
+                        "node `{}`: worker {w} runs `{}` as {:?}: the extension says otherwise",
+                        n.name,
+                        spec.path.as_deref().unwrap_or(""),
+                        spec.lang
+                    ));
+                }
+            }
+        }
+        // Node names a letter apart (all pairs: only for files of a human size).
+        if self.nodes.len() <= 2000 {
+            for (i, a) in self.nodes.iter().enumerate() {
+                for b in &self.nodes[i + 1..] {
+                    if one_letter_apart(&a.name, &b.name) {
+                        out.push(format!(
+                            "nodes `{}` and `{}` are a letter apart: is one a typo?",
+                            a.name, b.name
                         ));
                     }
                 }
@@ -95,6 +157,26 @@ mod tests {
         assert!(!one_letter_apart("p0", "p1"));
         assert!(!one_letter_apart("port10", "port11"));
         assert!(!one_letter_apart("n", "s"));
+    }
+
+    #[test]
+    fn unused_ports_lonely_nodes_near_names_and_wrong_languages_are_named() {
+        let f = NetworkFile::from_json(
+            r#"{"nodes": [{"name": "alpha", "ports": ["p", "spare"],
+                           "workers": [{"lang": "lua", "path": "x.js"}]},
+                          {"name": "alpah"}, {"name": "lonely"}],
+                "links": [{"a": "alpha.p", "b": "alpah.q", "latency": "1ms"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            f.warnings(),
+            vec![
+                "node `alpha`: port `spare` is declared but no link or sensor uses it",
+                "node `alpha`: worker 0 runs `x.js` as Lua: the extension says otherwise",
+                "node `lonely` has no links: it can reach no one",
+                "nodes `alpha` and `alpah` are a letter apart: is one a typo?",
+            ]
+        );
     }
 
     #[test]
