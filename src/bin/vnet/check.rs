@@ -68,7 +68,7 @@ fn describe(file: &NetworkFile, name: &str) -> Vec<String> {
             *programs.entry(p.clone()).or_insert(0) += 1;
         }
         let profile = match &n.profile {
-            None => "pc (default)".to_owned(),
+            None => "none (programs take no virtual time)".to_owned(),
             Some(ProfileSpec::Named(p)) => p.clone(),
             Some(ProfileSpec::Custom(p)) => format!("{} (custom)", p.name),
         };

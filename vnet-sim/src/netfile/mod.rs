@@ -22,6 +22,11 @@
 //! `ports` must declare every port its links use; one that lists none gets them from its links.
 //! A node's `workers` are VM programs: `{ "lang": "lua", "code": "print(now())" }` or
 //! `{ "lang": "js", "path": "ping.js" }` (relative to the file's folder).
+//!
+//! A file may also generate nodes and links (`topology`), give defaults (`node_defaults`,
+//! `link_defaults`) and say how it runs (`run`): [`scenario`] expands all that into the plain form
+//! above before anything is checked. `docs/netfile.md` is the user's reference; [`schema`] the
+//! JSON Schema.
 
 mod error;
 mod lint;
