@@ -12,16 +12,30 @@ impl NetworkFile {
     /// file still loads: these are not errors.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for n in &self.nodes {
+        // Each node's link-end ports, in link order: one pass over the links (a lookup map,
+        // never iterated).
+        let index: std::collections::HashMap<&str, usize> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+        let mut ends: Vec<Vec<&str>> = vec![Vec::new(); self.nodes.len()];
+        for l in &self.links {
+            for end in [&l.a, &l.b] {
+                if let Some((node, port)) = split_end(end) {
+                    if let Some(&i) = index.get(node) {
+                        ends[i].push(port);
+                    }
+                }
+            }
+        }
+        for (n, linked_ports) in self.nodes.iter().zip(&ends) {
             // The node's ports in the order they appear: declared, then from link ends.
             let mut ports: Vec<&str> = n.ports.iter().map(String::as_str).collect();
-            for l in &self.links {
-                for end in [&l.a, &l.b] {
-                    if let Some((node, port)) = split_end(end) {
-                        if node == n.name && !ports.contains(&port) {
-                            ports.push(port);
-                        }
-                    }
+            for p in linked_ports {
+                if !ports.contains(p) {
+                    ports.push(p);
                 }
             }
             for (i, a) in ports.iter().enumerate() {
@@ -35,28 +49,16 @@ impl NetworkFile {
                     }
                 }
             }
-            let linked = |port: &str| {
-                self.links.iter().any(|l| {
-                    [&l.a, &l.b]
-                        .iter()
-                        .any(|e| split_end(e) == Some((n.name.as_str(), port)))
-                })
-            };
             for p in &n.ports {
                 let sensed = n.sensors.iter().any(|s| s.port.as_deref() == Some(p));
-                if !linked(p) && !sensed {
+                if !linked_ports.contains(&p.as_str()) && !sensed {
                     out.push(format!(
                         "node `{}`: port `{p}` is declared but no link or sensor uses it",
                         n.name
                     ));
                 }
             }
-            let has_link = self.links.iter().any(|l| {
-                [&l.a, &l.b]
-                    .iter()
-                    .any(|e| split_end(e).is_some_and(|(node, _)| node == n.name))
-            });
-            if !self.links.is_empty() && !has_link {
+            if !self.links.is_empty() && linked_ports.is_empty() {
                 out.push(format!(
                     "node `{}` has no links: it can reach no one",
                     n.name

@@ -307,14 +307,28 @@ impl NetworkFile {
         };
         let expanded = scenario::expand(&obj)?;
         let mut nodes = Vec::with_capacity(expanded.nodes.len());
-        for (i, v) in expanded.nodes.into_iter().enumerate() {
+        for (i, item) in expanded.nodes.into_iter().enumerate() {
+            let v = match item {
+                scenario::Item::Spec(spec) => {
+                    nodes.push(spec);
+                    continue;
+                }
+                scenario::Item::Json(v) => v,
+            };
             let label = v.get("name").and_then(Value::as_str).map(str::to_owned);
             let spec: NodeSpec = serde_json::from_value(v)
                 .map_err(|e| NetFileError::node(i, label.as_deref(), e.to_string()))?;
             nodes.push(spec);
         }
         let mut links = Vec::with_capacity(expanded.links.len());
-        for (i, v) in expanded.links.into_iter().enumerate() {
+        for (i, item) in expanded.links.into_iter().enumerate() {
+            let v = match item {
+                scenario::Item::Spec(spec) => {
+                    links.push(spec);
+                    continue;
+                }
+                scenario::Item::Json(v) => v,
+            };
             let label = match (
                 v.get("a").and_then(Value::as_str),
                 v.get("b").and_then(Value::as_str),
@@ -504,6 +518,7 @@ impl NetworkFile {
                 .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
         }
         let vm = std::rc::Rc::new(vm.clone());
+        let mut sources: std::collections::BTreeMap<String, String> = Default::default();
         for (i, n) in self.nodes.iter().enumerate() {
             let node = crate::net::NodeId(i as u32);
             if let Some(name) = &n.program {
@@ -527,13 +542,21 @@ impl NetworkFile {
             for (w, spec) in n.workers.iter().enumerate() {
                 let code = match (&spec.code, &spec.path) {
                     (Some(code), _) => code.clone(),
-                    (None, Some(p)) => std::fs::read_to_string(base.join(p)).map_err(|e| {
-                        NetFileError::node(
-                            i,
-                            Some(&n.name),
-                            format!("worker {w}: reading `{p}`: {e}"),
-                        )
-                    })?,
+                    (None, Some(p)) => match sources.get(p) {
+                        // Thousands of nodes often run one file: read it once.
+                        Some(code) => code.clone(),
+                        None => {
+                            let code = std::fs::read_to_string(base.join(p)).map_err(|e| {
+                                NetFileError::node(
+                                    i,
+                                    Some(&n.name),
+                                    format!("worker {w}: reading `{p}`: {e}"),
+                                )
+                            })?;
+                            sources.insert(p.clone(), code.clone());
+                            code
+                        }
+                    },
                     (None, None) => {
                         return Err(NetFileError::node(
                             i,

@@ -260,17 +260,33 @@ impl RunSpec {
     }
 }
 
-/// The plain parts of a scenario file: every node and every link as its own JSON object,
-/// generated ones first, with defaults filled in.
+/// One node or link of the expanded file: built straight from the defaults (a generated one no
+/// entry touched: the common case, and the fast one for large generated networks) or as JSON
+/// to be read (everything else).
+pub(super) enum Item<T> {
+    /// Ready.
+    Spec(T),
+    /// Still to be read, with defaults filled in.
+    Json(Value),
+}
+
+/// The plain parts of a scenario file: every node and every link, generated ones first, with
+/// defaults filled in.
 pub(super) struct Expanded {
-    pub nodes: Vec<Value>,
-    pub links: Vec<Value>,
+    pub nodes: Vec<Item<super::NodeSpec>>,
+    pub links: Vec<Item<super::LinkSpec>>,
+}
+
+/// A generated node or link, and the entry that overrides it, if any.
+struct Generated<T> {
+    identity: T,
+    entry: Option<Map<String, Value>>,
 }
 
 /// Generates, overrides and fills in, as the module doc says.
 pub(super) fn expand(root: &Map<String, Value>) -> Result<Expanded, NetFileError> {
-    let mut nodes: Vec<Value> = Vec::new();
-    let mut links: Vec<Value> = Vec::new();
+    let mut gen_nodes: Vec<Generated<(String, Option<[f64; 2]>)>> = Vec::new();
+    let mut gen_links: Vec<Generated<(String, String)>> = Vec::new();
     if let Some(t) = root.get("topology") {
         let spec: TopologySpec = serde_json::from_value(t.clone())
             .map_err(|e| NetFileError::top(format!("`topology`: {}", super::error::clean(e))))?;
@@ -283,23 +299,22 @@ pub(super) fn expand(root: &Map<String, Value>) -> Result<Expanded, NetFileError
             return Err(NetFileError::top("`topology`: `spacing` must be above 0"));
         }
         for n in g.node_weights() {
-            let mut o = Map::new();
-            o.insert("name".into(), Value::String(n.name.clone()));
-            if let Some([x, y]) = n.pos {
-                o.insert("pos".into(), serde_json::json!([x * k, y * k]));
-            }
-            nodes.push(Value::Object(o));
+            gen_nodes.push(Generated {
+                identity: (n.name.clone(), n.pos.map(|[x, y]| [x * k, y * k])),
+                entry: None,
+            });
         }
         let name = |i: usize| &g[petgraph::graph::NodeIndex::new(i)].name;
         for (a, b) in topo.edges() {
-            links.push(serde_json::json!({
-                "a": format!("{}.{}", name(a), name(b)),
-                "b": format!("{}.{}", name(b), name(a)),
-            }));
+            gen_links.push(Generated {
+                identity: (
+                    format!("{}.{}", name(a), name(b)),
+                    format!("{}.{}", name(b), name(a)),
+                ),
+                entry: None,
+            });
         }
     }
-    let generated_nodes = nodes.len();
-    let generated_links = links.len();
     let listed = |key: &str| -> Result<Vec<Value>, NetFileError> {
         match root.get(key) {
             Some(Value::Array(a)) => Ok(a.clone()),
@@ -313,56 +328,75 @@ pub(super) fn expand(root: &Map<String, Value>) -> Result<Expanded, NetFileError
         ));
     }
     // Overrides of generated nodes by name; a HashMap only for lookup, never iterated.
-    let by_name: std::collections::HashMap<String, usize> = nodes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| Some((n.get("name")?.as_str()?.to_owned(), i)))
-        .collect();
-    for entry in listed("nodes")? {
-        let existing = entry
-            .get("name")
-            .and_then(Value::as_str)
-            .and_then(|n| by_name.get(n).copied());
-        match (existing, entry) {
-            (Some(i), Value::Object(e)) if i < generated_nodes => merge_into(&mut nodes[i], e, &[]),
-            (_, e) => nodes.push(e),
-        }
-    }
-    let link_key = |l: &Value| -> Option<(String, String)> {
-        let (a, b) = (l.get("a")?.as_str()?, l.get("b")?.as_str()?);
-        Some(if a <= b {
-            (a.to_owned(), b.to_owned())
-        } else {
-            (b.to_owned(), a.to_owned())
-        })
-    };
-    let by_ends: std::collections::HashMap<(String, String), usize> = links
-        .iter()
-        .enumerate()
-        .filter_map(|(i, l)| Some((link_key(l)?, i)))
-        .collect();
-    for entry in listed("links")? {
-        let existing = link_key(&entry).and_then(|k| by_ends.get(&k).copied());
-        match (existing, entry) {
-            (Some(i), Value::Object(e)) if i < generated_links => {
-                merge_into(&mut links[i], e, &["a", "b"])
+    let node_entries = listed("nodes")?;
+    let mut added_nodes = Vec::new();
+    if !node_entries.is_empty() {
+        let by_name: std::collections::HashMap<&str, usize> = gen_nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.identity.0.as_str(), i))
+            .collect();
+        let mut hits = Vec::new();
+        for entry in node_entries {
+            let existing = entry
+                .get("name")
+                .and_then(Value::as_str)
+                .and_then(|n| by_name.get(n).copied());
+            match (existing, entry) {
+                (Some(i), Value::Object(e)) => hits.push((i, e)),
+                (_, e) => added_nodes.push(e),
             }
-            (_, e) => links.push(e),
+        }
+        for (i, e) in hits {
+            merge_entry(&mut gen_nodes[i].entry, e, &[]);
         }
     }
-    if let Some(d) = defaults(root, "node_defaults", &["name"])? {
-        // Checked on their own, so a typo is named where it is.
-        let mut probe = d.clone();
-        probe.insert("name".into(), "probe".into());
-        serde_json::from_value::<super::NodeSpec>(Value::Object(probe)).map_err(|e| {
-            NetFileError::top(format!("`node_defaults`: {}", super::error::clean(e)))
-        })?;
-        nodes.iter_mut().for_each(|n| fill(n, &d));
+    let link_entries = listed("links")?;
+    let mut added_links = Vec::new();
+    if !link_entries.is_empty() {
+        let key = |a: &str, b: &str| {
+            if a <= b {
+                (a.to_owned(), b.to_owned())
+            } else {
+                (b.to_owned(), a.to_owned())
+            }
+        };
+        let by_ends: std::collections::HashMap<(String, String), usize> = gen_links
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (key(&l.identity.0, &l.identity.1), i))
+            .collect();
+        let mut hits = Vec::new();
+        for entry in link_entries {
+            let ends = entry
+                .get("a")
+                .and_then(Value::as_str)
+                .zip(entry.get("b").and_then(Value::as_str));
+            let existing = ends.and_then(|(a, b)| by_ends.get(&key(a, b)).copied());
+            match (existing, entry) {
+                (Some(i), Value::Object(e)) => hits.push((i, e)),
+                (_, e) => added_links.push(e),
+            }
+        }
+        for (i, e) in hits {
+            merge_entry(&mut gen_links[i].entry, e, &["a", "b"]);
+        }
     }
-    if let Some(d) = defaults(root, "link_defaults", &["a", "b"])? {
+
+    let node_defaults = defaults(root, "node_defaults", &["name"])?;
+    // Checked on their own, so a typo is named where it is; the result is the template of
+    // every untouched generated node.
+    let mut probe = node_defaults.clone().unwrap_or_default();
+    probe.insert("name".into(), "probe".into());
+    let node_template = serde_json::from_value::<super::NodeSpec>(Value::Object(probe))
+        .map_err(|e| NetFileError::top(format!("`node_defaults`: {}", super::error::clean(e))))?;
+    let link_defaults = defaults(root, "link_defaults", &["a", "b"])?;
+    let mut link_template = None;
+    if let Some(d) = &link_defaults {
         let mut probe = d.clone();
         probe.insert("a".into(), "p.a".into());
         probe.insert("b".into(), "p.b".into());
+        let complete = probe.contains_key("latency");
         probe.entry("latency").or_insert("0ns".into());
         let spec =
             serde_json::from_value::<super::LinkSpec>(Value::Object(probe)).map_err(|e| {
@@ -371,9 +405,83 @@ pub(super) fn expand(root: &Map<String, Value>) -> Result<Expanded, NetFileError
         spec.params()
             .validate()
             .map_err(|e| NetFileError::top(format!("`link_defaults`: {e}")))?;
-        links.iter_mut().for_each(|l| fill(l, &d));
+        // Without a latency, generated links go the JSON way, which names what is missing.
+        link_template = complete.then_some(spec);
     }
+    let fill_node = |mut v: Value| {
+        if let Some(d) = &node_defaults {
+            fill(&mut v, d);
+        }
+        Item::Json(v)
+    };
+    let fill_link = |mut v: Value| {
+        if let Some(d) = &link_defaults {
+            fill(&mut v, d);
+        }
+        Item::Json(v)
+    };
+
+    let mut nodes = Vec::with_capacity(gen_nodes.len() + added_nodes.len());
+    for g in gen_nodes {
+        let (name, pos) = g.identity;
+        match g.entry {
+            None => {
+                let mut spec = node_template.clone();
+                spec.name = name;
+                if pos.is_some() {
+                    spec.pos = pos;
+                }
+                nodes.push(Item::Spec(spec));
+            }
+            Some(e) => {
+                let mut base = Map::new();
+                base.insert("name".into(), Value::String(name));
+                if let Some([x, y]) = pos {
+                    base.insert("pos".into(), serde_json::json!([x, y]));
+                }
+                let mut v = Value::Object(base);
+                merge_into(&mut v, e, &[]);
+                nodes.push(fill_node(v));
+            }
+        }
+    }
+    nodes.extend(added_nodes.into_iter().map(fill_node));
+    let mut links = Vec::with_capacity(gen_links.len() + added_links.len());
+    for g in gen_links {
+        let (a, b) = g.identity;
+        match (g.entry, &link_template) {
+            (None, Some(t)) => {
+                let mut spec = t.clone();
+                spec.a = a;
+                spec.b = b;
+                links.push(Item::Spec(spec));
+            }
+            (entry, _) => {
+                let mut v = serde_json::json!({ "a": a, "b": b });
+                if let Some(e) = entry {
+                    merge_into(&mut v, e, &["a", "b"]);
+                }
+                links.push(fill_link(v));
+            }
+        }
+    }
+    links.extend(added_links.into_iter().map(fill_link));
     Ok(Expanded { nodes, links })
+}
+
+/// Adds an override entry to what a generated item already has (two entries for one item
+/// apply in order).
+fn merge_entry(slot: &mut Option<Map<String, Value>>, entry: Map<String, Value>, keep: &[&str]) {
+    match slot {
+        None => *slot = Some(entry),
+        Some(prev) => {
+            let mut v = Value::Object(std::mem::take(prev));
+            merge_into(&mut v, entry, keep);
+            if let Value::Object(m) = v {
+                *prev = m;
+            }
+        }
+    }
 }
 
 /// The defaults object `key`, which may not set the identity fields `forbidden`.
