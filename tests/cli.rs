@@ -352,3 +352,36 @@ fn realtime_paces_virtual_time_k_times_as_fast() {
     let out = vnet(&["run", "slow.json", "--realtime=0"], &dir);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn on_a_terminal_output_has_colour_and_a_progress_bar_appears_after_a_second() {
+    // `script` (util-linux) gives the command a pseudo-terminal.
+    let dir = folder("pty");
+    std::fs::write(
+        dir.join("slow.json"),
+        r#"{"nodes": [{"name": "a", "workers": [{"lang": "lua",
+            "code": "for i = 1, 15 do print('tick', i); sleep(100) end"}]}]}"#,
+    )
+    .unwrap();
+    let cmd = format!(
+        "{} run slow.json --realtime --until 1500ms",
+        env!("CARGO_BIN_EXE_vnet")
+    );
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .current_dir(&dir)
+        .output()
+        .expect("script (util-linux) runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tty = text(&out.stdout);
+    // Time dim, node bold.
+    assert!(
+        tty.contains("\x1b[2m    0.000000\x1b[0m \x1b[1ma/w0\x1b[0m tick\t1"),
+        "{tty:?}"
+    );
+    assert!(tty.contains("/1500 ms virtual, "), "{tty:?}");
+    assert!(tty.contains("virtual end 1500 ms"));
+    // Through a pipe: neither.
+    let piped = vnet(&["run", "slow.json", "--until", "1500ms"], &dir);
+    assert!(!text(&piped.stdout).contains('\x1b') && !text(&piped.stderr).contains('\x1b'));
+}

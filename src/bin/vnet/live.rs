@@ -99,12 +99,12 @@ impl Live {
                     ProgressDrawTarget::stderr(),
                 )
                 .with_style(
-                    ProgressStyle::with_template("{bar:40} {pos}/{len} ms virtual  {msg}")
+                    ProgressStyle::with_template("{pos}/{len} ms virtual, {msg} {wide_bar}")
                         .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 ),
                 None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
                     .with_style(
-                        ProgressStyle::with_template("{spinner} {pos} ms virtual  {msg}")
+                        ProgressStyle::with_template("{spinner} {pos} ms virtual, {msg}")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     ),
             };
@@ -113,7 +113,11 @@ impl Live {
         if let Some(bar) = &self.bar {
             bar.set_position(now.as_nanos() / 1_000_000);
             let rate = events as f64 / elapsed.as_secs_f64().max(1e-9);
-            bar.set_message(format!("{events} events, {:.2} M events/s", rate / 1e6));
+            bar.set_message(if rate >= 1e6 {
+                format!("{events} events, {:.2} M events/s", rate / 1e6)
+            } else {
+                format!("{events} events, {rate:.0} events/s")
+            });
         }
     }
 
