@@ -1,10 +1,12 @@
-//! `vnet`: run and check network files from the command line, no Rust needed.
+//! `vnet`: run, check, sweep and draw network files from the command line, no Rust needed
+//! (`docs/netfile.md` is the reference).
 //!
 //! `vnet run FILE.json` builds the network the file describes, runs it, prints what workers
-//! write as they write it (virtual time, node/worker, text), and ends with a summary. `vnet
-//! check FILE.json` loads and validates a file without running it. Exit status: 0 done, 1 a
-//! worker failed (unless `--allow-failures`), 2 bad input (a file that does not load, an
-//! output that cannot be written).
+//! write as they write it (virtual time, node/worker, text), writes the outputs asked for, and
+//! ends with a summary. `vnet check` loads and validates a file without running it; `vnet
+//! sweep` replicates it over parameter values; `vnet new` writes a starter folder; `vnet draw`
+//! a picture. Exit status: 0 done, 1 a worker failed (unless `--allow-failures`), 2 bad input
+//! (a file that does not load, an output that cannot be written), 130 stopped by Ctrl-C.
 
 mod check;
 mod draw;
@@ -23,9 +25,15 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
 
-/// Run and check vnet network files.
+/// Run, check, sweep and draw vnet network files.
 #[derive(Parser)]
-#[command(name = "vnet", version, about = "Run and check vnet network files")]
+#[command(
+    name = "vnet",
+    version,
+    about = "Run, check, sweep and draw vnet network files (reference: docs/netfile.md)",
+    after_help = "Exit status: 0 done; 1 a worker failed (vnet run, unless --allow-failures); \
+                  2 bad input; 130 stopped by Ctrl-C."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
