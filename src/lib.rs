@@ -5,6 +5,7 @@
 //! - [`sim`] — the kernel ([`vnet_sim`]): time, events, network, programs, topologies, traces.
 //! - [`sensors`] — synthetic and recorded sensor sources.
 //! - [`hw`] — hardware in the loop ([`vnet_hw`]).
+//! - [`studio`] — the web GUI ([`vnet_studio`]).
 //! - [`programs`] — node programs in Rust (flooding, …).
 //! - [`scenarios`] — ready-made experiments (the mesh flood of the paper's §V, the sensor
 //!   field, …).
@@ -16,7 +17,8 @@
 #![warn(missing_docs)]
 
 pub mod heap;
-pub mod layout;
+/// Positions for drawing a network that has none (the studio's; re-exported).
+pub use vnet_studio::layout;
 pub mod network_picture;
 pub mod plot;
 pub mod programs;
@@ -26,6 +28,7 @@ pub mod study;
 pub use sensors;
 pub use vnet_hw as hw;
 pub use vnet_sim as sim;
+pub use vnet_studio as studio;
 
 /// The README's code, compiled and run as a doctest so the tour stays true.
 #[doc = include_str!("../README.md")]

@@ -1,4 +1,4 @@
-//! A picture of a network: nodes where the file puts them (or where [`layout::spring`] does,
+//! A picture of a network: nodes where the file puts them (or where [`crate::layout::spring`] does,
 //! when any node lacks a position), links as lines — grey and dashed when down — and names.
 //! PNG or SVG by the file's extension. `vnet draw` uses it.
 
@@ -8,8 +8,6 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use vnet_sim::netfile::{NetworkFile, split_end};
-
-use crate::layout;
 
 /// Draws `file`'s nodes and links into `path` (`.png` or `.svg`), `size` pixels square.
 pub fn draw(file: &NetworkFile, path: &Path, size: u32) -> Result<(), String> {
@@ -29,39 +27,6 @@ pub fn draw(file: &NetworkFile, path: &Path, size: u32) -> Result<(), String> {
     }
 }
 
-/// Where each node goes, in the unit square (y down, as on screen).
-pub fn positions(file: &NetworkFile) -> Vec<[f64; 2]> {
-    let index = |name: &str| file.nodes.iter().position(|n| n.name == name);
-    let given: Option<Vec<[f64; 2]>> = file.nodes.iter().map(|n| n.pos).collect();
-    let raw = match given {
-        Some(p) => p,
-        None => {
-            let edges: Vec<(usize, usize)> = file
-                .links
-                .iter()
-                .filter_map(|l| {
-                    let a = index(split_end(&l.a)?.0)?;
-                    let b = index(split_end(&l.b)?.0)?;
-                    Some((a, b))
-                })
-                .collect();
-            layout::spring(file.nodes.len(), &edges, 300)
-        }
-    };
-    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-    for p in &raw {
-        for i in 0..2 {
-            lo[i] = lo[i].min(p[i]);
-            hi[i] = hi[i].max(p[i]);
-        }
-    }
-    let span = (hi[0] - lo[0]).max(hi[1] - lo[1]);
-    let span = if span > 0.0 { span } else { 1.0 };
-    raw.iter()
-        .map(|p| [(p[0] - lo[0]) / span, (p[1] - lo[1]) / span])
-        .collect()
-}
-
 fn paint<DB: DrawingBackend>(
     file: &NetworkFile,
     root: &DrawingArea<DB, Shift>,
@@ -69,7 +34,7 @@ fn paint<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
-    let pos = positions(file);
+    let pos = vnet_studio::positions(file);
     let n = file.nodes.len().max(1);
     // Smaller marks and no names when crowded.
     let radius = ((size as f64 / (n as f64).sqrt() / 6.0).clamp(2.0, 14.0)) as i32;

@@ -14,6 +14,7 @@ mod live;
 mod new;
 mod outputs;
 mod run;
+mod studio;
 mod summary;
 mod sweep;
 
@@ -30,7 +31,7 @@ static ALLOC: vnet::sim::vm::MeteredAlloc = vnet::sim::vm::MeteredAlloc;
 #[command(
     name = "vnet",
     version,
-    about = "Run, check, sweep and draw vnet network files (reference: docs/netfile.md)",
+    about = "Run, check, sweep, draw and open in the studio vnet network files (reference: docs/netfile.md)",
     after_help = "Exit status: 0 done; 1 a worker failed (vnet run, unless --allow-failures); \
                   2 bad input; 130 stopped by Ctrl-C."
 )]
@@ -52,6 +53,8 @@ enum Command {
     New(new::NewArgs),
     /// Draws a network file's topology as a PNG or SVG picture.
     Draw(draw::DrawArgs),
+    /// Serves the studio, the web GUI, and prints its URL.
+    Studio(studio::StudioArgs),
 }
 
 /// A failure that is the user's input: said on standard error, exit status 2.
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Sweep(a) => sweep::sweep(&a),
         Command::New(a) => new::new(&a),
         Command::Draw(a) => draw::draw(&a),
+        Command::Studio(a) => studio::studio(&a),
     };
     match result {
         Ok(code) => code,

@@ -16,9 +16,9 @@ pub(crate) trait Vm {
     /// Runs the program from where it blocked, handing it `input`. `io` is the activation's
     /// state going in and the commands coming out.
     fn resume(&mut self, io: &mut Io, input: Resume) -> Step;
-    /// Evaluates `code` in the program's global environment while it is blocked, and returns
-    /// its value. See [`VmProgram::eval`].
-    fn eval(&mut self, code: &str) -> Result<serde_json::Value, String>;
+    /// Evaluates `code` in the program's global environment while it is blocked, with `now()`
+    /// reading `now`, and returns its value. See [`VmProgram::eval`].
+    fn eval(&mut self, code: &str, now: SimTime) -> Result<serde_json::Value, String>;
     /// Bytes the VM holds now (JS: 0 without [`super::MeteredAlloc`]).
     fn used_memory(&self) -> usize;
 }
@@ -291,9 +291,18 @@ impl VmProgram {
     /// is held to the same step limits as the program; it may not block (`recv`, `sleep`),
     /// and node API calls made inside it act on an empty node (no ports) with their output
     /// discarded: eval is for inspecting and adjusting state (NMP's `vm.eval`).
+    ///
+    /// `now()` inside reads the time of the worker's latest activation; [`eval_at`](Self::eval_at)
+    /// gives it the simulation's time instead.
     pub fn eval(&mut self, code: &str) -> Result<serde_json::Value, EvalError> {
+        let now = self.io.now;
+        self.eval_at(code, now)
+    }
+
+    /// [`eval`](Self::eval) with `now()` reading `now` (the simulation's clock, for a shell).
+    pub fn eval_at(&mut self, code: &str, now: SimTime) -> Result<serde_json::Value, EvalError> {
         match self.vm.as_mut() {
-            Some(vm) => vm.eval(code).map_err(EvalError::Failed),
+            Some(vm) => vm.eval(code, now).map_err(EvalError::Failed),
             None => Err(EvalError::NotRunning),
         }
     }

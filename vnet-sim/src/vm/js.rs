@@ -263,7 +263,13 @@ impl Vm for JsVm {
             .map_or(0, HeapMeter::live_bytes)
     }
 
-    fn eval(&mut self, code: &str) -> Result<Value, String> {
+    fn eval(&mut self, code: &str, now: crate::time::SimTime) -> Result<Value, String> {
+        self.shared().clock.now.set(now);
+        {
+            let mut io = self.shared().io.borrow_mut();
+            io.now = now;
+            io.instructions = 0;
+        }
         let guard = self.shared().meter.as_ref().map(HeapMeter::enter);
         let r = self.watched(|vm| vm.eval_code(code));
         drop(guard);

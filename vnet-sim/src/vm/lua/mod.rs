@@ -332,11 +332,14 @@ impl Vm for LuaVm {
         self.state.used_memory()
     }
 
-    fn eval(&mut self, code: &str) -> Result<serde_json::Value, String> {
+    fn eval(&mut self, code: &str, now: crate::time::SimTime) -> Result<serde_json::Value, String> {
         let result = load_thread(&self.state, code, c"=eval", EVAL).and_then(|thread| {
             self.set_hook(thread);
             // API calls inside act on an empty node, their output discarded.
-            let mut io = Io::default();
+            let mut io = Io {
+                now,
+                ..Io::default()
+            };
             let (status, nres) = self.resume_thread(&mut io, thread, 0);
             // A hook that stopped the eval left the worker's thread hooked at every
             // instruction; give it back its interval.

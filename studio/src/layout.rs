@@ -4,7 +4,7 @@
 //!
 //! ```
 //! // A path of three nodes: the middle one ends up between the others.
-//! let p = vnet::layout::spring(3, &[(0, 1), (1, 2)], 200);
+//! let p = vnet_studio::layout::spring(3, &[(0, 1), (1, 2)], 200);
 //! let (a, b, c) = (p[0][0], p[1][0], p[2][0]);
 //! assert!((a < b && b < c) || (a > b && b > c) || (p[0][1] - p[1][1]) * (p[1][1] - p[2][1]) > 0.0);
 //! ```

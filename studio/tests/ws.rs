@@ -1,0 +1,292 @@
+//! The studio from outside, over its WebSocket as a browser uses it: hello, run to the end
+//! with `vnet run`'s trace hash, step, a shell's eval, bad commands, and two browsers seeing
+//! the same run.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use vnet_sim::netfile::{NetworkFile, ProgramRegistry};
+use vnet_sim::trace::TraceHash;
+use vnet_sim::vm::VmConfig;
+use vnet_studio::{StudioConfig, start};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn mesh16() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/networks/mesh16/mesh16.json")
+}
+
+async fn studio(file: Option<PathBuf>) -> vnet_studio::Running {
+    start(StudioConfig {
+        file,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        seed: None,
+    })
+    .await
+    .unwrap()
+}
+
+async fn connect(addr: std::net::SocketAddr) -> Socket {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
+    ws
+}
+
+async fn send(ws: &mut Socket, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// The next message of type `kind` (others skipped), within 20 s.
+async fn next(ws: &mut Socket, kind: &str) -> Value {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let Some(Ok(Message::Text(t))) = ws.next().await else {
+                panic!("the studio closed the connection")
+            };
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["type"] == kind {
+                return v;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no `{kind}` message"))
+}
+
+/// What `vnet run FILE` computes: every event, traced, from the file's seed.
+fn run_hash(path: &Path) -> String {
+    let file = NetworkFile::load(path).unwrap();
+    let mut sim = file
+        .instantiate_at(
+            &ProgramRegistry::with_devices(),
+            None,
+            path.parent().unwrap(),
+            &VmConfig::default(),
+        )
+        .unwrap();
+    let hash = Rc::new(RefCell::new(TraceHash::default()));
+    sim.set_trace(Box::new(hash.clone()));
+    while sim.next_event_time().is_some() {
+        sim.step();
+    }
+    sim.take_trace();
+    format!("{:016x}", hash.borrow().value())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unpaced_run_is_vnet_runs_run_and_every_browser_sees_it() {
+    let s = studio(Some(mesh16())).await;
+    let mut a = connect(s.addr).await;
+    let mut b = connect(s.addr).await;
+    let hello = next(&mut a, "hello").await;
+    assert_eq!(hello["network"]["nodes"].as_array().unwrap().len(), 16);
+    assert_eq!(hello["network"]["links"].as_array().unwrap().len(), 24);
+    assert_eq!(hello["positions"].as_array().unwrap().len(), 16);
+    assert_eq!(hello["clock"]["t_ns"], 0);
+    assert_eq!(hello["clock"]["seed"], 1);
+    next(&mut b, "hello").await;
+    send(&mut a, json!({"cmd": "run"})).await;
+    let done = next(&mut a, "done").await;
+    assert_eq!(done["trace_hash"], run_hash(&mesh16()));
+    assert_eq!(
+        (done["sent"].as_u64(), done["delivered"].as_u64()),
+        (Some(33), Some(33))
+    );
+    assert_eq!(done["clock"]["idle"], true);
+    // b did nothing and saw it all.
+    let done_b = next(&mut b, "done").await;
+    assert_eq!(done_b, done);
+    // Reset with another seed: a new hello to both, and another run.
+    send(&mut b, json!({"cmd": "reset", "seed": 9})).await;
+    let h = next(&mut a, "hello").await;
+    assert_eq!(
+        (h["clock"]["seed"].as_u64(), h["clock"]["events"].as_u64()),
+        (Some(9), Some(0))
+    );
+    send(&mut b, json!({"cmd": "run", "speed": null})).await;
+    let again = next(&mut a, "done").await;
+    assert_ne!(again["trace_hash"], done["trace_hash"]);
+}
+
+const SHELL: &str = r#"{
+  "nodes": [
+    {"name": "a", "workers": [{"lang": "lua", "code": "x = 41\nfor i = 1, 3 do print('tick', i); sleep(10) end"}]},
+    {"name": "b", "workers": [{"lang": "js", "code": "globalThis.y = 1; for (;;) { const [p, v] = await recv(); globalThis.y = v; }"}]}
+  ],
+  "links": [{"a": "a.p", "b": "b.p", "latency": "1ms"}]
+}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn step_prints_eval_answers_and_bad_commands_get_errors() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("studio-shell");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("shell.json");
+    std::fs::write(&path, SHELL).unwrap();
+    let s = studio(Some(path.clone())).await;
+    let mut ws = connect(s.addr).await;
+    next(&mut ws, "hello").await;
+    // Step until a's first line appears.
+    let mut line = None;
+    for _ in 0..10 {
+        send(&mut ws, json!({"cmd": "step"})).await;
+        let b = next(&mut ws, "batch").await;
+        if let Some(l) = b["logs"].as_array().and_then(|l| l.first()) {
+            line = Some(l.clone());
+            break;
+        }
+    }
+    let line = line.expect("a printed within ten steps");
+    assert_eq!(
+        (line["node"].as_str(), line["text"].as_str()),
+        (Some("a"), Some("tick\t1"))
+    );
+    // The shell: a Lua global, now(), and a JS one.
+    send(
+        &mut ws,
+        json!({"cmd": "eval", "node": "a", "worker": 0, "code": "x + 1"}),
+    )
+    .await;
+    let r = next(&mut ws, "eval_result").await;
+    assert_eq!(r["value"], 42);
+    send(
+        &mut ws,
+        json!({"cmd": "eval", "node": "a", "worker": 0, "code": "now()"}),
+    )
+    .await;
+    assert_eq!(next(&mut ws, "eval_result").await["value"], 0.0);
+    // b's worker starts at the next event.
+    send(&mut ws, json!({"cmd": "step"})).await;
+    next(&mut ws, "batch").await;
+    send(
+        &mut ws,
+        json!({"cmd": "eval", "node": "b", "worker": 0, "code": "y + 1"}),
+    )
+    .await;
+    assert_eq!(next(&mut ws, "eval_result").await["value"], 2);
+    // A statement works too (Lua's REPL rule), and changes the worker's state.
+    send(
+        &mut ws,
+        json!({"cmd": "eval", "node": "a", "worker": 0, "code": "x = 7"}),
+    )
+    .await;
+    assert_eq!(next(&mut ws, "eval_result").await["value"], Value::Null);
+    send(
+        &mut ws,
+        json!({"cmd": "eval", "node": "a", "worker": 0, "code": "x"}),
+    )
+    .await;
+    assert_eq!(next(&mut ws, "eval_result").await["value"], 7);
+    send(
+        &mut ws,
+        json!({"cmd": "eval", "node": "a", "worker": 0, "code": "nosuch()"}),
+    )
+    .await;
+    let r = next(&mut ws, "eval_result").await;
+    assert!(r["error"].as_str().unwrap().contains("nosuch"), "{r}");
+    // Mistakes are named; the connection stays.
+    for (bad, says) in [
+        (json!({"cmd": "fly"}), "unknown variant `fly`"),
+        (
+            json!({"cmd": "run", "speed": -2}),
+            "`speed` must be above 0",
+        ),
+        (
+            json!({"cmd": "step", "untill_message": true}),
+            "unknown field `untill_message`",
+        ),
+        (
+            json!({"cmd": "eval", "node": "zz", "worker": 0, "code": "1"}),
+            "no node `zz`",
+        ),
+        (
+            json!({"cmd": "eval", "node": "a", "worker": 5, "code": "1"}),
+            "no Lua or JS worker 5",
+        ),
+        (
+            json!({"cmd": "eval", "node": "a", "worker": 0, "code": "x".repeat(20_000)}),
+            "at most",
+        ),
+    ] {
+        send(&mut ws, bad).await;
+        let e = next(&mut ws, "error").await;
+        assert!(e["message"].as_str().unwrap().contains(says), "{e}");
+    }
+    ws.send(Message::Text("not json".into())).await.unwrap();
+    assert!(
+        next(&mut ws, "error").await["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("bad command")
+    );
+    // Step to the next delivered message: none come in this network, so it runs to the end
+    // (a prints its last ticks; b waits for ever) and the run is done.
+    send(&mut ws, json!({"cmd": "step", "until_message": true})).await;
+    let b = next(&mut ws, "batch").await;
+    assert_eq!(b["clock"]["idle"], true, "{b}");
+    let texts: Vec<&str> = b["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["tick\t2", "tick\t3"]);
+    assert_eq!(next(&mut ws, "done").await["clock"]["t_ns"], 30_000_000);
+    // Save writes the network back; it loads as it was.
+    send(&mut ws, json!({"cmd": "save"})).await;
+    let saved = next(&mut ws, "saved").await;
+    assert_eq!(saved["file"], path.display().to_string());
+    let back = NetworkFile::load(&path).unwrap();
+    assert_eq!(back, NetworkFile::from_json(SHELL).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_and_its_script_are_served_and_a_bad_file_is_refused() {
+    let s = studio(None).await;
+    let get = |path: &str| {
+        let url = format!("http://{}{path}", s.addr);
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(
+                url.trim_start_matches("http://").split('/').next().unwrap(),
+            )
+            .await
+            .unwrap();
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let p = "/".to_owned() + url.splitn(4, '/').nth(3).unwrap_or("");
+            stream
+                .write_all(
+                    format!("GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+                )
+                .await
+                .unwrap();
+            let mut out = String::new();
+            stream.read_to_string(&mut out).await.unwrap();
+            out
+        }
+    };
+    let page = get("/").await;
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("<svg id=\"world\""),
+        "{page}"
+    );
+    let js = get("/app.js").await;
+    assert!(js.contains("text/javascript") && js.contains("new WebSocket"));
+    let net = get("/network.json").await;
+    assert!(net.contains("\"nodes\": []"), "{net}");
+    let err = start(StudioConfig {
+        file: Some(PathBuf::from("/nonexistent/x.json")),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        seed: None,
+    })
+    .await
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("x.json"), "{err}");
+}
