@@ -72,7 +72,7 @@ function draw(positions) {
     title.textContent = `${l.a} — ${l.b}, latency ${l.latency}`;
     line.appendChild(title);
     svg.appendChild(line);
-    linkOf.set(key(a, b), { el: line, title, sends: 0, desc: title.textContent });
+    linkOf.set(key(a, b), { el: line, title, sends: 0, drops: 0, desc: title.textContent });
   }
   net.nodes.forEach((n, i) => {
     const [x, y] = at(i);
@@ -143,16 +143,20 @@ function batch(m) {
   clock(m.clock);
   for (const l of m.logs) logs.push(l);
   if (logs.length > MAX_LOGS) logs = logs.slice(logs.length - MAX_LOGS);
-  const hot = new Set();
+  const hot = new Set(), dropped = new Set();
   for (const e of m.messages) {
     const l = linkOf.get(key(e.src, e.dst));
     if (!l) continue;
-    if (e.kind === "send") { l.sends += 1; l.title.textContent = `${l.desc} · ${l.sends} sent`; }
-    hot.add(l);
+    if (e.kind === "send") l.sends += 1;
+    if (e.kind === "drop") { l.drops += 1; dropped.add(l); } else hot.add(l);
+    l.title.textContent = `${l.desc} · ${l.sends} sent${l.drops ? `, ${l.drops} dropped` : ""}`;
   }
-  for (const l of hot) {
-    l.el.classList.add("hot");
-    setTimeout(() => l.el.classList.remove("hot"), 250);
+  // Messages light their link; drops flash it red.
+  for (const [set, cls] of [[hot, "hot"], [dropped, "dropped"]]) {
+    for (const l of set) {
+      l.el.classList.add(cls);
+      setTimeout(() => l.el.classList.remove(cls), 250);
+    }
   }
   if (m.logs.length) renderMonitor();
 }

@@ -121,6 +121,10 @@ pub async fn start(config: StudioConfig) -> Result<Running, StudioError> {
         Some(t) => format!("http://{addr}/?token={t}"),
         None => format!("http://{addr}/"),
     };
+    // Small frames go out at once (no Nagle delay): a step's batch is one small frame.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
