@@ -13,6 +13,7 @@ const MAX_LOGS = 5000;
 let linkOf = new Map();  // "a|b" (node names, sorted) -> {el, sends}
 let nodeEl = new Map();  // name -> <g>
 let view = { x: 0, y: 0, w: 1000, h: 1000 };
+let nodeDrag = null;     // a node being dragged
 
 const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws${query}`);
 const send = (m) => ws.readyState === 1 && ws.send(JSON.stringify(m));
@@ -25,6 +26,7 @@ ws.onmessage = (ev) => {
     case "done": clock(m.clock); status(`done: ${m.sent} sent, ${m.delivered} delivered, ${m.dropped} dropped; trace_hash=${m.trace_hash}`); break;
     case "eval_result": evalResult(m); break;
     case "saved": status(`saved ${m.file}`); break;
+    case "positions": draw(m.positions); if (selected) select(selected); break;
     case "error": status(m.message, true); break;
   }
 };
@@ -90,7 +92,12 @@ function draw(positions) {
       t.textContent = n.name;
       g.appendChild(t);
     }
-    g.addEventListener("click", (ev) => { ev.stopPropagation(); select(n.name); });
+    // Drag to move (the studio moves it for every browser); a click without moving selects.
+    g.addEventListener("mousedown", (ev) => {
+      ev.stopPropagation();
+      nodeDrag = { name: n.name, c, x0: ev.clientX, y0: ev.clientY, cx: x, cy: y, moved: false };
+    });
+    g.addEventListener("click", (ev) => { ev.stopPropagation(); });
     svg.appendChild(g);
     nodeEl.set(n.name, g);
   });
@@ -106,8 +113,25 @@ function setView() {
   const svg = $("world");
   let drag = null;
   svg.addEventListener("mousedown", (e) => { drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y }; });
-  window.addEventListener("mouseup", () => { drag = null; });
+  window.addEventListener("mouseup", () => {
+    drag = null;
+    if (!nodeDrag) return;
+    const d = nodeDrag;
+    nodeDrag = null;
+    if (!d.moved) { select(d.name); return; }
+    const x = Number(d.c.getAttribute("cx")), y = Number(d.c.getAttribute("cy"));
+    const clamp = (v) => Math.max(-1, Math.min(2, v));
+    send({ cmd: "move_node", node: d.name, pos: [clamp((x - 80) / 840), clamp((y - 80) / 840)] });
+  });
   window.addEventListener("mousemove", (e) => {
+    if (nodeDrag) {
+      const s = view.w / svg.clientWidth;
+      const dx = (e.clientX - nodeDrag.x0) * s, dy = (e.clientY - nodeDrag.y0) * s;
+      if (Math.abs(dx) + Math.abs(dy) > 2) nodeDrag.moved = true;
+      nodeDrag.c.setAttribute("cx", nodeDrag.cx + dx);
+      nodeDrag.c.setAttribute("cy", nodeDrag.cy + dy);
+      return;
+    }
     if (!drag) return;
     const s = view.w / svg.clientWidth;
     view.x = drag.vx - (e.clientX - drag.x) * s;

@@ -44,16 +44,30 @@ pub fn positions(file: &NetworkFile) -> Vec<[f64; 2]> {
             layout::spring(file.nodes.len(), &edges, 300)
         }
     };
+    let (lo, span) = bounds_of(&raw);
+    raw.iter()
+        .map(|p| [(p[0] - lo[0]) / span, (p[1] - lo[1]) / span])
+        .collect()
+}
+
+/// The lower corner and side of the square [`positions`] maps onto the unit square, for a file
+/// whose nodes all have positions.
+pub(crate) fn bounds(file: &NetworkFile) -> ([f64; 2], f64) {
+    let raw: Vec<[f64; 2]> = file.nodes.iter().filter_map(|n| n.pos).collect();
+    bounds_of(&raw)
+}
+
+fn bounds_of(raw: &[[f64; 2]]) -> ([f64; 2], f64) {
     let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-    for p in &raw {
+    for p in raw {
         for i in 0..2 {
             lo[i] = lo[i].min(p[i]);
             hi[i] = hi[i].max(p[i]);
         }
     }
+    if raw.is_empty() {
+        return ([0.0, 0.0], 1.0);
+    }
     let span = (hi[0] - lo[0]).max(hi[1] - lo[1]);
-    let span = if span > 0.0 { span } else { 1.0 };
-    raw.iter()
-        .map(|p| [(p[0] - lo[0]) / span, (p[1] - lo[1]) / span])
-        .collect()
+    (lo, if span > 0.0 { span } else { 1.0 })
 }

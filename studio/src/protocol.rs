@@ -50,6 +50,15 @@ pub enum ClientMessage {
     },
     /// Write the network back to the file the studio was opened with.
     Save,
+    /// Move node `node` to `pos`, in the drawing's unit square (as `hello`'s positions). The
+    /// network's positions change (a node without one gets the one it is drawn at), and so
+    /// does the running simulation's: a spatial sensor reads the field where the node now is.
+    MoveNode {
+        /// The node's name.
+        node: String,
+        /// Where, in the drawing's unit square (−1 to 2 on each axis).
+        pos: [f64; 2],
+    },
 }
 
 /// One line a worker wrote.
@@ -157,6 +166,11 @@ pub enum ServerMessage {
         /// The error, if not.
         error: Option<String>,
     },
+    /// Nodes moved: where every node is drawn now (after a `move_node`).
+    Positions {
+        /// Each node's drawing position, in node order.
+        positions: Vec<[f64; 2]>,
+    },
     /// The network was written to `file`.
     Saved {
         /// The path.
@@ -186,6 +200,15 @@ impl ClientMessage {
             }
             ClientMessage::Eval { code, .. } if code.len() > MAX_CODE => {
                 Err(format!("`code` is at most {MAX_CODE} bytes"))
+            }
+            ClientMessage::MoveNode { pos, .. }
+                if !pos
+                    .iter()
+                    .all(|v| v.is_finite() && (-1.0..=2.0).contains(v)) =>
+            {
+                Err(format!(
+                    "`pos` must be within −1 and 2 on each axis, not {pos:?}"
+                ))
             }
             _ => Ok(m),
         }

@@ -66,7 +66,7 @@ struct Shared {
     commands: Mutex<std::sync::mpsc::Sender<Command>>,
     out: broadcast::Sender<Arc<str>>,
     token: Option<String>,
-    file: Mutex<NetworkFile>,
+    file: Arc<Mutex<NetworkFile>>,
 }
 
 /// Loads the file, starts the simulation thread, binds, and serves in the background.
@@ -83,9 +83,11 @@ pub async fn start(config: StudioConfig) -> Result<Running, StudioError> {
     let thread_file = file.clone();
     let thread_out = out.clone();
     let path = config.file.clone();
+    let published = Arc::new(Mutex::new(file));
+    let thread_published = published.clone();
     std::thread::Builder::new()
         .name("vnet-studio-sim".into())
-        .spawn(move || session::run(thread_file, path, seed, rx, thread_out))
+        .spawn(move || session::run(thread_file, path, seed, rx, thread_out, thread_published))
         .map_err(|e| StudioError::Network(format!("cannot start the simulation thread: {e}")))?;
     let token = (!config.listen.ip().is_loopback()).then(|| {
         use rand::RngExt;
@@ -98,7 +100,7 @@ pub async fn start(config: StudioConfig) -> Result<Running, StudioError> {
         commands: Mutex::new(tx),
         out,
         token: token.clone(),
-        file: Mutex::new(file),
+        file: published,
     });
     let app = Router::new()
         .route("/", get(page))

@@ -95,6 +95,8 @@ struct Session {
     running: Option<Option<(f64, Instant, SimTime)>>,
     out: broadcast::Sender<Arc<str>>,
     done_sent: bool,
+    /// The network as `/network.json` serves it, kept equal to `file`.
+    published: Arc<std::sync::Mutex<NetworkFile>>,
 }
 
 /// Builds `file`'s simulation (as `vnet run` does).
@@ -126,6 +128,7 @@ impl Session {
         path: Option<PathBuf>,
         seed: u64,
         out: broadcast::Sender<Arc<str>>,
+        published: Arc<std::sync::Mutex<NetworkFile>>,
     ) -> Result<Self, String> {
         let sim = build(&file, path.as_deref(), seed)?;
         let mut s = Session {
@@ -139,6 +142,7 @@ impl Session {
             running: None,
             out,
             done_sent: false,
+            published,
         };
         s.observe();
         Ok(s)
@@ -298,6 +302,41 @@ impl Session {
                     error,
                 });
             }
+            ClientMessage::MoveNode { node, pos } => {
+                let i = self
+                    .file
+                    .nodes
+                    .iter()
+                    .position(|n| n.name == node)
+                    .ok_or_else(|| format!("no node `{node}`"))?;
+                let drawn = crate::positions(&self.file);
+                let all_placed = self.file.nodes.iter().all(|n| n.pos.is_some());
+                // The drawing's unit square back to the file's plane: the inverse of
+                // `positions`' scaling, or the drawing itself when the file has no plane yet.
+                let (lo, span) = if all_placed {
+                    crate::bounds(&self.file)
+                } else {
+                    for (n, d) in self.file.nodes.iter_mut().zip(&drawn) {
+                        n.pos = Some(*d);
+                    }
+                    ([0.0, 0.0], 1.0)
+                };
+                let at = [lo[0] + pos[0] * span, lo[1] + pos[1] * span];
+                self.file.nodes[i].pos = Some(at);
+                for (k, n) in self.file.nodes.iter().enumerate() {
+                    if let Some(p) = n.pos {
+                        self.sim
+                            .set_position(vnet_sim::NodeId(k as u32), p)
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+                if let Ok(mut p) = self.published.lock() {
+                    *p = self.file.clone();
+                }
+                self.broadcast(&ServerMessage::Positions {
+                    positions: crate::positions(&self.file),
+                });
+            }
             ClientMessage::Save => {
                 let path = self
                     .path
@@ -377,8 +416,9 @@ pub(crate) fn run(
     seed: u64,
     commands: Receiver<Command>,
     out: broadcast::Sender<Arc<str>>,
+    published: Arc<std::sync::Mutex<NetworkFile>>,
 ) {
-    let mut s = match Session::new(file, path, seed, out) {
+    let mut s = match Session::new(file, path, seed, out, published) {
         Ok(s) => s,
         // `start` built it once already: this cannot fail on a file that built there.
         Err(_) => return,

@@ -290,3 +290,74 @@ async fn the_page_and_its_script_are_served_and_a_bad_file_is_refused() {
     .unwrap();
     assert!(err.to_string().contains("x.json"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn moving_a_node_moves_it_for_every_browser_and_in_the_saved_file() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("studio-move");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A 3×3 grid: positions 0..2 on each axis, drawn as 0, 0.5, 1.
+    let grid = dir.join("grid.json");
+    std::fs::write(
+        &grid,
+        r#"{"topology": {"kind": "grid", "rows": 3, "cols": 3}, "link_defaults": {"latency": "1ms"}}"#,
+    )
+    .unwrap();
+    let s = studio(Some(grid.clone())).await;
+    let mut a = connect(s.addr).await;
+    let mut b = connect(s.addr).await;
+    let hello = next(&mut a, "hello").await;
+    assert_eq!(hello["positions"][4], json!([0.5, 0.5]));
+    next(&mut b, "hello").await;
+    // n0 from the corner to the middle of the top edge's first half.
+    send(
+        &mut a,
+        json!({"cmd": "move_node", "node": "n0", "pos": [0.25, 0.0]}),
+    )
+    .await;
+    let moved = next(&mut b, "positions").await;
+    assert_eq!(moved["positions"][0], json!([0.25, 0.0]));
+    assert_eq!(moved["positions"][8], json!([1.0, 1.0]));
+    send(&mut a, json!({"cmd": "save"})).await;
+    next(&mut a, "saved").await;
+    let saved = NetworkFile::load(&grid).unwrap();
+    assert_eq!(
+        saved.nodes[0].pos,
+        Some([0.5, 0.0]),
+        "the file's plane: 0.25 of a span of 2"
+    );
+    assert_eq!(saved.links.len(), 12);
+    for (bad, says) in [
+        (
+            json!({"cmd": "move_node", "node": "zz", "pos": [0, 0]}),
+            "no node `zz`",
+        ),
+        (
+            json!({"cmd": "move_node", "node": "n1", "pos": [5, 0]}),
+            "within −1 and 2",
+        ),
+    ] {
+        send(&mut a, bad).await;
+        let e = next(&mut a, "error").await;
+        assert!(e["message"].as_str().unwrap().contains(says), "{e}");
+    }
+
+    // A network without positions: its nodes take the places they are drawn at.
+    let path = dir.join("shell.json");
+    std::fs::write(&path, SHELL).unwrap();
+    let s = studio(Some(path.clone())).await;
+    let mut c = connect(s.addr).await;
+    let hello = next(&mut c, "hello").await;
+    send(
+        &mut c,
+        json!({"cmd": "move_node", "node": "a", "pos": [0.5, 0.5]}),
+    )
+    .await;
+    next(&mut c, "positions").await;
+    send(&mut c, json!({"cmd": "save"})).await;
+    next(&mut c, "saved").await;
+    let saved = NetworkFile::load(&path).unwrap();
+    assert_eq!(saved.nodes[0].pos, Some([0.5, 0.5]));
+    let b_drawn: Vec<f64> = serde_json::from_value(hello["positions"][1].clone()).unwrap();
+    assert_eq!(saved.nodes[1].pos, Some([b_drawn[0], b_drawn[1]]));
+}
