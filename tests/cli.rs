@@ -1,27 +1,15 @@
 //! `vnet run` and `vnet check` from outside, as a user runs them: a network file and a program
 //! file in a folder, the binary, its output, its exit status and the files it writes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// A fresh folder under the target's temp dir.
+mod common;
+
+use common::{text, vnet};
+
 fn folder(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn vnet(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vnet"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    common::folder("cli", name)
 }
 
 /// Node a (Lua, from a file) sends 10, 20, 30 to node b (JS, inline), which answers each with

@@ -14,11 +14,10 @@ fn networks() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/networks")
 }
 
+mod common;
+
 fn out_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("networks-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::folder("networks", name)
 }
 
 /// What a run recorded: (node, name) → values in order, and each (node, name)'s first time.

@@ -103,9 +103,9 @@ pub async fn start(config: StudioConfig) -> Result<Running, StudioError> {
         file: published,
     });
     let app = Router::new()
-        .route("/", get(page))
-        .route("/app.js", get(script))
-        .route("/style.css", get(style))
+        .route("/", get(asset))
+        .route("/app.js", get(asset))
+        .route("/style.css", get(asset))
         .route("/network.json", get(network))
         .route("/ws", get(ws_upgrade))
         .with_state(shared);
@@ -151,38 +151,26 @@ fn refused() -> Response {
         .into_response()
 }
 
-fn asset(kind: &'static str, body: &'static str) -> Response {
+/// The page and its files, embedded in the binary.
+async fn asset(State(s): State<Arc<Shared>>, q: Params, uri: axum::http::Uri) -> Response {
+    if !allowed(&s, &q) {
+        return refused();
+    }
+    let (kind, body) = match uri.path() {
+        "/app.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../assets/app.js"),
+        ),
+        "/style.css" => (
+            "text/css; charset=utf-8",
+            include_str!("../assets/style.css"),
+        ),
+        _ => (
+            "text/html; charset=utf-8",
+            include_str!("../assets/index.html"),
+        ),
+    };
     ([(header::CONTENT_TYPE, kind)], body).into_response()
-}
-
-async fn page(State(s): State<Arc<Shared>>, q: Params) -> Response {
-    if !allowed(&s, &q) {
-        return refused();
-    }
-    asset(
-        "text/html; charset=utf-8",
-        include_str!("../assets/index.html"),
-    )
-}
-
-async fn script(State(s): State<Arc<Shared>>, q: Params) -> Response {
-    if !allowed(&s, &q) {
-        return refused();
-    }
-    asset(
-        "text/javascript; charset=utf-8",
-        include_str!("../assets/app.js"),
-    )
-}
-
-async fn style(State(s): State<Arc<Shared>>, q: Params) -> Response {
-    if !allowed(&s, &q) {
-        return refused();
-    }
-    asset(
-        "text/css; charset=utf-8",
-        include_str!("../assets/style.css"),
-    )
 }
 
 async fn network(State(s): State<Arc<Shared>>, q: Params) -> Response {
