@@ -15,10 +15,13 @@
 //! needs the token printed in its URL. What a browser sends is typed and bounded; programs run
 //! only in the sandboxed VMs.
 
+mod edit;
 pub mod layout;
+mod observe;
 pub mod protocol;
 mod server;
 mod session;
+mod workers;
 
 pub use server::{Running, StudioConfig, StudioError, start};
 

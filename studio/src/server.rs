@@ -76,18 +76,19 @@ pub async fn start(config: StudioConfig) -> Result<Running, StudioError> {
         None => NetworkFile::default(),
     };
     let seed = config.seed.or(file.run.seed).or(file.seed).unwrap_or(0);
-    // Build once here, so a bad file is said before anything is served.
-    session::build(&file, config.file.as_deref(), seed).map_err(StudioError::Network)?;
+    // Read and build once here, so a bad file is said before anything is served.
+    let net = session::Network::new(file.clone(), session::base_of(config.file.as_deref()))
+        .map_err(StudioError::Network)?;
+    net.build(seed).map_err(StudioError::Network)?;
     let (tx, rx) = std::sync::mpsc::channel();
     let (out, _) = broadcast::channel(256);
-    let thread_file = file.clone();
     let thread_out = out.clone();
     let path = config.file.clone();
     let published = Arc::new(Mutex::new(file));
     let thread_published = published.clone();
     std::thread::Builder::new()
         .name("vnet-studio-sim".into())
-        .spawn(move || session::run(thread_file, path, seed, rx, thread_out, thread_published))
+        .spawn(move || session::run(net, path, seed, rx, thread_out, thread_published))
         .map_err(|e| StudioError::Network(format!("cannot start the simulation thread: {e}")))?;
     let token = (!config.listen.ip().is_loopback()).then(|| {
         use rand::RngExt;

@@ -2,83 +2,16 @@
 //! with `vnet run`'s trace hash, step, a shell's eval, bad commands, and two browsers seeing
 //! the same run.
 
-use std::cell::RefCell;
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::time::Duration;
+mod common;
 
-use futures_util::{SinkExt, StreamExt};
+use std::path::PathBuf;
+
+use common::*;
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use vnet_sim::netfile::{NetworkFile, ProgramRegistry};
-use vnet_sim::trace::TraceHash;
-use vnet_sim::vm::VmConfig;
+use vnet_sim::netfile::NetworkFile;
 use vnet_studio::{StudioConfig, start};
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-fn mesh16() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/networks/mesh16/mesh16.json")
-}
-
-async fn studio(file: Option<PathBuf>) -> vnet_studio::Running {
-    start(StudioConfig {
-        file,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        seed: None,
-    })
-    .await
-    .unwrap()
-}
-
-async fn connect(addr: std::net::SocketAddr) -> Socket {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
-        .await
-        .unwrap();
-    ws
-}
-
-async fn send(ws: &mut Socket, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.unwrap();
-}
-
-/// The next message of type `kind` (others skipped), within 20 s.
-async fn next(ws: &mut Socket, kind: &str) -> Value {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let Some(Ok(Message::Text(t))) = ws.next().await else {
-                panic!("the studio closed the connection")
-            };
-            let v: Value = serde_json::from_str(&t).unwrap();
-            if v["type"] == kind {
-                return v;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no `{kind}` message"))
-}
-
-/// What `vnet run FILE` computes: every event, traced, from the file's seed.
-fn run_hash(path: &Path) -> String {
-    let file = NetworkFile::load(path).unwrap();
-    let mut sim = file
-        .instantiate_at(
-            &ProgramRegistry::with_devices(),
-            None,
-            path.parent().unwrap(),
-            &VmConfig::default(),
-        )
-        .unwrap();
-    let hash = Rc::new(RefCell::new(TraceHash::default()));
-    sim.set_trace(Box::new(hash.clone()));
-    while sim.next_event_time().is_some() {
-        sim.step();
-    }
-    sim.take_trace();
-    format!("{:016x}", hash.borrow().value())
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unpaced_run_is_vnet_runs_run_and_every_browser_sees_it() {

@@ -204,6 +204,23 @@ impl Simulation {
         w
     }
 
+    /// Ends worker `w` of `node` from outside the run (a person at the studio, a test): it
+    /// becomes [`WorkerState::Killed`], gets nothing more, and its program is dropped. False if
+    /// there is no such worker or it had already ended.
+    pub fn kill_worker(&mut self, node: NodeId, w: WorkerId) -> bool {
+        if (node.0 as usize) >= self.programs.len()
+            || !self.k.end_worker(node, w, WorkerState::Killed)
+        {
+            return false;
+        }
+        for (node, w) in self.k.ended.drain(..) {
+            if let Some(p) = self.programs[node.0 as usize].get_mut(w.0 as usize) {
+                *p = None;
+            }
+        }
+        true
+    }
+
     /// The state of a worker.
     pub fn worker_state(&self, node: NodeId, w: WorkerId) -> Option<WorkerState> {
         self.k

@@ -168,9 +168,18 @@ impl Simulation {
         }
         if let Some((port, v)) = report {
             let name = bank.borrow().name(sensor).unwrap_or("").to_owned();
-            self.k
-                .trace_msg(TraceKind::Sample, node, node, port, 0, &name);
             let mut msg = Message::value(serde_json::Value::from(v));
+            // The reading rides as the record's payload (observers plot it; hashes skip it).
+            self.k.trace_message(
+                TraceKind::Sample,
+                None,
+                node,
+                node,
+                port,
+                0,
+                &name,
+                Some(msg.payload()),
+            );
             self.k.stamp(node, &mut msg);
             self.deliver(node, Some(port), None, msg);
         }

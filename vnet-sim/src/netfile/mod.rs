@@ -99,6 +99,29 @@ pub struct NodeSpec {
     pub sensors: Vec<sensors::SensorSpec>,
 }
 
+impl NodeSpec {
+    /// The program `spec` (one of this node's workers) runs, with `code` — the spec's own
+    /// or what its `path` holds — under `config` (see [`NetworkFile::node_config`]). A
+    /// restarted worker is made the same way as one the file starts.
+    pub fn worker_program(
+        &self,
+        spec: &WorkerSpec,
+        code: String,
+        config: std::rc::Rc<VmConfig>,
+    ) -> VmProgram {
+        let mut program = VmProgram::new(spec.lang, code, config);
+        if !self.params.is_null() {
+            program = program.with_params(self.params.clone());
+        }
+        if let Some(p) = &spec.path {
+            // Errors then read `dv.lua:4: …`.
+            let file = Path::new(p).file_name().map(|f| f.to_string_lossy());
+            program = program.with_source_name(file.unwrap_or_default());
+        }
+        program
+    }
+}
+
 /// A host profile in a network file: by name or spelled out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
@@ -480,6 +503,19 @@ impl NetworkFile {
         base: &Path,
         vm: &VmConfig,
     ) -> Result<Simulation, NetFileError> {
+        self.instantiate_with(registry, seed, base, vm, &Default::default())
+    }
+
+    /// [`instantiate_at`](Self::instantiate_at), taking the text of a worker `path` from
+    /// `texts` where it is there (an editor's unsaved version) rather than from the disk.
+    pub fn instantiate_with(
+        &self,
+        registry: &ProgramRegistry,
+        seed: Option<u64>,
+        base: &Path,
+        vm: &VmConfig,
+        texts: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Simulation, NetFileError> {
         self.check()?;
         let mut sim = Simulation::new(seed.or(self.seed).unwrap_or(0));
         let net_err = |e: crate::net::NetError| NetFileError::top(e.to_string());
@@ -518,7 +554,7 @@ impl NetworkFile {
                 .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
         }
         let vm = std::rc::Rc::new(vm.clone());
-        let mut sources: std::collections::BTreeMap<String, String> = Default::default();
+        let mut sources = texts.clone();
         for (i, n) in self.nodes.iter().enumerate() {
             let node = crate::net::NodeId(i as u32);
             if let Some(name) = &n.program {
@@ -527,18 +563,7 @@ impl NetworkFile {
                     .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
                 sim.add_worker(node, program);
             }
-            let config = match &n.profile {
-                None => vm.clone(),
-                Some(p) => {
-                    let profile = p
-                        .resolve()
-                        .map_err(|m| NetFileError::node(i, Some(&n.name), m.to_string()))?;
-                    std::rc::Rc::new(VmConfig {
-                        profile: Some(profile),
-                        ..(*vm).clone()
-                    })
-                }
-            };
+            let config = self.node_config(i, &vm)?;
             for (w, spec) in n.workers.iter().enumerate() {
                 let code = match (&spec.code, &spec.path) {
                     (Some(code), _) => code.clone(),
@@ -565,19 +590,35 @@ impl NetworkFile {
                         ));
                     }
                 };
-                let mut program = VmProgram::new(spec.lang, code, config.clone());
-                if !n.params.is_null() {
-                    program = program.with_params(n.params.clone());
-                }
-                if let Some(p) = &spec.path {
-                    // Errors then read `dv.lua:4: …`.
-                    let file = Path::new(p).file_name().map(|f| f.to_string_lossy());
-                    program = program.with_source_name(file.unwrap_or_default());
-                }
+                let program = n.worker_program(spec, code, config.clone());
                 sim.add_worker(node, Box::new(program));
             }
         }
         Ok(sim)
+    }
+
+    /// The limits node `i`'s VM workers run under: `vm` with the node's host profile.
+    pub fn node_config(
+        &self,
+        i: usize,
+        vm: &std::rc::Rc<VmConfig>,
+    ) -> Result<std::rc::Rc<VmConfig>, NetFileError> {
+        let n = self
+            .nodes
+            .get(i)
+            .ok_or_else(|| NetFileError::top(format!("no node {i}")))?;
+        Ok(match &n.profile {
+            None => vm.clone(),
+            Some(p) => {
+                let profile = p
+                    .resolve()
+                    .map_err(|m| NetFileError::node(i, Some(&n.name), m.to_string()))?;
+                std::rc::Rc::new(VmConfig {
+                    profile: Some(profile),
+                    ..(**vm).clone()
+                })
+            }
+        })
     }
 
     /// The file describing `net`'s nodes, ports and links as they are now; node programs and
