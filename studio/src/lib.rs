@@ -15,6 +15,7 @@
 //! needs the token printed in its URL. What a browser sends is typed and bounded; programs run
 //! only in the sandboxed VMs.
 
+mod assets;
 mod edit;
 pub mod layout;
 mod observe;

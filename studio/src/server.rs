@@ -104,11 +104,9 @@ pub async fn start(config: StudioConfig) -> Result<Running, StudioError> {
         file: published,
     });
     let app = Router::new()
-        .route("/", get(asset))
-        .route("/app.js", get(asset))
-        .route("/style.css", get(asset))
         .route("/network.json", get(network))
         .route("/ws", get(ws_upgrade))
+        .fallback(get(asset))
         .with_state(shared);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -157,21 +155,10 @@ async fn asset(State(s): State<Arc<Shared>>, q: Params, uri: axum::http::Uri) ->
     if !allowed(&s, &q) {
         return refused();
     }
-    let (kind, body) = match uri.path() {
-        "/app.js" => (
-            "text/javascript; charset=utf-8",
-            include_str!("../assets/app.js"),
-        ),
-        "/style.css" => (
-            "text/css; charset=utf-8",
-            include_str!("../assets/style.css"),
-        ),
-        _ => (
-            "text/html; charset=utf-8",
-            include_str!("../assets/index.html"),
-        ),
-    };
-    ([(header::CONTENT_TYPE, kind)], body).into_response()
+    match crate::assets::asset(uri.path()) {
+        Some((kind, body)) => ([(header::CONTENT_TYPE, kind)], body).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such file in the studio").into_response(),
+    }
 }
 
 async fn network(State(s): State<Arc<Shared>>, q: Params) -> Response {

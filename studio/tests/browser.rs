@@ -1,13 +1,20 @@
 //! The studio in a real browser: Debian's `chromium`, headless, driven over the DevTools
-//! protocol (chromiumoxide). It opens a small Lua network, runs it, sees a worker's output in
-//! the monitor, evaluates `now()` in a shell, saves, and checks the saved file. Runs where
-//! `/usr/bin/chromium` is installed; `.ci/run` installs it and sets `VNET_REQUIRE_CHROMIUM`, so
-//! CI cannot skip it. With `VNET_WRITE_SCREENSHOTS=1` it writes `docs/studio-*.png`.
+//! protocol (chromiumoxide) with real mouse and keyboard events. It opens a small Lua network,
+//! runs it, sees a worker's output in its monitor, clicks a message in the sequence chart,
+//! evaluates `now()` in a shell, edits and restarts a worker in its code editor, adds a node
+//! and draws a link with the mouse, drags a node, edits a link, saves, and checks the saved
+//! file. Runs where `/usr/bin/chromium` is installed; `.ci/run` installs it and sets
+//! `VNET_REQUIRE_CHROMIUM`, so CI cannot skip it. With `VNET_WRITE_SCREENSHOTS=1` it writes
+//! `docs/studio-*.png`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::input::{
+    DispatchMouseEventParams, DispatchMouseEventType, MouseButton,
+};
+use chromiumoxide::layout::Point;
 use chromiumoxide::page::ScreenshotParams;
 use futures_util::StreamExt;
 use vnet_sim::netfile::NetworkFile;
@@ -18,7 +25,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const NET: &str = r#"{
   "topology": {"kind": "grid", "rows": 3, "cols": 3},
   "link_defaults": {"latency": "1ms", "bandwidth": "1Mbps"},
-  "node_defaults": {"workers": [{"lang": "lua", "code": "local me = node()\nfor _, p in ipairs(me.ports) do send(p, me.name) end\nfor _ = 1, #me.ports do local _, v = recv(); print('heard ' .. v) end\nrecv()"}]}
+  "node_defaults": {"workers": [{"lang": "lua", "code": "local me = node()\nfor _, p in ipairs(me.ports) do send(p, me.name) end\nfor i = 1, #me.ports do local _, v = recv(); print('heard ' .. v); record('heard', i) end\nrecv()"}]}
 }"#;
 
 /// Polls `js` (an expression) in the page until it is true, for at most 15 s.
@@ -53,34 +60,74 @@ async fn text_of(page: &chromiumoxide::Page, selector: &str) -> String {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_person_runs_a_network_reads_a_monitor_evaluates_in_a_shell_and_saves() {
+/// The value of `js` in the page.
+async fn eval<T: serde::de::DeserializeOwned>(page: &chromiumoxide::Page, js: &str) -> T {
+    page.evaluate(js).await.unwrap().into_value::<T>().unwrap()
+}
+
+/// The middle of the element `selector` on the page.
+async fn center(page: &chromiumoxide::Page, selector: &str) -> Point {
+    let [x, y]: [f64; 2] = eval(
+        page,
+        &format!(
+            "(() => {{ const r = document.querySelector(\"{selector}\").getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }})()"
+        ),
+    )
+    .await;
+    Point { x, y }
+}
+
+async fn mouse(page: &chromiumoxide::Page, kind: DispatchMouseEventType, p: Point) {
+    let mut e = DispatchMouseEventParams::builder()
+        .r#type(kind.clone())
+        .x(p.x)
+        .y(p.y);
+    if kind != DispatchMouseEventType::MouseMoved {
+        e = e.button(MouseButton::Left).click_count(1);
+    } else {
+        e = e.button(MouseButton::Left).buttons(1);
+    }
+    page.execute(e.build().unwrap()).await.unwrap();
+}
+
+/// Presses the mouse at `from`, moves it in steps to `to`, and releases it there.
+async fn drag(page: &chromiumoxide::Page, from: Point, to: Point) {
+    mouse(page, DispatchMouseEventType::MouseMoved, from).await;
+    mouse(page, DispatchMouseEventType::MousePressed, from).await;
+    for k in 1..=5 {
+        let f = f64::from(k) / 5.0;
+        let p = Point {
+            x: from.x + (to.x - from.x) * f,
+            y: from.y + (to.y - from.y) * f,
+        };
+        mouse(page, DispatchMouseEventType::MouseMoved, p).await;
+    }
+    mouse(page, DispatchMouseEventType::MouseReleased, to).await;
+}
+
+async fn click(page: &chromiumoxide::Page, selector: &str) {
+    page.find_element(selector)
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn chromium(dir: &Path) -> Option<(Browser, tokio::task::JoinHandle<()>)> {
     if !Path::new(CHROMIUM).exists() {
         assert!(
             std::env::var_os("VNET_REQUIRE_CHROMIUM").is_none(),
             "{CHROMIUM} is required here"
         );
         eprintln!("{CHROMIUM} not installed: the browser test did not run");
-        return;
+        return None;
     }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("studio-browser");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("grid.json");
-    std::fs::write(&path, NET).unwrap();
-    let studio = start(StudioConfig {
-        file: Some(path.clone()),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        seed: None,
-    })
-    .await
-    .unwrap();
-
     let config = BrowserConfig::builder()
         .chrome_executable(CHROMIUM)
         .no_sandbox()
         .new_headless_mode()
-        .window_size(1280, 800)
+        .window_size(1400, 900)
         .viewport(None)
         .user_data_dir(dir.join("profile"))
         .args([
@@ -93,9 +140,48 @@ async fn a_person_runs_a_network_reads_a_monitor_evaluates_in_a_shell_and_saves(
         ])
         .build()
         .unwrap();
-    let (mut browser, mut handler) = Browser::launch(config).await.unwrap();
+    let (browser, mut handler) = Browser::launch(config).await.unwrap();
     let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    Some((browser, events))
+}
+
+async fn status(page: &chromiumoxide::Page) -> String {
+    text_of(page, "#status").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_runs_edits_and_saves_a_network_in_the_studio() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("studio-browser");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let Some((mut browser, events)) = chromium(&dir).await else {
+        return;
+    };
+    let path = dir.join("grid.json");
+    std::fs::write(&path, NET).unwrap();
+    let studio = start(StudioConfig {
+        file: Some(path.clone()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        seed: None,
+    })
+    .await
+    .unwrap();
     let page = browser.new_page(studio.url.as_str()).await.unwrap();
+    let shots = std::env::var_os("VNET_WRITE_SCREENSHOTS").is_some();
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    let shot = |name: &'static str| {
+        let (page, docs) = (page.clone(), docs.clone());
+        async move {
+            let png = page
+                .screenshot(ScreenshotParams::builder().build())
+                .await
+                .unwrap();
+            assert!(png.starts_with(b"\x89PNG"));
+            if shots {
+                std::fs::write(docs.join(name), &png).unwrap();
+            }
+        }
+    };
 
     // The world: 9 nodes and 12 links drawn.
     wait_for(
@@ -104,20 +190,15 @@ async fn a_person_runs_a_network_reads_a_monitor_evaluates_in_a_shell_and_saves(
     )
     .await;
     assert_eq!(
-        page.evaluate("document.querySelectorAll('#world line').length")
-            .await
-            .unwrap()
-            .into_value::<u64>()
-            .unwrap(),
+        eval::<u64>(
+            &page,
+            "document.querySelectorAll('#world line.link').length"
+        )
+        .await,
         12
     );
     // Run: every node hears each neighbour; the monitor shows it and the run ends.
-    page.find_element("#run")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&page, "#run").await;
     wait_for(
         &page,
         "document.getElementById('status').textContent.startsWith('done')",
@@ -126,21 +207,46 @@ async fn a_person_runs_a_network_reads_a_monitor_evaluates_in_a_shell_and_saves(
     let monitor = text_of(&page, "#monitor").await;
     assert_eq!(monitor.matches("heard ").count(), 24, "{monitor}");
     assert!(monitor.contains("n4/w0 heard n1"), "{monitor}");
-    let world_shot = page
-        .screenshot(ScreenshotParams::builder().build())
-        .await
-        .unwrap();
+    // The sequence chart has an arrow per message, the plots a plot of `heard`.
+    wait_for(&page, "window.studioChartArrows().length === 24").await;
+    wait_for(
+        &page,
+        "document.querySelectorAll('#plots .uplot').length === 1",
+    )
+    .await;
+    assert!(text_of(&page, "#plots").await.contains("heard (all nodes)"));
+    shot("studio-world.png").await;
 
-    // Select n4 (click it in the world), then evaluate now() in its shell.
-    page.find_element("#world g.node[data-name='n4'] circle")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    // Click an arrow: the message's value and times, and the monitor moves to that moment.
+    let arrow: serde_json::Value = eval(
+        &page,
+        "window.studioChartArrows().find((a) => a.src === 'n1' && a.dst === 'n4')",
+    )
+    .await;
+    let at = Point {
+        x: arrow["x"].as_f64().unwrap(),
+        y: arrow["y"].as_f64().unwrap(),
+    };
+    page.click(at).await.unwrap();
+    wait_for(&page, "!document.getElementById('msg-detail').hidden").await;
+    let detail = text_of(&page, "#msg-detail").await;
+    assert!(detail.contains("n1 → n4"), "{detail}");
+    assert!(detail.contains("sent      0.000 ms"), "{detail}");
+    assert!(detail.contains("delivered 1.032 ms"), "{detail}");
+    assert!(detail.contains(r#"value     "n1""#), "{detail}");
+    wait_for(&page, "document.querySelector('#monitor .mark') !== null").await;
+    shot("studio-chart.png").await;
+
+    // Select n4 (click it in the world): its editor shows its code; evaluate now() in its shell.
+    click(&page, "#world g.node[data-name='n4'] circle").await;
     wait_for(
         &page,
         "document.getElementById('node-title').textContent === 'node n4'",
+    )
+    .await;
+    wait_for(
+        &page,
+        "document.querySelector('#editor .CodeMirror').textContent.includes('local me = node()')",
     )
     .await;
     let input = page.find_element("#shell-input").await.unwrap();
@@ -159,32 +265,135 @@ async fn a_person_runs_a_network_reads_a_monitor_evaluates_in_a_shell_and_saves(
         !monitor.contains("n1/w0"),
         "only n4's lines when n4 is selected: {monitor}"
     );
-    let monitor_shot = page
-        .screenshot(ScreenshotParams::builder().build())
-        .await
-        .unwrap();
 
-    // Save writes the file back; it is the network the studio opened.
-    page.find_element("#save")
-        .await
-        .unwrap()
-        .click()
+    // Edit the code (type at the start of the first line) and restart the worker.
+    click(&page, "#editor .CodeMirror-line").await;
+    let editor = page.find_element("#editor textarea").await.unwrap();
+    editor.press_key("Home").await.unwrap();
+    editor
+        .type_str("print('edited at ' .. now()) ")
         .await
         .unwrap();
+    click(&page, "#w-restart").await;
+    wait_for(
+        &page,
+        "document.getElementById('monitor').textContent.includes('n4/w0 edited at 1.032')",
+    )
+    .await;
+    shot("studio-monitor.png").await;
+
+    // Add a node like n4 (the selected one) in an empty spot, then link it to n8 by dragging.
+    let world: [f64; 4] = eval(
+        &page,
+        "(() => { const r = document.getElementById('world').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()",
+    )
+    .await;
+    let n8 = center(&page, "#world g.node[data-name='n8'] circle").await;
+    click(&page, "#mode-node").await;
+    let spot = Point {
+        x: (n8.x + world[0] + world[2]) / 2.0,
+        y: n8.y,
+    };
+    page.click(spot).await.unwrap();
+    wait_for(
+        &page,
+        "document.querySelectorAll('#world g.node').length === 10",
+    )
+    .await;
+    click(&page, "#mode-link").await;
+    // The new node widened the drawing: everything moved.
+    let n8 = center(&page, "#world g.node[data-name='n8'] circle").await;
+    let n9 = center(&page, "#world g.node[data-name='n9'] circle").await;
+    drag(&page, n9, n8).await;
+    wait_for(
+        &page,
+        "document.querySelectorAll('#world line.link').length === 13",
+    )
+    .await;
+    // Drag n9 down a little (select mode), then pick the new link and make it slower.
+    click(&page, "#mode-select").await;
+    let n9 = center(&page, "#world g.node[data-name='n9'] circle").await;
+    let lower = Point {
+        x: n9.x,
+        y: n9.y + 40.0,
+    };
+    drag(&page, n9, lower).await;
+    wait_for(&page, "(() => { const c = document.querySelector(\"#world g.node[data-name='n9'] circle\").getBoundingClientRect(); return c.top > 0; })()").await;
+    let mid = {
+        let a = center(&page, "#world g.node[data-name='n9'] circle").await;
+        let b = center(&page, "#world g.node[data-name='n8'] circle").await;
+        Point {
+            x: (a.x + b.x) / 2.0,
+            y: (a.y + b.y) / 2.0,
+        }
+    };
+    page.click(mid).await.unwrap();
+    wait_for(
+        &page,
+        "document.getElementById('node-title').textContent.startsWith('link n9.n8')",
+    )
+    .await;
+    let latency = page.find_element("#l-latency").await.unwrap();
+    latency.click().await.unwrap();
+    eval::<bool>(
+        &page,
+        "(document.getElementById('l-latency').value = '', true)",
+    )
+    .await;
+    latency.type_str("5ms").await.unwrap();
+    click(&page, "#l-apply").await;
+    wait_for(&page, "(() => { const l = document.getElementById('l-latency'); return l && l.value === '5ms'; })()").await;
+
+    // Save writes the file back: what the studio saves, `vnet run` runs.
+    click(&page, "#save").await;
     wait_for(
         &page,
         "document.getElementById('status').textContent.startsWith('saved')",
     )
     .await;
     let saved = NetworkFile::load(&path).unwrap();
-    assert_eq!(saved, NetworkFile::from_json(NET).unwrap());
+    assert_eq!(saved.nodes.len(), 10);
+    assert_eq!(saved.links.len(), 13);
+    let n9 = &saved.nodes[9];
+    assert_eq!(n9.name, "n9");
+    assert!(
+        n9.workers[0]
+            .code
+            .as_deref()
+            .unwrap()
+            .starts_with("print('edited at ' .. now()) local me")
+    );
+    assert!(
+        n9.pos.unwrap()[1] > saved.nodes[8].pos.unwrap()[1],
+        "dragged down: {:?}",
+        n9.pos
+    );
+    let link = saved.links.last().unwrap();
+    assert_eq!((link.a.as_str(), link.b.as_str()), ("n9.n8", "n8.n9"));
+    assert_eq!(link.latency, vnet_sim::SimDuration::from_millis(5));
+    let mut sim = saved
+        .instantiate(&vnet_sim::netfile::ProgramRegistry::with_devices(), None)
+        .unwrap();
+    sim.run();
+    let lines: Vec<String> = sim
+        .results()
+        .logs()
+        .iter()
+        .map(|l| l.text.clone())
+        .collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("edited at 0"))
+            .count(),
+        2,
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l == "heard n9"), "{lines:?}");
 
-    if std::env::var_os("VNET_WRITE_SCREENSHOTS").is_some() {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
-        std::fs::write(docs.join("studio-world.png"), &world_shot).unwrap();
-        std::fs::write(docs.join("studio-monitor.png"), &monitor_shot).unwrap();
-    }
-    assert!(world_shot.starts_with(b"\x89PNG"));
+    let errors: Vec<String> = eval(&page, "window.studioErrors").await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(!status(&page).await.contains("page error"));
     browser.close().await.unwrap();
     let _ = browser.wait().await;
     events.abort();

@@ -210,7 +210,12 @@ async fn the_page_and_its_script_are_served_and_a_bad_file_is_refused() {
         "{page}"
     );
     let js = get("/app.js").await;
-    assert!(js.contains("text/javascript") && js.contains("new WebSocket"));
+    assert!(js.contains("text/javascript") && js.contains("import"));
+    assert!(get("/state.js").await.contains("new WebSocket"));
+    let cm = get("/vendor/codemirror/lua.js").await;
+    assert!(cm.starts_with("HTTP/1.1 200") && cm.contains("defineMode(\"lua\""));
+    assert!(get("/vendor/LICENSES.txt").await.contains("MIT"));
+    assert!(get("/nothing.js").await.starts_with("HTTP/1.1 404"));
     let net = get("/network.json").await;
     assert!(net.contains("\"nodes\": []"), "{net}");
     let err = start(StudioConfig {

@@ -89,6 +89,7 @@ impl Session {
                     let net = &self.net;
                     self.slots
                         .start(&mut self.sim, &net.file, &net.sources, i, worker)?;
+                    self.run_instant();
                 }
                 self.done_sent = false;
                 self.batch(true);
@@ -135,6 +136,7 @@ impl Session {
                     self.net.file.nodes[i].workers.pop();
                     return Err(e);
                 }
+                self.run_instant();
                 self.publish();
                 self.done_sent = false;
                 self.broadcast(&ServerMessage::NodeChanged {
@@ -156,6 +158,18 @@ impl Session {
             ClientMessage::Load { text } => self.load(&text)?,
         }
         Ok(())
+    }
+
+    /// Runs what is due at the current instant (a worker just started), so that a paused
+    /// studio shows what a started worker does at once; later events wait for run or step.
+    fn run_instant(&mut self) {
+        let now = self.sim.now();
+        // Bounded: the kernel fails a worker that keeps one instant busy for ever.
+        for _ in 0..1_000_000 {
+            if self.sim.next_event_time() != Some(now) || !self.step_one() {
+                break;
+            }
+        }
     }
 
     fn eval(&mut self, node: String, worker: u32, code: String) -> Result<(), String> {
