@@ -33,7 +33,12 @@ on("hello", (m) => {
   if (s && s.kind === "node" && !S.net.nodes.some((n) => n.name === s.name)) S.selected = null;
   if (s && s.kind === "link" && !S.net.links.some((l) => (l.a === s.a && l.b === s.b) || (l.a === s.b && l.b === s.a))) S.selected = null;
   clock(m.clock);
-  status(`${m.file ? `opened ${m.file}` : "a network without a file"}: ${S.net.nodes.length} nodes, ${S.net.links.length} links`);
+  // External nodes are real: such a network runs at 1× real time only.
+  const external = S.net.nodes.some((n) => n.external);
+  if (external) $("speed").value = "1";
+  $("speed").disabled = external;
+  $("speed").title = external ? "this network has external nodes (real P-nodes): it runs at 1× real time" : "";
+  status(`${m.file ? `opened ${m.file}` : "a network without a file"}: ${S.net.nodes.length} nodes, ${S.net.links.length} links${external ? " (with external nodes: 1× real time)" : ""}`);
   world.draw();
   side.render();
   monitor.reset();

@@ -67,13 +67,18 @@ export function render() {
 function renderNode(n, form) {
   $("node-title").textContent = `node ${n.name}`;
   const ports = (n.ports || []).join(", ");
-  $("node-info").textContent = `${n.program ? `program ${n.program} · ` : ""}${(n.workers || []).length} workers${ports ? ` · ports ${ports}` : ""}`;
+  $("node-info").textContent = `${n.external ? `external: P-node ${n.external.url} · ` : ""}${n.program ? `program ${n.program} · ` : ""}${(n.workers || []).length} workers${ports ? ` · ports ${ports}` : ""}`;
   form.hidden = false;
   const profile = typeof n.profile === "object" && n.profile ? n.profile.name : n.profile;
   const name = field(form, "name", input(n.name, { id: "p-name" }));
   const prof = field(form, "profile", input(profile || "", { tag: "select", options: ["", "pc", "rpi-zero", "esp32"], id: "p-profile" }));
   if (typeof n.profile === "object" && n.profile) prof.disabled = true;
   const params = field(form, "params", input(n.params == null ? "" : JSON.stringify(n.params), { tag: "textarea", id: "p-params" }));
+  const ext = n.external || {};
+  const url = field(form, "P-node URL", input(ext.url || "", { id: "p-url" }));
+  url.placeholder = "external: a running vnet-node, e.g. http://127.0.0.1:7801";
+  const key = field(form, "key file", input(ext.key || "", { id: "p-key" }));
+  key.placeholder = "its pre-shared key file, beside the network file";
   actions(form, [
     ["apply", () => {
       const spec = JSON.parse(JSON.stringify(n));
@@ -81,6 +86,10 @@ function renderNode(n, form) {
       if (!prof.disabled) { if (prof.value) spec.profile = prof.value; else delete spec.profile; }
       const text = params.value.trim();
       try { if (text) spec.params = JSON.parse(text); else delete spec.params; } catch (e) { status(`params: ${e.message}`, true); return; }
+      if (url.value.trim()) {
+        spec.external = { url: url.value.trim() };
+        if (key.value.trim()) spec.external.key = key.value.trim();
+      } else delete spec.external;
       send({ cmd: "set_node", node: n.name, spec });
     }, "p-apply"],
     ["+ Lua worker", () => addWorker(n, "lua"), "p-add-lua"],

@@ -100,6 +100,7 @@ export function markWorkers() {
     const runs = (n.workers && n.workers.length) || n.program;
     const failed = (n.workers || []).some((_, w) => S.ended.get(`${n.name}/${w}`) === "failed");
     e.g.classList.toggle("idle", !runs);
+    e.g.classList.toggle("external", !!n.external);
     e.g.classList.toggle("failed", failed);
   });
 }

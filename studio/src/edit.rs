@@ -59,6 +59,7 @@ pub(crate) fn add_node(
             workers: Vec::new(),
             profile: None,
             sensors: Vec::new(),
+            external: None,
         },
     };
     spec.name = name.clone();

@@ -76,20 +76,38 @@ pub async fn start(config: StudioConfig) -> Result<Running, StudioError> {
         None => NetworkFile::default(),
     };
     let seed = config.seed.or(file.run.seed).or(file.seed).unwrap_or(0);
-    // Read and build once here, so a bad file is said before anything is served.
+    // The simulation thread reads the program files, builds and connects any P-nodes, and says
+    // whether it could before anything is served.
     let net = session::Network::new(file.clone(), session::base_of(config.file.as_deref()))
         .map_err(StudioError::Network)?;
-    net.build(seed).map_err(StudioError::Network)?;
     let (tx, rx) = std::sync::mpsc::channel();
     let (out, _) = broadcast::channel(256);
     let thread_out = out.clone();
     let path = config.file.clone();
     let published = Arc::new(Mutex::new(file));
     let thread_published = published.clone();
+    let handle = tokio::runtime::Handle::current();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("vnet-studio-sim".into())
-        .spawn(move || session::run(net, path, seed, rx, thread_out, thread_published))
+        .spawn(move || {
+            session::run(
+                net,
+                path,
+                seed,
+                rx,
+                thread_out,
+                thread_published,
+                handle,
+                ready_tx,
+            )
+        })
         .map_err(|e| StudioError::Network(format!("cannot start the simulation thread: {e}")))?;
+    tokio::task::spawn_blocking(move || ready.recv())
+        .await
+        .map_err(|e| StudioError::Network(e.to_string()))?
+        .map_err(|_| StudioError::Network("the simulation thread ended".into()))?
+        .map_err(StudioError::Network)?;
     let token = (!config.listen.ip().is_loopback()).then(|| {
         use rand::RngExt;
         let mut rng = rand::rng();

@@ -90,6 +90,10 @@ impl Slots {
             let first = u32::from(n.program.is_some());
             s.ids.push(Vec::new());
             s.told.push(Vec::new());
+            if n.external.is_some() {
+                // Its workers run on its P-node, not in the kernel.
+                continue;
+            }
             for w in 0..n.workers.len() as u32 {
                 s.push(i, WorkerId(first + w));
             }

@@ -7,6 +7,8 @@
 //!   and an async client. `docs/nmp.md` specifies it.
 //! - [`launch`]: starting `vnet-node` processes for a hybrid run, and stopping them all.
 //! - [`twin`]: V-node twins, simulated nodes that mirror a P-node in a real-time run.
+//! - [`external`]: a network file's `external` nodes connected as twins, with their workers'
+//!   output, shells and restarts (what `vnet run` and the studio use).
 //! - [`uart`]: the ESP32 cluster's serial frames, their reliability layer, NMP over serial.
 //! - [`node`]: the P-node daemon (`vnet-node`): Lua and JavaScript workers in real time, each on
 //!   its own thread, ports with CMUX, links to other P-nodes, resumable sessions.
@@ -16,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod external;
 pub mod launch;
 pub mod nmp;
 pub mod node;

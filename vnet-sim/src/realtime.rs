@@ -150,6 +150,13 @@ impl RealTime {
         )
     }
 
+    /// Forgets where virtual time met the wall clock: the next [`run`](Self::run) paces from
+    /// the simulation's time then, as if starting afresh (after a pause, so that the paused
+    /// wall time is not caught up at full speed).
+    pub fn rebase(&mut self) {
+        self.start = None;
+    }
+
     /// The virtual time that corresponds to the wall clock now.
     fn wall_now(&self) -> SimTime {
         match self.start {

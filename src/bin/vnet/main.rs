@@ -10,6 +10,7 @@
 
 mod check;
 mod draw;
+mod hybrid;
 mod live;
 mod new;
 mod outputs;

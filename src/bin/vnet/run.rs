@@ -137,30 +137,38 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
     let t0 = Instant::now();
     let mut events: u64 = 0;
     let mut interrupted = false;
-    while let Some(t) = sim.next_event_time() {
-        if until.is_some_and(|u| t > u) {
-            break;
+    if crate::hybrid::has_pnodes(&file) {
+        interrupted = crate::hybrid::run(&mut sim, &file, base, until, a.realtime, &stop, |sim| {
+            live.print_logs(sim, outputs.output.as_mut());
+            live.progress(sim.now(), sim.events_run());
+        })?;
+        events = sim.events_run();
+    } else {
+        while let Some(t) = sim.next_event_time() {
+            if until.is_some_and(|u| t > u) {
+                break;
+            }
+            if stop.load(Ordering::Relaxed) {
+                interrupted = true;
+                break;
+            }
+            if let Some(k) = a.realtime {
+                pace(t0, t, k, &stop);
+            }
+            sim.step();
+            events += 1;
+            if events % 4096 == 0 || a.realtime.is_some() {
+                live.print_logs(&mut sim, outputs.output.as_mut());
+                live.progress(sim.now(), events);
+            }
         }
-        if stop.load(Ordering::Relaxed) {
-            interrupted = true;
-            break;
+        if let (Some(u), false) = (until, interrupted) {
+            // The clock reaches `--until` even when nothing happens up to it.
+            if let Some(k) = a.realtime {
+                pace(t0, u, k, &stop);
+            }
+            sim.run_until(u);
         }
-        if let Some(k) = a.realtime {
-            pace(t0, t, k, &stop);
-        }
-        sim.step();
-        events += 1;
-        if events % 4096 == 0 || a.realtime.is_some() {
-            live.print_logs(&mut sim, outputs.output.as_mut());
-            live.progress(sim.now(), events);
-        }
-    }
-    if let (Some(u), false) = (until, interrupted) {
-        // The clock reaches `--until` even when nothing happens up to it.
-        if let Some(k) = a.realtime {
-            pace(t0, u, k, &stop);
-        }
-        sim.run_until(u);
     }
     live.print_logs(&mut sim, outputs.output.as_mut());
     let wall = t0.elapsed().as_secs_f64();

@@ -17,12 +17,14 @@ impl Session {
     pub(super) fn handle(&mut self, m: ClientMessage) -> Result<(), String> {
         match m {
             ClientMessage::Run { speed } => {
+                self.check_speed(speed)?;
                 let pace = speed.map(|k| (k, Instant::now(), self.sim.now()));
                 self.running = Some(pace);
                 self.batch(true);
             }
             ClientMessage::Pause => {
                 self.running = None;
+                self.pause_live();
                 self.batch(true);
             }
             ClientMessage::Step { until_message } => {
@@ -41,8 +43,8 @@ impl Session {
             }
             ClientMessage::Reset { seed } => {
                 let seed = seed.unwrap_or(self.seed);
-                let sim = self.net.build(seed)?;
-                self.replace(sim, seed);
+                let built = self.build(seed)?;
+                self.replace(built, seed);
             }
             ClientMessage::Eval { node, worker, code } => self.eval(node, worker, code)?,
             ClientMessage::MoveNode { node, pos } => {
@@ -68,6 +70,11 @@ impl Session {
                 action,
             } => {
                 let i = edit::node_index(&self.net.file, &node)?;
+                if self.is_pnode(i) {
+                    self.pnode_worker(i, worker, action != WorkerAction::Kill)?;
+                    self.batch(true);
+                    return Ok(());
+                }
                 let id = self
                     .slots
                     .id(i, worker)
@@ -129,10 +136,13 @@ impl Session {
                         path: None,
                     });
                 let net = &self.net;
-                if let Err(e) = self
-                    .slots
-                    .start(&mut self.sim, &net.file, &net.sources, i, slot)
-                {
+                let started = if self.is_pnode(i) {
+                    self.pnode_worker(i, slot, true)
+                } else {
+                    self.slots
+                        .start(&mut self.sim, &net.file, &net.sources, i, slot)
+                };
+                if let Err(e) = started {
                     self.net.file.nodes[i].workers.pop();
                     return Err(e);
                 }
@@ -174,6 +184,20 @@ impl Session {
 
     fn eval(&mut self, node: String, worker: u32, code: String) -> Result<(), String> {
         let i = edit::node_index(&self.net.file, &node)?;
+        if self.is_pnode(i) {
+            let (value, error) = match self.pnode_eval(i, worker, &code) {
+                Ok(v) => (Some(v), None),
+                Err(e) => (None, Some(e)),
+            };
+            self.broadcast(&ServerMessage::EvalResult {
+                node,
+                worker,
+                code,
+                value,
+                error,
+            });
+            return Ok(());
+        }
         let id = self
             .slots
             .id(i, worker)
@@ -209,10 +233,10 @@ impl Session {
         let mut file = self.net.file.clone();
         change(&mut file)?;
         let old = std::mem::replace(&mut self.net.file, file);
-        match self.net.build(self.seed) {
-            Ok(sim) => {
+        match self.build(self.seed) {
+            Ok(built) => {
                 self.publish();
-                self.replace(sim, self.seed);
+                self.replace(built, self.seed);
                 Ok(())
             }
             Err(e) => {
@@ -254,11 +278,18 @@ impl Session {
             base: self.net.base.clone(),
         };
         let seed = net.file.run.seed.or(net.file.seed).unwrap_or(self.seed);
-        let sim = net.build(seed)?;
-        self.net = net;
-        self.publish();
-        self.replace(sim, seed);
-        Ok(())
+        let old = std::mem::replace(&mut self.net, net);
+        match self.build(seed) {
+            Ok(built) => {
+                self.publish();
+                self.replace(built, seed);
+                Ok(())
+            }
+            Err(e) => {
+                self.net = old;
+                Err(e)
+            }
+        }
     }
 
     /// Writes the network to its file and edited program texts to theirs.
@@ -300,6 +331,6 @@ fn shell_eval(
     }
 }
 
-fn is_syntax_error(message: &str) -> bool {
+pub(super) fn is_syntax_error(message: &str) -> bool {
     (message.contains(" near ") || message.contains("<eof>")) && !message.contains("attempt to")
 }

@@ -4,11 +4,14 @@
 //! when there is more than anyone can see, so drawing never slows a fast run.
 //!
 //! An unpaced run from a reset is exactly `vnet run`'s: the same events in the same order, so
-//! the same trace hash (`Done::trace_hash`). `commands.rs` is what each browser command does.
+//! the same trace hash (`Done::trace_hash`). `commands.rs` is what each browser command does;
+//! `pnodes.rs` the external nodes, whose networks run paced to the wall clock.
 
 mod commands;
+mod pnodes;
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -20,6 +23,8 @@ use vnet_sim::netfile::{NetworkFile, ProgramRegistry};
 use vnet_sim::trace::{Tee, TraceHash, TraceSink};
 use vnet_sim::vm::VmConfig;
 use vnet_sim::{LogStream, RecordValue, SimTime, Simulation};
+
+use pnodes::Live;
 
 use crate::observe::{Seen, Thinned};
 use crate::protocol::{ClientMessage, Clock, LogEntry, Point, ServerMessage};
@@ -89,9 +94,14 @@ struct Session {
     seed: u64,
     sim: Simulation,
     slots: Slots,
+    /// The P-nodes of external nodes, and the real-time runner they feed; `None` for a
+    /// network without external nodes.
+    live: Option<Live>,
+    /// External nodes' workers that are not running, as browsers were told.
+    pnode_states: BTreeMap<(usize, u32), String>,
+    handle: tokio::runtime::Handle,
     hash: Rc<RefCell<TraceHash>>,
     seen: Rc<RefCell<Seen>>,
-    events: u64,
     /// `None`: paused; `Some(None)`: as fast as possible; `Some(Some((k, wall, virtual)))`:
     /// paced at k× from that moment.
     running: Option<Option<(f64, Instant, SimTime)>>,
@@ -108,8 +118,10 @@ impl Session {
         seed: u64,
         out: broadcast::Sender<Arc<str>>,
         published: Arc<Mutex<NetworkFile>>,
+        handle: tokio::runtime::Handle,
     ) -> Result<Self, String> {
-        let sim = net.build(seed)?;
+        let mut sim = net.build(seed)?;
+        let live = Live::connect(&mut sim, &net, &handle)?;
         let slots = Slots::new(&net.file);
         let mut s = Session {
             net,
@@ -117,9 +129,11 @@ impl Session {
             seed,
             sim,
             slots,
+            live,
+            pnode_states: BTreeMap::new(),
+            handle,
             hash: Rc::default(),
             seen: Rc::default(),
-            events: 0,
             running: None,
             out,
             done_sent: false,
@@ -130,12 +144,23 @@ impl Session {
         Ok(s)
     }
 
-    /// Starts over with `sim`, just built from the network.
-    fn replace(&mut self, sim: Simulation, seed: u64) {
+    /// Builds the network's simulation and connects its external nodes.
+    fn build(&self, seed: u64) -> Result<(Simulation, Option<Live>), String> {
+        let mut sim = self.net.build(seed)?;
+        let live = Live::connect(&mut sim, &self.net, &self.handle)?;
+        Ok((sim, live))
+    }
+
+    /// Starts over with `sim` (and its P-nodes), just built from the network.
+    fn replace(&mut self, (sim, live): (Simulation, Option<Live>), seed: u64) {
+        if let Some(old) = self.live.take() {
+            old.close();
+        }
         self.sim = sim;
+        self.live = live;
+        self.pnode_states.clear();
         self.seed = seed;
         self.slots = Slots::new(&self.net.file);
-        self.events = 0;
         self.running = None;
         self.done_sent = false;
         self.observe();
@@ -160,7 +185,7 @@ impl Session {
     fn clock(&mut self) -> Clock {
         Clock {
             t_ns: self.sim.now().as_nanos(),
-            events: self.events,
+            events: self.sim.events_run(),
             running: self.running.is_some(),
             seed: self.seed,
             idle: self.sim.next_event_time().is_none(),
@@ -168,7 +193,8 @@ impl Session {
     }
 
     fn hello(&mut self) -> Arc<str> {
-        let workers = self.slots.not_running(&self.net.file);
+        let mut workers = self.slots.not_running(&self.net.file);
+        workers.extend(self.pnodes_not_running());
         frame(&ServerMessage::Hello {
             network: serde_json::to_value(&self.net.file).unwrap_or_default(),
             sources: self.net.sources.clone(),
@@ -189,14 +215,22 @@ impl Session {
         let logs = self.sim.take_logs();
         let records = self.sim.take_records();
         let seen = self.seen.borrow_mut().take();
-        let workers = self.slots.changes(&self.sim, &self.net.file);
-        if !always && logs.is_empty() && seen.total == 0 && records.is_empty() && workers.is_empty()
+        let mut workers = self.slots.changes(&self.sim, &self.net.file);
+        let (pnode_logs, pnode_points, pnode_workers) = self.pnode_output();
+        workers.extend(pnode_workers);
+        if !always
+            && logs.is_empty()
+            && pnode_logs.is_empty()
+            && seen.total == 0
+            && records.is_empty()
+            && pnode_points.is_empty()
+            && workers.is_empty()
         {
             return;
         }
         let net = self.sim.network();
         let name = |n: vnet_sim::NodeId| net.node(n).map_or("?", |n| n.name()).to_owned();
-        let logs = logs
+        let mut logs: Vec<LogEntry> = logs
             .into_iter()
             .map(|l| LogEntry {
                 t_ns: l.time.as_nanos(),
@@ -206,7 +240,11 @@ impl Session {
                 text: l.text,
             })
             .collect();
+        logs.extend(pnode_logs);
         let mut points = Thinned::default();
+        for p in pnode_points {
+            points.push(p);
+        }
         for r in records {
             let value = match r.value {
                 RecordValue::Int(i) => i as f64,
@@ -259,12 +297,16 @@ impl Session {
             return false;
         }
         self.sim.step();
-        self.events += 1;
         true
     }
 
     /// Runs for one batch interval.
     fn run_slice(&mut self) {
+        if self.live.is_some() {
+            self.run_live_slice(BATCH);
+            self.batch(true);
+            return;
+        }
         let end = Instant::now() + BATCH;
         let mut n = 0u32;
         loop {
@@ -285,7 +327,6 @@ impl Session {
                 }
             }
             self.sim.step();
-            self.events += 1;
             n += 1;
             if n % 256 == 0 && Instant::now() >= end {
                 break;
@@ -298,8 +339,9 @@ impl Session {
     }
 }
 
-/// The session thread's body: builds the simulation, then serves commands until every sender
-/// is gone.
+/// The session thread's body: builds the simulation (saying on `ready` whether it could),
+/// then serves commands until every sender is gone.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     net: Network,
     path: Option<PathBuf>,
@@ -307,11 +349,18 @@ pub(crate) fn run(
     commands: Receiver<Command>,
     out: broadcast::Sender<Arc<str>>,
     published: Arc<Mutex<NetworkFile>>,
+    handle: tokio::runtime::Handle,
+    ready: std::sync::mpsc::Sender<Result<(), String>>,
 ) {
-    let mut s = match Session::new(net, path, seed, out, published) {
-        Ok(s) => s,
-        // `start` built it once already: this cannot fail on a file that built there.
-        Err(_) => return,
+    let mut s = match Session::new(net, path, seed, out, published, handle) {
+        Ok(s) => {
+            let _ = ready.send(Ok(()));
+            s
+        }
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
     };
     loop {
         let cmd = if s.running.is_some() {
@@ -340,7 +389,11 @@ pub(crate) fn run(
         }
         if s.running.is_some() {
             s.run_slice();
-        } else if !s.done_sent && s.sim.next_event_time().is_none() && s.events > 0 {
+        } else if !s.done_sent
+            && s.live.is_none()
+            && s.sim.next_event_time().is_none()
+            && s.sim.events_run() > 0
+        {
             s.done();
         }
     }

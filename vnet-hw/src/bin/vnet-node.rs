@@ -54,12 +54,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), String> {
     let key = match &args.key_file {
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| format!("reading key file {}: {e}", path.display()))?;
-            let trimmed = String::from_utf8_lossy(&bytes).trim().as_bytes().to_vec();
-            Some(Key::new(trimmed).map_err(|e| format!("key file {}: {e}", path.display()))?)
-        }
+        Some(path) => Some(Key::from_file(path)?),
         None => None,
     };
     let profile = match &args.profile {

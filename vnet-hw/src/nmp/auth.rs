@@ -97,6 +97,14 @@ impl Key {
         Ok(Key(bytes))
     }
 
+    /// The key in file `path`: its bytes, surrounding whitespace ignored.
+    pub fn from_file(path: &std::path::Path) -> Result<Key, String> {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("reading key file {}: {e}", path.display()))?;
+        let trimmed = String::from_utf8_lossy(&bytes).trim().as_bytes().to_vec();
+        Key::new(trimmed).map_err(|e| format!("key file {}: {e}", path.display()))
+    }
+
     fn mac(&self, ts: u64, nonce: &str, body: &[u8]) -> HmacSha256 {
         // Any key length is valid for HMAC.
         let mut m =

@@ -15,6 +15,8 @@ pub const DEFAULT_LIMIT: u64 = 1_000_000;
 pub(super) struct InstantGuard {
     /// Events dispatched at the current instant so far.
     events: u64,
+    /// Events dispatched in all.
+    pub(super) total: u64,
     /// Activations per worker at the current instant, counted once `events` reached `limit`.
     watched: BTreeMap<(NodeId, WorkerId), u64>,
     pub(super) limit: u64,
@@ -24,6 +26,7 @@ impl InstantGuard {
     pub(super) fn new() -> Self {
         InstantGuard {
             events: 0,
+            total: 0,
             watched: BTreeMap::new(),
             limit: DEFAULT_LIMIT,
         }
@@ -32,6 +35,7 @@ impl InstantGuard {
     /// Time moved on (`true`) or an event ran at the same instant (`false`).
     #[inline]
     pub(super) fn event(&mut self, time_advanced: bool) {
+        self.total += 1;
         if time_advanced {
             self.events = 0;
             if !self.watched.is_empty() {

@@ -288,6 +288,26 @@ impl Simulation {
         self.k.instant.limit = limit.max(1);
     }
 
+    /// Adds a line that a worker outside the kernel wrote — a P-node's worker, through its
+    /// twin — as worker `worker` of `node`, now: traced and kept like any worker's line.
+    pub fn add_log(&mut self, node: NodeId, worker: WorkerId, stream: LogStream, text: String) {
+        if (node.0 as usize) < self.programs.len() {
+            self.k.log(node, worker, stream, text);
+        }
+    }
+
+    /// Adds a value that a worker outside the kernel recorded (see [`Simulation::add_log`]).
+    pub fn add_record(&mut self, node: NodeId, worker: WorkerId, name: String, value: RecordValue) {
+        if (node.0 as usize) < self.programs.len() {
+            self.k.record(node, worker, name, value);
+        }
+    }
+
+    /// Events run since the simulation was built.
+    pub fn events_run(&self) -> u64 {
+        self.k.instant.total
+    }
+
     /// Events waiting to run.
     pub fn pending_events(&self) -> usize {
         self.k.queue.len()

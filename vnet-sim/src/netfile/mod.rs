@@ -97,6 +97,22 @@ pub struct NodeSpec {
     /// node if it does not list it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sensors: Vec<sensors::SensorSpec>,
+    /// A real node — a running `vnet-node` (a P-node) — that this node stands for: its
+    /// `workers` run there, and the simulation holds its twin (`vnet_hw::external`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalSpec>,
+}
+
+/// Where a P-node is and how to talk to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalSpec {
+    /// The `vnet-node`'s base URL, e.g. `"http://127.0.0.1:7801"`.
+    pub url: String,
+    /// A file holding its pre-shared key, relative to the network file's folder; none for a
+    /// node that runs without one (loopback only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl NodeSpec {
@@ -430,6 +446,14 @@ impl NetworkFile {
                 p.resolve()
                     .map_err(|m| NetFileError::node(i, Some(&n.name), m.to_string()))?;
             }
+            if n.external.is_some() && (n.program.is_some() || !n.sensors.is_empty()) {
+                return Err(NetFileError::node(
+                    i,
+                    Some(&n.name),
+                    "an `external` node runs only `workers` (on the P-node): no `program` or `sensors`"
+                        .into(),
+                ));
+            }
             for (w, spec) in n.workers.iter().enumerate() {
                 if spec.code.is_some() == spec.path.is_some() {
                     return Err(NetFileError::node(
@@ -485,7 +509,8 @@ impl NetworkFile {
 
     /// Builds the network: nodes, ports (declared ones first, in order), links, a worker for
     /// every node with a program, and its VM workers. `seed` overrides the file's seed
-    /// (default 0). Worker `path`s are read relative to the current directory.
+    /// (default 0). Worker `path`s are read relative to the current directory. An `external`
+    /// node is built bare: `vnet_hw::external` connects it to its P-node.
     pub fn instantiate(
         &self,
         registry: &ProgramRegistry,
@@ -557,6 +582,10 @@ impl NetworkFile {
         let mut sources = texts.clone();
         for (i, n) in self.nodes.iter().enumerate() {
             let node = crate::net::NodeId(i as u32);
+            if n.external.is_some() {
+                // Its workers run on the P-node; `vnet_hw::external` adds the twin's relay.
+                continue;
+            }
             if let Some(name) = &n.program {
                 let program = registry
                     .make(name, &n.params)
@@ -643,6 +672,7 @@ impl NetworkFile {
                     workers: Vec::new(),
                     profile: None,
                     sensors: Vec::new(),
+                    external: None,
                 }
             })
             .collect();
@@ -678,6 +708,7 @@ impl NetworkFile {
                 workers: Vec::new(),
                 profile: None,
                 sensors: Vec::new(),
+                external: None,
             })
             .collect();
         let mut links = Vec::new();
