@@ -167,10 +167,10 @@ export function pick(px, py) {
   return best;
 }
 
-// Where the arrows are on the page (their middles, in CSS pixels): for tests that click them.
+// Where the arrows are on the page (their ends, in CSS pixels): for tests that click them.
 window.studioChartArrows = () => {
   const r = canvas.getBoundingClientRect();
-  return drawn.map(([x1, y1, x2, y2, m]) => ({ x: r.left + (x1 + x2) / 2, y: r.top + (y1 + y2) / 2, id: m.id, src: m.src, dst: m.dst }));
+  return drawn.map(([x1, y1, x2, y2, m]) => ({ x1: r.left + x1, y1: r.top + y1, x2: r.left + x2, y2: r.top + y2, id: m.id, src: m.src, dst: m.dst }));
 };
 
 canvas.addEventListener("wheel", (e) => {

@@ -127,7 +127,7 @@ async fn chromium(dir: &Path) -> Option<(Browser, tokio::task::JoinHandle<()>)> 
         .chrome_executable(CHROMIUM)
         .no_sandbox()
         .new_headless_mode()
-        .window_size(1400, 900)
+        .window_size(1400, 1000)
         .viewport(None)
         .user_data_dir(dir.join("profile"))
         .args([
@@ -223,9 +223,11 @@ async fn a_person_runs_edits_and_saves_a_network_in_the_studio() {
         "window.studioChartArrows().find((a) => a.src === 'n1' && a.dst === 'n4')",
     )
     .await;
+    // A quarter of the way along: its middle is where n4 → n1 crosses it.
+    let end = |k: &str| arrow[k].as_f64().unwrap();
     let at = Point {
-        x: arrow["x"].as_f64().unwrap(),
-        y: arrow["y"].as_f64().unwrap(),
+        x: end("x1") + (end("x2") - end("x1")) * 0.25,
+        y: end("y1") + (end("y2") - end("y1")) * 0.25,
     };
     page.click(at).await.unwrap();
     wait_for(&page, "!document.getElementById('msg-detail').hidden").await;

@@ -138,7 +138,7 @@ impl ExternalNodes {
             };
             for (w, spec) in n.workers.iter().enumerate() {
                 let text = code(spec, base, texts).map_err(named)?;
-                let vm = c.create(handle, file, w, spec, &text).map_err(named)?;
+                let vm = c.create(handle, file, spec, &text).map_err(named)?;
                 c.lock()[w] = Some(vm);
             }
             sim.add_worker(id, Box::new(twin.relay(handle, id, injector.clone())));
@@ -220,7 +220,7 @@ impl ExternalNodes {
             .workers
             .get(worker as usize)
             .ok_or_else(|| format!("no worker {worker}"))?;
-        let vm = c.create(&self.handle, file, worker as usize, spec, text)?;
+        let vm = c.create(&self.handle, file, spec, text)?;
         let mut vms = c.lock();
         if vms.len() <= worker as usize {
             vms.resize(worker as usize + 1, None);
@@ -257,7 +257,6 @@ impl Connected {
         &self,
         handle: &Handle,
         file: &NetworkFile,
-        _w: usize,
         spec: &WorkerSpec,
         text: &str,
     ) -> Result<u32, String> {

@@ -54,7 +54,7 @@ enum Command {
     New(new::NewArgs),
     /// Draws a network file's topology as a PNG or SVG picture.
     Draw(draw::DrawArgs),
-    /// Serves the studio, the web GUI, and prints its URL.
+    /// Serves the studio, the web GUI, and prints its URL (reference: docs/studio.md).
     Studio(studio::StudioArgs),
 }
 
