@@ -73,6 +73,8 @@ function renderNode(n, form) {
   const name = field(form, "name", input(n.name, { id: "p-name" }));
   const prof = field(form, "profile", input(profile || "", { tag: "select", options: ["", "pc", "rpi-zero", "esp32"], id: "p-profile" }));
   if (typeof n.profile === "object" && n.profile) prof.disabled = true;
+  const portsIn = field(form, "ports", input((n.ports || []).join(", "), { id: "p-ports" }));
+  portsIn.placeholder = "from its links; list them to add ports of its own";
   const params = field(form, "params", input(n.params == null ? "" : JSON.stringify(n.params), { tag: "textarea", id: "p-params" }));
   const ext = n.external || {};
   const url = field(form, "P-node URL", input(ext.url || "", { id: "p-url" }));
@@ -83,6 +85,8 @@ function renderNode(n, form) {
     ["apply", () => {
       const spec = JSON.parse(JSON.stringify(n));
       spec.name = name.value.trim();
+      const ports = portsIn.value.split(",").map((p) => p.trim()).filter((p) => p);
+      if (ports.length) spec.ports = ports; else delete spec.ports;
       if (!prof.disabled) { if (prof.value) spec.profile = prof.value; else delete spec.profile; }
       const text = params.value.trim();
       try { if (text) spec.params = JSON.parse(text); else delete spec.params; } catch (e) { status(`params: ${e.message}`, true); return; }

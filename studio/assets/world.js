@@ -223,6 +223,15 @@ export function messages(events) {
       flights.push({ from, to, t0: now, dur: Math.max(150, Math.min(3000, real || 300)), drop: e.kind === "drop" });
     }
   }
+  // A link's width grows with the messages it has carried: the load at a glance.
+  if (hot.size || dropped.size) {
+    let most = 1;
+    for (const l of linkOf.values()) most = Math.max(most, l.sends);
+    for (const l of linkOf.values()) {
+      if (!l.base) l.base = Number(l.el.getAttribute("stroke-width"));
+      l.el.setAttribute("stroke-width", l.base * (1 + (2 * Math.log1p(l.sends)) / Math.log1p(most)));
+    }
+  }
   for (const [set, cls] of [[hot, "hot"], [dropped, "dropped"]]) {
     for (const l of set) {
       l.el.classList.add(cls);

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
@@ -152,12 +152,25 @@ pub async fn start(config: StudioConfig) -> Result<Running, StudioError> {
 
 type Params = Query<HashMap<String, String>>;
 
-/// Whether a request may proceed: always on loopback, with the token elsewhere.
-fn allowed(shared: &Shared, q: &Params) -> bool {
-    match &shared.token {
-        None => true,
-        Some(t) => q.get("token") == Some(t),
+/// The cookie a browser that opened the studio's URL with its token keeps, so that the
+/// page's own requests (scripts, styles, the WebSocket) need not carry the token, as Jupyter
+/// does.
+const COOKIE: &str = "vnet_studio_token";
+
+/// Whether a request may proceed: always on loopback, elsewhere with the token in the query or
+/// in the cookie.
+fn allowed(shared: &Shared, q: &Params, headers: &HeaderMap) -> bool {
+    let Some(t) = &shared.token else { return true };
+    if q.get("token") == Some(t) {
+        return true;
     }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .any(|(k, v)| k == COOKIE && v == t)
 }
 
 fn refused() -> Response {
@@ -169,18 +182,29 @@ fn refused() -> Response {
 }
 
 /// The page and its files, embedded in the binary.
-async fn asset(State(s): State<Arc<Shared>>, q: Params, uri: axum::http::Uri) -> Response {
-    if !allowed(&s, &q) {
+async fn asset(
+    State(s): State<Arc<Shared>>,
+    q: Params,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if !allowed(&s, &q, &headers) {
         return refused();
     }
-    match crate::assets::asset(uri.path()) {
-        Some((kind, body)) => ([(header::CONTENT_TYPE, kind)], body).into_response(),
-        None => (StatusCode::NOT_FOUND, "no such file in the studio").into_response(),
+    let Some((kind, body)) = crate::assets::asset(uri.path()) else {
+        return (StatusCode::NOT_FOUND, "no such file in the studio").into_response();
+    };
+    let mut response = ([(header::CONTENT_TYPE, kind)], body).into_response();
+    if let Some(t) = &s.token
+        && let Ok(v) = format!("{COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict").parse()
+    {
+        response.headers_mut().insert(header::SET_COOKIE, v);
     }
+    response
 }
 
-async fn network(State(s): State<Arc<Shared>>, q: Params) -> Response {
-    if !allowed(&s, &q) {
+async fn network(State(s): State<Arc<Shared>>, q: Params, headers: HeaderMap) -> Response {
+    if !allowed(&s, &q, &headers) {
         return refused();
     }
     let text = match s.file.lock() {
@@ -200,8 +224,13 @@ async fn network(State(s): State<Arc<Shared>>, q: Params) -> Response {
         .into_response()
 }
 
-async fn ws_upgrade(State(s): State<Arc<Shared>>, q: Params, ws: WebSocketUpgrade) -> Response {
-    if !allowed(&s, &q) {
+async fn ws_upgrade(
+    State(s): State<Arc<Shared>>,
+    q: Params,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !allowed(&s, &q, &headers) {
         return refused();
     }
     ws.max_message_size(MAX_FRAME)

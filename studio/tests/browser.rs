@@ -149,23 +149,52 @@ async fn status(page: &chromiumoxide::Page) -> String {
     text_of(page, "#status").await
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_person_runs_edits_and_saves_a_network_in_the_studio() {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("studio-browser");
+/// A fresh folder `name` holding `NET` as `grid.json`, chromium, and a studio on it listening
+/// on `listen`; `None` where chromium is not installed (and not required).
+async fn setup(
+    name: &str,
+    listen: &str,
+) -> Option<(
+    Browser,
+    tokio::task::JoinHandle<()>,
+    vnet_studio::Running,
+    PathBuf,
+)> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let Some((mut browser, events)) = chromium(&dir).await else {
-        return;
-    };
+    let (browser, events) = chromium(&dir).await?;
     let path = dir.join("grid.json");
     std::fs::write(&path, NET).unwrap();
     let studio = start(StudioConfig {
         file: Some(path.clone()),
-        listen: "127.0.0.1:0".parse().unwrap(),
+        listen: listen.parse().unwrap(),
         seed: None,
     })
     .await
     .unwrap();
+    Some((browser, events, studio, path))
+}
+
+/// Checks that the page threw nothing, and closes the browser.
+async fn finish(
+    mut browser: Browser,
+    page: &chromiumoxide::Page,
+    events: tokio::task::JoinHandle<()>,
+) {
+    let errors: Vec<String> = eval(page, "window.studioErrors").await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(!status(page).await.contains("page error"));
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    events.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_runs_edits_and_saves_a_network_in_the_studio() {
+    let Some((browser, events, studio, path)) = setup("studio-browser", "127.0.0.1:0").await else {
+        return;
+    };
     let page = browser.new_page(studio.url.as_str()).await.unwrap();
     let shots = std::env::var_os("VNET_WRITE_SCREENSHOTS").is_some();
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
@@ -393,10 +422,37 @@ async fn a_person_runs_edits_and_saves_a_network_in_the_studio() {
     );
     assert!(lines.iter().any(|l| l == "heard n9"), "{lines:?}");
 
-    let errors: Vec<String> = eval(&page, "window.studioErrors").await;
-    assert!(errors.is_empty(), "{errors:?}");
-    assert!(!status(&page).await.contains("page error"));
-    browser.close().await.unwrap();
-    let _ = browser.wait().await;
-    events.abort();
+    finish(browser, &page, events).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn off_loopback_the_page_works_from_its_tokened_url() {
+    let Some((browser, events, studio, _)) = setup("studio-browser-token", "0.0.0.0:0").await
+    else {
+        return;
+    };
+    // The printed URL, visited on the loopback address.
+    let url = studio.url.replace("0.0.0.0", "127.0.0.1");
+    assert!(url.contains("?token="), "{url}");
+    let page = browser.new_page(url.as_str()).await.unwrap();
+    // Scripts, editor, plots and the WebSocket all load with the cookie the page set.
+    wait_for(
+        &page,
+        "document.querySelectorAll('#world g.node').length === 9",
+    )
+    .await;
+    click(&page, "#run").await;
+    wait_for(
+        &page,
+        "document.getElementById('status').textContent.startsWith('done')",
+    )
+    .await;
+    assert!(
+        eval::<bool>(
+            &page,
+            "typeof window.CodeMirror === 'function' && typeof window.uPlot === 'function'"
+        )
+        .await
+    );
+    finish(browser, &page, events).await;
 }

@@ -103,6 +103,32 @@ async fn nodes_and_links_are_added_edited_and_removed_for_every_browser() {
     let h = next(&mut b, "hello").await;
     assert_eq!(h["network"]["nodes"][2]["profile"], "esp32");
     assert_eq!(h["network"]["nodes"][2]["params"]["k"], 3);
+    // Ports of its own: add one, then take it away again; a port a link uses cannot go.
+    let mut ported = h["network"]["nodes"][2].clone();
+    ported["ports"] = json!(["b", "spare"]);
+    send(
+        &mut a,
+        json!({"cmd": "set_node", "node": "n0", "spec": ported}),
+    )
+    .await;
+    let h = next(&mut b, "hello").await;
+    assert_eq!(h["network"]["nodes"][2]["ports"], json!(["b", "spare"]));
+    ported["ports"] = json!(["spare"]);
+    refused(
+        &mut a,
+        json!({"cmd": "set_node", "node": "n0", "spec": ported}),
+        "declares no port `b`",
+    )
+    .await;
+    ported["ports"] = json!(["b"]);
+    send(
+        &mut a,
+        json!({"cmd": "set_node", "node": "n0", "spec": ported}),
+    )
+    .await;
+    let h = next(&mut b, "hello").await;
+    assert_eq!(h["network"]["nodes"][2]["ports"], json!(["b"]));
+    let spec = h["network"]["nodes"][2].clone();
     let mut bad = spec.clone();
     bad["profile"] = json!("cray");
     refused(

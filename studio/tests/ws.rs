@@ -299,3 +299,87 @@ async fn moving_a_node_moves_it_for_every_browser_and_in_the_saved_file() {
     let b_drawn: Vec<f64> = serde_json::from_value(hello["positions"][1].clone()).unwrap();
     assert_eq!(saved.nodes[1].pos, Some([b_drawn[0], b_drawn[1]]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn off_loopback_every_request_needs_the_token() {
+    // Listening on every address: the URL carries a token; requests (sent to 127.0.0.1) need it.
+    let s = start(StudioConfig {
+        file: Some(mesh16()),
+        listen: "0.0.0.0:0".parse().unwrap(),
+        seed: None,
+    })
+    .await
+    .unwrap();
+    let token = s
+        .url
+        .split("?token=")
+        .nth(1)
+        .expect("a token in the URL")
+        .to_owned();
+    assert!(token.len() >= 32, "{token}");
+    let port = s.addr.port();
+    let get = |path: String| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        stream.write_all(req.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).await.unwrap();
+        out
+    };
+    for path in [
+        "/",
+        "/app.js",
+        "/network.json",
+        "/vendor/codemirror/codemirror.js",
+    ] {
+        assert!(
+            get(path.to_owned()).await.starts_with("HTTP/1.1 403"),
+            "{path}"
+        );
+        let with = get(format!("{path}?token={token}")).await;
+        assert!(with.starts_with("HTTP/1.1 200"), "{path}: {with}");
+    }
+    assert!(
+        get("/?token=wrong".into())
+            .await
+            .starts_with("HTTP/1.1 403")
+    );
+    // The page sets a cookie with the token, so its own requests need not carry it.
+    let page = get(format!("/?token={token}")).await;
+    assert!(
+        page.contains(&format!(
+            "set-cookie: vnet_studio_token={token}; Path=/; HttpOnly"
+        )),
+        "{page}"
+    );
+    let with_cookie = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let req = format!(
+            "GET /state.js HTTP/1.1\r\nHost: x\r\nCookie: a=b; vnet_studio_token={token}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(req.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).await.unwrap();
+        out
+    };
+    assert!(with_cookie.starts_with("HTTP/1.1 200"), "{with_cookie}");
+    let refused = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws")).await;
+    assert!(refused.is_err(), "a WebSocket without the token is refused");
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws?token={token}"))
+            .await
+            .unwrap();
+    assert_eq!(
+        next(&mut ws, "hello").await["network"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        16
+    );
+}
