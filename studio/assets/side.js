@@ -1,7 +1,8 @@
 // The side pane: what is selected — a node (its settings, its workers with a code editor and
 // start / restart / kill) or a link (its parameters) — or the whole network.
 
-import { $, S, send, on, status, nodeIndex } from "./state.js";
+import { $, S, send, on, status, nodeIndex, nodeOf } from "./state.js";
+import { linkCounts } from "./world.js";
 
 let editor = null;       // the CodeMirror editor
 let shownCode = null;    // what the editor was last given, to tell edits apart
@@ -146,7 +147,8 @@ export function renderWorkers(n) {
 
 function renderLink(l, form) {
   $("node-title").textContent = `link ${l.a} — ${l.b}`;
-  $("node-info").textContent = "its parameters; apply rebuilds the simulation";
+  const c = linkCounts(nodeOf(l.a), nodeOf(l.b));
+  $("node-info").textContent = `${c.sends} messages sent, ${c.drops} dropped so far (seen) · apply rebuilds the simulation`;
   form.hidden = false;
   const lat = field(form, "latency", input(l.latency, { id: "l-latency" }));
   const bw = field(form, "bandwidth (b/s)", input(l.bandwidth, { id: "l-bandwidth" }));

@@ -274,6 +274,13 @@ export function showMessage(m) {
   if (l) l.el.classList.add("selected");
 }
 
+/// How many messages the link between nodes a and b carried and dropped (as far as the
+/// batches showed: a dense run's batches are samples).
+export function linkCounts(a, b) {
+  const l = linkOf.get(key(a, b));
+  return l ? { sends: l.sends, drops: l.drops } : { sends: 0, drops: 0 };
+}
+
 /// The spec of the link between ends a and b.
 export function linkSpec(a, b) {
   return S.net.links.find((l) => (l.a === a && l.b === b) || (l.a === b && l.b === a));

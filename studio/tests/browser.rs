@@ -364,6 +364,11 @@ async fn a_person_runs_edits_and_saves_a_network_in_the_studio() {
         "document.getElementById('node-title').textContent.startsWith('link n9.n8')",
     )
     .await;
+    assert!(
+        text_of(&page, "#node-info")
+            .await
+            .starts_with("0 messages sent, 0 dropped")
+    );
     let latency = page.find_element("#l-latency").await.unwrap();
     latency.click().await.unwrap();
     eval::<bool>(
