@@ -3,7 +3,8 @@
 //! runs it, sees a worker's output in its monitor, clicks a message in the sequence chart,
 //! evaluates `now()` in a shell, edits and restarts a worker in its code editor, adds a node
 //! and draws a link with the mouse, drags a node, edits a link, saves, and checks the saved
-//! file. Runs where `/usr/bin/chromium` is installed; `.ci/run` installs it and sets
+//! file; makes a node external (a running `vnet-node`) from its side pane and runs it; and
+//! opens a studio off loopback from its tokened URL. Runs where `/usr/bin/chromium` is installed; `.ci/run` installs it and sets
 //! `VNET_REQUIRE_CHROMIUM`, so CI cannot skip it. With `VNET_WRITE_SCREENSHOTS=1` it writes
 //! `docs/studio-*.png`.
 
@@ -47,7 +48,12 @@ async fn wait_for(page: &chromiumoxide::Page, js: &str) {
         .await
         .ok()
         .and_then(|r| r.into_value::<String>().ok());
-    panic!("waited 15 s for `{js}`; status: {status:?}");
+    let monitor = page
+        .evaluate("document.getElementById('clock').textContent + ' | ' + document.getElementById('monitor').textContent.slice(-300)")
+        .await
+        .ok()
+        .and_then(|r| r.into_value::<String>().ok());
+    panic!("waited 15 s for `{js}`; status: {status:?}; monitor: {monitor:?}");
 }
 
 async fn text_of(page: &chromiumoxide::Page, selector: &str) -> String {
@@ -460,4 +466,85 @@ async fn off_loopback_the_page_works_from_its_tokened_url() {
         .await
     );
     finish(browser, &page, events).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_makes_a_node_external_and_runs_it_on_its_p_node() {
+    let bin = tokio::task::spawn_blocking(vnet_hw::launch::vnet_node_binary)
+        .await
+        .unwrap()
+        .unwrap();
+    let nodes = vnet_hw::launch::NodeProcesses::start(&bin, &["p".to_owned()], &[]).unwrap();
+    let url = nodes.started()[0].url.clone();
+    let Some((browser, events, studio, path)) = setup("studio-browser-pnode", "127.0.0.1:0").await
+    else {
+        return;
+    };
+    let page = browser.new_page(studio.url.as_str()).await.unwrap();
+    wait_for(
+        &page,
+        "document.querySelectorAll('#world g.node').length === 9",
+    )
+    .await;
+    // Select n8, give it the P-node's URL, apply: it is drawn as external, the run is 1×.
+    click(&page, "#world g.node[data-name='n8'] circle").await;
+    wait_for(
+        &page,
+        "document.getElementById('node-title').textContent === 'node n8'",
+    )
+    .await;
+    let field = page.find_element("#p-url").await.unwrap();
+    field.click().await.unwrap();
+    field.type_str(&url).await.unwrap();
+    click(&page, "#p-apply").await;
+    wait_for(
+        &page,
+        "document.querySelector(\"#world g.node[data-name='n8']\").classList.contains('external')",
+    )
+    .await;
+    assert!(eval::<bool>(&page, "document.getElementById('speed').disabled && document.getElementById('speed').value === '1'").await);
+    // Run: n8's worker runs on the P-node; its lines reach the monitor like any node's.
+    click(&page, "#run").await;
+    wait_for(
+        &page,
+        "document.getElementById('monitor').textContent.includes('n8/w0 heard n5')",
+    )
+    .await;
+    // Select nothing (click an empty corner of the world): every node's lines. The P-node's
+    // worker says its own node's name (`vnet-node --name p`).
+    let corner: [f64; 2] = eval(
+        &page,
+        "(() => { const r = document.getElementById('world').getBoundingClientRect(); return [r.left + 5, r.top + 5]; })()",
+    )
+    .await;
+    page.click(Point {
+        x: corner[0],
+        y: corner[1],
+    })
+    .await
+    .unwrap();
+    wait_for(
+        &page,
+        "document.getElementById('node-title').textContent === 'all nodes'",
+    )
+    .await;
+    wait_for(
+        &page,
+        "document.getElementById('monitor').textContent.includes('n5/w0 heard p')",
+    )
+    .await;
+    click(&page, "#pause").await;
+    click(&page, "#save").await;
+    wait_for(
+        &page,
+        "document.getElementById('status').textContent.startsWith('saved')",
+    )
+    .await;
+    let saved = NetworkFile::load(&path).unwrap();
+    assert_eq!(
+        saved.nodes[8].external.as_ref().map(|e| e.url.as_str()),
+        Some(url.as_str())
+    );
+    finish(browser, &page, events).await;
+    nodes.stop();
 }
