@@ -4,9 +4,9 @@
 //! evaluates `now()` in a shell, edits and restarts a worker in its code editor, adds a node
 //! and draws a link with the mouse, drags a node, edits a link, saves, and checks the saved
 //! file; makes a node external (a running `vnet-node`) from its side pane and runs it; and
-//! opens a studio off loopback from its tokened URL. Runs where `/usr/bin/chromium` is installed; `.ci/run` installs it and sets
-//! `VNET_REQUIRE_CHROMIUM`, so CI cannot skip it. With `VNET_WRITE_SCREENSHOTS=1` it writes
-//! `docs/studio-*.png`.
+//! opens a studio off loopback from its tokened URL. Runs where `/usr/bin/chromium` is
+//! installed; `.ci/run` installs it and sets `VNET_REQUIRE_CHROMIUM`, so CI cannot skip it.
+//! With `VNET_WRITE_SCREENSHOTS=1` it writes `docs/studio-*.png`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
