@@ -66,6 +66,7 @@ fn category(s: Option<WorkerState>) -> &'static str {
         Some(WorkerState::Finished) => "finished",
         Some(WorkerState::Killed) => "killed",
         Some(WorkerState::Failed) => "failed",
+        Some(WorkerState::Crashed) => "crashed",
         _ => "running",
     }
 }

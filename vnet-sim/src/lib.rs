@@ -20,6 +20,7 @@
 
 pub mod capture;
 pub mod devices;
+pub mod faults;
 pub mod kernel;
 pub mod montecarlo;
 pub mod net;

@@ -22,6 +22,9 @@ pub enum StreamKind {
     Sensor = 4,
     /// A Monte-Carlo replication's master seed (id: the replication's index).
     Replication = 5,
+    /// A churn's failures and repairs (id: its target, node or `1 << 32 | link`, and its
+    /// index `<< 33`).
+    Churn = 6,
 }
 
 /// SplitMix64's finaliser: a bijective mix with good avalanche.

@@ -33,6 +33,9 @@ pub enum TraceKind {
     Sample,
     /// A worker of `dst` recorded a value (`detail`: `name=value`).
     Record,
+    /// A fault took effect (`detail`: its name and what it concerns: `crash n3`,
+    /// `partition n0,n1 | n2`); see [`crate::faults`].
+    Fault,
 }
 
 impl TraceKind {
@@ -50,6 +53,7 @@ impl TraceKind {
             TraceKind::LinkState => "link_state",
             TraceKind::Sample => "sample",
             TraceKind::Record => "record",
+            TraceKind::Fault => "fault",
         }
     }
 }

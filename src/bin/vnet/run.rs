@@ -84,6 +84,16 @@ pub(crate) fn build(
         .map_err(|e| BadInput(format!("{}: {e}", path.display())))
 }
 
+/// Refuses a run that would never end: churn with no `until` needs the run to have one.
+pub(crate) fn endless_churn(file: &NetworkFile, until: Option<SimTime>) -> Result<(), BadInput> {
+    match file.faults.iter().position(|f| f.endless()) {
+        Some(i) if until.is_none() => Err(BadInput(format!(
+            "fault {i} (`churn`) never ends: give it an `until`, or the run one (`run.until`, --until)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The `--until` flag, else the file's.
 fn until_of(flag: Option<&str>, file: &NetworkFile) -> Result<Option<SimTime>, BadInput> {
     match flag {
@@ -98,6 +108,7 @@ fn until_of(flag: Option<&str>, file: &NetworkFile) -> Result<Option<SimTime>, B
 pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
     let file = load(&a.file, &overrides(&a.sets)?)?;
     let until = until_of(a.until.as_deref(), &file)?;
+    endless_churn(&file, until)?;
     if let Some(k) = a.realtime {
         if !(k.is_finite() && k > 0.0) {
             return Err(BadInput(format!("--realtime {k}: give a speed-up above 0")));

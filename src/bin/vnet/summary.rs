@@ -15,8 +15,11 @@ pub(crate) struct Summary {
     pub dropped_queue_full: u64,
     pub dropped_loss: u64,
     pub dropped_link_down: u64,
-    /// Workers by final state: finished, failed, killed, waiting, running.
-    pub workers: [usize; 5],
+    pub dropped_cut: u64,
+    pub dropped_node_down: u64,
+    /// Workers by final state: finished, failed, killed, waiting, running, crashed.
+    pub workers: [usize; 6],
+    pub faults: vnet::sim::faults::FaultStats,
     pub wall_s: f64,
     pub trace_hash: Option<u64>,
     pub interrupted: bool,
@@ -39,7 +42,11 @@ impl Summary {
             s.dropped_queue_full += t.dropped_queue_full;
             s.dropped_loss += t.dropped_loss;
             s.dropped_link_down += t.dropped_link_down;
+            s.dropped_cut += t.dropped_cut;
         }
+        s.faults = sim.results().fault_stats().clone();
+        // Every message lost at a down node: over links, from siblings and direct.
+        s.dropped_node_down = s.faults.dropped_node_down;
         for n in 0..sim.network().nodes().len() {
             for w in 0.. {
                 let Some(state) = sim.worker_state(NodeId(n as u32), WorkerId(w)) else {
@@ -51,6 +58,7 @@ impl Summary {
                     WorkerState::Killed => 2,
                     WorkerState::Waiting => 3,
                     WorkerState::Starting | WorkerState::Running => 4,
+                    WorkerState::Crashed => 5,
                 }] += 1;
             }
         }
@@ -65,8 +73,8 @@ impl Summary {
         self.events as f64 / self.wall_s.max(1e-9)
     }
 
-    /// The two summary lines of `vnet run`.
-    pub fn lines(&self) -> [String; 2] {
+    /// The summary lines of `vnet run`: two, and a third when faults happened.
+    pub fn lines(&self) -> Vec<String> {
         let w = self.workers;
         let hash = self
             .trace_hash
@@ -76,10 +84,25 @@ impl Summary {
         } else {
             ""
         };
-        [
+        let f = &self.faults;
+        let faulty = *f != Default::default();
+        let fault_drops = if faulty {
+            format!(
+                " cut={} node_down={}",
+                self.dropped_cut, self.dropped_node_down
+            )
+        } else {
+            String::new()
+        };
+        let crashed = if faulty {
+            format!(" crashed={}", w[5])
+        } else {
+            String::new()
+        };
+        let mut lines = vec![
             format!(
                 "vnet: virtual end {} ms{stop}; {} events; messages sent={} delivered={} \
-                 dropped: queue_full={} loss={} link_down={}",
+                 dropped: queue_full={} loss={} link_down={}{fault_drops}",
                 self.virtual_end_ns as f64 / 1e6,
                 self.events,
                 self.sent,
@@ -89,8 +112,8 @@ impl Summary {
                 self.dropped_link_down
             ),
             format!(
-                "vnet: workers finished={} failed={} killed={} waiting={} running={}; seed {}; \
-                 wall {:.3} s, {:.0} events/s{hash}",
+                "vnet: workers finished={} failed={} killed={} waiting={} running={}{crashed}; \
+                 seed {}; wall {:.3} s, {:.0} events/s{hash}",
                 w[0],
                 w[1],
                 w[2],
@@ -100,7 +123,27 @@ impl Summary {
                 self.wall_s,
                 self.events_per_s()
             ),
-        ]
+        ];
+        if faulty {
+            lines.push(format!(
+                "vnet: faults crashes={} restarts={} partitions={} cuts={} heals={} \
+                 links_down={} links_up={} held={} released={} duplicated={} corrupted={} \
+                 spiked={}",
+                f.crashes,
+                f.restarts,
+                f.partitions,
+                f.cuts,
+                f.heals,
+                f.links_down,
+                f.links_up,
+                f.held,
+                f.released,
+                f.duplicated,
+                f.corrupted,
+                f.spiked
+            ));
+        }
+        lines
     }
 
     /// `summary.json`: the same numbers, named.
@@ -116,10 +159,14 @@ impl Summary {
                 "dropped_queue_full": self.dropped_queue_full,
                 "dropped_loss": self.dropped_loss,
                 "dropped_link_down": self.dropped_link_down,
+                "dropped_cut": self.dropped_cut,
+                "dropped_node_down": self.dropped_node_down,
             },
             "workers": {
                 "finished": w[0], "failed": w[1], "killed": w[2], "waiting": w[3], "running": w[4],
+                "crashed": w[5],
             },
+            "faults": self.faults,
             "wall_s": self.wall_s,
             "events_per_s": self.events_per_s(),
             "trace_hash": self.trace_hash.map(|h| format!("{h:016x}")),

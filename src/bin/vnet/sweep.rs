@@ -206,6 +206,7 @@ fn one_run(a: &SweepArgs, sets: &[Override], seed: u64) -> Result<RunResult, Str
         )),
         None => file.run.until.map(|d| SimTime::ZERO + d),
     };
+    crate::run::endless_churn(&file, until).map_err(|e| e.0)?;
     let mut sim = crate::run::build(&file, &a.file, Some(seed)).map_err(|e| e.0)?;
     let t0 = Instant::now();
     let mut events = 0u64;

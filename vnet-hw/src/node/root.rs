@@ -486,7 +486,7 @@ pub(crate) fn vm_state(s: WorkerState) -> VmState {
         WorkerState::Waiting => VmState::Waiting,
         WorkerState::Finished => VmState::Finished,
         WorkerState::Failed => VmState::Failed,
-        WorkerState::Killed => VmState::Killed,
+        WorkerState::Killed | WorkerState::Crashed => VmState::Killed,
     }
 }
 

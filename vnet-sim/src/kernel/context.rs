@@ -2,7 +2,8 @@
 
 use super::program::{NodeProgram, TimerId, WorkerId, WorkerState};
 use super::{EVERY_WORKER, Event, Kernel, LinkArrival, LogStream};
-use crate::net::{LinkId, Message, Network, Node, NodeId, PortId, Transmit};
+use crate::net::{LinkDir, LinkId, Message, Network, Node, NodeId, PortId, Transmit};
+use crate::queue::EventKey;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::TraceKind;
@@ -86,6 +87,41 @@ impl Context<'_> {
         self.k.delivering
     }
 
+    /// This node's stable storage, which survives crashes (see [`crate::faults`]).
+    ///
+    /// ```
+    /// use vnet_sim::{Context, NodeProgram, Simulation};
+    /// struct Counter;
+    /// impl NodeProgram for Counter {
+    ///     fn on_start(&mut self, ctx: &mut Context) {
+    ///         let mut store = ctx.store();
+    ///         let n = store.get("starts").and_then(|v| v.as_u64()).unwrap_or(0);
+    ///         store.set("starts", (n + 1).into()).unwrap();
+    ///     }
+    /// }
+    /// let mut sim = Simulation::new(1);
+    /// let n = sim.add_node("n").unwrap();
+    /// sim.add_worker(n, Box::new(Counter));
+    /// sim.run();
+    /// assert_eq!(sim.store(n).unwrap().get("starts"), Some(&1.into()));
+    /// ```
+    pub fn store(&mut self) -> std::cell::RefMut<'_, crate::faults::Store> {
+        // VMs borrow the store only during their own activation, never across a callback.
+        self.k.stores[self.node.0 as usize]
+            .get_or_insert_with(Default::default)
+            .borrow_mut()
+    }
+
+    /// This node's store as VM workers share it during an activation.
+    pub(crate) fn shared_store(&mut self) -> crate::faults::SharedStore {
+        self.k.store(self.node)
+    }
+
+    /// How many times this node has booted: 1, then one more per restart.
+    pub fn boot(&self) -> u32 {
+        self.k.nodes[self.node.0 as usize].boots
+    }
+
     /// This node's sensors, if it has any (VM workers read them during an activation).
     pub fn sensors(&self) -> Option<crate::sense::SharedBank> {
         self.k.sensors.get(self.node.0 as usize)?.clone()
@@ -104,54 +140,10 @@ impl Context<'_> {
         };
         for i in 0..p.links().len() {
             let ld = k.net.nodes()[n].ports()[port.0 as usize].links()[i];
-            let Some(link) = k.net.link_mut(ld.link) else {
-                continue;
-            };
-            let dst = link.ends()[1 - ld.dir as usize];
-            let epoch = link.epoch();
-            let outcome = link.transmit(ld.dir as usize, k.now, msg.size());
-            let id = k.trace.is_some().then(|| k.next_message_id(self.node));
-            k.trace_message(
-                TraceKind::Send,
-                id,
-                self.node,
-                dst.node,
-                port,
-                msg.size(),
-                "",
-                Some(msg.payload()),
-            );
-            match outcome {
-                Transmit::Arrives { at, .. } => {
-                    report.on_links += 1;
-                    let arrival = LinkArrival {
-                        link: ld.link,
-                        dir: ld.dir,
-                        epoch,
-                    };
-                    let ev = Event::Deliver {
-                        node: dst.node,
-                        port: dst.port,
-                        to: EVERY_WORKER,
-                        via: arrival,
-                        msg: msg.clone(),
-                    };
-                    k.schedule(self.node, at, ev);
-                }
-                Transmit::Dropped(cause) => {
-                    report.dropped += 1;
-                    k.skip_message_id(self.node);
-                    k.trace_message(
-                        TraceKind::Drop,
-                        id,
-                        self.node,
-                        dst.node,
-                        port,
-                        msg.size(),
-                        cause.as_str(),
-                        Some(msg.payload()),
-                    );
-                }
+            match k.launch(self.node, port, ld, &msg, None) {
+                Some(true) => report.on_links += 1,
+                Some(false) => report.dropped += 1,
+                None => {}
             }
         }
         let siblings = k.nodes[n].workers.len();
@@ -370,5 +362,152 @@ impl Context<'_> {
             .workers
             .get(w.0 as usize)
             .copied()
+    }
+}
+
+impl Kernel {
+    /// Hands `msg`, sent by `src` on `port`, to link direction `ld`: true if it is on its
+    /// way, false if dropped at once, `None` if held (or the link is gone). `seq` is the event
+    /// number a held message reserved when it was sent; `None` takes the next.
+    pub(super) fn launch(
+        &mut self,
+        src: NodeId,
+        port: PortId,
+        ld: LinkDir,
+        msg: &Message,
+        seq: Option<u64>,
+    ) -> Option<bool> {
+        let now = self.now;
+        let link = self.net.link_mut(ld.link)?;
+        let d = ld.dir as usize;
+        let dst = link.ends()[1 - d];
+        if seq.is_none() && link.is_held() {
+            let seq = self.nodes[src.0 as usize].seq;
+            self.nodes[src.0 as usize].seq += 1;
+            self.fault_stats.held += 1;
+            let id = crate::trace::MessageId { node: src.0, seq };
+            self.trace_message(
+                TraceKind::Send,
+                Some(id),
+                src,
+                dst.node,
+                port,
+                msg.size(),
+                "held",
+                Some(msg.payload()),
+            );
+            self.held
+                .entry(ld.link.0)
+                .or_default()
+                .push_back(super::state::HeldMessage {
+                    src,
+                    port,
+                    dir: ld.dir,
+                    seq,
+                    msg: msg.clone(),
+                });
+            return None;
+        }
+        let epoch = link.epoch(d);
+        let outcome = link.transmit(d, now, msg.size());
+        let faults = match outcome {
+            Transmit::Arrives { .. } => link.draw_faults(d),
+            Transmit::Dropped(_) => Default::default(),
+        };
+        let traced = self.trace.is_some() || seq.is_some();
+        let id = traced.then(|| match seq {
+            Some(seq) => crate::trace::MessageId { node: src.0, seq },
+            None => self.next_message_id(src),
+        });
+        if seq.is_none() {
+            self.trace_message(
+                TraceKind::Send,
+                id,
+                src,
+                dst.node,
+                port,
+                msg.size(),
+                "",
+                Some(msg.payload()),
+            );
+        }
+        match outcome {
+            Transmit::Arrives { at, .. } => {
+                let via = LinkArrival {
+                    link: ld.link,
+                    dir: ld.dir,
+                    epoch,
+                };
+                let at = at + faults.spike;
+                if faults.spike > SimDuration::ZERO {
+                    self.fault_stats.spiked += 1;
+                }
+                let delivered = match faults.corrupt {
+                    Some(r) => {
+                        self.fault_stats.corrupted += 1;
+                        crate::faults::corrupt(msg, r)
+                    }
+                    None => msg.clone(),
+                };
+                let ev = Event::Deliver {
+                    node: dst.node,
+                    port: dst.port,
+                    to: EVERY_WORKER,
+                    via,
+                    msg: delivered,
+                };
+                match seq {
+                    Some(seq) => {
+                        self.queue.push(EventKey::new(at, src.0, seq), ev);
+                    }
+                    None => {
+                        self.schedule(src, at, ev);
+                    }
+                }
+                if faults.duplicate {
+                    // The copy is a transmission of its own, arriving with the first.
+                    self.fault_stats.duplicated += 1;
+                    let copy = self.trace.is_some().then(|| self.next_message_id(src));
+                    self.trace_message(
+                        TraceKind::Send,
+                        copy,
+                        src,
+                        dst.node,
+                        port,
+                        msg.size(),
+                        "duplicate",
+                        Some(msg.payload()),
+                    );
+                    let ev = Event::Deliver {
+                        node: dst.node,
+                        port: dst.port,
+                        to: EVERY_WORKER,
+                        via,
+                        msg: msg.clone(),
+                    };
+                    self.schedule(src, at, ev);
+                }
+                Some(true)
+            }
+            Transmit::Dropped(cause) => {
+                if seq.is_none() {
+                    self.skip_message_id(src);
+                }
+                if cause == crate::net::DropCause::Cut {
+                    self.fault_stats.dropped_cut += 1;
+                }
+                self.trace_message(
+                    TraceKind::Drop,
+                    id,
+                    src,
+                    dst.node,
+                    port,
+                    msg.size(),
+                    cause.as_str(),
+                    Some(msg.payload()),
+                );
+                Some(false)
+            }
+        }
     }
 }

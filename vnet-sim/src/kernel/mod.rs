@@ -5,6 +5,7 @@
 //! `(time, source node, source sequence)` and runs them in that order.
 
 mod context;
+mod faults;
 pub mod instant;
 mod program;
 mod records;
@@ -19,7 +20,9 @@ pub use records::{NotRecordable, Record, RecordValue};
 pub use results::Results;
 pub use sensing::SensorSetupError;
 
-use state::{EVERY_WORKER, Event, Kernel, LinkArrival, NodeRuntime, message_id, prefetch};
+use state::{
+    EVERY_WORKER, Event, Kernel, LinkArrival, NodeLife, NodeRuntime, message_id, prefetch,
+};
 
 use smallvec::SmallVec;
 
@@ -100,6 +103,8 @@ pub struct Simulation {
     k: Kernel,
     /// `programs[node][worker]`; `None` once a worker has ended.
     programs: Vec<Programs>,
+    /// Per node, what makes its programs again when it restarts.
+    factories: Vec<Vec<faults::ProgramFactory>>,
 }
 
 impl Simulation {
@@ -123,8 +128,15 @@ impl Simulation {
                 sensors: Vec::new(),
                 deferred: 0,
                 instant: instant::InstantGuard::new(),
+                fault_stats: Default::default(),
+                fault_log: Vec::new(),
+                held: Default::default(),
+                stores: Vec::new(),
+                boot_time: Vec::new(),
+                churns: Vec::new(),
             },
             programs: Vec::new(),
+            factories: Vec::new(),
         }
     }
 
@@ -150,9 +162,14 @@ impl Simulation {
             rng,
             stats: NodeStats::default(),
             workers: SmallVec::new(),
+            life: NodeLife::Up,
+            boots: 1,
         });
         self.programs.push(SmallVec::new());
+        self.factories.push(Vec::new());
         self.k.sensors.push(None);
+        self.k.stores.push(None);
+        self.k.boot_time.push(crate::time::SimDuration::ZERO);
         Ok(id)
     }
 
@@ -440,6 +457,10 @@ impl Simulation {
         match ev {
             Event::Direct { node, msg } => {
                 let src = msg.src();
+                if self.k.nodes[node.0 as usize].life != NodeLife::Up {
+                    let id = message_id(key);
+                    return self.k.drop_node_down(id, src, node, PortId(u16::MAX), &msg);
+                }
                 self.k.trace_message(
                     TraceKind::Deliver,
                     Some(message_id(key)),
@@ -461,14 +482,21 @@ impl Simulation {
                 via,
                 msg,
             } => {
+                let up = self.k.nodes[node.0 as usize].life == NodeLife::Up;
                 if via.link != LinkArrival::NONE.link {
                     let a = via;
-                    let arrived = self
-                        .k
-                        .net
-                        .link_mut(a.link)
-                        .is_some_and(|l| l.arrive(a.dir as usize, a.epoch, msg.size()));
-                    if !arrived {
+                    let arrived = match self.k.net.link_mut(a.link) {
+                        Some(l) if up => l.arrive(a.dir as usize, a.epoch, msg.size()),
+                        Some(l) => {
+                            l.count_drop(a.dir as usize, crate::net::DropCause::NodeDown);
+                            Ok(())
+                        }
+                        None => Err(crate::net::DropCause::LinkDown),
+                    };
+                    if let Err(cause) = arrived {
+                        if cause == crate::net::DropCause::Cut {
+                            self.k.fault_stats.dropped_cut += 1;
+                        }
                         self.k.trace_message(
                             TraceKind::Drop,
                             Some(message_id(key)),
@@ -476,11 +504,16 @@ impl Simulation {
                             node,
                             port,
                             msg.size(),
-                            "link_down",
+                            cause.as_str(),
                             Some(msg.payload()),
                         );
                         return;
                     }
+                }
+                if !up {
+                    return self
+                        .k
+                        .drop_node_down(message_id(key), msg.src(), node, port, &msg);
                 }
                 self.k.trace_message(
                     TraceKind::Deliver,
@@ -519,6 +552,9 @@ impl Simulation {
                 })
             }
             Event::LinkState { link, up } => self.k.set_link_up(link, up),
+            Event::Fault(fault) => self.apply_fault(*fault),
+            Event::Boot { node } => self.boot(node),
+            Event::Churn { index } => self.churn_step(index),
             Event::Sample { node, sensor, k } => self.sample(node, sensor, k),
             Event::Send {
                 node,
@@ -527,6 +563,9 @@ impl Simulation {
                 msg,
             } => {
                 self.k.deferred -= 1;
+                if self.crashed(node, worker) {
+                    return;
+                }
                 Context {
                     k: &mut self.k,
                     node,
@@ -541,6 +580,9 @@ impl Simulation {
                 text,
             } => {
                 self.k.deferred -= 1;
+                if self.crashed(node, worker) {
+                    return;
+                }
                 self.k.log(node, worker, stream, text.into());
             }
             Event::Record {
@@ -549,6 +591,9 @@ impl Simulation {
                 record,
             } => {
                 self.k.deferred -= 1;
+                if self.crashed(node, worker) {
+                    return;
+                }
                 let (name, value) = *record;
                 self.k.record(node, worker, name, value);
             }

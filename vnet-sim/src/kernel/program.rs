@@ -28,6 +28,8 @@ pub enum WorkerState {
     Killed,
     /// Stopped by an error (used by the VM workers).
     Failed,
+    /// Its node crashed (see [`crate::faults`]); a restart starts a fresh worker.
+    Crashed,
 }
 
 impl WorkerState {

@@ -69,6 +69,16 @@ impl<'a> Results<'a> {
         self.k.nodes.get(node.0 as usize).map(|n| &n.stats)
     }
 
+    /// Counters of the faults that happened and what they did.
+    pub fn fault_stats(&self) -> &'a crate::faults::FaultStats {
+        &self.k.fault_stats
+    }
+
+    /// The faults that happened, in order (crashes, restarts and boots, cuts, holds, …).
+    pub fn fault_log(&self) -> &'a [crate::faults::FaultRecord] {
+        &self.k.fault_log
+    }
+
     /// Writes the records as CSV: `time_ns,node,worker,name,value`, nodes by name.
     pub fn write_records_csv<W: std::io::Write>(&self, out: W) -> Result<(), csv::Error> {
         records::write_csv(&self.k.records, &self.k.net, out)

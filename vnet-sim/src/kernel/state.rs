@@ -74,6 +74,16 @@ pub(crate) enum Event {
         port: PortId,
         msg: Message,
     },
+    /// A fault taking effect (boxed: rare, and a partition's groups are large).
+    Fault(Box<crate::faults::Fault>),
+    /// A restarted node has booted: it is up and its programs start.
+    Boot {
+        node: NodeId,
+    },
+    /// The next failure or repair of churn number `index`.
+    Churn {
+        index: u32,
+    },
     /// A value `worker` recorded, taking effect later (after modelled compute time).
     Record {
         node: NodeId,
@@ -102,8 +112,9 @@ impl Event {
             | Event::Send { node, .. }
             | Event::Log { node, .. }
             | Event::Record { node, .. }
-            | Event::Sample { node, .. } => Some(*node),
-            Event::LinkState { .. } => None,
+            | Event::Sample { node, .. }
+            | Event::Boot { node } => Some(*node),
+            Event::LinkState { .. } | Event::Fault(_) | Event::Churn { .. } => None,
         }
     }
 }
@@ -128,6 +139,30 @@ pub(super) struct NodeRuntime {
     /// Worker states, inline for the usual one or two workers.
     pub(super) workers: SmallVec<[WorkerState; 2]>,
     pub(super) stats: NodeStats,
+    /// Whether the node takes messages (see [`crate::faults`]).
+    pub(super) life: NodeLife,
+    /// Times the node has booted: 1, then one more per restart.
+    pub(super) boots: u32,
+}
+
+/// A node's life under faults.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum NodeLife {
+    Up,
+    /// Crashed: nothing runs, messages for it are dropped.
+    Down,
+    /// Restarted, booting: as down until its boot event.
+    Booting,
+}
+
+/// A message waiting on a held link: who sent it where, and the event number its delivery
+/// will take (so its trace id is the one its `send` record showed).
+pub(super) struct HeldMessage {
+    pub(super) src: NodeId,
+    pub(super) port: PortId,
+    pub(super) dir: u8,
+    pub(super) seq: u64,
+    pub(super) msg: Message,
 }
 
 /// The state programs may touch through a [`Context`]; the programs themselves live outside it
@@ -157,6 +192,17 @@ pub(crate) struct Kernel {
     pub(super) deferred: usize,
     /// Stops a worker that keeps the run at one instant.
     pub(super) instant: super::instant::InstantGuard,
+    /// Fault counters and the log of faults that happened.
+    pub(super) fault_stats: crate::faults::FaultStats,
+    pub(super) fault_log: Vec<crate::faults::FaultRecord>,
+    /// Messages waiting on held links, by link, in the order they were sent.
+    pub(super) held: std::collections::BTreeMap<u32, std::collections::VecDeque<HeldMessage>>,
+    /// Each node's stable storage, once it has used it.
+    pub(super) stores: Vec<Option<crate::faults::SharedStore>>,
+    /// Each node's boot time after a restart.
+    pub(super) boot_time: Vec<crate::time::SimDuration>,
+    /// Churns, by index, with their streams and whether their target is up.
+    pub(super) churns: Vec<super::faults::ChurnState>,
 }
 
 impl Kernel {
@@ -297,6 +343,9 @@ impl Kernel {
         }
         l.set_up(up);
         let [a, b] = l.ends();
+        if !up {
+            self.drop_held(link);
+        }
         self.trace_msg(
             TraceKind::LinkState,
             a.node,

@@ -14,6 +14,9 @@ pub(super) fn write_links<W: std::io::Write>(net: &Network, out: W) -> Result<()
         "dropped_queue_full",
         "dropped_loss",
         "dropped_link_down",
+        "dropped_cut",
+        "dropped_node_down",
+        "cut",
         "bytes_sent",
         "bytes_delivered",
         "queue_delay_total_ns",
@@ -39,6 +42,9 @@ pub(super) fn write_links<W: std::io::Write>(net: &Network, out: W) -> Result<()
                 s.dropped_queue_full.to_string(),
                 s.dropped_loss.to_string(),
                 s.dropped_link_down.to_string(),
+                s.dropped_cut.to_string(),
+                s.dropped_node_down.to_string(),
+                l.is_cut(d).to_string(),
                 s.bytes_sent.to_string(),
                 s.bytes_delivered.to_string(),
                 s.queue_delay_total.to_string(),
@@ -65,6 +71,7 @@ pub(super) fn write_nodes<W: std::io::Write>(
         "received",
         "bytes_received",
         "timers",
+        "dropped_node_down",
     ])?;
     for (i, (n, s)) in net.nodes().iter().zip(stats).enumerate() {
         w.write_record([
@@ -75,6 +82,7 @@ pub(super) fn write_nodes<W: std::io::Write>(
             s.received.to_string(),
             s.bytes_received.to_string(),
             s.timers.to_string(),
+            s.dropped_node_down.to_string(),
         ])?;
     }
     w.flush()?;

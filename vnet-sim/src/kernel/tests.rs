@@ -491,19 +491,19 @@ fn stats_and_trace_csv() {
     let links = String::from_utf8(links).unwrap();
     let mut lines = links.lines();
     let header = lines.next().unwrap();
-    assert!(header.starts_with("link,from,to,up,sent,delivered,dropped_queue_full,dropped_loss,dropped_link_down,bytes_sent"), "{header}");
+    assert!(header.starts_with("link,from,to,up,sent,delivered,dropped_queue_full,dropped_loss,dropped_link_down,dropped_cut,dropped_node_down,cut,bytes_sent"), "{header}");
     assert!(
         lines
             .next()
             .unwrap()
-            .starts_with("0,a.p,b.p,true,3,2,1,0,0,300,200,")
+            .starts_with("0,a.p,b.p,true,3,2,1,0,0,0,0,false,300,200,")
     );
     let mut nodes = Vec::new();
     sim.results().write_node_stats_csv(&mut nodes).unwrap();
     assert!(
         String::from_utf8(nodes)
             .unwrap()
-            .contains("\n1,b,0,0,2,200,0\n")
+            .contains("\n1,b,0,0,2,200,0,0\n")
     );
     sim.take_trace();
     assert!(buf.borrow().error().is_none());

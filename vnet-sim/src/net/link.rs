@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::stats::{DropCause, LinkStats};
 use super::{Endpoint, LinkId};
+use crate::faults::LinkFaults;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 
@@ -283,8 +284,15 @@ pub struct Link {
     ends: [Endpoint; 2],
     params: LinkParams,
     up: bool,
-    /// Bumped whenever the link goes down, so arrivals from before are recognised as lost.
-    epoch: u32,
+    /// Per direction, bumped whenever it goes down or is cut, so arrivals from before are
+    /// recognised as lost; `lost` says why.
+    epoch: [u32; 2],
+    lost: [DropCause; 2],
+    /// Directions cut by a partition or a one-way cut.
+    cut: [bool; 2],
+    /// Whether sends wait (the kernel keeps the held messages).
+    held: bool,
+    faults: LinkFaults,
     tx: [Transmitter; 2],
 }
 
@@ -300,7 +308,11 @@ impl Link {
             ends,
             params,
             up: true,
-            epoch: 0,
+            epoch: [0; 2],
+            lost: [DropCause::LinkDown; 2],
+            cut: [false; 2],
+            held: false,
+            faults: LinkFaults::default(),
             tx: [t(r0), t(r1)],
         }
     }
@@ -334,8 +346,59 @@ impl Link {
     pub fn stats_total(&self) -> LinkStats {
         self.tx[0].stats.merged(&self.tx[1].stats)
     }
-    pub(crate) fn epoch(&self) -> u32 {
-        self.epoch
+    pub(crate) fn epoch(&self, d: usize) -> u32 {
+        self.epoch[d & 1]
+    }
+    /// Whether direction `d` is cut (by a partition or a one-way cut).
+    pub fn is_cut(&self, d: usize) -> bool {
+        self.cut[d & 1]
+    }
+    /// Whether sends on the link are held (see [`crate::faults`]).
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+    /// Its duplication, corruption and delay spikes.
+    pub fn faults(&self) -> &LinkFaults {
+        &self.faults
+    }
+    pub(crate) fn set_faults(&mut self, f: LinkFaults) {
+        self.faults = f;
+    }
+    pub(crate) fn set_held(&mut self, held: bool) {
+        self.held = held;
+    }
+    /// Cuts direction `d` (dropping what waits and what is in flight) or lifts its cut.
+    pub(crate) fn set_cut(&mut self, d: usize, cut: bool) {
+        let d = d & 1;
+        if cut && !self.cut[d] {
+            self.lose(d, DropCause::Cut);
+        }
+        self.cut[d] = cut;
+    }
+    /// Forgets what direction `d` queues and carries: their arrivals will be drops for `cause`.
+    fn lose(&mut self, d: usize, cause: DropCause) {
+        self.epoch[d] = self.epoch[d].wrapping_add(1);
+        self.lost[d] = cause;
+        self.tx[d].in_system.clear();
+    }
+    /// Draws what the link's faults do to one message on direction `d` (nothing is drawn
+    /// when no fault is set).
+    pub(crate) fn draw_faults(&mut self, d: usize) -> crate::faults::Outcome {
+        if self.faults.is_none() {
+            return Default::default();
+        }
+        self.faults.draw(&mut self.tx[d & 1].rng)
+    }
+    /// Counts a held message handed to direction `d` and dropped (the link went down).
+    pub(crate) fn count_held_drop(&mut self, d: usize, size: u32) {
+        let stats = &mut self.tx[d & 1].stats;
+        stats.sent += 1;
+        stats.bytes_sent += size as u64;
+        stats.count_drop(DropCause::LinkDown);
+    }
+    /// Counts a message that arrived over direction `d` but was dropped at its node.
+    pub(crate) fn count_drop(&mut self, d: usize, cause: DropCause) {
+        self.tx[d & 1].stats.count_drop(cause);
     }
 
     /// Hands a message of `size` bytes to direction `d` at `now`.
@@ -347,6 +410,10 @@ impl Link {
         if !self.up {
             tx.stats.count_drop(DropCause::LinkDown);
             return Transmit::Dropped(DropCause::LinkDown);
+        }
+        if self.cut[d] {
+            tx.stats.count_drop(DropCause::Cut);
+            return Transmit::Dropped(DropCause::Cut);
         }
         while tx.in_system.front().is_some_and(|&f| f <= now) {
             tx.in_system.pop_front();
@@ -382,26 +449,30 @@ impl Link {
         }
     }
 
-    /// Records the arrival of a message sent with `epoch` on direction `d`; false if the link
-    /// went down since (the message is lost and counted so).
-    pub(crate) fn arrive(&mut self, d: usize, epoch: u32, size: u32) -> bool {
+    /// Records the arrival of a message sent with `epoch` on direction `d`; the cause if the
+    /// link went down or the direction was cut since (the message is lost and counted so).
+    pub(crate) fn arrive(&mut self, d: usize, epoch: u32, size: u32) -> Result<(), DropCause> {
+        let d = d & 1;
         let stats = &mut self.tx[d].stats;
-        if !self.up || epoch != self.epoch {
-            stats.count_drop(DropCause::LinkDown);
-            return false;
+        if !self.up || epoch != self.epoch[d] {
+            let cause = if self.up {
+                self.lost[d]
+            } else {
+                DropCause::LinkDown
+            };
+            stats.count_drop(cause);
+            return Err(cause);
         }
         stats.delivered += 1;
         stats.bytes_delivered += size as u64;
-        true
+        Ok(())
     }
 
     /// Takes the link down (dropping everything queued or in flight) or brings it back up.
     pub(crate) fn set_up(&mut self, up: bool) {
         if self.up && !up {
-            self.epoch = self.epoch.wrapping_add(1);
-            for tx in &mut self.tx {
-                tx.in_system.clear();
-            }
+            self.lose(0, DropCause::LinkDown);
+            self.lose(1, DropCause::LinkDown);
         }
         self.up = up;
     }

@@ -106,6 +106,13 @@ impl Message {
     pub fn sent_at(&self) -> SimTime {
         self.sent
     }
+    /// The same message (size, sender, time) carrying `body` instead: a corrupted copy.
+    pub(crate) fn with_payload(&self, body: Arc<Payload>) -> Message {
+        Message {
+            body: Some(body),
+            ..self.clone()
+        }
+    }
     pub(crate) fn stamp(&mut self, src: NodeId, sent: SimTime) {
         (self.src, self.sent) = (src, sent);
     }

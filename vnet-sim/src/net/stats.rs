@@ -12,15 +12,21 @@ pub enum DropCause {
     Loss,
     /// The link was down when sent, or went down while the message was queued or in flight.
     LinkDown,
+    /// The link direction was cut (a partition), when sent or while queued or in flight.
+    Cut,
+    /// The receiving node was down (crashed, or booting again).
+    NodeDown,
 }
 
 impl DropCause {
-    /// The name used in traces and CSV: `queue_full`, `loss`, `link_down`.
+    /// The name used in traces and CSV: `queue_full`, `loss`, `link_down`, `cut`, `node_down`.
     pub fn as_str(self) -> &'static str {
         match self {
             DropCause::QueueFull => "queue_full",
             DropCause::Loss => "loss",
             DropCause::LinkDown => "link_down",
+            DropCause::Cut => "cut",
+            DropCause::NodeDown => "node_down",
         }
     }
 }
@@ -38,6 +44,10 @@ pub struct LinkStats {
     pub dropped_loss: u64,
     /// Dropped because the link was or went down.
     pub dropped_link_down: u64,
+    /// Dropped because the direction was or got cut.
+    pub dropped_cut: u64,
+    /// Arrived, but dropped because the receiving node was down.
+    pub dropped_node_down: u64,
     /// Bytes handed to the link.
     pub bytes_sent: u64,
     /// Bytes that arrived.
@@ -57,6 +67,8 @@ impl LinkStats {
             dropped_queue_full: self.dropped_queue_full + other.dropped_queue_full,
             dropped_loss: self.dropped_loss + other.dropped_loss,
             dropped_link_down: self.dropped_link_down + other.dropped_link_down,
+            dropped_cut: self.dropped_cut + other.dropped_cut,
+            dropped_node_down: self.dropped_node_down + other.dropped_node_down,
             bytes_sent: self.bytes_sent + other.bytes_sent,
             bytes_delivered: self.bytes_delivered + other.bytes_delivered,
             queue_delay_total: self.queue_delay_total + other.queue_delay_total,
@@ -69,11 +81,17 @@ impl LinkStats {
             DropCause::QueueFull => self.dropped_queue_full += 1,
             DropCause::Loss => self.dropped_loss += 1,
             DropCause::LinkDown => self.dropped_link_down += 1,
+            DropCause::Cut => self.dropped_cut += 1,
+            DropCause::NodeDown => self.dropped_node_down += 1,
         }
     }
     /// All drops, whatever the cause.
     pub fn dropped(&self) -> u64 {
-        self.dropped_queue_full + self.dropped_loss + self.dropped_link_down
+        self.dropped_queue_full
+            + self.dropped_loss
+            + self.dropped_link_down
+            + self.dropped_cut
+            + self.dropped_node_down
     }
 }
 
@@ -90,4 +108,6 @@ pub struct NodeStats {
     pub bytes_received: u64,
     /// Timers that fired.
     pub timers: u64,
+    /// Messages for the node dropped because it was down (crashed, or booting again).
+    pub dropped_node_down: u64,
 }

@@ -29,6 +29,7 @@
 //! JSON Schema.
 
 mod error;
+pub mod faults;
 mod lint;
 mod registry;
 pub mod scenario;
@@ -37,6 +38,7 @@ pub mod schema;
 pub use crate::units;
 
 pub use error::NetFileError;
+pub use faults::FaultSpec;
 pub use registry::ProgramRegistry;
 pub use scenario::{Override, RunSpec, TopologySpec};
 
@@ -66,6 +68,9 @@ pub struct NetworkFile {
     /// How `vnet run` runs it.
     #[serde(default, skip_serializing_if = "RunSpec::is_empty")]
     pub run: RunSpec,
+    /// Faults during the run: crashes, partitions, holds, link faults, churn ([`faults`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSpec>,
 }
 
 /// One node of a network file.
@@ -344,6 +349,19 @@ impl NetworkFile {
             Some(v) => serde_json::from_value(v.clone())
                 .map_err(|e| NetFileError::top(format!("`run`: {}", error::clean(e))))?,
         };
+        let mut faults = Vec::new();
+        match obj.get("faults") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for (i, v) in items.iter().enumerate() {
+                    let f: FaultSpec = serde_json::from_value(v.clone()).map_err(|e| {
+                        NetFileError::top(format!("fault {i}: {}", error::clean(e)))
+                    })?;
+                    faults.push(f);
+                }
+            }
+            Some(_) => return Err(NetFileError::top("`faults` must be a list")),
+        }
         let expanded = scenario::expand(&obj)?;
         let mut nodes = Vec::with_capacity(expanded.nodes.len());
         for (i, item) in expanded.nodes.into_iter().enumerate() {
@@ -389,6 +407,7 @@ impl NetworkFile {
             nodes,
             links,
             run,
+            faults,
         };
         file.check()?;
         Ok(file)
@@ -504,6 +523,7 @@ impl NetworkFile {
                 .validate()
                 .map_err(|m| NetFileError::link(i, Some(&label), m.to_string()))?;
         }
+        self.resolve_faults().map_err(NetFileError::top)?;
         Ok(())
     }
 
@@ -590,9 +610,12 @@ impl NetworkFile {
                 let program = registry
                     .make(name, &n.params)
                     .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
-                sim.add_worker(node, program);
+                sim.add_restartable(node, program, registry.factory(name, &n.params));
             }
             let config = self.node_config(i, &vm)?;
+            if let Some(p) = config.profile.as_ref() {
+                sim.set_boot_time(node, p.t_boot);
+            }
             for (w, spec) in n.workers.iter().enumerate() {
                 let code = match (&spec.code, &spec.path) {
                     (Some(code), _) => code.clone(),
@@ -619,10 +642,17 @@ impl NetworkFile {
                         ));
                     }
                 };
-                let program = n.worker_program(spec, code, config.clone());
-                sim.add_worker(node, Box::new(program));
+                // A restart makes the worker again from the same code.
+                let code: std::rc::Rc<str> = code.into();
+                let (n, spec, config) = (n.clone(), spec.clone(), config.clone());
+                sim.add_worker_with(node, move || {
+                    Box::new(n.worker_program(&spec, code.to_string(), config.clone()))
+                });
             }
         }
+        self.resolve_faults()
+            .map_err(NetFileError::top)?
+            .apply(&mut sim);
         Ok(sim)
     }
 
@@ -689,6 +719,7 @@ impl NetworkFile {
             nodes,
             links,
             run: RunSpec::default(),
+            faults: Vec::new(),
         }
     }
 
@@ -727,6 +758,7 @@ impl NetworkFile {
             nodes,
             links,
             run: RunSpec::default(),
+            faults: Vec::new(),
         }
     }
 }

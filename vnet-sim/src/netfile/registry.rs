@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::kernel::NodeProgram;
 
-type Factory = Box<dyn Fn(&Value) -> Result<Box<dyn NodeProgram>, String>>;
+type Factory = std::rc::Rc<dyn Fn(&Value) -> Result<Box<dyn NodeProgram>, String>>;
 
 /// Maps program names to factories that build a program from a node's `params`.
 ///
@@ -52,7 +52,8 @@ impl ProgramRegistry {
         name: &str,
         factory: impl Fn(&Value) -> Result<Box<dyn NodeProgram>, String> + 'static,
     ) {
-        self.factories.insert(name.to_owned(), Box::new(factory));
+        self.factories
+            .insert(name.to_owned(), std::rc::Rc::new(factory));
     }
 
     /// Builds program `name` from `params`; the error says which names exist.
@@ -69,8 +70,38 @@ impl ProgramRegistry {
         }
     }
 
+    /// A maker of program `name` from `params`, for a node that restarts (see
+    /// [`Simulation::add_worker_with`](crate::Simulation::add_worker_with)). A build that
+    /// fails — an unknown name, parameters refused — starts a worker that fails at once with
+    /// the message.
+    pub fn factory(
+        &self,
+        name: &str,
+        params: &Value,
+    ) -> impl Fn() -> Box<dyn NodeProgram> + 'static {
+        let (f, params, name) = (
+            self.factories.get(name).cloned(),
+            params.clone(),
+            name.to_owned(),
+        );
+        move || match f.as_ref().map(|f| f(&params)) {
+            Some(Ok(p)) => p,
+            Some(Err(m)) => Box::new(Refused(format!("program `{name}`: {m}"))),
+            None => Box::new(Refused(format!("unknown program `{name}`"))),
+        }
+    }
+
     /// The registered names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.factories.keys().map(String::as_str)
+    }
+}
+
+/// A worker whose program could not be made: it fails at start with the reason.
+struct Refused(String);
+
+impl NodeProgram for Refused {
+    fn on_start(&mut self, ctx: &mut crate::Context) {
+        ctx.fail(&self.0);
     }
 }

@@ -27,6 +27,7 @@ pub(super) const TOP_FIELDS: &[&str] = &[
     "nodes",
     "links",
     "run",
+    "faults",
 ];
 
 /// A generator of nodes and links: the shapes of [`Topology`]. Nodes are named `n0`, `n1`, …;

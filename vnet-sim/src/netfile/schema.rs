@@ -23,6 +23,7 @@ pub fn json_schema() -> Value {
     g.subschema_for::<LinkSpec>();
     let topology = g.subschema_for::<TopologySpec>().to_value();
     let run = g.subschema_for::<RunSpec>().to_value();
+    let fault = g.subschema_for::<super::FaultSpec>().to_value();
     let mut defs = g.take_definitions(true);
     let derived = |name: &str, drop: &[&str], required: &[&str]| {
         let mut d = defs.get(name).cloned().unwrap_or(Value::Null);
@@ -60,6 +61,10 @@ pub fn json_schema() -> Value {
             "description": "Links; an entry with a generated link's two ends overrides its fields."
         },
         "run": run,
+        "faults": {
+            "type": "array", "items": fault,
+            "description": "Faults during the run: crashes and restarts, partitions, cuts, holds, link faults, churn."
+        },
     });
     debug_assert_eq!(
         properties.as_object().map(|p| p.len()),

@@ -325,6 +325,7 @@ impl NodeProgram for VmProgram {
     }
     fn on_start(&mut self, ctx: &mut Context) {
         self.refresh_node(ctx);
+        self.io.store = Some(ctx.shared_store());
         self.io.ns_per_instruction = self
             .config
             .profile

@@ -21,6 +21,8 @@ pub struct NodeInfo {
     pub neighbours: Vec<Vec<String>>,
     /// This worker's id.
     pub worker: u32,
+    /// How many times the node has booted: 1, then one more per restart.
+    pub boot: u32,
 }
 
 impl NodeInfo {
@@ -50,6 +52,7 @@ impl NodeInfo {
             ports,
             neighbours,
             worker: ctx.worker().0,
+            boot: ctx.boot(),
         }
     }
 
@@ -170,6 +173,8 @@ pub(crate) struct Io {
     pub params: std::rc::Rc<Value>,
     /// The node's sensors, if it has any.
     pub sensors: Option<crate::sense::SharedBank>,
+    /// The node's stable storage (set when the worker starts).
+    pub store: Option<crate::faults::SharedStore>,
 }
 
 impl Io {
@@ -238,6 +243,40 @@ impl Io {
             }
             .to_string()),
         }
+    }
+
+    /// `store.get(key)`'s value, as a pointer that stays valid until the store is next
+    /// written (no write happens while a VM pushes it).
+    pub fn store_get(&self, key: &str) -> Result<Option<*const Value>, String> {
+        let store = self.store_ref()?;
+        let store = store.try_borrow().map_err(|_| "store: busy".to_owned())?;
+        Ok(store.get(key).map(|v| v as *const Value))
+    }
+
+    /// `store.set(key, value)` (`null` removes the key).
+    pub fn store_set(&mut self, key: &str, value: Value) -> Result<(), String> {
+        let store = self.store_ref()?;
+        let mut store = store
+            .try_borrow_mut()
+            .map_err(|_| "store: busy".to_owned())?;
+        store.set(key, value).map_err(|e| e.to_string())
+    }
+
+    /// `store.clear()`.
+    pub fn store_clear(&mut self) -> Result<(), String> {
+        let store = self.store_ref()?;
+        store
+            .try_borrow_mut()
+            .map_err(|_| "store: busy".to_owned())?
+            .clear();
+        Ok(())
+    }
+
+    /// The store, for `store.keys()` (which reads it without copying).
+    pub fn store_ref(&self) -> Result<&crate::faults::SharedStore, String> {
+        self.store.as_ref().ok_or_else(|| {
+            "store: this worker has no node store (eval runs outside its node)".into()
+        })
     }
 
     /// Queues a record of `value` under `name` (taking effect, under a host profile, when the

@@ -604,7 +604,7 @@ fn install_api(context: &mut Context) -> JsResult<()> {
                 .cloned()
                 .zip(info.neighbours.iter().map(|n| Value::from(n.clone())))
                 .collect();
-            let v = serde_json::json!({ "id": info.id, "name": info.name, "worker": info.worker, "ports": info.ports, "neighbours": neighbours });
+            let v = serde_json::json!({ "id": info.id, "name": info.name, "worker": info.worker, "boot": info.boot, "ports": info.ports, "neighbours": neighbours });
             JsValue::from_json(&v, ctx)
         }),
         ("fork", 1, |_, args, ctx| {
@@ -643,6 +643,60 @@ fn install_api(context: &mut Context) -> JsResult<()> {
         .property(js_string!("log"), print, Attribute::all())
         .build();
     context.register_global_property(js_string!("console"), console, Attribute::all())?;
+    // The node's stable storage.
+    let store_fns: [(&str, usize, Api); 4] = [
+        ("get", 1, |_, args, ctx| {
+            let key = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
+            let value = {
+                let io = shared(ctx)?.io.borrow();
+                let store = io.store_ref().map_err(type_error)?;
+                let store = store
+                    .try_borrow()
+                    .map_err(|_| type_error("store: busy".into()))?;
+                store.get(&key).cloned()
+            };
+            match value {
+                Some(v) => JsValue::from_json(&v, ctx),
+                None => Ok(JsValue::null()),
+            }
+        }),
+        ("set", 2, |_, args, ctx| {
+            let key = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
+            let value = to_value(&arg(args, 1), "store.set", ctx)?;
+            memory(ctx)?;
+            shared(ctx)?
+                .io
+                .borrow_mut()
+                .store_set(&key, value)
+                .map_err(type_error)?;
+            Ok(JsValue::undefined())
+        }),
+        ("keys", 0, |_, _, ctx| {
+            let keys: Vec<Value> = {
+                let io = shared(ctx)?.io.borrow();
+                let store = io.store_ref().map_err(type_error)?;
+                let store = store
+                    .try_borrow()
+                    .map_err(|_| type_error("store: busy".into()))?;
+                store.keys().map(Value::from).collect()
+            };
+            JsValue::from_json(&Value::Array(keys), ctx)
+        }),
+        ("clear", 0, |_, _, ctx| {
+            shared(ctx)?
+                .io
+                .borrow_mut()
+                .store_clear()
+                .map_err(type_error)?;
+            Ok(JsValue::undefined())
+        }),
+    ];
+    let mut store = ObjectInitializer::new(context);
+    for (name, length, f) in store_fns {
+        store.function(NativeFunction::from_fn_ptr(f), js_string!(name), length);
+    }
+    let store = store.build();
+    context.register_global_property(js_string!("store"), store, Attribute::all())?;
     // Math.random would draw from boa's own, unseeded generator.
     let math = context
         .global_object()

@@ -39,6 +39,12 @@ pub struct HostProfile {
     pub tcmsg: SimDuration,
     /// Bytes one worker may allocate.
     pub memory_cap: usize,
+    /// Time a node of this kind takes to boot again after a crash, before its programs start
+    /// (`restart`; see `vnet_sim::faults`). Rough defaults, not measurements: a PC's node
+    /// daemon 2 s, a Raspberry Pi Zero's Linux 30 s, an ESP32 to `app_main` 1 s.
+    #[serde(default, with = "crate::units::duration")]
+    #[schemars(with = "crate::units::DurationText")]
+    pub t_boot: SimDuration,
 }
 
 impl HostProfile {
@@ -51,6 +57,7 @@ impl HostProfile {
             SimDuration::from_micros(100),
             64 << 20,
         )
+        .with_boot(SimDuration::from_secs(2))
     }
     /// A Raspberry Pi Zero running Lua (Table 1, RPi Zero/plvm: 40 k, 10 ms, 1 ms); 16 MiB.
     pub fn raspberry_pi_zero() -> Self {
@@ -61,6 +68,7 @@ impl HostProfile {
             SimDuration::from_millis(1),
             16 << 20,
         )
+        .with_boot(SimDuration::from_secs(30))
     }
     /// An ESP32 running Lua on FreeRTOS (Table 1, ESP32/Lua: 1 k, 100 ms, 5 ms); 512 kB, the
     /// board's whole RAM, per worker.
@@ -72,6 +80,7 @@ impl HostProfile {
             SimDuration::from_millis(5),
             512 << 10,
         )
+        .with_boot(SimDuration::from_secs(1))
     }
 
     fn new(
@@ -87,7 +96,14 @@ impl HostProfile {
             t_ivm,
             tcmsg,
             memory_cap,
+            t_boot: SimDuration::ZERO,
         }
+    }
+
+    /// The same profile, booting in `t_boot` after a crash.
+    pub fn with_boot(mut self, t_boot: SimDuration) -> Self {
+        self.t_boot = t_boot;
+        self
     }
 
     /// One of the built-in profiles by name: `pc`, `rpi-zero`, `esp32`.

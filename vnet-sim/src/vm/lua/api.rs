@@ -61,6 +61,14 @@ pub(super) unsafe fn install(l: *mut ffi::lua_State, shared: *const RefCell<Shar
         set(g, c"sensor", sensor);
         set(g, c"node", node);
         set(g, c"setmetatable", setmetatable);
+        // The node's stable storage: store.get/set/keys/clear.
+        ffi::lua_createtable(l, 0, 4);
+        let store = ffi::lua_gettop(l);
+        set(store, c"get", store_get);
+        set(store, c"set", store_set);
+        set(store, c"keys", store_keys);
+        set(store, c"clear", store_clear);
+        ffi::lua_setfield(l, g, c"store".as_ptr());
         // math.random and math.randomseed would draw from Lua's own, randomly seeded generator.
         ffi::lua_getfield(l, g, c"math".as_ptr());
         let math = ffi::lua_gettop(l);
@@ -117,6 +125,10 @@ api! {
     math_random = math_random_body at 1;
     math_randomseed = nothing_body at 1;
     setmetatable = setmetatable_body at 1;
+    store_get = store_get_body at 1;
+    store_set = store_set_body at 1;
+    store_keys = store_keys_body at 1;
+    store_clear = store_clear_body at 1;
 }
 
 /// Runs a C function's body with its [`Shared`]; an error is raised as a Lua error `level`
@@ -462,6 +474,8 @@ unsafe fn node_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<
         ffi::lua_setfield(l, -2, c"name".as_ptr());
         ffi::lua_pushinteger(l, info.worker.into());
         ffi::lua_setfield(l, -2, c"worker".as_ptr());
+        ffi::lua_pushinteger(l, info.boot.into());
+        ffi::lua_setfield(l, -2, c"boot".as_ptr());
         push_names(&info.ports);
         ffi::lua_setfield(l, -2, c"ports".as_ptr());
         ffi::lua_createtable(l, 0, c_int::try_from(info.ports.len()).unwrap_or(0));
@@ -473,6 +487,76 @@ unsafe fn node_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<
         ffi::lua_setfield(l, -2, c"neighbours".as_ptr());
         Ok(1)
     }
+}
+
+/// `store.get(key)`: the stored value, or nil.
+unsafe fn store_get_body(
+    l: *mut ffi::lua_State,
+    shared: &RefCell<Shared>,
+) -> Result<c_int, String> {
+    unsafe {
+        let key = str_arg(l, 1, "a key (a string)").map_err(|e| format!("store.get: {e}"))?;
+        // A pointer into the store, which nothing writes while the value is pushed: no owned
+        // value is held while `push` may raise.
+        let value = shared.try_borrow().map_err(|_| busy())?.io.store_get(key)?;
+        match value {
+            Some(v) => push(l, &*v, 0).map_err(|e| format!("store.get: {e}"))?,
+            None => ffi::lua_pushnil(l),
+        }
+        Ok(1)
+    }
+}
+
+/// `store.set(key, value)`: nil removes the key.
+unsafe fn store_set_body(
+    l: *mut ffi::lua_State,
+    shared: &RefCell<Shared>,
+) -> Result<c_int, String> {
+    unsafe {
+        let key = str_arg(l, 1, "a key (a string)").map_err(|e| format!("store.set: {e}"))?;
+        let value = read(l, 2, 0).map_err(|e| format!("store.set: {e}"))?;
+        shared
+            .try_borrow_mut()
+            .map_err(|_| busy())?
+            .io
+            .store_set(key, value)?;
+        Ok(0)
+    }
+}
+
+/// `store.keys()`: the keys, sorted.
+unsafe fn store_keys_body(
+    l: *mut ffi::lua_State,
+    shared: &RefCell<Shared>,
+) -> Result<c_int, String> {
+    unsafe {
+        let store: *const crate::faults::Store = {
+            let s = shared.try_borrow().map_err(|_| busy())?;
+            let cell = s.io.store_ref()?;
+            let guard = cell.try_borrow().map_err(|_| busy())?;
+            &*guard as *const _
+        };
+        let store = &*store;
+        ffi::lua_createtable(l, 0, 0);
+        for (i, k) in store.keys().enumerate() {
+            ffi::lua_pushlstring(l, k.as_ptr().cast(), k.len());
+            ffi::lua_rawseti(l, -2, i as ffi::lua_Integer + 1);
+        }
+        Ok(1)
+    }
+}
+
+/// `store.clear()`: empties the node's store.
+unsafe fn store_clear_body(
+    _: *mut ffi::lua_State,
+    shared: &RefCell<Shared>,
+) -> Result<c_int, String> {
+    shared
+        .try_borrow_mut()
+        .map_err(|_| busy())?
+        .io
+        .store_clear()?;
+    Ok(0)
 }
 
 /// `setmetatable(table, metatable)`, as Lua's, but refusing a `__gc` field: Lua runs finalizers

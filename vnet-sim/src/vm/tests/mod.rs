@@ -1,5 +1,6 @@
 //! VM workers in the kernel: API, timing, limits, sandbox, errors, determinism.
 
+mod faults;
 mod js;
 mod lua;
 mod profile;
