@@ -3,6 +3,7 @@
 pub mod algorithms;
 mod esp32_cluster;
 mod hybrid_mesh;
+mod leader_churn;
 mod mesh_flood;
 mod mesh_traffic;
 mod sensor_field;
@@ -11,6 +12,7 @@ pub use esp32_cluster::{
     ClusterReport, ClusterRun, ESP32_EXCHANGE_LUA, esp32_cluster, line_limit_bps,
 };
 pub use hybrid_mesh::{HYBRID_FLOOD_LUA, HybridMesh, HybridReport, NodeResult, hybrid_mesh};
+pub use leader_churn::{LeaderChurnReport, leader_churn};
 pub use mesh_flood::{FloodLang, MeshFlood, MeshFloodReport, mesh_flood};
 pub use mesh_traffic::{MeshTrafficReport, MeshTrafficRun, mesh_traffic};
 pub use sensor_field::{SAMPLES_PER_NODE, SensorField, SensorFieldReport, field, sensor_field};

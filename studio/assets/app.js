@@ -28,6 +28,7 @@ on("hello", (m) => {
   S.file = m.file;
   S.ended = new Map();
   workerStates(m.workers || []);
+  S.faults = m.faults || { down: [], cut: [] };
   // Keep the selection if it is still there.
   const s = S.selected;
   if (s && s.kind === "node" && !S.net.nodes.some((n) => n.name === s.name)) S.selected = null;
@@ -53,8 +54,9 @@ on("batch", (m) => {
   chart.add(m.messages);
   plots.add("record", m.records);
   plots.add("reading", m.readings);
-  if (m.workers.length) {
+  if (m.workers.length || m.faults) {
     workerStates(m.workers);
+    if (m.faults) S.faults = m.faults;
     world.markWorkers();
     side.render();
   }

@@ -100,6 +100,17 @@ function renderNode(n, form) {
     ["+ Lua worker", () => addWorker(n, "lua"), "p-add-lua"],
     ["+ JS worker", () => addWorker(n, "js"), "p-add-js"],
   ]);
+  // Faults act on the running simulation (a reset undoes them); not for a real P-node.
+  if (!n.external) {
+    const down = S.faults.down.includes(n.name);
+    actions(form, [
+      [down ? "restart" : "crash", () => {
+        send({ cmd: down ? "restart" : "crash", node: n.name });
+        status(down ? `restart ${n.name}: down until it has booted, as the run goes on` : `crashed ${n.name}`);
+      }, "p-fault"],
+    ]);
+    if (down) $("node-info").textContent += " · DOWN (crashed or booting)";
+  }
   renderWorkers(n);
 }
 
@@ -167,6 +178,15 @@ function renderLink(l, form) {
       spec.up = up.checked;
       send({ cmd: "set_link", link: spec });
     }, "l-apply"],
+  ]);
+  const cut = S.faults.cut.includes(S.net.links.indexOf(l));
+  if (cut) $("node-info").textContent += " · CUT";
+  actions(form, [
+    cut ? ["heal all cuts", () => { send({ cmd: "heal" }); status("healed every cut"); }, "l-fault"]
+      : ["cut", () => {
+        send({ cmd: "cut", a: nodeOf(l.a), b: nodeOf(l.b) });
+        status(`cut ${nodeOf(l.a)} -- ${nodeOf(l.b)} both ways: what crosses it is dropped`);
+      }, "l-fault"],
   ]);
 }
 

@@ -13,6 +13,7 @@ export const S = {
   selected: null,                // {kind: "node", name} | {kind: "link", a, b} | null
   worker: 0,                     // the selected worker tab
   ended: new Map(),              // "node/worker" -> state, for workers not running
+  faults: { down: [], cut: [] }, // nodes down (names) and links cut (indices), as faults left them
   file: null,
 };
 

@@ -9,6 +9,7 @@ const canvas = $("flight");
 let view = { x: 0, y: 0, w: 1000, h: 1000 };
 let mode = "select";
 let linkOf = new Map();  // "a|b" (node names, sorted) -> {el, hit, title, sends, drops, desc, spec}
+let linkAt = [];         // the same entries by index in the network's links
 let nodeEl = new Map();  // name -> {g, c, x, y}
 let nodeDrag = null;     // a node being dragged, or the start of a new link
 let rubber = null;       // the line drawn while linking
@@ -37,6 +38,7 @@ function el(kind, attrs, parent) {
 export function draw() {
   svg.replaceChildren();
   linkOf = new Map();
+  linkAt = [];
   nodeEl = new Map();
   const index = new Map(S.net.nodes.map((n, i) => [n.name, i]));
   // Marks and names sized to the network: large for a few nodes, small for a thousand.
@@ -55,6 +57,7 @@ export function draw() {
     hit.addEventListener("mousedown", (ev) => ev.stopPropagation());
     hit.addEventListener("click", (ev) => { ev.stopPropagation(); emit("select", { kind: "link", a: l.a, b: l.b }); });
     if (!linkOf.has(key(a, b))) linkOf.set(key(a, b), entry);
+    linkAt[S.net.links.indexOf(l)] = entry;
   }
   S.net.nodes.forEach((n, i) => {
     const [x, y] = at(S.positions[i]);
@@ -92,8 +95,13 @@ function endDrag() {
   if (rubber) { rubber.remove(); rubber = null; }
 }
 
-/// Nodes without programs are grey; a node with a failed worker red.
+/// Nodes without programs are grey; a node with a failed worker red; a node down (crashed)
+/// dark with a cross; a cut link red and dashed.
 export function markWorkers() {
+  const down = new Set(S.faults.down);
+  for (const [name, e] of nodeEl) e.g.classList.toggle("down", down.has(name));
+  const cut = new Set(S.faults.cut);
+  linkAt.forEach((e, i) => e && e.el.classList.toggle("cut", cut.has(i)));
   S.net.nodes.forEach((n) => {
     const e = nodeEl.get(n.name);
     if (!e) return;

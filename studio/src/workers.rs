@@ -73,6 +73,8 @@ fn category(s: Option<WorkerState>) -> &'static str {
 
 /// Which kernel worker each spec of each node is now, and what browsers were last told.
 pub(crate) struct Slots {
+    /// Each node's boots as last seen: a restart by a fault makes its workers again.
+    boots: Vec<u32>,
     ids: Vec<Vec<WorkerId>>,
     slot_of: BTreeMap<(u32, u32), u32>,
     told: Vec<Vec<&'static str>>,
@@ -83,6 +85,7 @@ impl Slots {
     /// worker 0, its VM workers follow in order.
     pub(crate) fn new(file: &NetworkFile) -> Self {
         let mut s = Slots {
+            boots: vec![1; file.nodes.len()],
             ids: Vec::new(),
             slot_of: BTreeMap::new(),
             told: Vec::new(),
@@ -110,6 +113,34 @@ impl Slots {
     }
 
     /// The spec index of kernel worker `id` of `node`; `None` for the Rust `program`.
+    /// Follows restarts: a node booted again runs its `program` and `workers` as new kernel
+    /// workers, from the first id of that boot on, in the same order.
+    pub(crate) fn sync_boots(&mut self, sim: &Simulation, file: &NetworkFile) {
+        for (i, n) in file.nodes.iter().enumerate() {
+            let node = NodeId(i as u32);
+            let boots = sim.boots(node).unwrap_or(1);
+            if boots == self.boots[i] || n.external.is_some() {
+                continue;
+            }
+            self.boots[i] = boots;
+            let Some(first) = sim.boot_first_worker(node) else {
+                continue;
+            };
+            if sim.node_is_up(node) {
+                let first = first.0 + u32::from(n.program.is_some());
+                for slot in 0..self.ids[i].len() {
+                    let id = WorkerId(first + slot as u32);
+                    let old = std::mem::replace(&mut self.ids[i][slot], id);
+                    self.slot_of.remove(&(i as u32, old.0));
+                    self.slot_of.insert((i as u32, id.0), slot as u32);
+                }
+            } else {
+                // Booting: try again at the next batch.
+                self.boots[i] = boots - 1;
+            }
+        }
+    }
+
     pub(crate) fn slot(&self, node: NodeId, id: WorkerId) -> Option<u32> {
         self.slot_of.get(&(node.0, id.0)).copied()
     }

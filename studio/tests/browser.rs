@@ -8,193 +8,16 @@
 //! installed; `.ci/run` installs it and sets `VNET_REQUIRE_CHROMIUM`, so CI cannot skip it.
 //! With `VNET_WRITE_SCREENSHOTS=1` it writes `docs/studio-*.png`.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-use chromiumoxide::browser::{Browser, BrowserConfig};
-use chromiumoxide::cdp::browser_protocol::input::{
-    DispatchMouseEventParams, DispatchMouseEventType, MouseButton,
-};
 use chromiumoxide::layout::Point;
 use chromiumoxide::page::ScreenshotParams;
-use futures_util::StreamExt;
 use vnet_sim::netfile::NetworkFile;
-use vnet_studio::{StudioConfig, start};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+#[path = "common/chrome.rs"]
+mod chrome;
 
-const NET: &str = r#"{
-  "topology": {"kind": "grid", "rows": 3, "cols": 3},
-  "link_defaults": {"latency": "1ms", "bandwidth": "1Mbps"},
-  "node_defaults": {"workers": [{"lang": "lua", "code": "local me = node()\nfor _, p in ipairs(me.ports) do send(p, me.name) end\nfor i = 1, #me.ports do local _, v = recv(); print('heard ' .. v); record('heard', i) end\nrecv()"}]}
-}"#;
-
-/// Polls `js` (an expression) in the page until it is true, for at most 15 s.
-async fn wait_for(page: &chromiumoxide::Page, js: &str) {
-    for _ in 0..150 {
-        let ok = page
-            .evaluate(js)
-            .await
-            .ok()
-            .and_then(|r| r.into_value::<bool>().ok())
-            .unwrap_or(false);
-        if ok {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let status = page
-        .evaluate("document.getElementById('status').textContent")
-        .await
-        .ok()
-        .and_then(|r| r.into_value::<String>().ok());
-    let monitor = page
-        .evaluate("document.getElementById('clock').textContent + ' | ' + document.getElementById('monitor').textContent.slice(-300)")
-        .await
-        .ok()
-        .and_then(|r| r.into_value::<String>().ok());
-    panic!("waited 15 s for `{js}`; status: {status:?}; monitor: {monitor:?}");
-}
-
-async fn text_of(page: &chromiumoxide::Page, selector: &str) -> String {
-    page.find_element(selector)
-        .await
-        .unwrap()
-        .inner_text()
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
-
-/// The value of `js` in the page.
-async fn eval<T: serde::de::DeserializeOwned>(page: &chromiumoxide::Page, js: &str) -> T {
-    page.evaluate(js).await.unwrap().into_value::<T>().unwrap()
-}
-
-/// The middle of the element `selector` on the page.
-async fn center(page: &chromiumoxide::Page, selector: &str) -> Point {
-    let [x, y]: [f64; 2] = eval(
-        page,
-        &format!(
-            "(() => {{ const r = document.querySelector(\"{selector}\").getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }})()"
-        ),
-    )
-    .await;
-    Point { x, y }
-}
-
-async fn mouse(page: &chromiumoxide::Page, kind: DispatchMouseEventType, p: Point) {
-    let mut e = DispatchMouseEventParams::builder()
-        .r#type(kind.clone())
-        .x(p.x)
-        .y(p.y);
-    if kind != DispatchMouseEventType::MouseMoved {
-        e = e.button(MouseButton::Left).click_count(1);
-    } else {
-        e = e.button(MouseButton::Left).buttons(1);
-    }
-    page.execute(e.build().unwrap()).await.unwrap();
-}
-
-/// Presses the mouse at `from`, moves it in steps to `to`, and releases it there.
-async fn drag(page: &chromiumoxide::Page, from: Point, to: Point) {
-    mouse(page, DispatchMouseEventType::MouseMoved, from).await;
-    mouse(page, DispatchMouseEventType::MousePressed, from).await;
-    for k in 1..=5 {
-        let f = f64::from(k) / 5.0;
-        let p = Point {
-            x: from.x + (to.x - from.x) * f,
-            y: from.y + (to.y - from.y) * f,
-        };
-        mouse(page, DispatchMouseEventType::MouseMoved, p).await;
-    }
-    mouse(page, DispatchMouseEventType::MouseReleased, to).await;
-}
-
-async fn click(page: &chromiumoxide::Page, selector: &str) {
-    page.find_element(selector)
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn chromium(dir: &Path) -> Option<(Browser, tokio::task::JoinHandle<()>)> {
-    if !Path::new(CHROMIUM).exists() {
-        assert!(
-            std::env::var_os("VNET_REQUIRE_CHROMIUM").is_none(),
-            "{CHROMIUM} is required here"
-        );
-        eprintln!("{CHROMIUM} not installed: the browser test did not run");
-        return None;
-    }
-    let config = BrowserConfig::builder()
-        .chrome_executable(CHROMIUM)
-        .no_sandbox()
-        .new_headless_mode()
-        .window_size(1400, 1000)
-        .viewport(None)
-        .user_data_dir(dir.join("profile"))
-        .args([
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .build()
-        .unwrap();
-    let (browser, mut handler) = Browser::launch(config).await.unwrap();
-    let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
-    Some((browser, events))
-}
-
-async fn status(page: &chromiumoxide::Page) -> String {
-    text_of(page, "#status").await
-}
-
-/// A fresh folder `name` holding `NET` as `grid.json`, chromium, and a studio on it listening
-/// on `listen`; `None` where chromium is not installed (and not required).
-async fn setup(
-    name: &str,
-    listen: &str,
-) -> Option<(
-    Browser,
-    tokio::task::JoinHandle<()>,
-    vnet_studio::Running,
-    PathBuf,
-)> {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let (browser, events) = chromium(&dir).await?;
-    let path = dir.join("grid.json");
-    std::fs::write(&path, NET).unwrap();
-    let studio = start(StudioConfig {
-        file: Some(path.clone()),
-        listen: listen.parse().unwrap(),
-        seed: None,
-    })
-    .await
-    .unwrap();
-    Some((browser, events, studio, path))
-}
-
-/// Checks that the page threw nothing, and closes the browser.
-async fn finish(
-    mut browser: Browser,
-    page: &chromiumoxide::Page,
-    events: tokio::task::JoinHandle<()>,
-) {
-    let errors: Vec<String> = eval(page, "window.studioErrors").await;
-    assert!(errors.is_empty(), "{errors:?}");
-    assert!(!status(page).await.contains("page error"));
-    browser.close().await.unwrap();
-    let _ = browser.wait().await;
-    events.abort();
-}
+use chrome::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_person_runs_edits_and_saves_a_network_in_the_studio() {
@@ -275,12 +98,7 @@ async fn a_person_runs_edits_and_saves_a_network_in_the_studio() {
     shot("studio-chart.png").await;
 
     // Select n4 (click it in the world): its editor shows its code; evaluate now() in its shell.
-    click(&page, "#world g.node[data-name='n4'] circle").await;
-    wait_for(
-        &page,
-        "document.getElementById('node-title').textContent === 'node n4'",
-    )
-    .await;
+    select_node(&page, "n4").await;
     wait_for(
         &page,
         "document.querySelector('#editor .CodeMirror').textContent.includes('local me = node()')",
@@ -480,19 +298,9 @@ async fn a_person_makes_a_node_external_and_runs_it_on_its_p_node() {
     else {
         return;
     };
-    let page = browser.new_page(studio.url.as_str()).await.unwrap();
-    wait_for(
-        &page,
-        "document.querySelectorAll('#world g.node').length === 9",
-    )
-    .await;
+    let page = open_grid(&browser, studio.url.as_str()).await;
     // Select n8, give it the P-node's URL, apply: it is drawn as external, the run is 1×.
-    click(&page, "#world g.node[data-name='n8'] circle").await;
-    wait_for(
-        &page,
-        "document.getElementById('node-title').textContent === 'node n8'",
-    )
-    .await;
+    select_node(&page, "n8").await;
     let field = page.find_element("#p-url").await.unwrap();
     field.click().await.unwrap();
     field.type_str(&url).await.unwrap();

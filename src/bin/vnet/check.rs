@@ -77,6 +77,10 @@ fn describe(file: &NetworkFile, name: &str) -> Vec<String> {
             *sensors.entry(s.name.clone()).or_insert(0) += 1;
         }
     }
+    let mut faults = BTreeMap::new();
+    for f in &file.faults {
+        *faults.entry(f.kind().to_owned()).or_insert(0) += 1;
+    }
     let names: Vec<&str> = file.nodes.iter().map(|n| n.name.as_str()).collect();
     let shown = if names.len() <= 12 {
         names.join(", ")
@@ -116,6 +120,7 @@ fn describe(file: &NetworkFile, name: &str) -> Vec<String> {
         format!("  programs: {}", tally(programs)),
         format!("  profiles: {}", tally(profiles)),
         format!("  sensors:  {}", tally(sensors)),
+        format!("  faults:   {}", tally(faults)),
         format!(
             "  run:      {}",
             if run.is_empty() {

@@ -135,6 +135,32 @@ pub enum ClientMessage {
         /// The link as it should be.
         link: Box<LinkSpec>,
     },
+    /// Crash node `node` now, in the running simulation (`vnet_sim::faults`): its workers end
+    /// as `crashed`, and messages for it are dropped until it restarts. A fault, not an edit:
+    /// it is not saved, and a reset undoes it.
+    Crash {
+        /// The node's name.
+        node: String,
+    },
+    /// Restart node `node` now (crashing it first if it is up): after its host profile's
+    /// `t_boot` it is up, with fresh programs; its store survives unless `wipe`.
+    Restart {
+        /// The node's name.
+        node: String,
+        /// Empty the node's store.
+        #[serde(default)]
+        wipe: bool,
+    },
+    /// Cut every link between nodes `a` and `b`, both ways, now: messages in flight on them are
+    /// dropped, and so is what is sent on them until `heal`.
+    Cut {
+        /// One node's name.
+        a: String,
+        /// The other's.
+        b: String,
+    },
+    /// Lift every cut now.
+    Heal,
     /// Replace the whole network with a network file's text (an upload). `path` workers are
     /// read relative to the studio's folder and must stay inside it.
     Load {

@@ -14,7 +14,7 @@ mod server;
 
 pub use client::{ClientMessage, WorkerAction};
 pub use server::{
-    Clock, LogEntry, MAX_MESSAGES_PER_BATCH, MAX_POINTS_PER_BATCH, MessageEvent, Point,
+    Clock, FaultView, LogEntry, MAX_MESSAGES_PER_BATCH, MAX_POINTS_PER_BATCH, MessageEvent, Point,
     ServerMessage, WorkerStatus,
 };
 

@@ -71,6 +71,15 @@ pub struct WorkerStatus {
     pub state: String,
 }
 
+/// What faults have done to the network now.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultView {
+    /// Nodes that are down (crashed, or booting again), by name.
+    pub down: Vec<String>,
+    /// Links, by index in the network's `links`, with a direction cut.
+    pub cut: Vec<u32>,
+}
+
 /// The virtual clock and progress.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Clock {
@@ -106,6 +115,8 @@ pub enum ServerMessage {
         file: Option<String>,
         /// Workers that are not running.
         workers: Vec<WorkerStatus>,
+        /// Nodes down and links cut.
+        faults: FaultView,
     },
     /// What happened since the last batch (about every 50 ms while running).
     Batch {
@@ -124,6 +135,9 @@ pub enum ServerMessage {
         readings: Vec<Point>,
         /// Workers that ended or started since the last batch.
         workers: Vec<WorkerStatus>,
+        /// Nodes down and links cut, when that changed since the last batch.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        faults: Option<FaultView>,
     },
     /// Nothing is left to run: the run's trace hash (equal to `vnet run`'s for an unpaced run
     /// from reset) and message counts.

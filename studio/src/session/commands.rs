@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 
+use vnet_sim::faults::Fault;
 use vnet_sim::netfile::NetworkFile;
 use vnet_sim::vm::VmProgram;
 use vnet_sim::{NodeId, SimTime};
@@ -14,6 +15,17 @@ use crate::protocol::{ClientMessage, ServerMessage, WorkerAction};
 use crate::workers::read_sources;
 
 impl Session {
+    /// A node of the simulation that faults may crash: not an external one (a real P-node).
+    fn internal_node(&self, name: &str) -> Result<NodeId, String> {
+        let i = edit::node_index(&self.net.file, name)?;
+        if self.net.file.nodes[i].external.is_some() {
+            return Err(format!(
+                "node `{name}` is external (a real P-node): crash or restart it there"
+            ));
+        }
+        Ok(NodeId(i as u32))
+    }
+
     pub(super) fn handle(&mut self, m: ClientMessage) -> Result<(), String> {
         match m {
             ClientMessage::Run { speed } => {
@@ -166,6 +178,29 @@ impl Session {
             ClientMessage::RemoveLink { a, b } => self.edit(|f| edit::remove_link(f, &a, &b))?,
             ClientMessage::SetLink { link } => self.edit(|f| edit::set_link(f, *link))?,
             ClientMessage::Load { text } => self.load(&text)?,
+            ClientMessage::Crash { node } => {
+                let n = self.internal_node(&node)?;
+                self.sim.apply_fault(Fault::Crash(n));
+                self.done_sent = false;
+                self.batch(true);
+            }
+            ClientMessage::Restart { node, wipe } => {
+                let n = self.internal_node(&node)?;
+                self.sim.apply_fault(Fault::Restart { node: n, wipe });
+                self.done_sent = false;
+                self.batch(true);
+            }
+            ClientMessage::Cut { a, b } => {
+                let a = NodeId(edit::node_index(&self.net.file, &a)? as u32);
+                let b = NodeId(edit::node_index(&self.net.file, &b)? as u32);
+                self.sim.apply_fault(Fault::Cut { from: a, to: b });
+                self.sim.apply_fault(Fault::Cut { from: b, to: a });
+                self.batch(true);
+            }
+            ClientMessage::Heal => {
+                self.sim.apply_fault(Fault::Heal);
+                self.batch(true);
+            }
         }
         Ok(())
     }

@@ -10,6 +10,7 @@
 mod commands;
 mod pnodes;
 
+use crate::protocol::FaultView;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -107,6 +108,8 @@ struct Session {
     running: Option<Option<(f64, Instant, SimTime)>>,
     out: broadcast::Sender<Arc<str>>,
     done_sent: bool,
+    /// Nodes down and links cut, as browsers were last told.
+    told_faults: FaultView,
     /// The network as `/network.json` serves it: every program inline.
     published: Arc<Mutex<NetworkFile>>,
 }
@@ -137,6 +140,7 @@ impl Session {
             running: None,
             out,
             done_sent: false,
+            told_faults: FaultView::default(),
             published,
         };
         s.observe();
@@ -193,8 +197,10 @@ impl Session {
     }
 
     fn hello(&mut self) -> Arc<str> {
+        self.slots.sync_boots(&self.sim, &self.net.file);
         let mut workers = self.slots.not_running(&self.net.file);
         workers.extend(self.pnodes_not_running());
+        self.told_faults = self.fault_view();
         frame(&ServerMessage::Hello {
             network: serde_json::to_value(&self.net.file).unwrap_or_default(),
             sources: self.net.sources.clone(),
@@ -202,7 +208,22 @@ impl Session {
             clock: self.clock(),
             file: self.path.as_ref().map(|p| p.display().to_string()),
             workers,
+            faults: self.told_faults.clone(),
         })
+    }
+
+    /// Which nodes are down and which links cut, now.
+    fn fault_view(&self) -> FaultView {
+        let net = self.sim.network();
+        let down = (net.nodes().iter().enumerate())
+            .filter(|(i, _)| !self.sim.node_is_up(vnet_sim::NodeId(*i as u32)))
+            .map(|(_, n)| n.name().to_owned())
+            .collect();
+        let cut = (net.links().iter().enumerate())
+            .filter(|(_, l)| l.is_cut(0) || l.is_cut(1))
+            .map(|(i, _)| i as u32)
+            .collect();
+        FaultView { down, cut }
     }
 
     fn broadcast(&self, m: &ServerMessage) {
@@ -215,7 +236,13 @@ impl Session {
         let logs = self.sim.take_logs();
         let records = self.sim.take_records();
         let seen = self.seen.borrow_mut().take();
+        self.slots.sync_boots(&self.sim, &self.net.file);
         let mut workers = self.slots.changes(&self.sim, &self.net.file);
+        let view = self.fault_view();
+        let faults = (view != self.told_faults).then(|| {
+            self.told_faults = view.clone();
+            view
+        });
         let (pnode_logs, pnode_points, pnode_workers) = self.pnode_output();
         workers.extend(pnode_workers);
         if !always
@@ -225,6 +252,7 @@ impl Session {
             && records.is_empty()
             && pnode_points.is_empty()
             && workers.is_empty()
+            && faults.is_none()
         {
             return;
         }
@@ -268,6 +296,7 @@ impl Session {
             records: points.into_vec(),
             readings: seen.readings.into_vec(),
             workers,
+            faults,
         });
     }
 

@@ -80,6 +80,17 @@ impl Lifetime {
         };
         SimDuration::from_nanos(ns.max(1))
     }
+    /// Checks the distribution can be drawn from: a mean above zero, `min <= max`.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Lifetime::Spelled(LifetimeKind::Uniform { min, max }) if min > max => {
+                Err(format!("uniform: min {min} is above max {max}"))
+            }
+            _ if self.mean() == SimDuration::ZERO => Err("the mean time must be above zero".into()),
+            _ => Ok(()),
+        }
+    }
+
     /// The mean.
     pub fn mean(&self) -> SimDuration {
         match self {
@@ -112,8 +123,8 @@ pub struct Churn {
     pub down: Lifetime,
     /// When the first up period starts.
     pub from: SimTime,
-    /// No failure or repair after this (a target down then stays down); `None`: for ever, so a
-    /// run with churn needs an end time.
+    /// No failure starts after this; one under way is still repaired, so from then on the
+    /// network settles. `None`: for ever, so a run with churn needs an end time.
     pub until: Option<SimTime>,
     /// Whether a node's restarts empty its store.
     pub wipe: bool,

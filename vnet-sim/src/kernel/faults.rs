@@ -356,6 +356,13 @@ impl Simulation {
         self.k.nodes.get(node.0 as usize).map(|n| n.boots)
     }
 
+    /// The id of the first worker `node`'s latest boot started (0 before any restart): the
+    /// programs made again ([`add_worker_with`](Self::add_worker_with)) have the ids from it
+    /// on, in the order they were added.
+    pub fn boot_first_worker(&self, node: NodeId) -> Option<WorkerId> {
+        self.k.boot_first.get(node.0 as usize).map(|&w| WorkerId(w))
+    }
+
     /// Whether `worker` of `node` ended in a crash (what it deferred is gone with it).
     pub(super) fn crashed(&self, node: NodeId, worker: WorkerId) -> bool {
         self.worker_state(node, worker) == Some(WorkerState::Crashed)
@@ -415,6 +422,7 @@ impl Simulation {
         rt.life = NodeLife::Up;
         let name = self.k.node_name(node);
         self.k.fault_record("boot", Some(node), None, name);
+        self.k.boot_first[node.0 as usize] = rt_workers(&self.k, node);
         for i in 0..self.factories[node.0 as usize].len() {
             let program = (self.factories[node.0 as usize][i])();
             self.k.spawn(node, program, SimDuration::ZERO);
@@ -430,7 +438,8 @@ impl Simulation {
         c.up = !up;
         let wait = if up { &c.spec.down } else { &c.spec.up }.sample(&mut c.rng);
         let next = self.k.now + wait;
-        if c.spec.until.is_none_or(|u| next <= u) {
+        // A failure is always repaired; no failure starts after `until`.
+        if up || c.spec.until.is_none_or(|u| next <= u) {
             self.k.schedule_own(next, Event::Churn { index });
         }
         let fault = match (target, up) {
@@ -453,4 +462,9 @@ impl Simulation {
             self.adopt_spawned();
         }
     }
+}
+
+/// How many workers `node` has had.
+fn rt_workers(k: &Kernel, node: NodeId) -> u32 {
+    u32::try_from(k.nodes[node.0 as usize].workers.len()).unwrap_or(u32::MAX)
 }

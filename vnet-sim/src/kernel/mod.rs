@@ -133,6 +133,7 @@ impl Simulation {
                 held: Default::default(),
                 stores: Vec::new(),
                 boot_time: Vec::new(),
+                boot_first: Vec::new(),
                 churns: Vec::new(),
             },
             programs: Vec::new(),
@@ -170,6 +171,7 @@ impl Simulation {
         self.k.sensors.push(None);
         self.k.stores.push(None);
         self.k.boot_time.push(crate::time::SimDuration::ZERO);
+        self.k.boot_first.push(0);
         Ok(id)
     }
 

@@ -201,6 +201,8 @@ pub(crate) struct Kernel {
     pub(super) stores: Vec<Option<crate::faults::SharedStore>>,
     /// Each node's boot time after a restart.
     pub(super) boot_time: Vec<crate::time::SimDuration>,
+    /// Each node's id of the first worker its latest boot started.
+    pub(super) boot_first: Vec<u32>,
     /// Churns, by index, with their streams and whether their target is up.
     pub(super) churns: Vec<super::faults::ChurnState>,
 }

@@ -158,7 +158,8 @@ pub enum FaultSpec {
         #[serde(default, with = "crate::units::duration")]
         #[schemars(with = "crate::units::DurationText")]
         from: SimDuration,
-        /// When it ends (default: never; then the run needs an `until`).
+        /// No failure starts after this (one under way is still repaired); default: never, so
+        /// the run needs an `until`.
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
@@ -183,7 +184,8 @@ pub enum Selection {
 }
 
 impl FaultSpec {
-    fn kind(&self) -> &'static str {
+    /// The entry's `fault` tag: `"crash"`, `"churn"`, ….
+    pub fn kind(&self) -> &'static str {
         match self {
             FaultSpec::Partition { .. } => "partition",
             FaultSpec::Cut { .. } => "cut",
@@ -224,6 +226,17 @@ impl Resolved {
 }
 
 impl NetworkFile {
+    /// A node faults may crash: not an external one (a real P-node runs on its own).
+    fn internal_node_id(&self, name: &str) -> Result<NodeId, String> {
+        let id = self.node_id(name)?;
+        if self.nodes[id.0 as usize].external.is_some() {
+            return Err(format!(
+                "node `{name}` is external (a real P-node): it cannot be crashed from the simulation"
+            ));
+        }
+        Ok(id)
+    }
+
     fn node_id(&self, name: &str) -> Result<NodeId, String> {
         match self.nodes.iter().position(|n| n.name == name) {
             Some(i) => Ok(NodeId(i as u32)),
@@ -333,7 +346,7 @@ impl NetworkFile {
                 restart_after,
                 wipe,
             } => {
-                let n = self.node_id(node)?;
+                let n = self.internal_node_id(node)?;
                 r.at.push((t(at), Fault::Crash(n)));
                 if let Some(after) = restart_after {
                     let wipe = *wipe;
@@ -341,7 +354,7 @@ impl NetworkFile {
                 }
             }
             FaultSpec::Restart { at, node, wipe } => {
-                let n = self.node_id(node)?;
+                let n = self.internal_node_id(node)?;
                 r.at.push((
                     t(at),
                     Fault::Restart {
@@ -362,6 +375,9 @@ impl NetworkFile {
                 if nodes.is_none() && links.is_none() {
                     return Err("give `nodes`, `links` or both".into());
                 }
+                for (name, l) in [("mtbf", mtbf), ("mttr", mttr)] {
+                    l.validate().map_err(|e| format!("`{name}`: {e}"))?;
+                }
                 let churn = Churn {
                     up: mtbf.clone(),
                     down: mttr.clone(),
@@ -372,9 +388,12 @@ impl NetworkFile {
                 match nodes {
                     None => {}
                     Some(Selection::All(s)) if s == "*" => {
-                        for i in 0..self.nodes.len() {
-                            r.churn
-                                .push((ChurnTarget::Node(NodeId(i as u32)), churn.clone()));
+                        // Every simulated node: external ones run on their own.
+                        for (i, n) in self.nodes.iter().enumerate() {
+                            if n.external.is_none() {
+                                r.churn
+                                    .push((ChurnTarget::Node(NodeId(i as u32)), churn.clone()));
+                            }
                         }
                     }
                     Some(Selection::All(s)) => {
@@ -382,8 +401,8 @@ impl NetworkFile {
                     }
                     Some(Selection::Names(names)) => {
                         for n in names {
-                            r.churn
-                                .push((ChurnTarget::Node(self.node_id(n)?), churn.clone()));
+                            let id = self.internal_node_id(n)?;
+                            r.churn.push((ChurnTarget::Node(id), churn.clone()));
                         }
                     }
                 }

@@ -139,6 +139,26 @@ fn fault_sections_are_checked_by_name() {
     assert!(e.contains("`duplicate` must be within [0, 1]"), "{e}");
     let e = bad(serde_json::json!([{ "fault": "churn", "mtbf": "1s", "mttr": "1s" }]));
     assert!(e.contains("give `nodes`, `links` or both"), "{e}");
+    let e =
+        bad(serde_json::json!([{ "fault": "churn", "nodes": "*", "mtbf": "0s", "mttr": "1s" }]));
+    assert!(
+        e.contains("`mtbf`: the mean time must be above zero"),
+        "{e}"
+    );
+    let e = bad(
+        serde_json::json!([{ "fault": "churn", "nodes": "*", "mtbf": "1s",
+        "mttr": {"kind": "uniform", "min": "2s", "max": "1s"} }]),
+    );
+    assert!(e.contains("`mttr`: uniform: min 2"), "{e}");
+    let external = serde_json::json!({
+        "nodes": [{ "name": "alpha" }, { "name": "p", "external": { "url": "http://127.0.0.1:1" } }],
+        "links": [{ "a": "alpha.p", "b": "p.p", "latency": "1ms" }],
+        "faults": [{ "fault": "crash", "at": "1s", "node": "p" }]
+    });
+    let e = NetworkFile::from_json(&external.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("node `p` is external (a real P-node)"), "{e}");
     // Every link form resolves.
     let ok = serde_json::json!({
         "nodes": [{ "name": "alpha" }, { "name": "beta" }],
