@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod agents;
 pub mod capture;
 pub mod devices;
 pub mod faults;

@@ -383,6 +383,10 @@ impl Simulation {
                 self.k.ended.push((node, WorkerId(w as u32)));
             }
         }
+        // The tuple space is volatile memory: gone with the crash.
+        if let Some(ts) = &self.k.tuples[node.0 as usize] {
+            ts.borrow_mut().clear();
+        }
         self.k.fault_stats.crashes += 1;
         let name = self.k.node_name(node);
         self.k.fault_record("crash", Some(node), None, name);

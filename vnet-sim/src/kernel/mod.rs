@@ -13,6 +13,7 @@ mod results;
 mod sensing;
 mod state;
 mod stats_csv;
+mod tuples;
 
 pub use context::{Context, SendReport};
 pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
@@ -132,6 +133,7 @@ impl Simulation {
                 fault_log: Vec::new(),
                 held: Default::default(),
                 stores: Vec::new(),
+                tuples: Vec::new(),
                 boot_time: Vec::new(),
                 boot_first: Vec::new(),
                 churns: Vec::new(),
@@ -170,6 +172,7 @@ impl Simulation {
         self.factories.push(Vec::new());
         self.k.sensors.push(None);
         self.k.stores.push(None);
+        self.k.tuples.push(None);
         self.k.boot_time.push(crate::time::SimDuration::ZERO);
         self.k.boot_first.push(0);
         Ok(id)

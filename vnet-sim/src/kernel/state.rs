@@ -199,6 +199,8 @@ pub(crate) struct Kernel {
     pub(super) held: std::collections::BTreeMap<u32, std::collections::VecDeque<HeldMessage>>,
     /// Each node's stable storage, once it has used it.
     pub(super) stores: Vec<Option<crate::faults::SharedStore>>,
+    /// Each node's tuple space, made on first use.
+    pub(super) tuples: Vec<Option<crate::agents::SharedSpace>>,
     /// Each node's boot time after a restart.
     pub(super) boot_time: Vec<crate::time::SimDuration>,
     /// Each node's id of the first worker its latest boot started.

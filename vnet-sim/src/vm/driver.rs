@@ -39,6 +39,10 @@ enum Wait {
     /// The program has ended (`failure`: why it failed) but, under a host profile, is still
     /// computing: it ends when its computing does, after the lines and sends it made.
     Ending { failure: Option<String> },
+    /// In `rd` or `take`: registered with the node's tuple space under the current wake tag,
+    /// which a matching `out` fires (the tuple waits in the space's grants); `timer` is the
+    /// timeout, firing the same tag with no grant.
+    Tuple { timer: Option<TimerId> },
 }
 
 /// Timer tags at or above this mark the end of an activation's compute time (the low bits are
@@ -74,11 +78,19 @@ pub struct VmProgram {
     net_revision: u64,
     /// Tag of the timer that ends the current compute time (see [`BUSY_END`]).
     busy_tag: u64,
+    /// This worker's id on its node (set at start).
+    me: u32,
 }
 
 impl Drop for VmProgram {
     /// An ended or killed worker's memory leaves its node's account.
     fn drop(&mut self) {
+        // A worker that ends while blocked on the tuple space stops waiting there.
+        if let (Wait::Tuple { .. }, Some(ts)) = (&self.wait, &self.io.tuples)
+            && let Ok(mut ts) = ts.try_borrow_mut()
+        {
+            ts.cancel(self.me);
+        }
         if let (Some(m), Some((node, w))) = (&self.config.node_memory, self.charged) {
             m.forget(node, w);
         }
@@ -108,6 +120,7 @@ impl VmProgram {
             charged: None,
             net_revision: 0,
             busy_tag: BUSY_END,
+            me: 0,
         }
     }
 
@@ -216,6 +229,7 @@ impl VmProgram {
                     Command::Kill(w) => {
                         ctx.kill(WorkerId(w));
                     }
+                    Command::Wake { worker, tag } => ctx.wake_worker(WorkerId(worker), tag),
                 }
             }
             // Hand the emptied buffer back so the next activation does not allocate one.
@@ -257,6 +271,23 @@ impl VmProgram {
                         then: Resume::Wake,
                         blocked: true,
                     };
+                }
+                Step::Tuple {
+                    pattern,
+                    take,
+                    timeout,
+                } => {
+                    let timer = match timeout {
+                        Some(t) => Some(self.set_wake(ctx, busy + t)),
+                        None => {
+                            self.wake_tag += 1;
+                            None
+                        }
+                    };
+                    if let Some(ts) = &self.io.tuples {
+                        ts.borrow_mut().wait(self.me, self.wake_tag, pattern, take);
+                    }
+                    self.wait = Wait::Tuple { timer };
                 }
                 Step::Stalled => self.wait = Wait::Nothing,
                 Step::Finished => return self.end_after(ctx, busy, None),
@@ -326,6 +357,8 @@ impl NodeProgram for VmProgram {
     fn on_start(&mut self, ctx: &mut Context) {
         self.refresh_node(ctx);
         self.io.store = Some(ctx.shared_store());
+        self.io.tuples = Some(ctx.shared_tuples());
+        self.me = ctx.worker().0;
         self.io.ns_per_instruction = self
             .config
             .profile
@@ -382,7 +415,7 @@ impl NodeProgram for VmProgram {
             // Computing is over: a worker in `recv` or `sleep` now waits.
             let waits = matches!(
                 self.wait,
-                Wait::Recv { .. } | Wait::Timer { blocked: true, .. }
+                Wait::Recv { .. } | Wait::Tuple { .. } | Wait::Timer { blocked: true, .. }
             );
             if tag == self.busy_tag && waits {
                 ctx.set_waiting(true);
@@ -394,6 +427,26 @@ impl NodeProgram for VmProgram {
         }
         let input = match std::mem::replace(&mut self.wait, Wait::Nothing) {
             Wait::Recv { .. } => Resume::Timeout,
+            Wait::Tuple { timer } => {
+                // Woken by a grant, or timed out (a grant at the same instant still counts).
+                let got = self.io.tuples.as_ref().and_then(|ts| {
+                    let mut ts = ts.borrow_mut();
+                    let got = ts.collect(self.me);
+                    ts.cancel(self.me);
+                    got
+                });
+                if let (Some(t), Some(_)) = (timer, &got) {
+                    ctx.cancel_timer(t);
+                }
+                // The other of the two timers, if still to come, must find nothing.
+                self.wake_tag += 1;
+                let input = Resume::Tuple(got);
+                let busy = self.busy_until.saturating_since(ctx.now());
+                if busy > SimDuration::ZERO {
+                    return self.wake_after(ctx, busy, input, false);
+                }
+                input
+            }
             Wait::Timer { then, .. } => then,
             Wait::Ending { failure } => return self.end(ctx, failure),
             Wait::Nothing => return,

@@ -87,6 +87,11 @@ pub(crate) enum Command {
         at: u64,
     },
     Kill(u32),
+    /// Wake worker `worker` of the node with timer tag `tag`: a tuple it waited for came.
+    Wake {
+        worker: u32,
+        tag: u64,
+    },
 }
 
 /// Why a VM activation ended.
@@ -99,6 +104,12 @@ pub(crate) enum Step {
     },
     /// Blocked in `sleep`.
     Sleep(SimDuration),
+    /// Blocked in `rd` (`take`: `take`) on the node's tuple space, no tuple matching yet.
+    Tuple {
+        pattern: Vec<Value>,
+        take: bool,
+        timeout: Option<SimDuration>,
+    },
     /// Blocked on something that never wakes (a JS promise nobody resolves).
     Stalled,
     /// The program ran to its end or called `exit()`.
@@ -123,6 +134,8 @@ pub(crate) enum Resume {
     Timeout,
     /// `sleep` is over.
     Wake,
+    /// `rd` / `take` got this tuple, or (`None`) timed out.
+    Tuple(Option<Vec<Value>>),
 }
 
 impl Resume {
@@ -175,6 +188,8 @@ pub(crate) struct Io {
     pub sensors: Option<crate::sense::SharedBank>,
     /// The node's stable storage (set when the worker starts).
     pub store: Option<crate::faults::SharedStore>,
+    /// The node's tuple space (set when the worker starts).
+    pub tuples: Option<crate::agents::SharedSpace>,
 }
 
 impl Io {

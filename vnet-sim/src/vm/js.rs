@@ -23,7 +23,7 @@ use crate::net::{Message, Payload};
 use crate::time::SimDuration;
 
 /// A blocking call the program is awaiting.
-enum Pending {
+pub(super) enum Pending {
     Recv {
         port: Option<crate::net::PortId>,
         timeout: Option<SimDuration>,
@@ -33,12 +33,19 @@ enum Pending {
         duration: SimDuration,
         resolve: ResolvingFunctions,
     },
+    /// `rd` or `take` on the tuple space, with no match yet.
+    Tuple {
+        pattern: Vec<Value>,
+        take: bool,
+        timeout: Option<SimDuration>,
+        resolve: ResolvingFunctions,
+    },
 }
 
 /// Kept in the realm's host data, where the API's native functions find it.
 #[derive(Default)]
-struct Shared {
-    io: RefCell<Io>,
+pub(super) struct Shared {
+    pub(super) io: RefCell<Io>,
     pending: RefCell<Option<Pending>>,
     /// The context's instruction counter when the activation began.
     counter_at_start: Cell<usize>,
@@ -220,6 +227,16 @@ impl JsVm {
                     timeout: *timeout,
                 },
                 Some(Pending::Sleep { duration, .. }) => Step::Sleep(*duration),
+                Some(Pending::Tuple {
+                    pattern,
+                    take,
+                    timeout,
+                    ..
+                }) => Step::Tuple {
+                    pattern: pattern.clone(),
+                    take: *take,
+                    timeout: *timeout,
+                },
                 None => Step::Stalled,
             },
         }
@@ -360,6 +377,11 @@ impl JsVm {
                         let got = JsArray::from_iter([port, value, meta], &mut self.context);
                         (resolve, got.into())
                     }
+                    (Some(Pending::Tuple { resolve, .. }), Resume::Tuple(Some(t))) => (
+                        resolve,
+                        JsValue::from_json(&Value::Array(t), &mut self.context)?,
+                    ),
+                    (Some(Pending::Tuple { resolve, .. }), _) => (resolve, JsValue::null()),
                     (Some(Pending::Recv { resolve, .. }), _) => (resolve, JsValue::null()),
                     (Some(Pending::Sleep { resolve, .. }), _) => (resolve, JsValue::undefined()),
                     (None, _) => return Ok(()),
@@ -424,7 +446,7 @@ fn message_to_js(m: &Message, context: &mut Context) -> JsResult<JsValue> {
 }
 
 /// A JS value as the JSON-like value messages carry.
-fn to_value(v: &JsValue, what: &str, context: &mut Context) -> JsResult<Value> {
+pub(super) fn to_value(v: &JsValue, what: &str, context: &mut Context) -> JsResult<Value> {
     if v.is_callable() {
         return Err(JsNativeError::typ()
             .with_message(format!("{what}: cannot send a function"))
@@ -455,7 +477,7 @@ fn integral_to_int(v: Value) -> Value {
     }
 }
 
-fn shared(context: &Context) -> JsResult<&Shared> {
+pub(super) fn shared(context: &Context) -> JsResult<&Shared> {
     context.get_data::<Shared>().ok_or_else(|| {
         JsNativeError::error()
             .with_message("the node API is not set up")
@@ -465,22 +487,22 @@ fn shared(context: &Context) -> JsResult<&Shared> {
 
 /// Checks the worker's memory at an API call (the only points where a JS worker's
 /// allocations can be stopped while it runs).
-fn memory(context: &Context) -> JsResult<()> {
+pub(super) fn memory(context: &Context) -> JsResult<()> {
     shared(context)?
         .check_memory()
         .map_err(|e| JsNativeError::range().with_message(e).into())
 }
 
-fn arg(args: &[JsValue], i: usize) -> JsValue {
+pub(super) fn arg(args: &[JsValue], i: usize) -> JsValue {
     args.get(i).cloned().unwrap_or_default()
 }
 
-fn type_error(msg: String) -> JsError {
+pub(super) fn type_error(msg: String) -> JsError {
     JsNativeError::typ().with_message(msg).into()
 }
 
 /// Registers a blocking call's promise; only one may be outstanding.
-fn block(
+pub(super) fn block(
     context: &mut Context,
     make: impl FnOnce(ResolvingFunctions) -> Pending,
     name: &str,
@@ -697,6 +719,7 @@ fn install_api(context: &mut Context) -> JsResult<()> {
     }
     let store = store.build();
     context.register_global_property(js_string!("store"), store, Attribute::all())?;
+    super::js_tuples::install(context)?;
     // Math.random would draw from boa's own, unseeded generator.
     let math = context
         .global_object()

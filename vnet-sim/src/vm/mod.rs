@@ -87,7 +87,9 @@
 
 mod driver;
 mod io;
+mod io_tuples;
 mod js;
+mod js_tuples;
 mod lua;
 pub mod meter;
 mod profile;

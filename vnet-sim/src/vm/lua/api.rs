@@ -1,4 +1,5 @@
-//! The globals a Lua program sees: the node API (`send`, `recv`, `sleep`, `exit`, `now`,
+//! The globals a Lua program sees: the node API (`send`, `recv`, `sleep`, `exit`, `now`, the
+//! tuple space (`tuples.rs`), `store`,
 //! `random`, `print`, `fork`, `kill`, `sensor`, `node`, a seeded `math.random`), with the host's
 //! reach (`load`, `dofile`, `string.dump`, …) removed.
 //!
@@ -17,6 +18,7 @@ use mlua::ffi;
 use serde_json::Value;
 
 use super::Shared;
+use super::tuples::{inp_body, out_body, rd_body, rdp_body, take_body};
 use super::value::{push, read, string_at};
 use crate::kernel::{NotRecordable, RecordValue};
 use crate::vm::io::{Step, millis};
@@ -24,7 +26,7 @@ use crate::vm::io::{Step, millis};
 /// What a body returns to make its C function yield (no values) instead of returning.
 const YIELD: c_int = -1;
 
-type Body = unsafe fn(*mut ffi::lua_State, &RefCell<Shared>) -> Result<c_int, String>;
+pub(super) type Body = unsafe fn(*mut ffi::lua_State, &RefCell<Shared>) -> Result<c_int, String>;
 
 /// Installs the API into the state's globals and removes what the sandbox forbids. `shared`
 /// must outlive the state. Runs protected (see [`super::state::State::protect`]).
@@ -69,6 +71,16 @@ pub(super) unsafe fn install(l: *mut ffi::lua_State, shared: *const RefCell<Shar
         set(store, c"keys", store_keys);
         set(store, c"clear", store_clear);
         ffi::lua_setfield(l, g, c"store".as_ptr());
+        // The node's tuple space, and the wildcard of its patterns.
+        set(g, c"out", ts_out);
+        set(g, c"inp", ts_inp);
+        set(g, c"rdp", ts_rdp);
+        set(g, c"rd", ts_rd);
+        set(g, c"take", ts_take);
+        ffi::lua_createtable(l, 0, 1);
+        ffi::lua_pushboolean(l, 1);
+        ffi::lua_setfield(l, -2, c"$any".as_ptr());
+        ffi::lua_setfield(l, g, c"ANY".as_ptr());
         // math.random and math.randomseed would draw from Lua's own, randomly seeded generator.
         ffi::lua_getfield(l, g, c"math".as_ptr());
         let math = ffi::lua_gettop(l);
@@ -129,6 +141,11 @@ api! {
     store_set = store_set_body at 1;
     store_keys = store_keys_body at 1;
     store_clear = store_clear_body at 1;
+    ts_out = out_body at 1;
+    ts_inp = inp_body at 1;
+    ts_rdp = rdp_body at 1;
+    ts_rd = rd_body at 1;
+    ts_take = take_body at 1;
 }
 
 /// Runs a C function's body with its [`Shared`]; an error is raised as a Lua error `level`
@@ -164,7 +181,7 @@ unsafe fn raise(l: *mut ffi::lua_State, level: c_int, msg: String) -> ! {
     }
 }
 
-fn busy() -> String {
+pub(super) fn busy() -> String {
     "the node API is busy".into()
 }
 
@@ -242,7 +259,7 @@ unsafe fn params_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Resul
 
 /// Records the blocking call `request` of `name` and yields, if the worker itself called it
 /// (a coroutine of the program's, or an eval, would yield to the wrong place).
-unsafe fn block(
+pub(super) unsafe fn block(
     l: *mut ffi::lua_State,
     shared: &mut Shared,
     name: &str,
@@ -263,7 +280,7 @@ unsafe fn block(
 }
 
 /// A number of milliseconds at `idx`, if there is one.
-unsafe fn ms_arg(
+pub(super) unsafe fn ms_arg(
     l: *mut ffi::lua_State,
     idx: c_int,
     what: &str,

@@ -8,6 +8,7 @@
 
 mod api;
 mod state;
+mod tuples;
 mod value;
 
 use std::cell::RefCell;
@@ -16,6 +17,8 @@ use std::ffi::c_int;
 use mlua::ffi;
 
 use super::driver::Vm;
+use serde_json::Value;
+
 use super::io::{Io, Resume, Step};
 use super::{CancelFlag, VmConfig};
 use state::State;
@@ -33,6 +36,9 @@ pub(super) struct Shared {
     /// The count hook's settings, if the worker is counted.
     #[cfg_attr(feature = "luajit", allow(dead_code))]
     pub hook: Option<Hook>,
+    /// The tuple an `inp`/`rdp`/`rd`/`take` found, held here while it is pushed (a push may
+    /// raise, and nothing owned may be on the Rust stack then).
+    pub found: Option<Value>,
 }
 
 /// The instruction-counting hook's settings.
@@ -75,6 +81,7 @@ impl LuaVm {
             request: None,
             thread: std::ptr::null_mut(),
             hook,
+            found: None,
         }));
         let shared_ptr: *const RefCell<Shared> = &*shared;
         let name = std::ffi::CString::new(format!("={source}"))
@@ -285,6 +292,27 @@ impl Vm for LuaVm {
         let thread = self.thread();
         let nargs = match input {
             Resume::Start | Resume::Wake | Resume::Timeout => 0,
+            Resume::Tuple(tuple) => {
+                let value = tuple.map_or(Value::Null, Value::Array);
+                // As a message: pushed with the cap lifted; a worker it takes over fails.
+                // SAFETY: pushes onto the suspended thread, as resuming it with values does.
+                let (pushed, over) = self.state.uncapped(|| unsafe {
+                    if ffi::lua_checkstack(thread, 1 + ffi::LUA_MINSTACK) == 0 {
+                        return Err("tuple: out of stack space".to_owned());
+                    }
+                    value::push(thread, &value, 0)
+                });
+                if let Err(e) = pushed {
+                    return Step::Failed(e);
+                }
+                if over {
+                    return Step::Failed(format!(
+                        "memory cap of {} bytes exceeded (by a tuple)",
+                        self.state.cap()
+                    ));
+                }
+                1
+            }
             Resume::Message {
                 port,
                 message,

@@ -5,6 +5,7 @@ mod js;
 mod lua;
 mod profile;
 mod sensors;
+mod tuples;
 
 use std::rc::Rc;
 

@@ -1,0 +1,22 @@
+//! Agents' meeting places: each node's tuple space (the paper's JAM coordinates its mobile
+//! agents through them). Mobile agents themselves come next; workers use the space today.
+//!
+//! The contract of a [`TupleSpace`]:
+//! - A **tuple** is a non-empty JSON array; a **pattern** is an array of the same length whose
+//!   elements are values, which match equal values (numbers by value: `1` matches `1.0`), or the
+//!   wildcard [`ANY`] (`ANY` in Lua and JavaScript), which matches anything.
+//! - `out` adds a tuple, with an optional lifetime: it expires at the time of the `out` plus
+//!   the lifetime and is gone for every operation at or after that instant.
+//! - Waiters come first: a tuple put `out` goes to the workers blocked on a matching pattern, in
+//!   the order they began to wait — every reader (`rd`) gets a copy, and the first taker
+//!   (`take`) takes it, ending the round; only a tuple nobody took is stored.
+//! - `inp` / `rdp` (and `take` / `rd` finding a match at once) pick the **oldest** matching
+//!   tuple. Everything is ordered (no hash map), so a seed gives the same run.
+//! - Operations take effect at the virtual time of the activation that makes them (as the
+//!   store's do): not delayed by a host profile's compute time.
+//! - The space is volatile: a crash of the node empties it (tuples and waiters).
+//! - It holds at most [`TupleSpace::CAP`] bytes (tuples' compact JSON); an `out` past that fails.
+
+mod tuples;
+
+pub use tuples::{ANY, SharedSpace, TupleError, TupleSpace, Waiter, any, matches};

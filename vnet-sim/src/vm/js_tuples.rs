@@ -1,0 +1,109 @@
+//! The tuple-space globals in JavaScript: `out(tuple [, lifetime_ms])`, `inp(pattern)`,
+//! `rdp(pattern)`, and the awaited `rd(pattern [, timeout_ms])` and `take(pattern [,
+//! timeout_ms])` (JAM's `in`, a reserved word in JavaScript and Lua); `ANY` in patterns. See
+//! [`crate::agents`] for the rules.
+
+use boa_engine::object::builtins::JsPromise;
+use boa_engine::property::Attribute;
+use boa_engine::{Context, JsResult, JsValue, NativeFunction, js_string};
+use serde_json::Value;
+
+use super::io::millis;
+use super::js::{Pending, arg, block, memory, shared, to_value, type_error};
+
+/// Looks for `pattern` now: the tuple, or null.
+fn find(
+    args: &[JsValue],
+    ctx: &mut Context,
+    op: &'static str,
+    take: bool,
+) -> JsResult<(Vec<Value>, Option<Value>)> {
+    let pattern = to_value(&arg(args, 0), op, ctx)?;
+    memory(ctx)?;
+    let (pattern, found) = shared(ctx)?
+        .io
+        .borrow_mut()
+        .ts_find(op, pattern, take)
+        .map_err(type_error)?;
+    Ok((pattern, found.map(Value::Array)))
+}
+
+/// `rd` / `take`: a promise of the tuple (already resolved if one matches now), or of null
+/// after `timeout_ms`.
+fn wait(args: &[JsValue], ctx: &mut Context, op: &'static str, take: bool) -> JsResult<JsValue> {
+    let t = arg(args, 1);
+    let timeout = if t.is_null_or_undefined() {
+        None
+    } else {
+        Some(millis(op, t.to_number(ctx)?).map_err(type_error)?)
+    };
+    let (pattern, found) = find(args, ctx, op, take)?;
+    match found {
+        Some(v) => {
+            let v = JsValue::from_json(&v, ctx)?;
+            Ok(JsPromise::resolve(v, ctx)?.into())
+        }
+        None if timeout == Some(crate::time::SimDuration::ZERO) => {
+            Ok(JsPromise::resolve(JsValue::null(), ctx)?.into())
+        }
+        None => block(
+            ctx,
+            |resolve| Pending::Tuple {
+                pattern,
+                take,
+                timeout,
+                resolve,
+            },
+            op,
+        ),
+    }
+}
+
+fn found(v: Option<Value>, ctx: &mut Context) -> JsResult<JsValue> {
+    match v {
+        Some(v) => JsValue::from_json(&v, ctx),
+        None => Ok(JsValue::null()),
+    }
+}
+
+pub(super) fn install(context: &mut Context) -> JsResult<()> {
+    type Api = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
+    let functions: [(&str, usize, Api); 5] = [
+        ("out", 2, |_, args, ctx| {
+            let tuple = to_value(&arg(args, 0), "out", ctx)?;
+            let l = arg(args, 1);
+            let lifetime = if l.is_null_or_undefined() {
+                None
+            } else {
+                Some(millis("out", l.to_number(ctx)?).map_err(type_error)?)
+            };
+            memory(ctx)?;
+            shared(ctx)?
+                .io
+                .borrow_mut()
+                .ts_out(tuple, lifetime)
+                .map_err(type_error)?;
+            Ok(JsValue::undefined())
+        }),
+        ("inp", 1, |_, args, ctx| {
+            let (_, v) = find(args, ctx, "inp", true)?;
+            found(v, ctx)
+        }),
+        ("rdp", 1, |_, args, ctx| {
+            let (_, v) = find(args, ctx, "rdp", false)?;
+            found(v, ctx)
+        }),
+        ("rd", 2, |_, args, ctx| wait(args, ctx, "rd", false)),
+        ("take", 2, |_, args, ctx| wait(args, ctx, "take", true)),
+    ];
+    for (name, length, f) in functions {
+        context.register_global_callable(
+            js_string!(name),
+            length,
+            NativeFunction::from_fn_ptr(f),
+        )?;
+    }
+    let any = JsValue::from_json(&crate::agents::any(), context)?;
+    context.register_global_property(js_string!("ANY"), any, Attribute::all())?;
+    Ok(())
+}
