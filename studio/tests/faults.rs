@@ -87,4 +87,10 @@ async fn crash_restart_cut_and_heal_show_in_every_browser() {
     )
     .await;
     refused(&mut a, json!({"cmd": "cut", "a": "a"}), "missing field `b`").await;
+    refused(
+        &mut a,
+        json!({"cmd": "cut", "a": "a", "b": "a"}),
+        "no link `a -- a`",
+    )
+    .await;
 }

@@ -17,13 +17,8 @@ use crate::workers::read_sources;
 impl Session {
     /// A node of the simulation that faults may crash: not an external one (a real P-node).
     fn internal_node(&self, name: &str) -> Result<NodeId, String> {
-        let i = edit::node_index(&self.net.file, name)?;
-        if self.net.file.nodes[i].external.is_some() {
-            return Err(format!(
-                "node `{name}` is external (a real P-node): crash or restart it there"
-            ));
-        }
-        Ok(NodeId(i as u32))
+        edit::node_index(&self.net.file, name)?;
+        self.net.file.crashable_node(name)
     }
 
     pub(super) fn handle(&mut self, m: ClientMessage) -> Result<(), String> {
@@ -191,8 +186,13 @@ impl Session {
                 self.batch(true);
             }
             ClientMessage::Cut { a, b } => {
-                let a = NodeId(edit::node_index(&self.net.file, &a)? as u32);
-                let b = NodeId(edit::node_index(&self.net.file, &b)? as u32);
+                let (na, nb) = (
+                    edit::node_index(&self.net.file, &a)?,
+                    edit::node_index(&self.net.file, &b)?,
+                );
+                // Nodes with no link between them: nothing to cut, and the browser is told.
+                self.net.file.links_named(&format!("{a} -- {b}"))?;
+                let (a, b) = (NodeId(na as u32), NodeId(nb as u32));
                 self.sim.apply_fault(Fault::Cut { from: a, to: b });
                 self.sim.apply_fault(Fault::Cut { from: b, to: a });
                 self.batch(true);

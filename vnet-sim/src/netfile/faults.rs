@@ -226,8 +226,9 @@ impl Resolved {
 }
 
 impl NetworkFile {
-    /// A node faults may crash: not an external one (a real P-node runs on its own).
-    fn internal_node_id(&self, name: &str) -> Result<NodeId, String> {
+    /// The node called `name`, if faults may crash it: not an external one (a real P-node
+    /// runs on its own).
+    pub fn crashable_node(&self, name: &str) -> Result<NodeId, String> {
         let id = self.node_id(name)?;
         if self.nodes[id.0 as usize].external.is_some() {
             return Err(format!(
@@ -250,8 +251,9 @@ impl NetworkFile {
         }
     }
 
-    /// The links `sel` names: `*`, `a -- b` or `a.p -- b.q`.
-    fn link_ids(&self, sel: &str) -> Result<Vec<LinkId>, String> {
+    /// The links `sel` names: `*`, `a -- b` or `a.p -- b.q` (either way round); an error
+    /// if none.
+    pub fn links_named(&self, sel: &str) -> Result<Vec<LinkId>, String> {
         if sel.trim() == "*" {
             return Ok((0..self.links.len()).map(|i| LinkId(i as u32)).collect());
         }
@@ -296,7 +298,7 @@ impl NetworkFile {
     fn resolve_fault(&self, f: &FaultSpec, r: &mut Resolved) -> Result<(), String> {
         let t = |d: &SimDuration| SimTime::ZERO + *d;
         let mut links = |at: &SimDuration, sel: &str, make: &dyn Fn(LinkId) -> Fault| {
-            for id in self.link_ids(sel)? {
+            for id in self.links_named(sel)? {
                 r.at.push((t(at), make(id)));
             }
             Ok::<(), String>(())
@@ -346,7 +348,7 @@ impl NetworkFile {
                 restart_after,
                 wipe,
             } => {
-                let n = self.internal_node_id(node)?;
+                let n = self.crashable_node(node)?;
                 r.at.push((t(at), Fault::Crash(n)));
                 if let Some(after) = restart_after {
                     let wipe = *wipe;
@@ -354,7 +356,7 @@ impl NetworkFile {
                 }
             }
             FaultSpec::Restart { at, node, wipe } => {
-                let n = self.internal_node_id(node)?;
+                let n = self.crashable_node(node)?;
                 r.at.push((
                     t(at),
                     Fault::Restart {
@@ -401,7 +403,7 @@ impl NetworkFile {
                     }
                     Some(Selection::Names(names)) => {
                         for n in names {
-                            let id = self.internal_node_id(n)?;
+                            let id = self.crashable_node(n)?;
                             r.churn.push((ChurnTarget::Node(id), churn.clone()));
                         }
                     }
@@ -412,7 +414,7 @@ impl NetworkFile {
                     Some(Selection::Names(v)) => v.iter().map(String::as_str).collect(),
                 };
                 for sel in sels {
-                    for id in self.link_ids(sel)? {
+                    for id in self.links_named(sel)? {
                         r.churn.push((ChurnTarget::Link(id), churn.clone()));
                     }
                 }

@@ -517,8 +517,22 @@ pub(super) fn block(
     Ok(promise.into())
 }
 
+/// A native function of the API: `(this, args, context)`.
+pub(super) type Api = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
+
+/// Makes each `(name, length, function)` a global function.
+pub(super) fn register(context: &mut Context, functions: &[(&str, usize, Api)]) -> JsResult<()> {
+    for &(name, length, f) in functions {
+        context.register_global_callable(
+            js_string!(name),
+            length,
+            NativeFunction::from_fn_ptr(f),
+        )?;
+    }
+    Ok(())
+}
+
 fn install_api(context: &mut Context) -> JsResult<()> {
-    type Api = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
     let functions: [(&str, usize, Api); 14] = [
         ("send", 2, |_, args, ctx| {
             let port = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
@@ -653,13 +667,7 @@ fn install_api(context: &mut Context) -> JsResult<()> {
             Ok(reading.map_or(JsValue::null(), JsValue::from))
         }),
     ];
-    for (name, length, f) in functions {
-        context.register_global_callable(
-            js_string!(name),
-            length,
-            NativeFunction::from_fn_ptr(f),
-        )?;
-    }
+    register(context, &functions)?;
     let print = context.global_object().get(js_string!("print"), context)?;
     let console = ObjectInitializer::new(context)
         .property(js_string!("log"), print, Attribute::all())

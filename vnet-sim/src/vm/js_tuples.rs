@@ -5,11 +5,11 @@
 
 use boa_engine::object::builtins::JsPromise;
 use boa_engine::property::Attribute;
-use boa_engine::{Context, JsResult, JsValue, NativeFunction, js_string};
+use boa_engine::{Context, JsResult, JsValue, js_string};
 use serde_json::Value;
 
 use super::io::millis;
-use super::js::{Pending, arg, block, memory, shared, to_value, type_error};
+use super::js::{Api, Pending, arg, block, memory, register, shared, to_value, type_error};
 
 /// Looks for `pattern` now: the tuple, or null.
 fn find(
@@ -67,7 +67,6 @@ fn found(v: Option<Value>, ctx: &mut Context) -> JsResult<JsValue> {
 }
 
 pub(super) fn install(context: &mut Context) -> JsResult<()> {
-    type Api = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
     let functions: [(&str, usize, Api); 5] = [
         ("out", 2, |_, args, ctx| {
             let tuple = to_value(&arg(args, 0), "out", ctx)?;
@@ -96,13 +95,7 @@ pub(super) fn install(context: &mut Context) -> JsResult<()> {
         ("rd", 2, |_, args, ctx| wait(args, ctx, "rd", false)),
         ("take", 2, |_, args, ctx| wait(args, ctx, "take", true)),
     ];
-    for (name, length, f) in functions {
-        context.register_global_callable(
-            js_string!(name),
-            length,
-            NativeFunction::from_fn_ptr(f),
-        )?;
-    }
+    register(context, &functions)?;
     let any = JsValue::from_json(&crate::agents::any(), context)?;
     context.register_global_property(js_string!("ANY"), any, Attribute::all())?;
     Ok(())
