@@ -17,6 +17,14 @@
 //! - The space is volatile: a crash of the node empties it (tuples and waiters).
 //! - It holds at most [`TupleSpace::CAP`] bytes (tuples' compact JSON); an `out` past that fails.
 
+mod parcel;
+mod platform;
 mod tuples;
 
+pub use parcel::{MAX_IN, MAX_OUT, PARCEL_KEY, Parcel, is_parcel};
+pub(crate) use platform::admit;
+pub use platform::{
+    AgentCounts, AgentPlatform, Departure, Placement, Platform, Resident, SharedPlatform,
+    is_agent_worker,
+};
 pub use tuples::{ANY, SharedSpace, TupleError, TupleSpace, Waiter, any, matches};

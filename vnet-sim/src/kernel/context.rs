@@ -334,7 +334,7 @@ impl Context<'_> {
     /// Schedules `ev` — a send, a line or a record this worker made — to take effect after
     /// `delay`, counted in [`Simulation::deferred_actions`](super::Simulation::deferred_actions)
     /// until it does.
-    fn defer(&mut self, delay: SimDuration, ev: Event) {
+    pub(super) fn defer(&mut self, delay: SimDuration, ev: Event) {
         let at = self.k.now + delay;
         self.k.deferred += 1;
         self.k.schedule(self.node, at, ev);

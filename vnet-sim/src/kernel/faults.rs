@@ -387,6 +387,10 @@ impl Simulation {
         if let Some(ts) = &self.k.tuples[node.0 as usize] {
             ts.borrow_mut().clear();
         }
+        // So are the agents on it.
+        if let Some(p) = &self.k.platforms[node.0 as usize] {
+            p.borrow_mut().crash();
+        }
         self.k.fault_stats.crashes += 1;
         let name = self.k.node_name(node);
         self.k.fault_record("crash", Some(node), None, name);

@@ -4,6 +4,7 @@
 //! [`Context`] (sends, timers, random draws, logs); the kernel turns those into events keyed by
 //! `(time, source node, source sequence)` and runs them in that order.
 
+mod agents;
 mod context;
 mod faults;
 pub mod instant;
@@ -134,6 +135,7 @@ impl Simulation {
                 held: Default::default(),
                 stores: Vec::new(),
                 tuples: Vec::new(),
+                platforms: Vec::new(),
                 boot_time: Vec::new(),
                 boot_first: Vec::new(),
                 churns: Vec::new(),
@@ -173,6 +175,7 @@ impl Simulation {
         self.k.sensors.push(None);
         self.k.stores.push(None);
         self.k.tuples.push(None);
+        self.k.platforms.push(None);
         self.k.boot_time.push(crate::time::SimDuration::ZERO);
         self.k.boot_first.push(0);
         Ok(id)
@@ -215,12 +218,20 @@ impl Simulation {
     ///
     /// # Panics
     /// If `node` is not a node of this simulation.
-    pub fn add_worker(&mut self, node: NodeId, program: Box<dyn NodeProgram>) -> WorkerId {
+    pub fn add_worker(&mut self, node: NodeId, mut program: Box<dyn NodeProgram>) -> WorkerId {
         assert!(
             (node.0 as usize) < self.programs.len(),
             "add_worker: no node {}",
             node.0
         );
+        // A node with a platform hosts agents from the start, before its platform starts: an
+        // agent moving at time 0 must find it.
+        if program
+            .as_any_mut()
+            .is_some_and(|p| p.is::<crate::agents::AgentPlatform>())
+        {
+            self.k.platforms[node.0 as usize].get_or_insert_with(Default::default);
+        }
         let w = self.k.spawn(node, program, crate::time::SimDuration::ZERO);
         self.adopt_spawned();
         w
@@ -577,6 +588,25 @@ impl Simulation {
                     worker,
                 }
                 .send(port, msg);
+            }
+            Event::SendOver {
+                node,
+                worker,
+                port,
+                to,
+                msg,
+            } => {
+                self.k.deferred -= 1;
+                if self.crashed(node, worker) {
+                    return;
+                }
+                let to = (to.0 != u32::MAX).then_some(to);
+                Context {
+                    k: &mut self.k,
+                    node,
+                    worker,
+                }
+                .send_over(port, to, msg);
             }
             Event::Log {
                 node,

@@ -74,6 +74,15 @@ pub(crate) enum Event {
         port: PortId,
         msg: Message,
     },
+    /// A deferred [`Context::send_over`](super::Context::send_over): an agent leaving a
+    /// computing node (`to`: `NodeId(u32::MAX)` for every link of the port).
+    SendOver {
+        node: NodeId,
+        worker: WorkerId,
+        port: PortId,
+        to: NodeId,
+        msg: Message,
+    },
     /// A fault taking effect (boxed: rare, and a partition's groups are large).
     Fault(Box<crate::faults::Fault>),
     /// A restarted node has booted: it is up and its programs start.
@@ -110,6 +119,7 @@ impl Event {
             | Event::Direct { node, .. }
             | Event::Timer { node, .. }
             | Event::Send { node, .. }
+            | Event::SendOver { node, .. }
             | Event::Log { node, .. }
             | Event::Record { node, .. }
             | Event::Sample { node, .. }
@@ -201,6 +211,8 @@ pub(crate) struct Kernel {
     pub(super) stores: Vec<Option<crate::faults::SharedStore>>,
     /// Each node's tuple space, made on first use.
     pub(super) tuples: Vec<Option<crate::agents::SharedSpace>>,
+    /// Each node's agent platform register, once it hosts agents.
+    pub(super) platforms: Vec<Option<crate::agents::SharedPlatform>>,
     /// Each node's boot time after a restart.
     pub(super) boot_time: Vec<crate::time::SimDuration>,
     /// Each node's id of the first worker its latest boot started.

@@ -91,6 +91,8 @@ impl Drop for VmProgram {
         {
             ts.cancel(self.me);
         }
+        // An agent that did not end by itself was killed (a crash has already counted it).
+        self.leave_platform(crate::agents::Departure::Killed);
         if let (Some(m), Some((node, w))) = (&self.config.node_memory, self.charged) {
             m.forget(node, w);
         }
@@ -121,6 +123,38 @@ impl VmProgram {
             net_revision: 0,
             busy_tag: BUSY_END,
             me: 0,
+        }
+    }
+
+    /// The worker that runs agent `parcel` (an [`AgentPlatform`](crate::agents::AgentPlatform)
+    /// makes these): its class's code inside the agent runtime, resuming at `parcel.next`.
+    pub fn agent(parcel: crate::agents::Parcel, config: Rc<VmConfig>) -> Self {
+        let code = super::io_agents::agent_program(&parcel);
+        let ext = match parcel.lang {
+            Lang::Lua => "lua",
+            Lang::Js => "js",
+        };
+        let source = format!("{}.{ext}", parcel.class);
+        let mut w = VmProgram::new(parcel.lang, code, config).with_source_name(source);
+        w.io.agent = Some(Box::new(super::io_agents::AgentSeat {
+            parcel,
+            platform: None,
+        }));
+        w
+    }
+
+    /// The agent this worker runs (its id), if it runs one.
+    pub fn agent_id(&self) -> Option<&str> {
+        self.io.agent.as_ref().map(|a| a.parcel.id.as_str())
+    }
+
+    /// Tells the node's platform this worker's agent left, `how` (once; later calls do nothing).
+    fn leave_platform(&mut self, how: crate::agents::Departure) {
+        if let Some(seat) = self.io.agent.as_mut()
+            && let Some(p) = seat.platform.take()
+            && let Ok(mut p) = p.try_borrow_mut()
+        {
+            p.leave(&seat.parcel.id, how);
         }
     }
 
@@ -208,6 +242,7 @@ impl VmProgram {
                 *ctx.rng() = r;
             }
             let mut commands = std::mem::take(&mut self.io.commands);
+            let mut move_failure = None;
             for c in commands.drain(..) {
                 match c {
                     Command::Send { port, message, at } => {
@@ -230,8 +265,38 @@ impl VmProgram {
                         ctx.kill(WorkerId(w));
                     }
                     Command::Wake { worker, tag } => ctx.wake_worker(WorkerId(worker), tag),
+                    Command::Move {
+                        port,
+                        to,
+                        parcel,
+                        at,
+                    } => {
+                        let delay = self.io.compute_time(at) + self.tcmsg();
+                        match ctx.network().node_by_name(&to) {
+                            Some(n) if ctx.hosts_agents(n) => {
+                                ctx.send_over_after(delay, port, Some(n), parcel.to_message());
+                                self.leave_platform(crate::agents::Departure::Moved);
+                            }
+                            _ => {
+                                move_failure = Some(format!(
+                                    "moveto {to}: node `{to}` hosts no agent platform"
+                                ))
+                            }
+                        }
+                    }
+                    Command::Clone { parcel, at } => {
+                        let delay = self.io.compute_time(at);
+                        crate::agents::admit(ctx, &self.config, *parcel, delay);
+                        if let Some(p) = ctx.platform() {
+                            p.borrow_mut().counts_mut().cloned += 1;
+                        }
+                    }
                 }
             }
+            let step = match move_failure {
+                Some(why) => Step::Failed(why),
+                None => step,
+            };
             // Hand the emptied buffer back so the next activation does not allocate one.
             self.io.commands = commands;
             let busy = self.io.compute_time(self.io.instructions);
@@ -309,6 +374,10 @@ impl VmProgram {
     /// Ends the worker: finished, or failed with `failure` on its standard error.
     fn end(&mut self, ctx: &mut Context, failure: Option<String>) {
         self.wait = Wait::Nothing;
+        self.leave_platform(match failure {
+            None => crate::agents::Departure::Finished,
+            Some(_) => crate::agents::Departure::Failed,
+        });
         match failure {
             None => ctx.exit(),
             Some(why) => ctx.fail(format!("{}: {why}", self.who)),
@@ -365,6 +434,10 @@ impl NodeProgram for VmProgram {
             .as_ref()
             .map_or(0.0, |p| p.ns_per_instruction(self.lang));
         self.who = format!("{}/w{}", self.io.node.name, ctx.worker().0);
+        if let Some(seat) = self.io.agent.as_mut() {
+            seat.platform = ctx.platform();
+            self.who = format!("{} (agent {})", self.who, seat.parcel.id);
+        }
         let code = std::mem::take(&mut self.code);
         match super::create_vm(self.lang, &code, &self.source, &self.config) {
             Ok(vm) => self.vm = Some(vm),
@@ -384,6 +457,10 @@ impl NodeProgram for VmProgram {
     }
 
     fn on_message(&mut self, ctx: &mut Context, port: Option<PortId>, msg: Message) {
+        // Agents receive no messages, and workers no agents (their node's platform takes those).
+        if self.io.agent.is_some() || crate::agents::is_parcel(&msg) {
+            return;
+        }
         if let Wait::Recv { port: want, timer } = self.wait {
             if want.is_none() || want == port {
                 if let Some(t) = timer {

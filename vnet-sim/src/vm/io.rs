@@ -87,6 +87,18 @@ pub(crate) enum Command {
         at: u64,
     },
     Kill(u32),
+    /// An agent leaves over `port`'s link to node `to` (a name).
+    Move {
+        port: PortId,
+        to: String,
+        parcel: Box<crate::agents::Parcel>,
+        at: u64,
+    },
+    /// A clone starts on this node.
+    Clone {
+        parcel: Box<crate::agents::Parcel>,
+        at: u64,
+    },
     /// Wake worker `worker` of the node with timer tag `tag`: a tuple it waited for came.
     Wake {
         worker: u32,
@@ -190,6 +202,8 @@ pub(crate) struct Io {
     pub store: Option<crate::faults::SharedStore>,
     /// The node's tuple space (set when the worker starts).
     pub tuples: Option<crate::agents::SharedSpace>,
+    /// The agent this worker runs, if it is one.
+    pub agent: Option<Box<super::io_agents::AgentSeat>>,
 }
 
 impl Io {

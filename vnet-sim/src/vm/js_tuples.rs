@@ -1,7 +1,8 @@
 //! The tuple-space globals in JavaScript: `out(tuple [, lifetime_ms])`, `inp(pattern)`,
 //! `rdp(pattern)`, and the awaited `rd(pattern [, timeout_ms])` and `take(pattern [,
 //! timeout_ms])` (JAM's `in`, a reserved word in JavaScript and Lua); `ANY` in patterns. See
-//! [`crate::agents`] for the rules.
+//! [`crate::agents`] for the rules. Also `__agent(op, arg)`, the agent runtime's way to its
+//! worker ([`super::io_agents`]), which the runtime takes out of the globals.
 
 use boa_engine::object::builtins::JsPromise;
 use boa_engine::property::Attribute;
@@ -67,7 +68,18 @@ fn found(v: Option<Value>, ctx: &mut Context) -> JsResult<JsValue> {
 }
 
 pub(super) fn install(context: &mut Context) -> JsResult<()> {
-    let functions: [(&str, usize, Api); 5] = [
+    let functions: [(&str, usize, Api); 6] = [
+        ("__agent", 2, |_, args, ctx| {
+            let op = arg(args, 0).to_string(ctx)?.to_std_string_escaped();
+            let value = to_value(&arg(args, 1), &op, ctx)?;
+            memory(ctx)?;
+            let result = shared(ctx)?
+                .io
+                .borrow_mut()
+                .agent_call(&op, value)
+                .map_err(type_error)?;
+            JsValue::from_json(&result, ctx)
+        }),
         ("out", 2, |_, args, ctx| {
             let tuple = to_value(&arg(args, 0), "out", ctx)?;
             let l = arg(args, 1);

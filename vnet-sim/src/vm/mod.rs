@@ -87,6 +87,7 @@
 
 mod driver;
 mod io;
+mod io_agents;
 mod io_tuples;
 mod js;
 mod js_tuples;

@@ -18,6 +18,7 @@ use mlua::ffi;
 use serde_json::Value;
 
 use super::Shared;
+use super::agents::agent_body;
 use super::tuples::{inp_body, out_body, rd_body, rdp_body, take_body};
 use super::value::{push, read, string_at};
 use crate::kernel::{NotRecordable, RecordValue};
@@ -77,6 +78,8 @@ pub(super) unsafe fn install(l: *mut ffi::lua_State, shared: *const RefCell<Shar
         set(g, c"rdp", ts_rdp);
         set(g, c"rd", ts_rd);
         set(g, c"take", ts_take);
+        // The agent runtime's call (it removes it from the globals before the class runs).
+        set(g, c"__agent", agent);
         ffi::lua_createtable(l, 0, 1);
         ffi::lua_pushboolean(l, 1);
         ffi::lua_setfield(l, -2, c"$any".as_ptr());
@@ -146,6 +149,7 @@ api! {
     ts_rdp = rdp_body at 1;
     ts_rd = rd_body at 1;
     ts_take = take_body at 1;
+    agent = agent_body at 1;
 }
 
 /// Runs a C function's body with its [`Shared`]; an error is raised as a Lua error `level`
@@ -186,7 +190,11 @@ pub(super) fn busy() -> String {
 }
 
 /// The string argument at `idx`, or an error naming `what` it should have been.
-unsafe fn str_arg<'a>(l: *mut ffi::lua_State, idx: c_int, what: &str) -> Result<&'a str, String> {
+pub(super) unsafe fn str_arg<'a>(
+    l: *mut ffi::lua_State,
+    idx: c_int,
+    what: &str,
+) -> Result<&'a str, String> {
     unsafe {
         if ffi::lua_type(l, idx) != ffi::LUA_TSTRING {
             return Err(format!("expected {what}"));

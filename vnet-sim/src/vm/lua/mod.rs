@@ -6,6 +6,7 @@
 //! - [`api`]: the globals a program sees (the node API) and the sandbox's removals.
 //! - [`value`]: Lua values to and from the JSON-like values messages carry.
 
+mod agents;
 mod api;
 mod state;
 mod tuples;

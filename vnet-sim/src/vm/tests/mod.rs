@@ -1,5 +1,6 @@
 //! VM workers in the kernel: API, timing, limits, sandbox, errors, determinism.
 
+mod agents;
 mod faults;
 mod js;
 mod lua;

@@ -1,0 +1,110 @@
+//! Agent platforms from a program's [`Context`] and from the [`Simulation`]: each node's
+//! register of agents ([`crate::agents::Platform`]), and sending over a port's links alone, as
+//! an agent moves.
+
+use super::Simulation;
+use super::context::{Context, SendReport};
+use crate::agents::{AgentCounts, Platform, SharedPlatform};
+use crate::net::{Message, NodeId, PortId};
+
+impl Context<'_> {
+    /// Makes this node an agent platform (once) and returns its register.
+    pub fn host_agents(&mut self) -> SharedPlatform {
+        self.k.platforms[self.node.0 as usize]
+            .get_or_insert_with(Default::default)
+            .clone()
+    }
+
+    /// This node's platform register, if it hosts agents.
+    pub fn platform(&self) -> Option<SharedPlatform> {
+        self.k.platforms.get(self.node.0 as usize)?.clone()
+    }
+
+    /// Whether `node` hosts agents.
+    pub fn hosts_agents(&self, node: NodeId) -> bool {
+        self.k
+            .platforms
+            .get(node.0 as usize)
+            .is_some_and(|p| p.is_some())
+    }
+
+    /// [`send_over`](Self::send_over) after `delay`, as if the node were busy computing until
+    /// then. Zero delay sends now.
+    pub fn send_over_after(
+        &mut self,
+        delay: crate::time::SimDuration,
+        port: PortId,
+        to: Option<NodeId>,
+        msg: Message,
+    ) {
+        if delay == crate::time::SimDuration::ZERO {
+            self.send_over(port, to, msg);
+        } else {
+            let ev = super::Event::SendOver {
+                node: self.node,
+                worker: self.worker,
+                port,
+                to: to.unwrap_or(NodeId(u32::MAX)),
+                msg,
+            };
+            self.defer(delay, ev);
+        }
+    }
+
+    /// Sends `msg` over `port`'s links only — to no sibling worker — and, with `to`, only over
+    /// the link whose far end is node `to`: how an agent leaves. Traced, charged and dropped
+    /// like any send.
+    pub fn send_over(&mut self, port: PortId, to: Option<NodeId>, mut msg: Message) -> SendReport {
+        self.k.stamp(self.node, &mut msg);
+        let k = &mut *self.k;
+        let n = self.node.0 as usize;
+        k.nodes[n].stats.port_sends += 1;
+        let mut report = SendReport::default();
+        let Some(p) = k.net.nodes()[n].ports().get(port.0 as usize) else {
+            return report;
+        };
+        for i in 0..p.links().len() {
+            let ld = k.net.nodes()[n].ports()[port.0 as usize].links()[i];
+            if let Some(dst) = to {
+                let far = k
+                    .net
+                    .link(ld.link)
+                    .map(|l| l.ends()[1 - ld.dir as usize].node);
+                if far != Some(dst) {
+                    continue;
+                }
+            }
+            match k.launch(self.node, port, ld, &msg, None) {
+                Some(true) => report.on_links += 1,
+                Some(false) => report.dropped += 1,
+                None => {}
+            }
+        }
+        report
+    }
+}
+
+impl Simulation {
+    /// Node `node`'s agent platform register, if it hosts agents.
+    pub fn platform(&self, node: NodeId) -> Option<std::cell::Ref<'_, Platform>> {
+        self.k
+            .platforms
+            .get(node.0 as usize)?
+            .as_ref()
+            .map(|p| p.borrow())
+    }
+
+    /// The agent counters of every platform, summed.
+    pub fn agent_counts(&self) -> AgentCounts {
+        let mut sum = AgentCounts::default();
+        for p in self.k.platforms.iter().flatten() {
+            sum.add(&p.borrow().counts());
+        }
+        sum
+    }
+
+    /// Whether any node hosts agents.
+    pub fn hosts_agents(&self) -> bool {
+        self.k.platforms.iter().any(|p| p.is_some())
+    }
+}
