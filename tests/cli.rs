@@ -151,6 +151,7 @@ fn check_describes_a_file_and_warns_about_near_names() {
          \x20 profiles: none (programs take no virtual time) 2\n\
          \x20 sensors:  (none)\n\
          \x20 faults:   (none)\n\
+         \x20 agents:   (none)\n\
          \x20 run:      seed 3\n\
          ok\n"
     );

@@ -221,3 +221,40 @@ fn the_esp32_cluster_file_delivers_every_frame_as_the_scenario_does() {
     assert_eq!(scenario.received, 8 * 40);
     assert_eq!(last / 1e3, scenario.completion_s);
 }
+
+/// `agents`: the explorers (Lua and JavaScript, one each with `--set`) find every hot spot of
+/// the file and carry it to the sink, whose `detected` records name the hot nodes; the two
+/// languages make the same walk (same moves, clones and records); flooding finds them too;
+/// and the same seed gives the same trace hash.
+#[test]
+fn agents_explorers_find_the_hot_spots_in_lua_and_js_as_flooding_does() {
+    let hot = ["n14", "n23", "n33"];
+    let agent_line = |stderr: &str| {
+        stderr
+            .lines()
+            .find(|l| l.starts_with("vnet: agents "))
+            .unwrap_or_else(|| panic!("no agents line in {stderr}"))
+            .to_owned()
+    };
+    let mut seen = Vec::new();
+    for file in ["agents/explore.json", "agents/explore-js.json"] {
+        let (records, stderr) = run(file, &["--set", "agents.0.count=1"], "agents_one");
+        let mut found = records[&("n0".to_owned(), "detected".to_owned())].clone();
+        found.sort();
+        seen.push((found, agent_line(&stderr), records.first_ns.clone()));
+    }
+    assert_eq!(seen[0].1, seen[1].1, "Lua and JS explorers count the same");
+    assert_eq!(seen[0].0, seen[1].0);
+    assert!(seen[0].1.contains("placed=1 "), "{}", seen[0].1);
+    let (records, stderr) = run("agents/explore.json", &[], "agents_four");
+    let mut found = records[&("n0".to_owned(), "detected".to_owned())].clone();
+    found.sort();
+    assert_eq!(found, hot, "four explorers find every hot spot");
+    assert!(agent_line(&stderr).contains(" cloned=3 "), "{stderr}");
+    let (_, again) = run("agents/explore.json", &[], "agents_again");
+    assert_eq!(trace_hash(&stderr), trace_hash(&again));
+    let (flood, _) = run("agents/flood.json", &[], "agents_flood");
+    let mut found = flood[&("n0".to_owned(), "detected".to_owned())].clone();
+    found.sort();
+    assert_eq!(found, hot, "flooding finds every hot spot");
+}

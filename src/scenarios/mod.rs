@@ -1,5 +1,6 @@
 //! Ready-made scenarios: a network, its programs and what to measure, shared by examples and tests.
 
+mod agent_survey;
 pub mod algorithms;
 mod esp32_cluster;
 mod hybrid_mesh;
@@ -8,6 +9,7 @@ mod mesh_flood;
 mod mesh_traffic;
 mod sensor_field;
 
+pub use agent_survey::{SurveyMethod, SurveyReport, agent_survey, hot_nodes};
 pub use esp32_cluster::{
     ClusterReport, ClusterRun, ESP32_EXCHANGE_LUA, esp32_cluster, line_limit_bps,
 };

@@ -29,6 +29,7 @@ on("hello", (m) => {
   S.ended = new Map();
   workerStates(m.workers || []);
   S.faults = m.faults || { down: [], cut: [] };
+  S.agents = m.agents || [];
   // Keep the selection if it is still there.
   const s = S.selected;
   if (s && s.kind === "node" && !S.net.nodes.some((n) => n.name === s.name)) S.selected = null;
@@ -54,9 +55,10 @@ on("batch", (m) => {
   chart.add(m.messages);
   plots.add("record", m.records);
   plots.add("reading", m.readings);
-  if (m.workers.length || m.faults) {
+  if (m.workers.length || m.faults || m.agents) {
     workerStates(m.workers);
     if (m.faults) S.faults = m.faults;
+    if (m.agents) S.agents = m.agents;
     world.markWorkers();
     side.render();
   }

@@ -13,6 +13,7 @@ export const S = {
   selected: null,                // {kind: "node", name} | {kind: "link", a, b} | null
   worker: 0,                     // the selected worker tab
   ended: new Map(),              // "node/worker" -> state, for workers not running
+  agents: [], // mobile agents: {id, class, node}, where they are now
   faults: { down: [], cut: [] }, // nodes down (names) and links cut (indices), as faults left them
   file: null,
 };

@@ -95,9 +95,32 @@ function endDrag() {
   if (rubber) { rubber.remove(); rubber = null; }
 }
 
+/// Each node with mobile agents on it gets an orange badge with their number; its tooltip
+/// lists them (id and class).
+function markAgents() {
+  for (const b of svg.querySelectorAll("g.agents")) b.remove();
+  const at = new Map();
+  for (const a of S.agents) {
+    if (!at.has(a.node)) at.set(a.node, []);
+    at.get(a.node).push(a);
+  }
+  for (const [name, list] of at) {
+    const e = nodeEl.get(name);
+    if (!e) continue;
+    const r = Number(e.c.getAttribute("r"));
+    const g = el("g", { class: "agents", "data-node": name, "data-count": list.length }, e.g);
+    el("circle", { cx: e.x + r * 0.9, cy: e.y + r * 0.9, r: r * 0.7 }, g);
+    const t = el("text", { x: e.x + r * 0.9, y: e.y + r * 0.9, "font-size": Math.max(8, r), "text-anchor": "middle", "dominant-baseline": "central" }, g);
+    t.textContent = String(list.length);
+    const title = el("title", {}, g);
+    title.textContent = list.map((a) => `agent ${a.id} (${a.class})`).join("\n");
+  }
+}
+
 /// Nodes without programs are grey; a node with a failed worker red; a node down (crashed)
-/// dark with a cross; a cut link red and dashed.
+/// dark with a cross; a cut link red and dashed; agents as badges (`markAgents`).
 export function markWorkers() {
+  markAgents();
   const down = new Set(S.faults.down);
   for (const [name, e] of nodeEl) e.g.classList.toggle("down", down.has(name));
   const cut = new Set(S.faults.cut);
@@ -105,7 +128,7 @@ export function markWorkers() {
   S.net.nodes.forEach((n) => {
     const e = nodeEl.get(n.name);
     if (!e) return;
-    const runs = (n.workers && n.workers.length) || n.program;
+    const runs = (n.workers && n.workers.length) || n.program || n.platform;
     const failed = (n.workers || []).some((_, w) => S.ended.get(`${n.name}/${w}`) === "failed");
     e.g.classList.toggle("idle", !runs);
     e.g.classList.toggle("external", !!n.external);

@@ -60,6 +60,7 @@ pub(crate) fn add_node(
             profile: None,
             sensors: Vec::new(),
             external: None,
+            platform: false,
         },
     };
     spec.name = name.clone();

@@ -81,6 +81,17 @@ fn describe(file: &NetworkFile, name: &str) -> Vec<String> {
     for f in &file.faults {
         *faults.entry(f.kind().to_owned()).or_insert(0) += 1;
     }
+    let platforms = file.nodes.iter().filter(|n| n.platform).count();
+    let mut agents = BTreeMap::new();
+    for a in &file.agents {
+        let lang = a.language().map_or("?", |l| match l {
+            vnet::sim::vm::Lang::Lua => "lua",
+            vnet::sim::vm::Lang::Js => "js",
+        });
+        *agents
+            .entry(format!("{} ({lang}) at {}", a.class_name(), a.at))
+            .or_insert(0) += a.count as usize;
+    }
     let names: Vec<&str> = file.nodes.iter().map(|n| n.name.as_str()).collect();
     let shown = if names.len() <= 12 {
         names.join(", ")
@@ -121,6 +132,15 @@ fn describe(file: &NetworkFile, name: &str) -> Vec<String> {
         format!("  profiles: {}", tally(profiles)),
         format!("  sensors:  {}", tally(sensors)),
         format!("  faults:   {}", tally(faults)),
+        if platforms == 0 {
+            "  agents:   (none)".to_owned()
+        } else {
+            format!(
+                "  agents:   {}; {}",
+                plural(platforms, "platform"),
+                tally(agents)
+            )
+        },
         format!(
             "  run:      {}",
             if run.is_empty() {

@@ -20,6 +20,8 @@ pub(crate) struct Summary {
     /// Workers by final state: finished, failed, killed, waiting, running, crashed.
     pub workers: [usize; 6],
     pub faults: vnet::sim::faults::FaultStats,
+    /// Agent counts, if any node hosts agents.
+    pub agents: Option<vnet::sim::agents::AgentCounts>,
     pub wall_s: f64,
     pub trace_hash: Option<u64>,
     pub interrupted: bool,
@@ -45,6 +47,7 @@ impl Summary {
             s.dropped_cut += t.dropped_cut;
         }
         s.faults = sim.results().fault_stats().clone();
+        s.agents = sim.hosts_agents().then(|| sim.agent_counts());
         // Every message lost at a down node: over links, from siblings and direct.
         s.dropped_node_down = s.faults.dropped_node_down;
         for n in 0..sim.network().nodes().len() {
@@ -73,7 +76,8 @@ impl Summary {
         self.events as f64 / self.wall_s.max(1e-9)
     }
 
-    /// The summary lines of `vnet run`: two, and a third when faults happened.
+    /// The summary lines of `vnet run`: two, then one when faults happened and one when nodes
+    /// host agents.
     pub fn lines(&self) -> Vec<String> {
         let w = self.workers;
         let hash = self
@@ -143,6 +147,20 @@ impl Summary {
                 f.spiked
             ));
         }
+        if let Some(a) = &self.agents {
+            lines.push(format!(
+                "vnet: agents placed={} arrived={} departed={} cloned={} finished={} failed={} \
+                 killed={} refused={}",
+                a.placed,
+                a.arrived,
+                a.departed,
+                a.cloned,
+                a.finished,
+                a.failed,
+                a.killed,
+                a.refused
+            ));
+        }
         lines
     }
 
@@ -167,6 +185,7 @@ impl Summary {
                 "crashed": w[5],
             },
             "faults": self.faults,
+            "agents": self.agents,
             "wall_s": self.wall_s,
             "events_per_s": self.events_per_s(),
             "trace_hash": self.trace_hash.map(|h| format!("{h:016x}")),

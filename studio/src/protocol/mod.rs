@@ -14,8 +14,8 @@ mod server;
 
 pub use client::{ClientMessage, WorkerAction};
 pub use server::{
-    Clock, FaultView, LogEntry, MAX_MESSAGES_PER_BATCH, MAX_POINTS_PER_BATCH, MessageEvent, Point,
-    ServerMessage, WorkerStatus,
+    AgentPlace, Clock, FaultView, LogEntry, MAX_MESSAGES_PER_BATCH, MAX_POINTS_PER_BATCH,
+    MessageEvent, Point, ServerMessage, WorkerStatus,
 };
 
 /// The largest frame a browser may send, in bytes (an uploaded network file travels in one).

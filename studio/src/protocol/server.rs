@@ -80,6 +80,17 @@ pub struct FaultView {
     pub cut: Vec<u32>,
 }
 
+/// A mobile agent and the node it is on now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentPlace {
+    /// The agent's id (`n0.3`).
+    pub id: String,
+    /// Its class.
+    pub class: String,
+    /// The node it is on.
+    pub node: String,
+}
+
 /// The virtual clock and progress.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Clock {
@@ -117,6 +128,9 @@ pub enum ServerMessage {
         workers: Vec<WorkerStatus>,
         /// Nodes down and links cut.
         faults: FaultView,
+        /// Where the mobile agents are, by node then id (empty if no node hosts agents).
+        #[serde(default)]
+        agents: Vec<AgentPlace>,
     },
     /// What happened since the last batch (about every 50 ms while running).
     Batch {
@@ -138,6 +152,9 @@ pub enum ServerMessage {
         /// Nodes down and links cut, when that changed since the last batch.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         faults: Option<FaultView>,
+        /// Where the mobile agents are, when that changed since the last batch.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agents: Option<Vec<AgentPlace>>,
     },
     /// Nothing is left to run: the run's trace hash (equal to `vnet run`'s for an unpaced run
     /// from reset) and message counts.

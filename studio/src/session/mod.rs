@@ -10,7 +10,7 @@
 mod commands;
 mod pnodes;
 
-use crate::protocol::FaultView;
+use crate::protocol::{AgentPlace, FaultView};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -110,6 +110,8 @@ struct Session {
     done_sent: bool,
     /// Nodes down and links cut, as browsers were last told.
     told_faults: FaultView,
+    /// Where agents were at the last batch.
+    told_agents: Vec<AgentPlace>,
     /// The network as `/network.json` serves it: every program inline.
     published: Arc<Mutex<NetworkFile>>,
 }
@@ -141,6 +143,7 @@ impl Session {
             out,
             done_sent: false,
             told_faults: FaultView::default(),
+            told_agents: Vec::new(),
             published,
         };
         s.observe();
@@ -201,6 +204,7 @@ impl Session {
         let mut workers = self.slots.not_running(&self.net.file);
         workers.extend(self.pnodes_not_running());
         self.told_faults = self.fault_view();
+        self.told_agents = self.agent_view();
         frame(&ServerMessage::Hello {
             network: serde_json::to_value(&self.net.file).unwrap_or_default(),
             sources: self.net.sources.clone(),
@@ -209,7 +213,26 @@ impl Session {
             file: self.path.as_ref().map(|p| p.display().to_string()),
             workers,
             faults: self.told_faults.clone(),
+            agents: self.told_agents.clone(),
         })
+    }
+
+    /// Where the agents are now, node by node.
+    fn agent_view(&self) -> Vec<AgentPlace> {
+        let mut all = Vec::new();
+        if !self.sim.hosts_agents() {
+            return all;
+        }
+        for (i, n) in self.sim.network().nodes().iter().enumerate() {
+            if let Some(p) = self.sim.platform(vnet_sim::NodeId(i as u32)) {
+                all.extend(p.residents().map(|r| AgentPlace {
+                    id: r.id.clone(),
+                    class: r.class.clone(),
+                    node: n.name().to_owned(),
+                }));
+            }
+        }
+        all
     }
 
     /// Which nodes are down and which links cut, now.
@@ -243,6 +266,11 @@ impl Session {
             self.told_faults = view.clone();
             view
         });
+        let places = self.agent_view();
+        let agents = (places != self.told_agents).then(|| {
+            self.told_agents = places.clone();
+            places
+        });
         let (pnode_logs, pnode_points, pnode_workers) = self.pnode_output();
         workers.extend(pnode_workers);
         if !always
@@ -253,6 +281,7 @@ impl Session {
             && pnode_points.is_empty()
             && workers.is_empty()
             && faults.is_none()
+            && agents.is_none()
         {
             return;
         }
@@ -297,6 +326,7 @@ impl Session {
             readings: seen.readings.into_vec(),
             workers,
             faults,
+            agents,
         });
     }
 

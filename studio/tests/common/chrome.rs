@@ -149,23 +149,28 @@ pub async fn status(page: &chromiumoxide::Page) -> String {
     text_of(page, "#status").await
 }
 
-/// A fresh folder `name` holding `NET` as `grid.json`, chromium, and a studio on it listening
-/// on `listen`; `None` where chromium is not installed (and not required).
-pub async fn setup(
-    name: &str,
-    listen: &str,
-) -> Option<(
+/// The browser, its event loop, the studio and the network file's path.
+pub type Setup = (
     Browser,
     tokio::task::JoinHandle<()>,
     vnet_studio::Running,
     PathBuf,
-)> {
+);
+
+/// A fresh folder `name` holding `NET` as `grid.json`, chromium, and a studio on it listening
+/// on `listen`; `None` where chromium is not installed (and not required).
+pub async fn setup(name: &str, listen: &str) -> Option<Setup> {
+    setup_with(name, listen, NET).await
+}
+
+/// [`setup`] with the network `net` instead of `NET`.
+pub async fn setup_with(name: &str, listen: &str, net: &str) -> Option<Setup> {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let (browser, events) = chromium(&dir).await?;
     let path = dir.join("grid.json");
-    std::fs::write(&path, NET).unwrap();
+    std::fs::write(&path, net).unwrap();
     let studio = start(StudioConfig {
         file: Some(path.clone()),
         listen: listen.parse().unwrap(),

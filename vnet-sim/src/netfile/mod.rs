@@ -28,6 +28,7 @@
 //! above before anything is checked. `docs/netfile.md` is the user's reference; [`schema`] the
 //! JSON Schema.
 
+mod agents;
 mod error;
 pub mod faults;
 mod lint;
@@ -37,6 +38,7 @@ pub mod schema;
 /// The units network files use (they live beside `time`, below the network and the VMs).
 pub use crate::units;
 
+pub use agents::AgentSpec;
 pub use error::NetFileError;
 pub use faults::FaultSpec;
 pub use registry::ProgramRegistry;
@@ -71,6 +73,9 @@ pub struct NetworkFile {
     /// Faults during the run: crashes, partitions, holds, link faults, churn ([`faults`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultSpec>,
+    /// Mobile agents placed at the start, on nodes with a `platform` ([`AgentSpec`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<AgentSpec>,
 }
 
 /// One node of a network file.
@@ -106,6 +111,9 @@ pub struct NodeSpec {
     /// `workers` run there, and the simulation holds its twin (`vnet_hw::external`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalSpec>,
+    /// Whether the node hosts mobile agents (an agent platform, after its workers).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub platform: bool,
 }
 
 /// Where a P-node is and how to talk to it.
@@ -297,6 +305,25 @@ impl LinkSpec {
     }
 }
 
+/// The list at `key` of the top level (none: empty), each entry read as a `T`; an error names
+/// the entry as `{what} {index}`.
+fn entries<T: serde::de::DeserializeOwned>(
+    obj: &serde_json::Map<String, Value>,
+    key: &str,
+    what: &str,
+) -> Result<Vec<T>, NetFileError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => (items.iter().enumerate())
+            .map(|(i, v)| {
+                serde_json::from_value(v.clone())
+                    .map_err(|e| NetFileError::top(format!("{what} {i}: {}", error::clean(e))))
+            })
+            .collect(),
+        Some(_) => Err(NetFileError::top(format!("`{key}` must be a list"))),
+    }
+}
+
 /// Splits a link end `"node.port"` at its first dot; `None` if either part is empty.
 pub fn split_end(end: &str) -> Option<(&str, &str)> {
     end.split_once('.')
@@ -349,19 +376,8 @@ impl NetworkFile {
             Some(v) => serde_json::from_value(v.clone())
                 .map_err(|e| NetFileError::top(format!("`run`: {}", error::clean(e))))?,
         };
-        let mut faults = Vec::new();
-        match obj.get("faults") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items)) => {
-                for (i, v) in items.iter().enumerate() {
-                    let f: FaultSpec = serde_json::from_value(v.clone()).map_err(|e| {
-                        NetFileError::top(format!("fault {i}: {}", error::clean(e)))
-                    })?;
-                    faults.push(f);
-                }
-            }
-            Some(_) => return Err(NetFileError::top("`faults` must be a list")),
-        }
+        let faults: Vec<FaultSpec> = entries(&obj, "faults", "fault")?;
+        let agents: Vec<AgentSpec> = entries(&obj, "agents", "agent")?;
         let expanded = scenario::expand(&obj)?;
         let mut nodes = Vec::with_capacity(expanded.nodes.len());
         for (i, item) in expanded.nodes.into_iter().enumerate() {
@@ -408,6 +424,7 @@ impl NetworkFile {
             links,
             run,
             faults,
+            agents,
         };
         file.check()?;
         Ok(file)
@@ -524,6 +541,7 @@ impl NetworkFile {
                 .map_err(|m| NetFileError::link(i, Some(&label), m.to_string()))?;
         }
         self.resolve_faults().map_err(NetFileError::top)?;
+        self.check_agents()?;
         Ok(())
     }
 
@@ -649,6 +667,7 @@ impl NetworkFile {
                     Box::new(n.worker_program(&spec, code.to_string(), config.clone()))
                 });
             }
+            self.add_platform(&mut sim, i, &config, base, &mut sources)?;
         }
         self.resolve_faults()
             .map_err(NetFileError::top)?
@@ -703,6 +722,7 @@ impl NetworkFile {
                     profile: None,
                     sensors: Vec::new(),
                     external: None,
+                    platform: false,
                 }
             })
             .collect();
@@ -720,6 +740,7 @@ impl NetworkFile {
             links,
             run: RunSpec::default(),
             faults: Vec::new(),
+            agents: Vec::new(),
         }
     }
 
@@ -740,6 +761,7 @@ impl NetworkFile {
                 profile: None,
                 sensors: Vec::new(),
                 external: None,
+                platform: false,
             })
             .collect();
         let mut links = Vec::new();
@@ -759,6 +781,7 @@ impl NetworkFile {
             links,
             run: RunSpec::default(),
             faults: Vec::new(),
+            agents: Vec::new(),
         }
     }
 }

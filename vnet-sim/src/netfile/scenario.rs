@@ -28,6 +28,7 @@ pub(super) const TOP_FIELDS: &[&str] = &[
     "links",
     "run",
     "faults",
+    "agents",
 ];
 
 /// A generator of nodes and links: the shapes of [`Topology`]. Nodes are named `n0`, `n1`, …;

@@ -24,6 +24,7 @@ pub fn json_schema() -> Value {
     let topology = g.subschema_for::<TopologySpec>().to_value();
     let run = g.subschema_for::<RunSpec>().to_value();
     let fault = g.subschema_for::<super::FaultSpec>().to_value();
+    let agent = g.subschema_for::<super::AgentSpec>().to_value();
     let mut defs = g.take_definitions(true);
     let derived = |name: &str, drop: &[&str], required: &[&str]| {
         let mut d = defs.get(name).cloned().unwrap_or(Value::Null);
@@ -64,6 +65,10 @@ pub fn json_schema() -> Value {
         "faults": {
             "type": "array", "items": fault,
             "description": "Faults during the run: crashes and restarts, partitions, cuts, holds, link faults, churn."
+        },
+        "agents": {
+            "type": "array", "items": agent,
+            "description": "Mobile agents placed at the start, on nodes with `platform`: see docs/agents.md."
         },
     });
     debug_assert_eq!(

@@ -562,3 +562,131 @@ fn a_crash_kills_the_agents_on_a_node_and_bad_parcels_are_refused() {
         assert!(e.contains(want), "{want} in {errs:?}");
     }
 }
+
+/// A 4×4 grid file with platforms everywhere and `count` random walkers of `lang` on n0, which
+/// take 12 random steps each, marking every node they visit in its tuple space.
+fn walkers_file(lang: &str, count: u32) -> String {
+    let code = match lang {
+        "lua" => {
+            r#"return {
+            steps = 0, start = "step",
+            act = { step = function(self)
+                self.steps = self.steps + 1
+                out({"seen", me()})
+                local ns = {}
+                for port, names in pairs(node().neighbours) do ns[#ns + 1] = names[1] end
+                table.sort(ns)
+                moveto(ns[math.random(#ns)])
+            end },
+            trans = { step = function(self) if self.steps < 12 then return "step" end end },
+        }"#
+        }
+        _ => {
+            r#"return {
+            steps: 0, start: 'step',
+            act: { step() {
+                this.steps++;
+                out(['seen', me()]);
+                const ns = Object.values(node().neighbours).map((n) => n[0]).sort();
+                moveto(ns[Math.floor(random() * ns.length)]);
+            } },
+            trans: { step() { return this.steps < 12 ? 'step' : null; } },
+        };"#
+        }
+    };
+    json!({
+        "seed": 5,
+        "topology": {"kind": "grid", "rows": 4, "cols": 4},
+        "node_defaults": {"platform": true},
+        "link_defaults": {"latency": "2ms", "bandwidth": "1Mbps"},
+        "agents": [{"at": "n0", "lang": lang, "class": "walker", "code": code, "count": count}],
+    })
+    .to_string()
+}
+
+fn run_file(text: &str, seed: u64) -> (Simulation, u64) {
+    let file = crate::netfile::NetworkFile::from_json(text).unwrap();
+    let mut sim = file
+        .instantiate(&crate::netfile::ProgramRegistry::new(), Some(seed))
+        .unwrap();
+    let hash = Rc::new(RefCell::new(crate::trace::TraceHash::default()));
+    sim.set_trace(Box::new(hash.clone()));
+    sim.run();
+    let h = hash.borrow().value();
+    (sim, h)
+}
+
+#[test]
+fn a_network_file_places_agents_and_a_seed_gives_the_same_trace() {
+    for lang in ["lua", "js"] {
+        let text = walkers_file(lang, 3);
+        let (sim, h1) = run_file(&text, 5);
+        assert_eq!(errors(&sim), Vec::<String>::new(), "{lang}");
+        let c = sim.agent_counts();
+        // 12 steps each; the last step's move is not made: its transition ends the agent.
+        assert_eq!(
+            (c.placed, c.departed, c.arrived, c.finished),
+            (3, 33, 33, 3),
+            "{lang}"
+        );
+        assert_eq!(run_file(&text, 5).1, h1, "{lang}: same seed, same trace");
+        assert_ne!(
+            run_file(&text, 6).1,
+            h1,
+            "{lang}: another seed, another walk"
+        );
+    }
+}
+
+#[test]
+fn a_network_file_names_what_is_wrong_with_its_agents() {
+    let base = json!({
+        "nodes": [{"name": "a", "platform": true}, {"name": "b"}],
+        "links": [{"a": "a.p", "b": "b.p", "latency": "1ms"}],
+    });
+    for (agent, want) in [
+        (
+            json!({"at": "c", "code": "return {}", "lang": "lua"}),
+            "agent 0 (at `c`): no node is called `c`",
+        ),
+        (
+            json!({"at": "b", "code": "return {}", "lang": "lua"}),
+            "node `b` hosts no agents: give it \"platform\": true",
+        ),
+        (
+            json!({"at": "a", "lang": "lua"}),
+            "give exactly one of `code` and `path`",
+        ),
+        (json!({"at": "a", "code": "x"}), "give `lang`"),
+        (json!({"at": "a", "path": "x.py"}), "give `lang`"),
+        (
+            json!({"at": "a", "code": "x", "lang": "lua", "state": 3}),
+            "`state` must be an object",
+        ),
+        (
+            json!({"at": "a", "code": "x", "lang": "lua", "count": 0}),
+            "`count` must be at least 1",
+        ),
+        (
+            json!({"at": "a", "code": "x", "lang": "lua", "colour": 1}),
+            "unknown field `colour`",
+        ),
+        (
+            json!({"at": "a", "code": "x", "lang": "lua", "after": "soon"}),
+            "agent 0: ",
+        ),
+    ] {
+        let mut f = base.clone();
+        f["agents"] = json!([agent]);
+        let e = crate::netfile::NetworkFile::from_json(&f.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{want} in {e}");
+    }
+    let mut f = base.clone();
+    f["agents"] = json!({"at": "a"});
+    let e = crate::netfile::NetworkFile::from_json(&f.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`agents` must be a list"), "{e}");
+}
