@@ -181,6 +181,8 @@ pub struct Placement {
 pub struct AgentPlatform {
     config: Rc<VmConfig>,
     placed: Vec<Placement>,
+    /// What the agents' `params()` returns here.
+    params: Value,
 }
 
 impl AgentPlatform {
@@ -189,7 +191,14 @@ impl AgentPlatform {
         AgentPlatform {
             config,
             placed: Vec::new(),
+            params: Value::Null,
         }
+    }
+
+    /// Gives the agents on this node the node's parameters, which their `params()` returns.
+    pub fn with_params(mut self, params: Value) -> Self {
+        self.params = params;
+        self
     }
 
     /// Starts `placement` when the platform starts (or its `after` later).
@@ -206,12 +215,19 @@ impl AgentPlatform {
         let id = platform.borrow_mut().new_id(&name);
         let parcel = Parcel::new(id, p.lang, p.class.clone(), p.code.clone(), p.state.clone());
         platform.borrow_mut().counts_mut().placed += 1;
-        admit(ctx, &self.config, parcel, SimDuration::ZERO);
+        admit(ctx, &self.config, &self.params, parcel, SimDuration::ZERO);
     }
 }
 
-/// Starts agent `parcel` on this node after `delay`, as a new worker, and registers it.
-pub(crate) fn admit(ctx: &mut Context, config: &Rc<VmConfig>, parcel: Parcel, delay: SimDuration) {
+/// Starts agent `parcel` on this node after `delay`, as a new worker with the node's `params`,
+/// and registers it.
+pub(crate) fn admit(
+    ctx: &mut Context,
+    config: &Rc<VmConfig>,
+    params: &Value,
+    parcel: Parcel,
+    delay: SimDuration,
+) {
     let platform = ctx.host_agents();
     let resident = Resident {
         id: parcel.id.clone(),
@@ -219,7 +235,11 @@ pub(crate) fn admit(ctx: &mut Context, config: &Rc<VmConfig>, parcel: Parcel, de
         lang: parcel.lang,
         worker: 0,
     };
-    let worker = ctx.spawn_after(delay, Box::new(VmProgram::agent(parcel, config.clone())));
+    let mut agent = VmProgram::agent(parcel, config.clone());
+    if !params.is_null() {
+        agent = agent.with_params(params.clone());
+    }
+    let worker = ctx.spawn_after(delay, Box::new(agent));
     platform.borrow_mut().enter(Resident {
         worker: worker.0,
         ..resident
@@ -265,7 +285,7 @@ impl NodeProgram for AgentPlatform {
             }
         };
         ctx.host_agents().borrow_mut().counts_mut().arrived += 1;
-        admit(ctx, &self.config, parcel, SimDuration::ZERO);
+        admit(ctx, &self.config, &self.params, parcel, SimDuration::ZERO);
     }
 }
 

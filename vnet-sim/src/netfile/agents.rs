@@ -132,7 +132,7 @@ impl NetworkFile {
         if !n.platform || n.external.is_some() {
             return Ok(());
         }
-        let mut platform = AgentPlatform::new(config.clone());
+        let mut platform = AgentPlatform::new(config.clone()).with_params(n.params.clone());
         for (k, a) in self.agents.iter().enumerate() {
             if a.at != n.name {
                 continue;
@@ -165,11 +165,11 @@ impl NetworkFile {
                 });
             }
         }
-        let config = config.clone();
+        let (config, params) = (config.clone(), n.params.clone());
         sim.add_restartable(
             crate::net::NodeId(i as u32),
             Box::new(platform),
-            move || Box::new(AgentPlatform::new(config.clone())),
+            move || Box::new(AgentPlatform::new(config.clone()).with_params(params.clone())),
         );
         Ok(())
     }

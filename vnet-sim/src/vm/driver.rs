@@ -286,7 +286,8 @@ impl VmProgram {
                     }
                     Command::Clone { parcel, at } => {
                         let delay = self.io.compute_time(at);
-                        crate::agents::admit(ctx, &self.config, *parcel, delay);
+                        let params = self.io.params.clone();
+                        crate::agents::admit(ctx, &self.config, &params, *parcel, delay);
                         if let Some(p) = ctx.platform() {
                             p.borrow_mut().counts_mut().cloned += 1;
                         }

@@ -571,6 +571,7 @@ fn walkers_file(lang: &str, count: u32) -> String {
             r#"return {
             steps = 0, start = "step",
             act = { step = function(self)
+                if self.steps == 0 then record("k", params().k) end
                 self.steps = self.steps + 1
                 out({"seen", me()})
                 local ns = {}
@@ -585,6 +586,7 @@ fn walkers_file(lang: &str, count: u32) -> String {
             r#"return {
             steps: 0, start: 'step',
             act: { step() {
+                if (this.steps === 0) record('k', params().k);
                 this.steps++;
                 out(['seen', me()]);
                 const ns = Object.values(node().neighbours).map((n) => n[0]).sort();
@@ -597,7 +599,7 @@ fn walkers_file(lang: &str, count: u32) -> String {
     json!({
         "seed": 5,
         "topology": {"kind": "grid", "rows": 4, "cols": 4},
-        "node_defaults": {"platform": true},
+        "node_defaults": {"platform": true, "params": {"k": 7}},
         "link_defaults": {"latency": "2ms", "bandwidth": "1Mbps"},
         "agents": [{"at": "n0", "lang": lang, "class": "walker", "code": code, "count": count}],
     })
