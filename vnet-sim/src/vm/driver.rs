@@ -442,7 +442,10 @@ impl NodeProgram for VmProgram {
         let code = std::mem::take(&mut self.code);
         match super::create_vm(self.lang, &code, &self.source, &self.config) {
             Ok(vm) => self.vm = Some(vm),
-            Err(e) => return ctx.fail(format!("{}: {e}", self.who)),
+            Err(e) => {
+                self.leave_platform(crate::agents::Departure::Failed);
+                return ctx.fail(format!("{}: {e}", self.who));
+            }
         }
         let boot = if self.booted {
             SimDuration::ZERO
