@@ -512,6 +512,8 @@ fn a_move_to_a_node_without_a_platform_fails_the_agent_and_a_bad_class_is_named(
             "return { start = 'x', act = { x = function() end }, trans = { x = 5 } }",
             "gave a number, not an activity name",
         ),
+        (Lang::Lua, "return {", "walker.lua:"),
+        (Lang::Js, "return {", "SyntaxError"),
     ] {
         let (mut sim, _) = chain(lang, code, Value::Null);
         sim.run();
@@ -520,6 +522,7 @@ fn a_move_to_a_node_without_a_platform_fails_the_agent_and_a_bad_class_is_named(
             errs.len() == 1 && errs[0].contains(want),
             "{lang:?} {code}: {errs:?}"
         );
+        assert_eq!(sim.agent_counts().failed, 1, "{lang:?} {code}");
     }
 }
 
