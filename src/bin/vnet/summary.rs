@@ -22,6 +22,8 @@ pub(crate) struct Summary {
     pub faults: vnet::sim::faults::FaultStats,
     /// Agent counts, if any node hosts agents.
     pub agents: Option<vnet::sim::agents::AgentCounts>,
+    /// Tuple-space counts, summed over nodes.
+    pub tuples: vnet::sim::agents::TupleCounts,
     pub wall_s: f64,
     pub trace_hash: Option<u64>,
     pub interrupted: bool,
@@ -48,6 +50,7 @@ impl Summary {
         }
         s.faults = sim.results().fault_stats().clone();
         s.agents = sim.hosts_agents().then(|| sim.agent_counts());
+        s.tuples = sim.tuple_counts();
         // Every message lost at a down node: over links, from siblings and direct.
         s.dropped_node_down = s.faults.dropped_node_down;
         for n in 0..sim.network().nodes().len() {
@@ -76,8 +79,8 @@ impl Summary {
         self.events as f64 / self.wall_s.max(1e-9)
     }
 
-    /// The summary lines of `vnet run`: two, then one when faults happened and one when nodes
-    /// host agents.
+    /// The summary lines of `vnet run`: two, then one when faults happened, one when nodes
+    /// host agents and one when tuple spaces were used.
     pub fn lines(&self) -> Vec<String> {
         let w = self.workers;
         let hash = self
@@ -161,6 +164,13 @@ impl Summary {
                 a.refused
             ));
         }
+        let t = &self.tuples;
+        if *t != Default::default() {
+            lines.push(format!(
+                "vnet: tuples out={} read={} taken={} missed={} waited={} expired={}",
+                t.outs, t.reads, t.takes, t.misses, t.waits, t.expired
+            ));
+        }
         lines
     }
 
@@ -186,6 +196,7 @@ impl Summary {
             },
             "faults": self.faults,
             "agents": self.agents,
+            "tuples": self.tuples,
             "wall_s": self.wall_s,
             "events_per_s": self.events_per_s(),
             "trace_hash": self.trace_hash.map(|h| format!("{h:016x}")),

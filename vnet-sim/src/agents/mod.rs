@@ -15,6 +15,7 @@
 //! - Operations take effect at the virtual time of the activation that makes them (as the
 //!   store's do): not delayed by a host profile's compute time.
 //! - The space is volatile: a crash of the node empties it (tuples and waiters).
+//! - It counts what it does ([`TupleCounts`]; `Simulation::tuple_counts` sums them).
 //! - It holds at most [`TupleSpace::CAP`] bytes (tuples' compact JSON); an `out` past that fails.
 
 mod parcel;
@@ -27,4 +28,4 @@ pub use platform::{
     AgentCounts, AgentPlatform, Departure, Placement, Platform, Resident, SharedPlatform,
     is_agent_worker,
 };
-pub use tuples::{ANY, SharedSpace, TupleError, TupleSpace, Waiter, any, matches};
+pub use tuples::{ANY, SharedSpace, TupleCounts, TupleError, TupleSpace, Waiter, any, matches};

@@ -114,6 +114,37 @@ pub struct TupleSpace {
     /// Tuples handed to woken waiters, by worker, until they collect them.
     granted: Vec<(u32, Vec<Value>)>,
     bytes: usize,
+    counts: TupleCounts,
+}
+
+/// What a node's tuple space (or, summed, a run's) did. A crash empties the space but keeps
+/// its counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct TupleCounts {
+    /// Tuples put `out`.
+    pub outs: u64,
+    /// Tuples read (`rdp`, `rd`, also by a woken reader).
+    pub reads: u64,
+    /// Tuples taken (`inp`, `take`, also by a woken taker).
+    pub takes: u64,
+    /// Looks that found nothing (`inp`/`rdp` returning nil, and `rd`/`take` before they wait).
+    pub misses: u64,
+    /// Times a worker began to wait (`rd`/`take` with no match).
+    pub waits: u64,
+    /// Tuples that expired.
+    pub expired: u64,
+}
+
+impl TupleCounts {
+    /// The sum of two counts.
+    pub fn add(&mut self, o: &TupleCounts) {
+        self.outs += o.outs;
+        self.reads += o.reads;
+        self.takes += o.takes;
+        self.misses += o.misses;
+        self.waits += o.waits;
+        self.expired += o.expired;
+    }
 }
 
 impl TupleSpace {
@@ -136,6 +167,7 @@ impl TupleSpace {
         let before = self.tuples.len();
         self.tuples.retain(|e| e.expires.is_none_or(|t| t > now));
         if self.tuples.len() != before {
+            self.counts.expired += (before - self.tuples.len()) as u64;
             self.bytes = self.tuples.iter().map(|e| e.bytes).sum();
         }
     }
@@ -158,7 +190,9 @@ impl TupleSpace {
             return Err(TupleError::WildcardInTuple);
         }
         self.expire(now);
+        self.counts.outs += 1;
         if expires.is_some_and(|t| t <= now) {
+            self.counts.expired += 1;
             return Ok(Vec::new());
         }
         let bytes = serde_json::to_string(&tuple).map_or(0, |s| s.len());
@@ -171,15 +205,18 @@ impl TupleSpace {
                 self.granted.push((w.worker, tuple.clone()));
                 woken.push((w.worker, w.tag));
                 if w.take {
+                    self.counts.takes += 1;
                     taken = true;
                     break;
                 }
+                self.counts.reads += 1;
             } else {
                 i += 1;
             }
         }
         if !taken {
             if self.bytes + bytes > Self::CAP {
+                self.counts.outs -= 1;
                 return Err(TupleError::Full);
             }
             self.bytes += bytes;
@@ -195,15 +232,17 @@ impl TupleSpace {
     /// The oldest tuple matching `pattern` at `now`, taken out of the space if `take`.
     pub fn find(&mut self, now: SimTime, pattern: &[Value], take: bool) -> Option<Vec<Value>> {
         self.expire(now);
-        let i = self
-            .tuples
-            .iter()
-            .position(|e| matches(pattern, &e.tuple))?;
+        let Some(i) = (self.tuples.iter()).position(|e| matches(pattern, &e.tuple)) else {
+            self.counts.misses += 1;
+            return None;
+        };
         if take {
+            self.counts.takes += 1;
             let e = self.tuples.remove(i);
             self.bytes -= e.bytes;
             Some(e.tuple)
         } else {
+            self.counts.reads += 1;
             Some(self.tuples[i].tuple.clone())
         }
     }
@@ -211,6 +250,7 @@ impl TupleSpace {
     /// `worker` blocks on `pattern` until a matching tuple is put out, woken with `tag`.
     pub fn wait(&mut self, worker: u32, tag: u64, pattern: Vec<Value>, take: bool) {
         self.cancel(worker);
+        self.counts.waits += 1;
         self.waiters.push(Waiter {
             worker,
             tag,
@@ -250,6 +290,13 @@ impl TupleSpace {
 
     /// Empties the space: tuples, waiters and grants (a crash).
     pub fn clear(&mut self) {
+        let counts = self.counts;
         *self = TupleSpace::default();
+        self.counts = counts;
+    }
+
+    /// What the space did so far.
+    pub fn counts(&self) -> TupleCounts {
+        self.counts
     }
 }

@@ -103,6 +103,15 @@ impl Simulation {
         sum
     }
 
+    /// What every node's tuple space did, summed.
+    pub fn tuple_counts(&self) -> crate::agents::TupleCounts {
+        let mut sum = crate::agents::TupleCounts::default();
+        for t in self.k.tuples.iter().flatten() {
+            sum.add(&t.borrow().counts());
+        }
+        sum
+    }
+
     /// Whether any node hosts agents.
     pub fn hosts_agents(&self) -> bool {
         self.k.platforms.iter().any(|p| p.is_some())

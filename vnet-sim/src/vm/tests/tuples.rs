@@ -103,6 +103,14 @@ fn waiters_are_served_in_order_and_time_outs_and_lifetimes_are_exact_in_both_lan
         let mut got = records(&sim);
         got.sort_by_key(|r| r.0);
         assert_eq!(got, want, "{lang}");
+        // 5 outs; 5 reads (2 by woken readers) and 3 takes (1 by a woken taker); 8 looks that
+        // found nothing, 4 of them then waiting; tmp expired.
+        let c = sim.tuple_counts();
+        assert_eq!(
+            (c.outs, c.reads, c.takes, c.misses, c.waits, c.expired),
+            (5, 5, 3, 8, 4, 1),
+            "{lang}"
+        );
     }
 }
 
