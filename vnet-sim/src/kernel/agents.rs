@@ -59,28 +59,8 @@ impl Context<'_> {
         let k = &mut *self.k;
         let n = self.node.0 as usize;
         k.nodes[n].stats.port_sends += 1;
-        let mut report = SendReport::default();
-        let Some(p) = k.net.nodes()[n].ports().get(port.0 as usize) else {
-            return report;
-        };
-        for i in 0..p.links().len() {
-            let ld = k.net.nodes()[n].ports()[port.0 as usize].links()[i];
-            if let Some(dst) = to {
-                let far = k
-                    .net
-                    .link(ld.link)
-                    .map(|l| l.ends()[1 - ld.dir as usize].node);
-                if far != Some(dst) {
-                    continue;
-                }
-            }
-            match k.launch(self.node, port, ld, &msg, None) {
-                Some(true) => report.on_links += 1,
-                Some(false) => report.dropped += 1,
-                None => {}
-            }
-        }
-        report
+        k.launch_on_port(self.node, port, to, &msg)
+            .unwrap_or_default()
     }
 }
 

@@ -134,18 +134,9 @@ impl Context<'_> {
         let k = &mut *self.k;
         let n = self.node.0 as usize;
         k.nodes[n].stats.port_sends += 1;
-        let mut report = SendReport::default();
-        let Some(p) = k.net.nodes()[n].ports().get(port.0 as usize) else {
-            return report;
+        let Some(mut report) = k.launch_on_port(self.node, port, None, &msg) else {
+            return SendReport::default();
         };
-        for i in 0..p.links().len() {
-            let ld = k.net.nodes()[n].ports()[port.0 as usize].links()[i];
-            match k.launch(self.node, port, ld, &msg, None) {
-                Some(true) => report.on_links += 1,
-                Some(false) => report.dropped += 1,
-                None => {}
-            }
-        }
         let siblings = k.nodes[n].workers.len();
         for w in 0..siblings {
             let w = WorkerId(w as u32);
@@ -369,6 +360,43 @@ impl Kernel {
     /// Hands `msg`, sent by `src` on `port`, to link direction `ld`: true if it is on its
     /// way, false if dropped at once, `None` if held (or the link is gone). `seq` is the event
     /// number a held message reserved when it was sent; `None` takes the next.
+    /// Launches `msg` over every link of `src`'s `port` (only the one to node `to`, if given);
+    /// `None` if there is no such port.
+    #[inline]
+    pub(super) fn launch_on_port(
+        &mut self,
+        src: NodeId,
+        port: PortId,
+        to: Option<NodeId>,
+        msg: &Message,
+    ) -> Option<SendReport> {
+        let n = src.0 as usize;
+        let links = self.net.nodes()[n]
+            .ports()
+            .get(port.0 as usize)?
+            .links()
+            .len();
+        let mut report = SendReport::default();
+        for i in 0..links {
+            let ld = self.net.nodes()[n].ports()[port.0 as usize].links()[i];
+            if let Some(dst) = to {
+                let far = self
+                    .net
+                    .link(ld.link)
+                    .map(|l| l.ends()[1 - ld.dir as usize].node);
+                if far != Some(dst) {
+                    continue;
+                }
+            }
+            match self.launch(src, port, ld, msg, None) {
+                Some(true) => report.on_links += 1,
+                Some(false) => report.dropped += 1,
+                None => {}
+            }
+        }
+        Some(report)
+    }
+
     pub(super) fn launch(
         &mut self,
         src: NodeId,
