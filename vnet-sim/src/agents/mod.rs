@@ -1,5 +1,15 @@
-//! Agents' meeting places: each node's tuple space (the paper's JAM coordinates its mobile
-//! agents through them). Mobile agents themselves come next; workers use the space today.
+//! Mobile agents (the paper's JAM) and their meeting places, each node's tuple space.
+//!
+//! The contract of an agent (`docs/agents.md` has the whole of it):
+//! - A class is Lua or JS code returning `{state fields…, start, act, trans, on}`; an
+//!   [`AgentPlatform`] on a node runs each agent as a VM worker, one activity at a time.
+//! - `moveto` takes effect when the activity ends: a [`Parcel`] (class code, state as JSON, next
+//!   activity) goes over that one link as a single message, charged by its size, and the
+//!   destination's platform resumes the agent at the next activity. At most [`MAX_OUT`] bytes
+//!   leave; a platform refuses more than [`MAX_IN`].
+//! - Clones start here at the transition of their own state; signals are handled between
+//!   activities; a crash kills a node's agents; every platform counts what happened
+//!   ([`AgentCounts`]).
 //!
 //! The contract of a [`TupleSpace`]:
 //! - A **tuple** is a non-empty JSON array; a **pattern** is an array of the same length whose
