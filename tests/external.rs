@@ -61,3 +61,88 @@ fn vnet_run_runs_a_network_with_a_p_node_in_real_time() {
     );
     nodes.stop();
 }
+
+/// Agents cross between simulated nodes and a P-node through its twin: a Lua and a JS agent
+/// walk a → p (the P-node) → c carrying their path; one placed on the P-node walks back to a;
+/// one sent from the P-node to a node without a platform is dropped with an error naming it.
+#[test]
+fn agents_move_between_simulated_nodes_and_a_p_node() {
+    let nodes = NodeProcesses::start(&vnet_node_binary().unwrap(), &["p".to_owned()], &[]).unwrap();
+    let url = &nodes.started()[0].url;
+    let dir = folder("external", "agents");
+    let lua = "return { path = '', start = 'visit',
+      act = { visit = function(self)
+        self.path = self.path .. node().name .. '/'
+        record('lua', self.path)
+        if node().name == 'a' then moveto('p') elseif node().name == 'p' then moveto('c') end
+      end },
+      trans = { visit = function(self) if node().name ~= 'c' then return 'visit' end end } }";
+    let js = "return { path: '', start: 'visit',
+      act: { visit() {
+        this.path += node().name + '/';
+        record('js', this.path);
+        if (node().name === 'a') moveto('p'); else if (node().name === 'p') moveto('c');
+      } },
+      trans: { visit() { return node().name === 'c' ? null : 'visit'; } } };";
+    let back = "return { start = 'go',
+      act = { go = function() record('left', node().name) moveto('a') end,
+              home = function() record('back', me() .. ' at ' .. node().name) end },
+      trans = { go = 'home' } }";
+    let lost =
+        "return { start = 'go', act = { go = function() moveto('d') end, gone = function() end },
+      trans = { go = 'gone' } }";
+    let net = serde_json::json!({
+        "nodes": [
+            {"name": "a", "platform": true},
+            {"name": "p", "external": {"url": url}, "platform": true},
+            {"name": "c", "platform": true},
+            {"name": "d"}
+        ],
+        "links": [
+            {"a": "a.p", "b": "p.a", "latency": "20ms"},
+            {"a": "p.c", "b": "c.p", "latency": "20ms"},
+            {"a": "p.d", "b": "d.p", "latency": "20ms"}
+        ],
+        "agents": [
+            {"at": "a", "code": lua, "lang": "lua", "class": "walker"},
+            {"at": "a", "code": js, "lang": "js", "class": "walker"},
+            {"at": "p", "code": back, "lang": "lua", "class": "back"},
+            {"at": "p", "code": lost, "lang": "lua", "class": "lost", "after": "50ms"}
+        ]
+    });
+    std::fs::write(dir.join("agents.json"), net.to_string()).unwrap();
+    let o = vnet(
+        &["run", "agents.json", "--until", "600ms", "--out", "out"],
+        &dir,
+    );
+    let out = ok(&o);
+    let records = std::fs::read_to_string(dir.join("out/records.csv")).unwrap();
+    let has = |node: &str, name: &str, value: &str| {
+        records
+            .lines()
+            .any(|l| l.contains(&format!(",{node},")) && l.contains(name) && l.ends_with(value))
+    };
+    for lang in ["lua", "js"] {
+        assert!(has("a", lang, "a/"), "{lang}\n{records}");
+        assert!(has("p", lang, "a/p/"), "{lang}\n{records}");
+        assert!(has("c", lang, "a/p/c/"), "{lang}\n{records}");
+    }
+    assert!(has("p", "left", "p"), "{records}");
+    assert!(has("a", "back", "p.1 at a"), "{records}");
+    let err = text(&o.stderr);
+    // The P-node's agents count with the simulated ones: placed a's 2 and p's 2; arrived at p
+    // 2, at c 2, at a 1; departed from a 2 and from p 4 (the lost one too); ended at c 2, at a 1.
+    assert!(
+        err.contains(
+            "vnet: agents placed=4 arrived=5 departed=6 cloned=0 finished=3 failed=0 killed=0 refused=1"
+        ),
+        "{err}"
+    );
+    assert!(
+        format!("{out}{err}").contains(
+            "agent p.2 left the P-node on port `d` and was dropped: node `d` hosts no agent platform"
+        ),
+        "{out}\n{err}"
+    );
+    nodes.stop();
+}

@@ -110,3 +110,46 @@ async fn an_external_node_is_run_watched_evaluated_restarted_and_saved() {
 
     nodes.stop();
 }
+
+/// An agent that moves from a simulated node to a P-node is shown there: the studio lists the
+/// P-node's agents (NMP `agents.list`) with the simulated ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_on_a_p_node_is_shown_there() {
+    let bin = tokio::task::spawn_blocking(vnet_node_binary)
+        .await
+        .unwrap()
+        .unwrap();
+    let nodes = NodeProcesses::start(&bin, &["p".to_owned()], &[]).unwrap();
+    let url = nodes.started()[0].url.clone();
+    let dir = fresh_dir("studio-pnode-agents");
+    let path = dir.join("agents.json");
+    let class = "return { start = 'go',
+      act = { go = function() moveto('p') end, rest = function() sleep(60000) end },
+      trans = { go = 'rest', rest = 'rest' } }";
+    let net = json!({
+        "nodes": [
+            {"name": "a", "pos": [0, 0], "platform": true},
+            {"name": "p", "pos": [1, 0], "external": {"url": url}, "platform": true}
+        ],
+        "links": [{"a": "a.p", "b": "p.a", "latency": "5ms"}],
+        "agents": [{"at": "a", "lang": "lua", "class": "walker", "code": class}]
+    });
+    std::fs::write(&path, net.to_string()).unwrap();
+    let s = studio(Some(path.clone())).await;
+    let mut ws = connect(s.addr).await;
+    next(&mut ws, "hello").await;
+    send(&mut ws, json!({"cmd": "run", "speed": 1})).await;
+    let b = until(&mut ws, "batch", |b| {
+        b.get("agents").is_some_and(|a| {
+            a.as_array()
+                .is_some_and(|a| a.iter().any(|x| x["node"] == "p"))
+        })
+    })
+    .await;
+    assert_eq!(
+        b["agents"],
+        json!([{"id": "a.1", "class": "walker", "node": "p"}])
+    );
+    send(&mut ws, json!({"cmd": "pause"})).await;
+    nodes.stop();
+}

@@ -1,7 +1,9 @@
 //! A network file's `external` nodes, connected: each is a V-node twin ([`crate::twin`]) of a
 //! running `vnet-node`. Connecting opens a session on every P-node, creates its ports (the
 //! simulated node's ports, in order) and its `workers` there, and adds the twin's relay to the
-//! simulation. What the P-node's workers write arrives as [`PnodeOutput`]s, and each worker can
+//! simulation; a node with `"platform": true` makes its P-node an agent platform (with the
+//! agents the file places there) and its twin a place simulated agents may move to. What the
+//! P-node's workers (and agents) write arrives as [`PnodeOutput`]s, and each worker can
 //! be evaluated in, killed and started again — what `vnet run` and the studio need to treat
 //! external nodes like internal ones. The simulation must run in real time
 //! ([`vnet_sim::realtime`]).
@@ -20,7 +22,10 @@ use vnet_sim::{NodeId, Simulation};
 
 use crate::nmp::auth::Key;
 use crate::nmp::client::Transport;
-use crate::nmp::schema::{EvalParams, IoPoll, PollParams, Stream, VmEval, VmKill, VmParams};
+use crate::nmp::schema::{
+    AgentInfo, AgentPlacement, Agents, AgentsList, EvalParams, IoPoll, NoParams, PollParams,
+    Stream, VmEval, VmKill, VmParams,
+};
 use crate::twin::Twin;
 
 /// How long a call to a P-node may take before it counts as failed.
@@ -66,6 +71,8 @@ pub enum PnodeOutput {
 struct Connected {
     node: usize,
     twin: Arc<Twin>,
+    /// Whether its P-node is an agent platform.
+    platform: bool,
     /// The P-node worker (vm id) of each of the node's `workers`.
     vms: Arc<Mutex<Vec<Option<u32>>>>,
 }
@@ -75,7 +82,12 @@ pub struct ExternalNodes {
     nodes: Vec<Connected>,
     handle: Handle,
     output: Receiver<PnodeOutput>,
+    /// The agents on each P-node that hosts them, by the node's index, as last listed.
+    agents_seen: Arc<Mutex<BTreeMap<usize, Vec<AgentInfo>>>>,
 }
+
+/// How often the agents on P-nodes are listed for [`ExternalNodes::agents_now`].
+const AGENTS_EVERY: Duration = Duration::from_millis(200);
 
 fn code(
     spec: &WorkerSpec,
@@ -110,6 +122,7 @@ impl ExternalNodes {
     ) -> Result<ExternalNodes, String> {
         let (tx, output) = channel();
         let mut nodes = Vec::new();
+        let agents_seen = Arc::new(Mutex::new(BTreeMap::new()));
         for (i, n) in file.nodes.iter().enumerate() {
             let Some(ext) = &n.external else { continue };
             let named = |e: String| format!("node `{}` ({}): {e}", n.name, ext.url);
@@ -131,9 +144,10 @@ impl ExternalNodes {
                 .map_err(|e| named(e.to_string()))?;
             let twin = Arc::new(twin);
             let vms = Arc::new(Mutex::new(vec![None; n.workers.len()]));
-            let c = Connected {
+            let mut c = Connected {
                 node: i,
                 twin: twin.clone(),
+                platform: false,
                 vms: vms.clone(),
             };
             for (w, spec) in n.workers.iter().enumerate() {
@@ -141,14 +155,38 @@ impl ExternalNodes {
                 let vm = c.create(handle, file, spec, &text).map_err(named)?;
                 c.lock()[w] = Some(vm);
             }
-            sim.add_worker(id, Box::new(twin.relay(handle, id, injector.clone())));
-            handle.spawn(poll(twin, i, vms, tx.clone()));
+            let mut relay = twin.relay(handle, id, injector.clone());
+            // The platform, as in a simulated node, is the worker after the node's workers.
+            let platform = if n.platform {
+                let agents = placements(file, &n.name, base, texts).map_err(named)?;
+                let params = match &n.params {
+                    Value::Object(m) => Some(m.clone()),
+                    _ => None,
+                };
+                let start = twin.start_platform(params, agents);
+                let vm = handle
+                    .block_on(async { tokio::time::timeout(CALL, start).await })
+                    .map_err(|_| named("no answer".into()))?
+                    .map_err(|e| named(format!("agents.start: {e}")))?;
+                relay = relay.hosting_agents();
+                sim.host_agents(id);
+                c.platform = true;
+                Some((vm, n.workers.len() as u32))
+            } else {
+                None
+            };
+            sim.add_worker(id, Box::new(relay));
+            if platform.is_some() {
+                handle.spawn(list_agents(twin.clone(), i, agents_seen.clone()));
+            }
+            handle.spawn(poll(twin, i, vms, platform, tx.clone()));
             nodes.push(c);
         }
         Ok(ExternalNodes {
             nodes,
             handle: handle.clone(),
             output,
+            agents_seen,
         })
     }
 
@@ -229,6 +267,35 @@ impl ExternalNodes {
         Ok(())
     }
 
+    /// The agents on every P-node that hosts them, and its counters (`agents.list`), by the
+    /// node's index in the file.
+    pub fn agents(&self) -> Vec<(usize, Result<Agents, String>)> {
+        self.nodes
+            .iter()
+            .filter(|c| c.platform)
+            .map(|c| {
+                let client = c.twin.client().clone();
+                let r = self
+                    .handle
+                    .block_on(async {
+                        tokio::time::timeout(CALL, client.request::<AgentsList>(&NoParams {})).await
+                    })
+                    .map_err(|_| "the P-node did not answer".to_owned())
+                    .and_then(|r| r.map_err(|e| e.to_string()));
+                (c.node, r)
+            })
+            .collect()
+    }
+
+    /// The agents on each P-node that hosts them, by the node's index, as listed at most
+    /// 200 ms ago (without waiting for the P-nodes: for a display).
+    pub fn agents_now(&self) -> BTreeMap<usize, Vec<AgentInfo>> {
+        self.agents_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Closes every session (ending the workers on the P-nodes).
     pub fn close(&self) {
         for c in &self.nodes {
@@ -276,11 +343,74 @@ impl Connected {
     }
 }
 
-/// Forwards what the twin's session's workers write, until the session or the receiver goes.
+/// Lists the agents on the P-node of node `node` every [`AGENTS_EVERY`] into `seen`, while
+/// the twin's session is open.
+async fn list_agents(
+    twin: Arc<Twin>,
+    node: usize,
+    seen: Arc<Mutex<BTreeMap<usize, Vec<AgentInfo>>>>,
+) {
+    loop {
+        match twin.client().request::<AgentsList>(&NoParams {}).await {
+            // Another session's platform, or none: this twin's has ended.
+            Ok(l) if l.session.as_deref() != Some(twin.session()) => break,
+            Ok(l) => {
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(node, l.agents);
+            }
+            Err(_) => break,
+        }
+        tokio::time::sleep(AGENTS_EVERY).await;
+    }
+    seen.lock().unwrap_or_else(|p| p.into_inner()).remove(&node);
+}
+
+/// The agents `file` places on node `node` (an external one), for its P-node's platform.
+fn placements(
+    file: &NetworkFile,
+    node: &str,
+    base: &Path,
+    texts: &BTreeMap<String, String>,
+) -> Result<Vec<AgentPlacement>, String> {
+    let mut out = Vec::new();
+    for (k, a) in file.agents.iter().enumerate() {
+        if a.at != node {
+            continue;
+        }
+        let named = |e: String| format!("agent {k}: {e}");
+        let code = match (&a.code, &a.path) {
+            (Some(c), _) => c.clone(),
+            (None, Some(p)) => match texts.get(p) {
+                Some(t) => t.clone(),
+                None => std::fs::read_to_string(base.join(p))
+                    .map_err(|e| named(format!("reading `{p}`: {e}")))?,
+            },
+            (None, None) => return Err(named("no code".into())),
+        };
+        let placement = AgentPlacement {
+            lang: a.language().map_err(named)?,
+            code,
+            class: Some(a.class_name()),
+            state: match &a.state {
+                Value::Object(m) => Some(m.clone()),
+                _ => None,
+            },
+            // Real time counts in milliseconds.
+            after_ms: a.after.map(|d| d.as_nanos() / 1_000_000),
+        };
+        out.extend(std::iter::repeat_n(placement, a.count as usize));
+    }
+    Ok(out)
+}
+
+/// Forwards what the twin's session's workers write, until the session or the receiver goes;
+/// `platform` is the platform's vm and the worker slot its agents' output goes under.
 async fn poll(
     twin: Arc<Twin>,
     node: usize,
     vms: Arc<Mutex<Vec<Option<u32>>>>,
+    platform: Option<(u32, u32)>,
     tx: Sender<PnodeOutput>,
 ) {
     let mut after = 0;
@@ -306,12 +436,16 @@ async fn poll(
         let fresh = r.events.into_iter().map(|e| (None, e));
         for (seen, e) in waiting.chain(fresh) {
             after = after.max(e.seq);
-            let slot = vms
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .iter()
-                .position(|v| *v == Some(e.vm));
-            let Some(worker) = slot.map(|w| w as u32) else {
+            let slot = match platform {
+                Some((vm, slot)) if vm == e.vm => Some(slot),
+                _ => vms
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .position(|v| *v == Some(e.vm))
+                    .map(|w| w as u32),
+            };
+            let Some(worker) = slot else {
                 unknown.push((seen.unwrap_or(now), e));
                 continue;
             };

@@ -20,8 +20,9 @@ use vnet_sim::{Context, Message, NodeId, NodeProgram, PortId};
 use crate::nmp::auth::Key;
 use crate::nmp::client::{Client, ClientError, Transport};
 use crate::nmp::schema::{
-    CreateParams, IoPoll, Lang, NoParams, PollParams, PortCreate, PortCreateParams, PortRecv,
-    PortSend, RecvParams, SendParams, SessionClose, SessionOpen, SessionParams, Stream, VmCreate,
+    AgentPlacement, AgentsStart, CreateParams, IoPoll, Lang, NoParams, PlatformParams, PollParams,
+    PortCreate, PortCreateParams, PortRecv, PortSend, RecvParams, SendParams, SessionClose,
+    SessionOpen, SessionParams, Stream, VmCreate,
 };
 
 /// A P-node as a simulated node sees it, over HTTP (`C = Client`) or a serial line.
@@ -95,6 +96,24 @@ impl<C: Transport> Twin<C> {
         Ok(self.client.request::<VmCreate>(&params).await?.vm)
     }
 
+    /// Makes the P-node an agent platform in the twin's session, attached to all the twin's
+    /// ports, with `agents` placed on it and `params` as their `params()`; returns the
+    /// platform's worker id (its agents' output comes as that worker's). Give the twin's relay
+    /// [`Relay::hosting_agents`] so that simulated agents may move to it.
+    pub async fn start_platform(
+        &self,
+        params: Option<serde_json::Map<String, Value>>,
+        agents: Vec<AgentPlacement>,
+    ) -> Result<u32, ClientError> {
+        let params = PlatformParams {
+            session: self.session.clone(),
+            ports: Some(self.ports.clone()),
+            params,
+            agents: Some(agents),
+        };
+        Ok(self.client.request::<AgentsStart>(&params).await?.vm)
+    }
+
     /// The twin's program for the simulation, and the pollers that feed it: `node` is the twin's
     /// node, whose ports are, in order, the twin's ports; `injector` feeds the real-time run.
     pub fn relay(&self, handle: &Handle, node: NodeId, injector: Injector) -> Relay {
@@ -157,7 +176,10 @@ impl<C: Transport> Twin<C> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .extend(tasks.iter().map(|t| t.abort_handle()));
-        Relay { to_pnode: tx }
+        Relay {
+            to_pnode: tx,
+            agents: false,
+        }
     }
 
     /// Waits (up to `timeout`) until worker `vm` of this twin's session ends, and returns what
@@ -238,11 +260,81 @@ pub struct WorkerOutput {
 
 /// The twin's node program: messages from simulated links go to the P-node; messages from the
 /// P-node (injected, direct) leave on the simulated port they were sent on.
+///
+/// With [`hosting_agents`](Relay::hosting_agents) the twin's node counts as an agent platform:
+/// a simulated agent may `moveto` it, and its parcel goes to the P-node's platform like any
+/// message. An agent leaving the P-node goes over the one link of its port, to a node that
+/// hosts agents; otherwise it is dropped with a logged error and counted as refused.
 pub struct Relay {
     to_pnode: mpsc::UnboundedSender<(usize, Value)>,
+    agents: bool,
+}
+
+impl Relay {
+    /// The P-node hosts agents (see [`Twin::start_platform`]): the twin's node counts as a
+    /// platform in the simulation once the relay starts — call
+    /// [`Simulation::host_agents`](vnet_sim::Simulation::host_agents) for the twin's node too
+    /// if agents may move to it at time 0.
+    pub fn hosting_agents(mut self) -> Self {
+        self.agents = true;
+        self
+    }
+
+    /// Carries an agent that left the P-node on port `port` on to the node across it.
+    fn carry_agent(&mut self, ctx: &mut Context, port: PortId, parcel: Message) {
+        let id = parcel_id(&parcel);
+        let me = ctx.node_info().name().to_owned();
+        let port_name = ctx
+            .node_info()
+            .ports()
+            .get(port.0 as usize)
+            .map_or_else(|| format!("#{}", port.0), |p| p.name().to_owned());
+        let across = vnet_sim::vm::NodeInfo::of(ctx)
+            .neighbours
+            .get(port.0 as usize)
+            .cloned()
+            .unwrap_or_default();
+        let why = match across.as_slice() {
+            [n] => match ctx.network().node_by_name(n) {
+                Some(to) if ctx.hosts_agents(to) => {
+                    ctx.send_over(port, Some(to), parcel);
+                    return;
+                }
+                _ => format!("node `{n}` hosts no agent platform"),
+            },
+            [] => "the port has no link".to_owned(),
+            many => format!(
+                "the port reaches {} nodes ({}), and an agent goes to one",
+                many.len(),
+                many.join(", ")
+            ),
+        };
+        if let Some(p) = ctx.platform() {
+            p.borrow_mut().count_refused();
+        }
+        ctx.log_error(format!(
+            "twin {me}: agent {id} left the P-node on port `{port_name}` and was dropped: {why}"
+        ));
+    }
+}
+
+/// The id in an agent parcel, for messages about it.
+fn parcel_id(msg: &Message) -> String {
+    let v = crate::message_json(msg);
+    v[vnet_sim::agents::PARCEL_KEY]["id"].as_str().map_or_else(
+        || "(without an id)".to_owned(),
+        |s| s.chars().take(64).collect(),
+    )
 }
 
 impl NodeProgram for Relay {
+    fn on_start(&mut self, ctx: &mut Context) {
+        // Late for an agent moving at time 0: `Simulation::host_agents` is the early way.
+        if self.agents {
+            ctx.host_agents();
+        }
+    }
+
     fn on_message(&mut self, ctx: &mut Context, port: Option<PortId>, msg: Message) {
         let value = crate::message_json(&msg);
         match port {
@@ -252,7 +344,12 @@ impl NodeProgram for Relay {
             None => {
                 // From the P-node: {"port": index, "value": v}.
                 if let Some(i) = value["port"].as_u64() {
-                    ctx.send(PortId(i as u16), Message::value(value["value"].clone()));
+                    let out = Message::value(value["value"].clone());
+                    if vnet_sim::agents::is_parcel(&out) {
+                        self.carry_agent(ctx, PortId(i as u16), out);
+                    } else {
+                        ctx.send(PortId(i as u16), out);
+                    }
                 }
             }
         }

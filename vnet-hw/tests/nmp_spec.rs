@@ -62,11 +62,13 @@ fn check_method(method: &str, params: &Value, result: Option<&Value>) -> Result<
         m::PORT_DELIVER => check::<s::PortDeliver>(params, result),
         m::NET_SAVE => check::<s::NetSave>(params, result),
         m::NET_LOAD => check::<s::NetLoad>(params, result),
+        m::AGENTS_START => check::<s::AgentsStart>(params, result),
+        m::AGENTS_LIST => check::<s::AgentsList>(params, result),
         other => Err(format!("no method {other}")),
     }
 }
 
-const METHODS: [&str; 19] = [
+const METHODS: [&str; 21] = [
     m::SESSION_OPEN,
     m::SESSION_RESUME,
     m::SESSION_CLOSE,
@@ -86,6 +88,8 @@ const METHODS: [&str; 19] = [
     m::PORT_DELIVER,
     m::NET_SAVE,
     m::NET_LOAD,
+    m::AGENTS_START,
+    m::AGENTS_LIST,
 ];
 
 #[test]

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use vnet::hw::external::{ExternalNodes, PnodeOutput};
+use vnet::sim::agents::AgentCounts;
 use vnet::sim::netfile::NetworkFile;
 use vnet::sim::realtime::{Pacing, RealTime, RealTimeEnd};
 use vnet::sim::{LogStream, NodeId, RecordValue, SimTime, Simulation, WorkerId};
@@ -20,7 +21,8 @@ pub(crate) fn has_pnodes(file: &NetworkFile) -> bool {
 }
 
 /// Runs `sim` in real time with its P-nodes until `until`; `each` sees the simulation after
-/// every batch of events (to print). Returns whether Ctrl-C stopped it.
+/// every batch of events (to print). Returns whether Ctrl-C stopped it, and what the agents on
+/// P-nodes did (summed over the P-nodes that host them; `None` if none does).
 pub(crate) fn run(
     sim: &mut Simulation,
     file: &NetworkFile,
@@ -29,7 +31,7 @@ pub(crate) fn run(
     realtime: Option<f64>,
     stop: &AtomicBool,
     mut each: impl FnMut(&mut Simulation),
-) -> Result<bool, BadInput> {
+) -> Result<(bool, Option<AgentCounts>), BadInput> {
     let until = until.ok_or_else(|| {
         BadInput(
             "this network has external nodes (real P-nodes): give `--until` (or `run.until`) to say how long to run it in real time"
@@ -65,13 +67,23 @@ pub(crate) fn run(
     });
     // Output that came in last, then the P-nodes' sessions end (their workers with them).
     take(&ext, sim);
+    let mut agents: Option<AgentCounts> = None;
+    for (node, r) in ext.agents() {
+        match r {
+            Ok(a) => agents.get_or_insert_with(Default::default).add(&a.counts),
+            Err(e) => {
+                let name = file.nodes.get(node).map_or("?", |n| n.name.as_str());
+                eprintln!("vnet: warning: the agents of P-node `{name}` could not be counted: {e}");
+            }
+        }
+    }
     ext.close();
     match ended {
         Ok(RealTimeEnd::ReachedTime | RealTimeEnd::ProgramStopped | RealTimeEnd::Stopped) => {}
         Ok(RealTimeEnd::Callback) => {}
         Err(e) => return Err(BadInput(e.to_string())),
     }
-    Ok(interrupted)
+    Ok((interrupted, agents))
 }
 
 /// Adds what the P-nodes' workers wrote and recorded to the simulation's output.

@@ -148,11 +148,13 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
     let t0 = Instant::now();
     let mut events: u64 = 0;
     let mut interrupted = false;
+    let mut pnode_agents = None;
     if crate::hybrid::has_pnodes(&file) {
-        interrupted = crate::hybrid::run(&mut sim, &file, base, until, a.realtime, &stop, |sim| {
-            live.print_logs(sim, outputs.output.as_mut());
-            live.progress(sim.now(), sim.events_run());
-        })?;
+        (interrupted, pnode_agents) =
+            crate::hybrid::run(&mut sim, &file, base, until, a.realtime, &stop, |sim| {
+                live.print_logs(sim, outputs.output.as_mut());
+                live.progress(sim.now(), sim.events_run());
+            })?;
         events = sim.events_run();
     } else {
         while let Some(t) = sim.next_event_time() {
@@ -189,6 +191,10 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
     let mut summary = Summary::of(&sim, seed, events, wall);
     summary.trace_hash = Some(outputs.trace_hash());
     summary.interrupted = interrupted;
+    // Agents on P-nodes count with the simulated ones.
+    if let Some(p) = pnode_agents {
+        summary.agents.get_or_insert_with(Default::default).add(&p);
+    }
     // Every output is written, also after Ctrl-C.
     let written = outputs.finish(&sim, &summary);
     for line in summary.lines() {

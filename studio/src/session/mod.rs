@@ -232,6 +232,17 @@ impl Session {
                 }));
             }
         }
+        // Agents on P-nodes, as last listed (their twins' registers are empty).
+        for (i, agents) in self.pnode_agents() {
+            let Some(n) = self.net.file.nodes.get(i) else {
+                continue;
+            };
+            all.extend(agents.into_iter().map(|a| AgentPlace {
+                id: a.id,
+                class: a.class,
+                node: n.name.clone(),
+            }));
+        }
         all
     }
 

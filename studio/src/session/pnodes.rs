@@ -42,6 +42,16 @@ impl Live {
 }
 
 impl Session {
+    /// The agents on P-nodes that host them, by node index, as last listed.
+    pub(super) fn pnode_agents(
+        &self,
+    ) -> std::collections::BTreeMap<usize, Vec<vnet_hw::nmp::schema::AgentInfo>> {
+        self.live
+            .as_ref()
+            .map(|l| l.ext.agents_now())
+            .unwrap_or_default()
+    }
+
     /// Whether node `i` is external.
     pub(super) fn is_pnode(&self, i: usize) -> bool {
         self.live.as_ref().is_some_and(|l| l.ext.contains(i))

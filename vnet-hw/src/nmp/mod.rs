@@ -52,6 +52,10 @@ pub mod method {
     pub const NET_SAVE: &str = "net.save";
     /// Recreates ports, links and workers from `net.save`'s JSON.
     pub const NET_LOAD: &str = "net.load";
+    /// Makes the node an agent platform, with agents placed on it.
+    pub const AGENTS_START: &str = "agents.start";
+    /// The node's agents and their counters.
+    pub const AGENTS_LIST: &str = "agents.list";
     /// The WebSocket notification that carries output events.
     pub const IO_EVENT: &str = "io.event";
 }

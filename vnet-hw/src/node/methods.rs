@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use super::root::{Root, State, vm_state};
-use super::{ops, snapshot, worker};
+use super::{agents, ops, snapshot, worker};
 use crate::nmp::rpc::{RpcError, code};
 use crate::nmp::schema::{self as s, Method, parse_params};
 
@@ -64,6 +64,11 @@ pub(crate) async fn call(
                 ));
             }
             reply(snapshot::net_load(root, parse_params(params)?))
+        }
+        s::AgentsStart::NAME => reply(agents::start(root, parse_params(params)?)),
+        s::AgentsList::NAME => {
+            let s::NoParams {} = parse_params(params)?;
+            reply(agents::list(root).await)
         }
         s::IoSubscribe::NAME => Err(RpcError::new(
             code::INVALID_REQUEST,
@@ -135,8 +140,10 @@ fn vm_create(root: &Arc<Root>, p: s::CreateParams) -> Result<s::Created, RpcErro
         root,
         &mut st,
         &p.session,
-        p.lang,
-        &p.code,
+        worker::Program::Vm {
+            lang: p.lang,
+            code: p.code,
+        },
         p.params.as_ref(),
         ports,
     )?;

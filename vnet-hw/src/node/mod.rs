@@ -6,6 +6,7 @@
 //!   methods, parsing parameters into `nmp::schema` types and adapting them to `ops`;
 //!   [`snapshot`]: `net.load` (`net.save` is `State::saved`).
 //! - [`worker`]: a worker's thread (a one-node simulation paced to the wall clock).
+//! - [`agents`]: the node as an agent platform (`agents.start`, `agents.list`).
 //! - [`links`]: forwarding a port's messages to a port on another node.
 //! - [`http`]: `POST /nmp` and `GET /nmp/ws`, with authentication and limits.
 //! - [`serial`]: the same methods over a serial line (`uart` frames), for boards without IP.
@@ -19,6 +20,7 @@
 //! # }
 //! ```
 
+mod agents;
 mod http;
 mod links;
 mod methods;

@@ -6,22 +6,21 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use vnet_sim::WorkerState;
-use vnet_sim::vm::{CancelFlag, Lang, VmConfig};
+use vnet_sim::vm::{CancelFlag, VmConfig};
 
 use super::links;
 use super::root::{MAX_LINE, Port, Root, State, Worker, limit};
-use super::worker::{self, WorkerSpec};
+use super::worker::{self, Program, WorkerSpec};
 use crate::nmp::rpc::{RpcError, code};
 use crate::nmp::schema::LinkEnd;
 
-/// Starts a worker of `session` running `code` in `lang` with `params` (what its `params()`
+/// Starts a worker of `session` running `program` with `params` (what its `params()`
 /// returns), attached to the root ports `ports`.
 pub(super) fn start_worker(
     root: &Arc<Root>,
     st: &mut State,
     session: &str,
-    lang: Lang,
-    code: &str,
+    program: Program,
     params: Option<&Map<String, Value>>,
     ports: Vec<usize>,
 ) -> Result<u32, RpcError> {
@@ -31,8 +30,21 @@ pub(super) fn start_worker(
         return Err(limit("live workers", limits.max_workers));
     }
     let params_len = params.map_or(0, |p| Value::Object(p.clone()).to_string().len());
-    if code.len() + params_len > limits.max_code {
+    let code_len = match &program {
+        Program::Vm { code, .. } => code.len(),
+        Program::Platform { placed, .. } => placed.iter().map(|p| p.code.len()).sum(),
+    };
+    if code_len + params_len > limits.max_code {
         return Err(limit("bytes of code and params", limits.max_code));
+    }
+    if let (Program::Platform { .. }, Some((vm, w))) = (&program, st.platform()) {
+        return Err(RpcError::new(
+            code::CONFLICT,
+            format!(
+                "the node hosts agents already: platform vm {vm} of session {}",
+                w.session
+            ),
+        ));
     }
     let port_names: Vec<String> = ports.iter().map(|&i| st.port(i).name.clone()).collect();
     st.add_worker(session, |vm| {
@@ -48,8 +60,7 @@ pub(super) fn start_worker(
         config.node_memory = root.node_memory.as_ref().map(|m| m.scoped(vm));
         let spec = WorkerSpec {
             vm,
-            lang,
-            code: code.to_owned(),
+            program: program.clone(),
             params: params.map_or(Value::Null, |p| Value::Object(p.clone())),
             node_name: root.config.name.clone(),
             ports: port_names,
@@ -61,14 +72,21 @@ pub(super) fn start_worker(
                 format!("cannot start a worker thread: {e}"),
             )
         })?;
+        // A platform's placed agents are not kept: they have started.
+        let program = match program {
+            Program::Platform { max_agents, .. } => Program::Platform {
+                placed: Vec::new(),
+                max_agents,
+            },
+            vm => vm,
+        };
         Ok(Worker {
-            lang,
+            program,
             session: session.to_owned(),
             state: WorkerState::Running,
             injector,
             cancel,
             ports,
-            code: code.to_owned(),
             params: params.cloned(),
         })
     })

@@ -12,11 +12,11 @@ use std::time::Instant;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 use vnet_sim::realtime::Injector;
-use vnet_sim::vm::{CancelFlag, Lang};
+use vnet_sim::vm::CancelFlag;
 use vnet_sim::{LogStream, Message, PortId, RecordValue, WorkerState};
 
 use super::queue::SeqQueue;
-use super::worker::{ME, Uplink};
+use super::worker::{ME, Program, Uplink};
 use super::{Limits, NodeConfig};
 use crate::nmp::rpc::{RpcError, code};
 use crate::nmp::schema::{self, LinkEnd, Stream, VmState};
@@ -89,16 +89,23 @@ impl Session {
 }
 
 pub(crate) struct Worker {
-    pub lang: Lang,
+    /// What it runs (a platform's placed agents are not kept).
+    pub program: Program,
     pub session: String,
     pub state: WorkerState,
     pub injector: Injector,
     pub cancel: CancelFlag,
     /// Root port indexes, in the worker's port order.
     pub ports: Vec<usize>,
-    pub code: String,
     /// What `vm.create` gave as `params`, for `net.save`.
     pub params: Option<serde_json::Map<String, Value>>,
+}
+
+impl Worker {
+    /// Whether it is the node's agent platform.
+    pub fn is_platform(&self) -> bool {
+        matches!(self.program, Program::Platform { .. })
+    }
 }
 
 /// A port of the node: its links, and what its workers sent for `port.recv`.
@@ -252,13 +259,25 @@ impl State {
         Ok(vm)
     }
 
-    /// Every worker as `vm.list` shows it.
+    /// The live agent platform, if the node hosts agents: its id and worker.
+    pub fn platform(&self) -> Option<(u32, &Worker)> {
+        self.workers
+            .iter()
+            .find(|(_, w)| w.is_platform() && w.state.is_alive())
+            .map(|(&vm, w)| (vm, w))
+    }
+
+    /// Every worker as `vm.list` shows it (a platform is not a program: `agents.list` shows it).
     pub fn vm_infos(&self) -> Vec<schema::VmInfo> {
         self.workers
             .iter()
-            .map(|(&vm, w)| schema::VmInfo {
+            .filter_map(|(&vm, w)| match &w.program {
+                Program::Vm { lang, .. } => Some((vm, w, *lang)),
+                Program::Platform { .. } => None,
+            })
+            .map(|(vm, w, lang)| schema::VmInfo {
                 vm,
-                lang: w.lang,
+                lang,
                 ports: w
                     .ports
                     .iter()
@@ -309,9 +328,13 @@ impl State {
                 .workers
                 .values()
                 .filter(|w| w.state.is_alive())
-                .map(|w| schema::SavedWorker {
-                    lang: w.lang,
-                    code: w.code.clone(),
+                .filter_map(|w| match &w.program {
+                    Program::Vm { lang, code } => Some((w, *lang, code)),
+                    Program::Platform { .. } => None,
+                })
+                .map(|(w, lang, code)| schema::SavedWorker {
+                    lang,
+                    code: code.clone(),
                     params: w.params.clone(),
                     ports: Some(
                         w.ports

@@ -52,8 +52,10 @@ pub(super) fn net_load(root: &Arc<Root>, p: LoadParams) -> Result<Loaded, RpcErr
             root,
             &mut st,
             session,
-            w.lang,
-            &w.code,
+            super::worker::Program::Vm {
+                lang: w.lang,
+                code: w.code.clone(),
+            },
             w.params.as_ref(),
             ports,
         )

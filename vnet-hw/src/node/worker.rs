@@ -13,6 +13,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use serde_json::Value;
+
+use crate::nmp::schema::AgentInfo;
+use vnet_sim::agents::{AgentCounts, AgentPlatform, Placement};
 use vnet_sim::realtime::{Injector, Pacing, RealTime};
 use vnet_sim::vm::{Lang, VmConfig, VmProgram};
 use vnet_sim::{
@@ -34,11 +37,22 @@ pub(crate) trait Uplink: Send + Sync {
     fn blocked(&self, vm: u32, state: WorkerState);
 }
 
+/// What a worker runs: a Lua or JS program, or the node's agent platform.
+#[derive(Clone, Debug)]
+pub(crate) enum Program {
+    /// A program in `lang`.
+    Vm { lang: Lang, code: String },
+    /// An agent platform with agents placed on it, holding at most `max_agents`.
+    Platform {
+        placed: Vec<Placement>,
+        max_agents: usize,
+    },
+}
+
 /// What a new worker runs, and where.
 pub(crate) struct WorkerSpec {
     pub vm: u32,
-    pub lang: Lang,
-    pub code: String,
+    pub program: Program,
     /// What `params()` returns.
     pub params: Value,
     /// The node's name, as `node()` shows it.
@@ -101,12 +115,26 @@ fn run(spec: WorkerSpec, uplink: Arc<dyn Uplink>, mut rt: RealTime) {
             uplink: uplink.clone(),
         }),
     );
-    let w = sim.add_worker(
-        ME,
-        Box::new(
-            VmProgram::new(spec.lang, spec.code, Rc::new(spec.config)).with_params(spec.params),
+    if matches!(spec.program, Program::Platform { .. }) {
+        // Agents may leave towards the uplink: beyond the root, the node's ports lead to twins
+        // and other P-nodes, which the platform cannot see.
+        sim.host_agents(NodeId(1));
+    }
+    let config = Rc::new(spec.config);
+    let program: Box<dyn NodeProgram> = match spec.program {
+        Program::Vm { lang, code } => {
+            Box::new(VmProgram::new(lang, code, config).with_params(spec.params))
+        }
+        Program::Platform { placed, max_agents } => Box::new(
+            placed.into_iter().fold(
+                AgentPlatform::new(config)
+                    .with_params(spec.params)
+                    .with_max_agents(max_agents),
+                AgentPlatform::place,
+            ),
         ),
-    );
+    };
+    let w = sim.add_worker(ME, program);
     // Output is handed on and dropped here: a worker may print for days.
     let mut last = WorkerState::Running;
     let mut forward = |sim: &mut Simulation| {
@@ -157,15 +185,40 @@ pub(crate) fn eval(
 ) -> bool {
     injector
         .call(move |sim| {
-            let r = sim
-                .program_mut(ME, WorkerId(0))
-                .and_then(|p| p.as_any_mut())
-                .and_then(|a| a.downcast_mut::<VmProgram>())
-                .map_or_else(
-                    || Err("the worker is not running".to_owned()),
-                    |p| p.eval(&code).map_err(|e| e.to_string()),
-                );
+            let r = match sim.program_mut(ME, WorkerId(0)) {
+                None => Err("the worker is not running".to_owned()),
+                Some(p) => match p.as_any_mut().and_then(|a| a.downcast_mut::<VmProgram>()) {
+                    Some(p) => p.eval(&code).map_err(|e| e.to_string()),
+                    None => Err(
+                        "the worker is an agent platform: there is no program to evaluate in"
+                            .to_owned(),
+                    ),
+                },
+            };
             let _ = reply.send(r);
+        })
+        .is_ok()
+}
+
+/// The agents on a platform worker's node and its counters; the reply comes on `reply`.
+pub(crate) fn agents(
+    injector: &Injector,
+    reply: tokio::sync::oneshot::Sender<(Vec<AgentInfo>, AgentCounts)>,
+) -> bool {
+    injector
+        .call(move |sim| {
+            let agents = sim.platform(ME).map_or_else(Vec::new, |p| {
+                p.residents()
+                    .map(|r| AgentInfo {
+                        id: r.id.clone(),
+                        class: r.class.clone(),
+                        lang: r.lang,
+                    })
+                    .collect()
+            });
+            // The uplink's register counts nothing: it only lets agents leave.
+            let counts = sim.platform(ME).map(|p| p.counts()).unwrap_or_default();
+            let _ = reply.send((agents, counts));
         })
         .is_ok()
 }

@@ -19,7 +19,10 @@ use crate::vm::{Lang, VmConfig, VmProgram};
 pub type SharedPlatform = Rc<RefCell<Platform>>;
 
 /// What happened to agents on a node (or, summed, in a run).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
 pub struct AgentCounts {
     /// Started where a network file or program placed them.
     pub placed: u64,
@@ -84,6 +87,8 @@ pub enum Departure {
 pub struct Platform {
     /// Agents born here so far (the `n` of `node.n`).
     born: u64,
+    /// The most agents it holds at once (`None`: no bound).
+    max: Option<usize>,
     here: BTreeMap<String, Resident>,
     signals: BTreeMap<String, VecDeque<(String, Value)>>,
     counts: AgentCounts,
@@ -106,9 +111,24 @@ impl Platform {
         self.here.get(id).map(|r| r.worker)
     }
 
+    /// The most agents the node holds at once, if bounded.
+    pub fn max_agents(&self) -> Option<usize> {
+        self.max
+    }
+
+    /// Whether the node holds as many agents as it may.
+    pub fn is_full(&self) -> bool {
+        self.max.is_some_and(|m| self.here.len() >= m)
+    }
+
     /// The node's counters.
     pub fn counts(&self) -> AgentCounts {
         self.counts
+    }
+
+    /// Counts a parcel refused on its way in (a relay that cannot carry it on, say).
+    pub fn count_refused(&mut self) {
+        self.counts.refused += 1;
     }
 
     pub(crate) fn counts_mut(&mut self) -> &mut AgentCounts {
@@ -183,6 +203,7 @@ pub struct AgentPlatform {
     placed: Vec<Placement>,
     /// What the agents' `params()` returns here.
     params: Value,
+    max: Option<usize>,
 }
 
 impl AgentPlatform {
@@ -192,7 +213,16 @@ impl AgentPlatform {
             config,
             placed: Vec::new(),
             params: Value::Null,
+            max: None,
         }
+    }
+
+    /// Holds at most `n` agents at once: one more arriving, placed or cloned is refused
+    /// (counted and logged). Unbounded by default, as a simulation bounds itself; a P-node
+    /// that strangers can send agents to bounds it.
+    pub fn with_max_agents(mut self, n: usize) -> Self {
+        self.max = Some(n);
+        self
     }
 
     /// Gives the agents on this node the node's parameters, which their `params()` returns.
@@ -214,21 +244,35 @@ impl AgentPlatform {
         let name = ctx.node_info().name().to_owned();
         let id = platform.borrow_mut().new_id(&name);
         let parcel = Parcel::new(id, p.lang, p.class.clone(), p.code.clone(), p.state.clone());
-        platform.borrow_mut().counts_mut().placed += 1;
-        admit(ctx, &self.config, &self.params, parcel, SimDuration::ZERO);
+        if admit(ctx, &self.config, &self.params, parcel, SimDuration::ZERO) {
+            platform.borrow_mut().counts_mut().placed += 1;
+        }
     }
 }
 
 /// Starts agent `parcel` on this node after `delay`, as a new worker with the node's `params`,
-/// and registers it.
+/// and registers it; a full platform refuses it (counted, logged) and returns false.
 pub(crate) fn admit(
     ctx: &mut Context,
     config: &Rc<VmConfig>,
     params: &Value,
     parcel: Parcel,
     delay: SimDuration,
-) {
+) -> bool {
     let platform = ctx.host_agents();
+    let full = {
+        let p = platform.borrow();
+        p.is_full().then(|| p.max_agents().unwrap_or(0))
+    };
+    if let Some(max) = full {
+        platform.borrow_mut().counts_mut().refused += 1;
+        let me = ctx.node_info().name().to_owned();
+        ctx.log_error(format!(
+            "agent platform on {me}: agent {} refused: the platform holds its most agents ({max})",
+            parcel.id
+        ));
+        return false;
+    }
     let resident = Resident {
         id: parcel.id.clone(),
         class: parcel.class.clone(),
@@ -244,6 +288,7 @@ pub(crate) fn admit(
         worker: worker.0,
         ..resident
     });
+    true
 }
 
 impl NodeProgram for AgentPlatform {
@@ -252,7 +297,7 @@ impl NodeProgram for AgentPlatform {
     }
 
     fn on_start(&mut self, ctx: &mut Context) {
-        ctx.host_agents();
+        ctx.host_agents().borrow_mut().max = self.max;
         ctx.set_waiting(true);
         for i in 0..self.placed.len() {
             match self.placed[i].after {
@@ -284,8 +329,9 @@ impl NodeProgram for AgentPlatform {
                 ));
             }
         };
-        ctx.host_agents().borrow_mut().counts_mut().arrived += 1;
-        admit(ctx, &self.config, &self.params, parcel, SimDuration::ZERO);
+        if admit(ctx, &self.config, &self.params, parcel, SimDuration::ZERO) {
+            ctx.host_agents().borrow_mut().counts_mut().arrived += 1;
+        }
     }
 }
 

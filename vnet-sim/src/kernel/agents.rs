@@ -92,6 +92,16 @@ impl Simulation {
         sum
     }
 
+    /// Makes `node` an agent platform from now on — agents may move to it — without a
+    /// program: for a node whose program carries agents elsewhere (a V-node twin's relay to
+    /// its P-node's platform). An [`AgentPlatform`](crate::agents::AgentPlatform) does this
+    /// itself when added. Nothing if `node` is not a node of the simulation.
+    pub fn host_agents(&mut self, node: NodeId) {
+        if let Some(p) = self.k.platforms.get_mut(node.0 as usize) {
+            p.get_or_insert_with(Default::default);
+        }
+    }
+
     /// Whether any node hosts agents.
     pub fn hosts_agents(&self) -> bool {
         self.k.platforms.iter().any(|p| p.is_some())

@@ -99,11 +99,6 @@ impl NetworkFile {
                     a.at
                 )));
             }
-            if node.external.is_some() {
-                return Err(err(
-                    "agents are placed on simulated nodes, not on an `external` one".into(),
-                ));
-            }
             if a.code.is_some() == a.path.is_some() {
                 return Err(err("give exactly one of `code` and `path`".into()));
             }
@@ -119,7 +114,8 @@ impl NetworkFile {
     }
 
     /// Adds node `i`'s platform, with the agents placed there, if it hosts one: made again,
-    /// without them, when the node restarts (the placed agents are not placed twice).
+    /// without them, when the node restarts (the placed agents are not placed twice). An
+    /// external node's platform runs on its P-node (`vnet_hw::external` starts it).
     pub(super) fn add_platform(
         &self,
         sim: &mut crate::kernel::Simulation,

@@ -112,7 +112,8 @@ pub struct NodeSpec {
     /// `workers` run there, and the simulation holds its twin (`vnet_hw::external`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalSpec>,
-    /// Whether the node hosts mobile agents (an agent platform, after its workers).
+    /// Whether the node hosts mobile agents (an agent platform, after its workers; on an
+    /// `external` node, on its P-node).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub platform: bool,
 }

@@ -287,9 +287,10 @@ impl VmProgram {
                     Command::Clone { parcel, at } => {
                         let delay = self.io.compute_time(at);
                         let params = self.io.params.clone();
-                        crate::agents::admit(ctx, &self.config, &params, *parcel, delay);
-                        if let Some(p) = ctx.platform() {
-                            p.borrow_mut().counts_mut().cloned += 1;
+                        if crate::agents::admit(ctx, &self.config, &params, *parcel, delay) {
+                            if let Some(p) = ctx.platform() {
+                                p.borrow_mut().counts_mut().cloned += 1;
+                            }
                         }
                     }
                 }

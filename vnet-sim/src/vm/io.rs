@@ -26,7 +26,8 @@ pub struct NodeInfo {
 }
 
 impl NodeInfo {
-    pub(crate) fn of(ctx: &Context) -> Self {
+    /// The view of the node `ctx` runs on, as its programs' `node()` shows it.
+    pub fn of(ctx: &Context) -> Self {
         let net = ctx.network();
         let me = ctx.node_info();
         let ports = me.ports().iter().map(|p| p.name().to_owned()).collect();

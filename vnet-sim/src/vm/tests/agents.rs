@@ -695,3 +695,63 @@ fn a_network_file_names_what_is_wrong_with_its_agents() {
         .to_string();
     assert!(e.contains("`agents` must be a list"), "{e}");
 }
+
+#[test]
+fn a_full_platform_refuses_placed_cloned_and_arriving_agents_by_name() {
+    // a holds at most 2: three placed sleepers, the third refused; on b (at most 1), a
+    // sleeper that clones itself keeps the one it is, and refuses the clone.
+    let sleeper =
+        "return { start = 'z', act = { z = function() sleep(1000) end }, trans = { z = 'z' } }";
+    let cloner = "return { start = 'c', act = { c = function() clone() end, z = function() sleep(1000) end },
+        trans = { c = 'z', z = 'z' } }";
+    let mut sim = Simulation::new(1);
+    let (a, b) = (sim.add_node("a").unwrap(), sim.add_node("b").unwrap());
+    sim.link(a, "b", b, "a", LinkParams::default()).unwrap();
+    let config = Rc::new(VmConfig::default());
+    let place = |code: &str| Placement {
+        lang: Lang::Lua,
+        class: "s".into(),
+        code: code.into(),
+        state: Value::Null,
+        after: SimDuration::ZERO,
+    };
+    let pa = (0..3).fold(
+        AgentPlatform::new(config.clone()).with_max_agents(2),
+        |p, _| p.place(place(sleeper)),
+    );
+    sim.add_worker(a, Box::new(pa));
+    let pb = AgentPlatform::new(config)
+        .with_max_agents(1)
+        .place(place(cloner));
+    sim.add_worker(b, Box::new(pb));
+    sim.run_until(SimTime::from_millis(10));
+    // And one more arriving at b over the link.
+    struct Send;
+    impl NodeProgram for Send {
+        fn on_start(&mut self, ctx: &mut Context) {
+            let p = Parcel::new(
+                "x.1".into(),
+                Lang::Lua,
+                "s".into(),
+                String::new(),
+                Value::Null,
+            );
+            let port = ctx.port("b").unwrap();
+            ctx.send_over(port, None, p.to_message());
+        }
+    }
+    sim.add_worker(a, Box::new(Send));
+    sim.run_until(SimTime::from_millis(20));
+    assert_eq!(sim.platform(a).unwrap().residents().count(), 2);
+    assert_eq!(sim.platform(b).unwrap().residents().count(), 1);
+    let c = sim.agent_counts();
+    assert_eq!((c.placed, c.cloned, c.arrived, c.refused), (3, 0, 0, 3));
+    let errs = errors(&sim);
+    for want in [
+        "agent platform on a: agent a.3 refused: the platform holds its most agents (2)",
+        "agent platform on b: agent b.2 refused: the platform holds its most agents (1)",
+        "agent platform on b: agent x.1 refused: the platform holds its most agents (1)",
+    ] {
+        assert!(errs.iter().any(|e| e.contains(want)), "{want} in {errs:?}");
+    }
+}

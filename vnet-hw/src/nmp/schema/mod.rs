@@ -107,7 +107,15 @@ methods! {
     NetSave = m::NET_SAVE, NoParams => SavedNetwork;
     /// `net.load`.
     NetLoad = m::NET_LOAD, LoadParams => Loaded;
+    /// `agents.start`.
+    AgentsStart = m::AGENTS_START, PlatformParams => Created;
+    /// `agents.list`.
+    AgentsList = m::AGENTS_LIST, NoParams => Agents;
 }
+
+mod agents;
+pub use agents::{AgentInfo, AgentPlacement, Agents, PlatformParams};
+pub use vnet_sim::agents::AgentCounts;
 
 /// A method that takes no parameters (`{}` or none).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
