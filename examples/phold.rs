@@ -66,6 +66,7 @@ fn main() {
     }
 
     let mut sim = Simulation::new(seed);
+    sim.reserve_nodes(n as usize);
     let delay = Exp::new(1.0 / 0.9e9).expect("positive rate");
     for i in 0..n {
         let node = sim.add_node(&format!("lp{i}")).expect("fresh names");

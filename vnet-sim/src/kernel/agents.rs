@@ -10,22 +10,25 @@ use crate::net::{Message, NodeId, PortId};
 impl Context<'_> {
     /// Makes this node an agent platform (once) and returns its register.
     pub fn host_agents(&mut self) -> SharedPlatform {
-        self.k.platforms[self.node.0 as usize]
+        self.k
+            .extras
+            .entry(self.node.0 as usize)
+            .platform
             .get_or_insert_with(Default::default)
             .clone()
     }
 
     /// This node's platform register, if it hosts agents.
     pub fn platform(&self) -> Option<SharedPlatform> {
-        self.k.platforms.get(self.node.0 as usize)?.clone()
+        self.k.extras.get(self.node.0 as usize)?.platform.clone()
     }
 
     /// Whether `node` hosts agents.
     pub fn hosts_agents(&self, node: NodeId) -> bool {
         self.k
-            .platforms
+            .extras
             .get(node.0 as usize)
-            .is_some_and(|p| p.is_some())
+            .is_some_and(|e| e.platform.is_some())
     }
 
     /// [`send_over`](Self::send_over) after `delay`, as if the node were busy computing until
@@ -68,8 +71,9 @@ impl Simulation {
     /// Node `node`'s agent platform register, if it hosts agents.
     pub fn platform(&self, node: NodeId) -> Option<std::cell::Ref<'_, Platform>> {
         self.k
-            .platforms
+            .extras
             .get(node.0 as usize)?
+            .platform
             .as_ref()
             .map(|p| p.borrow())
     }
@@ -77,7 +81,7 @@ impl Simulation {
     /// The agent counters of every platform, summed.
     pub fn agent_counts(&self) -> AgentCounts {
         let mut sum = AgentCounts::default();
-        for p in self.k.platforms.iter().flatten() {
+        for p in self.k.extras.values().filter_map(|e| e.platform.as_ref()) {
             sum.add(&p.borrow().counts());
         }
         sum
@@ -86,7 +90,7 @@ impl Simulation {
     /// What every node's tuple space did, summed.
     pub fn tuple_counts(&self) -> crate::agents::TupleCounts {
         let mut sum = crate::agents::TupleCounts::default();
-        for t in self.k.tuples.iter().flatten() {
+        for t in self.k.extras.values().filter_map(|e| e.tuples.as_ref()) {
             sum.add(&t.borrow().counts());
         }
         sum
@@ -97,13 +101,14 @@ impl Simulation {
     /// its P-node's platform). An [`AgentPlatform`](crate::agents::AgentPlatform) does this
     /// itself when added. Nothing if `node` is not a node of the simulation.
     pub fn host_agents(&mut self, node: NodeId) {
-        if let Some(p) = self.k.platforms.get_mut(node.0 as usize) {
-            p.get_or_insert_with(Default::default);
+        if (node.0 as usize) < self.k.nodes.len() {
+            let e = self.k.extras.entry(node.0 as usize);
+            e.platform.get_or_insert_with(Default::default);
         }
     }
 
     /// Whether any node hosts agents.
     pub fn hosts_agents(&self) -> bool {
-        self.k.platforms.iter().any(|p| p.is_some())
+        self.k.extras.values().any(|e| e.platform.is_some())
     }
 }

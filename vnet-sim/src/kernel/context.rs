@@ -107,7 +107,10 @@ impl Context<'_> {
     /// ```
     pub fn store(&mut self) -> std::cell::RefMut<'_, crate::faults::Store> {
         // VMs borrow the store only during their own activation, never across a callback.
-        self.k.stores[self.node.0 as usize]
+        self.k
+            .extras
+            .entry(self.node.0 as usize)
+            .store
             .get_or_insert_with(Default::default)
             .borrow_mut()
     }
@@ -124,7 +127,7 @@ impl Context<'_> {
 
     /// This node's sensors, if it has any (VM workers read them during an activation).
     pub fn sensors(&self) -> Option<crate::sense::SharedBank> {
-        self.k.sensors.get(self.node.0 as usize)?.clone()
+        self.k.extras.get(self.node.0 as usize)?.sensors.clone()
     }
 
     /// Sends `msg` on `port` of this node (CMUX): over every link attached to the port, and to

@@ -167,7 +167,9 @@ impl Kernel {
 
     /// The node's store, made on first use.
     pub(super) fn store(&mut self, node: NodeId) -> SharedStore {
-        self.stores[node.0 as usize]
+        self.extras
+            .entry(node.0 as usize)
+            .store
             .get_or_insert_with(Default::default)
             .clone()
     }
@@ -197,14 +199,14 @@ impl Simulation {
         factory: impl Fn() -> Box<dyn NodeProgram> + 'static,
     ) -> WorkerId {
         let w = self.add_worker(node, first);
-        self.factories[node.0 as usize].push(Rc::new(factory));
+        self.factories.entry(node.0 as usize).push(Rc::new(factory));
         w
     }
 
     /// How long `node` takes to boot after a restart before its programs start (default 0).
     pub fn set_boot_time(&mut self, node: NodeId, boot: SimDuration) {
-        if let Some(t) = self.k.boot_time.get_mut(node.0 as usize) {
-            *t = boot;
+        if (node.0 as usize) < self.k.nodes.len() {
+            self.k.extras.entry(node.0 as usize).boot_time = boot;
         }
     }
 
@@ -336,8 +338,9 @@ impl Simulation {
     /// `node`'s stable storage, if it has used one.
     pub fn store(&self, node: NodeId) -> Option<std::cell::Ref<'_, Store>> {
         self.k
-            .stores
+            .extras
             .get(node.0 as usize)?
+            .store
             .as_ref()?
             .try_borrow()
             .ok()
@@ -360,7 +363,8 @@ impl Simulation {
     /// programs made again ([`add_worker_with`](Self::add_worker_with)) have the ids from it
     /// on, in the order they were added.
     pub fn boot_first_worker(&self, node: NodeId) -> Option<WorkerId> {
-        self.k.boot_first.get(node.0 as usize).map(|&w| WorkerId(w))
+        let n = node.0 as usize;
+        (n < self.k.nodes.len()).then(|| WorkerId(self.k.extras.get(n).map_or(0, |e| e.boot_first)))
     }
 
     /// Whether `worker` of `node` ended in a crash (what it deferred is gone with it).
@@ -384,12 +388,14 @@ impl Simulation {
             }
         }
         // The tuple space is volatile memory: gone with the crash.
-        if let Some(ts) = &self.k.tuples[node.0 as usize] {
-            ts.borrow_mut().clear();
-        }
-        // So are the agents on it.
-        if let Some(p) = &self.k.platforms[node.0 as usize] {
-            p.borrow_mut().crash();
+        if let Some(e) = self.k.extras.get(node.0 as usize) {
+            if let Some(ts) = &e.tuples {
+                ts.borrow_mut().clear();
+            }
+            // So are the agents on it.
+            if let Some(p) = &e.platform {
+                p.borrow_mut().crash();
+            }
         }
         self.k.fault_stats.crashes += 1;
         let name = self.k.node_name(node);
@@ -409,7 +415,12 @@ impl Simulation {
         rt.life = NodeLife::Booting;
         rt.boots += 1;
         if wipe {
-            if let Some(s) = &self.k.stores[node.0 as usize] {
+            if let Some(s) = self
+                .k
+                .extras
+                .get(node.0 as usize)
+                .and_then(|e| e.store.as_ref())
+            {
                 s.borrow_mut().clear();
             }
         }
@@ -417,7 +428,8 @@ impl Simulation {
         let name = self.k.node_name(node);
         let detail = if wipe { format!("{name} wipe") } else { name };
         self.k.fault_record("restart", Some(node), None, detail);
-        let at = self.k.now + self.k.boot_time[node.0 as usize];
+        let boot = self.k.extras.get(node.0 as usize).map(|e| e.boot_time);
+        let at = self.k.now + boot.unwrap_or(SimDuration::ZERO);
         self.k.schedule(node, at, Event::Boot { node });
     }
 
@@ -430,9 +442,11 @@ impl Simulation {
         rt.life = NodeLife::Up;
         let name = self.k.node_name(node);
         self.k.fault_record("boot", Some(node), None, name);
-        self.k.boot_first[node.0 as usize] = rt_workers(&self.k, node);
-        for i in 0..self.factories[node.0 as usize].len() {
-            let program = (self.factories[node.0 as usize][i])();
+        let first = rt_workers(&self.k, node);
+        self.k.extras.entry(node.0 as usize).boot_first = first;
+        let factories = self.factories.get(node.0 as usize).cloned();
+        for factory in factories.unwrap_or_default() {
+            let program = factory();
             self.k.spawn(node, program, SimDuration::ZERO);
         }
     }

@@ -6,6 +6,7 @@
 
 mod agents;
 mod context;
+mod extras;
 mod faults;
 pub mod instant;
 mod program;
@@ -106,7 +107,7 @@ pub struct Simulation {
     /// `programs[node][worker]`; `None` once a worker has ended.
     programs: Vec<Programs>,
     /// Per node, what makes its programs again when it restarts.
-    factories: Vec<Vec<faults::ProgramFactory>>,
+    factories: extras::PerNode<Vec<faults::ProgramFactory>>,
 }
 
 impl Simulation {
@@ -127,21 +128,16 @@ impl Simulation {
                 own_seq: 0,
                 spawned: Vec::new(),
                 ended: Vec::new(),
-                sensors: Vec::new(),
                 deferred: 0,
                 instant: instant::InstantGuard::new(),
                 fault_stats: Default::default(),
                 fault_log: Vec::new(),
                 held: Default::default(),
-                stores: Vec::new(),
-                tuples: Vec::new(),
-                platforms: Vec::new(),
-                boot_time: Vec::new(),
-                boot_first: Vec::new(),
+                extras: extras::PerNode::new(),
                 churns: Vec::new(),
             },
             programs: Vec::new(),
-            factories: Vec::new(),
+            factories: extras::PerNode::new(),
         }
     }
 
@@ -158,6 +154,17 @@ impl Simulation {
         &self.k.net
     }
 
+    /// Makes room for `additional` more nodes at once: a run that adds a million nodes then
+    /// never holds two copies of its node tables while they grow (its peak memory is what the
+    /// nodes take). Optional; [`add_node`](Self::add_node) grows the tables as needed.
+    pub fn reserve_nodes(&mut self, additional: usize) {
+        self.k.net.reserve_nodes(additional);
+        self.k.nodes.reserve_exact(additional);
+        self.programs.reserve_exact(additional);
+        self.factories.reserve(additional);
+        self.k.extras.reserve(additional);
+    }
+
     /// Adds a node named `name` (unique).
     pub fn add_node(&mut self, name: &str) -> Result<NodeId, NetError> {
         let id = self.k.net.add_node(name)?;
@@ -171,13 +178,8 @@ impl Simulation {
             boots: 1,
         });
         self.programs.push(SmallVec::new());
-        self.factories.push(Vec::new());
-        self.k.sensors.push(None);
-        self.k.stores.push(None);
-        self.k.tuples.push(None);
-        self.k.platforms.push(None);
-        self.k.boot_time.push(crate::time::SimDuration::ZERO);
-        self.k.boot_first.push(0);
+        self.factories.add_node();
+        self.k.extras.add_node();
         Ok(id)
     }
 
@@ -230,7 +232,8 @@ impl Simulation {
             .as_any_mut()
             .is_some_and(|p| p.is::<crate::agents::AgentPlatform>())
         {
-            self.k.platforms[node.0 as usize].get_or_insert_with(Default::default);
+            let e = self.k.extras.entry(node.0 as usize);
+            e.platform.get_or_insert_with(Default::default);
         }
         let w = self.k.spawn(node, program, crate::time::SimDuration::ZERO);
         self.adopt_spawned();

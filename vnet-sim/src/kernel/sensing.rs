@@ -41,7 +41,12 @@ impl Simulation {
     /// Places `node` at `pos` (spatial fields read it).
     pub fn set_position(&mut self, node: NodeId, pos: [f64; 2]) -> Result<(), NetError> {
         self.k.net.set_position(node, pos)?;
-        if let Some(Some(bank)) = self.k.sensors.get(node.0 as usize) {
+        if let Some(bank) = self
+            .k
+            .extras
+            .get(node.0 as usize)
+            .and_then(|e| e.sensors.as_ref())
+        {
             bank.borrow_mut().set_pos(pos);
         }
         Ok(())
@@ -96,7 +101,8 @@ impl Simulation {
             return Err(NetError::NoSuch("port").into());
         }
         let (node_name, pos) = (n.name().to_owned(), n.position());
-        let bank = self.k.sensors[node.0 as usize].get_or_insert_with(|| {
+        let extras = self.k.extras.entry(node.0 as usize);
+        let bank = extras.sensors.get_or_insert_with(|| {
             let mut b = SensorBank::new(&node_name);
             b.set_pos(pos.unwrap_or([0.0, 0.0]));
             Rc::new(RefCell::new(b))
@@ -146,12 +152,17 @@ impl Simulation {
 
     /// The sensors of `node`, if it has any.
     pub fn sensors(&self, node: NodeId) -> Option<SharedBank> {
-        self.k.sensors.get(node.0 as usize)?.clone()
+        self.k.extras.get(node.0 as usize)?.sensors.clone()
     }
 
     /// The `k`-th triggered read of `sensor` on `node`: report it, and schedule the next.
     pub(super) fn sample(&mut self, node: NodeId, sensor: SensorId, k: u64) {
-        let Some(Some(bank)) = self.k.sensors.get(node.0 as usize).cloned() else {
+        let Some(bank) = self
+            .k
+            .extras
+            .get(node.0 as usize)
+            .and_then(|e| e.sensors.clone())
+        else {
             return;
         };
         let now = self.k.now;

@@ -8,7 +8,7 @@ use super::{LogLine, LogStream, NodeProgram, WorkerId, WorkerState};
 use crate::net::{LinkId, Message, Network, NodeId, NodeStats, PortId};
 use crate::queue::{EventId, EventKey, EventQueue};
 use crate::rng::SimRng;
-use crate::sense::{SensorId, SharedBank};
+use crate::sense::SensorId;
 use crate::time::SimTime;
 use crate::trace::{MessageId, TraceKind, TraceRecord, TraceSink};
 
@@ -195,8 +195,6 @@ pub(crate) struct Kernel {
     pub(super) spawned: Vec<(NodeId, Box<dyn NodeProgram>)>,
     /// Workers ended during the current callback, whose programs are dropped right after it.
     pub(super) ended: Vec<(NodeId, WorkerId)>,
-    /// Each node's sensors, once it has any.
-    pub(super) sensors: Vec<Option<SharedBank>>,
     /// Sends, lines and records scheduled for later (`send_after`, `log_after`,
     /// `record_after`) and not yet made.
     pub(super) deferred: usize,
@@ -207,16 +205,9 @@ pub(crate) struct Kernel {
     pub(super) fault_log: Vec<crate::faults::FaultRecord>,
     /// Messages waiting on held links, by link, in the order they were sent.
     pub(super) held: std::collections::BTreeMap<u32, std::collections::VecDeque<HeldMessage>>,
-    /// Each node's stable storage, once it has used it.
-    pub(super) stores: Vec<Option<crate::faults::SharedStore>>,
-    /// Each node's tuple space, made on first use.
-    pub(super) tuples: Vec<Option<crate::agents::SharedSpace>>,
-    /// Each node's agent platform register, once it hosts agents.
-    pub(super) platforms: Vec<Option<crate::agents::SharedPlatform>>,
-    /// Each node's boot time after a restart.
-    pub(super) boot_time: Vec<crate::time::SimDuration>,
-    /// Each node's id of the first worker its latest boot started.
-    pub(super) boot_first: Vec<u32>,
+    /// What nodes have beside their runtime, once they have it: sensors, stable storage, a
+    /// tuple space, an agent platform, a boot time.
+    pub(super) extras: super::extras::PerNode<super::extras::NodeExtras>,
     /// Churns, by index, with their streams and whether their target is up.
     pub(super) churns: Vec<super::faults::ChurnState>,
 }

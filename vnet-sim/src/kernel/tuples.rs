@@ -12,7 +12,9 @@ use crate::time::SimDuration;
 impl Kernel {
     /// The node's tuple space, made on first use.
     pub(super) fn tuple_space(&mut self, node: NodeId) -> SharedSpace {
-        self.tuples[node.0 as usize]
+        self.extras
+            .entry(node.0 as usize)
+            .tuples
             .get_or_insert_with(Default::default)
             .clone()
     }
@@ -23,7 +25,10 @@ impl Context<'_> {
     /// wants to wait for a tuple polls with a timer).
     pub fn tuples(&mut self) -> std::cell::RefMut<'_, TupleSpace> {
         // VMs borrow the space only during their own activation, never across a callback.
-        self.k.tuples[self.node.0 as usize]
+        self.k
+            .extras
+            .entry(self.node.0 as usize)
+            .tuples
             .get_or_insert_with(Default::default)
             .borrow_mut()
     }

@@ -13,7 +13,10 @@ pub use link::{
 pub use message::{Message, Payload};
 pub use stats::{DropCause, LinkStats, NodeStats};
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+
+use compact_str::CompactString;
+use hashbrown::HashTable;
 
 use crate::queue::MAX_SOURCE;
 use crate::rng::{StreamKind, stream};
@@ -60,9 +63,11 @@ impl Port {
 /// A node's place in the graph.
 #[derive(Clone, Debug)]
 pub struct Node {
-    name: String,
+    /// Inline up to 24 bytes: no allocation for the usual short names.
+    name: CompactString,
     ports: Vec<Port>,
-    pos: Option<[f64; 2]>,
+    /// Boxed: most nodes have none, and a million idle nodes should cost little.
+    pos: Option<Box<[f64; 2]>>,
 }
 
 impl Node {
@@ -72,7 +77,7 @@ impl Node {
     }
     /// Where the node is (spatial sensor fields read it), if set.
     pub fn position(&self) -> Option<[f64; 2]> {
-        self.pos
+        self.pos.as_deref().copied()
     }
     /// The node's ports, indexed by [`PortId`].
     pub fn ports(&self) -> &[Port] {
@@ -134,8 +139,10 @@ pub struct Network {
     seed: u64,
     nodes: Vec<Node>,
     links: Vec<Link>,
-    /// Name lookup only; never iterated, so its order cannot leak into a run.
-    names: HashMap<String, NodeId>,
+    /// Name lookup only (never iterated, so its order cannot leak into a run): node ids,
+    /// hashed by their node's name, which is kept once, in the node.
+    names: HashTable<NodeId>,
+    hasher: RandomState,
     /// Bumped by every change to the graph, so views of it know when to refresh.
     revision: u64,
 }
@@ -147,7 +154,8 @@ impl Network {
             seed,
             nodes: Vec::new(),
             links: Vec::new(),
-            names: HashMap::new(),
+            names: HashTable::new(),
+            hasher: RandomState::new(),
             revision: 0,
         }
     }
@@ -155,6 +163,15 @@ impl Network {
     /// Changes every time a node, port or link is added.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// Makes room for `additional` more nodes at once, so that adding a million nodes does not
+    /// hold two copies of the node table while it grows.
+    pub fn reserve_nodes(&mut self, additional: usize) {
+        self.nodes.reserve_exact(additional);
+        let (nodes, hasher) = (&self.nodes, &self.hasher);
+        self.names
+            .reserve(additional, |&i| hasher.hash_one(&*nodes[i.0 as usize].name));
     }
 
     /// Adds a node; names must be unique.
@@ -171,7 +188,10 @@ impl Network {
             ports: Vec::new(),
             pos: None,
         });
-        self.names.insert(name.into(), id);
+        let (nodes, hasher) = (&self.nodes, &self.hasher);
+        self.names.insert_unique(hasher.hash_one(name), id, |&i| {
+            hasher.hash_one(&*nodes[i.0 as usize].name)
+        });
         self.revision += 1;
         Ok(id)
     }
@@ -182,7 +202,7 @@ impl Network {
             .nodes
             .get_mut(node.0 as usize)
             .ok_or(NetError::NoSuch("node"))?;
-        n.pos = Some(pos);
+        n.pos = Some(Box::new(pos));
         Ok(())
     }
 
@@ -194,7 +214,7 @@ impl Network {
             .ok_or(NetError::NoSuch("node"))?;
         if n.port_by_name(name).is_some() {
             return Err(NetError::DuplicatePort {
-                node: n.name.clone(),
+                node: n.name.to_string(),
                 port: name.into(),
             });
         }
@@ -273,7 +293,12 @@ impl Network {
     }
     /// The node called `name`.
     pub fn node_by_name(&self, name: &str) -> Option<NodeId> {
-        self.names.get(name).copied()
+        let nodes = &self.nodes;
+        self.names
+            .find(self.hasher.hash_one(name), |&i| {
+                &*nodes[i.0 as usize].name == name
+            })
+            .copied()
     }
     /// The links, indexed by [`LinkId`].
     pub fn links(&self) -> &[Link] {

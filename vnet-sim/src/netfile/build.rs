@@ -40,6 +40,7 @@ impl NetworkFile {
     ) -> Result<Simulation, NetFileError> {
         self.check()?;
         let mut sim = Simulation::new(seed.or(self.seed).unwrap_or(0));
+        sim.reserve_nodes(self.nodes.len());
         let net_err = |e: crate::net::NetError| NetFileError::top(e.to_string());
         for n in &self.nodes {
             let id = sim.add_node(&n.name).map_err(net_err)?;
