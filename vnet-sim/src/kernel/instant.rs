@@ -47,11 +47,16 @@ impl InstantGuard {
     }
 
     /// Counts an activation of `w` on `node`; `true` if it is one too many at this instant.
-    #[inline]
+    #[inline(always)]
     pub(super) fn activation(&mut self, node: NodeId, w: WorkerId) -> bool {
-        if self.events < self.limit {
-            return false;
-        }
+        // Every activation asks: the answer must cost a compare, not a call.
+        self.events >= self.limit && self.watch(node, w)
+    }
+
+    /// [`activation`](Self::activation) at an instant that has seen `limit` events.
+    #[cold]
+    #[inline(never)]
+    fn watch(&mut self, node: NodeId, w: WorkerId) -> bool {
         let n = self.watched.entry((node, w)).or_insert(0);
         *n += 1;
         *n > self.limit

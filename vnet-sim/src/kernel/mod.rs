@@ -648,7 +648,7 @@ impl Simulation {
     }
 
     /// Hands `msg` to worker `to`, or to every running worker of `node`.
-    #[inline]
+    #[inline(always)]
     fn deliver(&mut self, node: NodeId, port: Option<PortId>, to: Option<WorkerId>, msg: Message) {
         let n = node.0 as usize;
         let states = &self.k.nodes[n].workers;
