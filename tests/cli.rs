@@ -155,6 +155,21 @@ fn check_describes_a_file_and_warns_about_near_names() {
          \x20 run:      seed 3\n\
          ok\n"
     );
+    // How it would be cut for threads: one link, 2 parts, the link's latency ahead.
+    let out = vnet(&["check", "ping.json", "--threads", "2"], &dir);
+    assert!(
+        text(&out.stdout)
+            .contains("  parts:    2: 1 + 1 nodes; 1 of 1 links cut; lookahead 10ms\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = vnet(&["check", "ping.json", "--threads", "3"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot cut 2 nodes into 3 parts: give between 1 and 2"),
+        "{}",
+        text(&out.stderr)
+    );
     // A link end `a.uplnk` beside a port `a.uplink`: a typo, most likely.
     std::fs::write(
         dir.join("typo.json"),

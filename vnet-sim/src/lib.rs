@@ -26,6 +26,7 @@ pub mod kernel;
 pub mod montecarlo;
 pub mod net;
 pub mod netfile;
+pub mod parallel;
 pub mod queue;
 pub mod realtime;
 pub mod rng;

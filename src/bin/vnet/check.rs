@@ -17,6 +17,11 @@ pub(crate) struct CheckArgs {
     /// Change a value before checking, as `vnet run --set` does. Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
+    /// Also show how the network would be cut into K parts for K threads: the parts' sizes,
+    /// the links cut and the lookahead (the shortest cut link). Only shown: runs are on one
+    /// thread for now.
+    #[arg(long, value_name = "K")]
+    threads: Option<u32>,
 }
 
 /// Loads and builds the file (reading its program files) without running it; prints what it
@@ -24,8 +29,15 @@ pub(crate) struct CheckArgs {
 pub(crate) fn check(a: &CheckArgs) -> Result<ExitCode, BadInput> {
     let file = crate::run::load(&a.file, &crate::run::overrides(&a.sets)?)?;
     // Building reads every program file and builds every sensor and device.
-    crate::run::build(&file, &a.file, None)?;
+    let sim = crate::run::build(&file, &a.file, None)?;
+    let parts = match a.threads {
+        Some(k) => Some(parts_line(&sim, k)?),
+        None => None,
+    };
     for line in describe(&file, &a.file.display().to_string()) {
+        println!("{line}");
+    }
+    if let Some(line) = parts {
         println!("{line}");
     }
     let warnings = file.warnings();
@@ -36,6 +48,21 @@ pub(crate) fn check(a: &CheckArgs) -> Result<ExitCode, BadInput> {
         println!("ok");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How `sim` would be cut into `k` parts (`vnet_sim::parallel::auto`), as a line.
+fn parts_line(sim: &vnet::sim::Simulation, k: u32) -> Result<String, BadInput> {
+    let p = vnet::sim::parallel::auto(sim.network(), k).map_err(|e| BadInput(e.to_string()))?;
+    let sizes: Vec<String> = p.sizes().iter().map(|s| s.to_string()).collect();
+    let links = sim.network().links().len();
+    let lookahead = p
+        .lookahead
+        .map_or_else(|| "none (no link cut)".to_owned(), |l| l.to_string());
+    Ok(format!(
+        "  parts:    {k}: {} nodes; {} of {links} links cut; lookahead {lookahead}",
+        sizes.join(" + "),
+        p.cut_links
+    ))
 }
 
 /// `a 3, b 1` from counts, or `(none)`.

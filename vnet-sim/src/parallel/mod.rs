@@ -1,0 +1,18 @@
+//! Toward the parallel kernel: cutting a network into parts that threads (or MPI ranks) can run
+//! side by side under conservative synchronous windows.
+//!
+//! The contract of a [`Partition`]:
+//! - Every node is in exactly one of `k` parts, numbered `0..k`.
+//! - A link whose latency is zero is never cut: its two ends share a part.
+//! - The **lookahead** `L` is the smallest latency of a cut link (`None` if no link is cut).
+//!   A window that runs every event earlier than `T_min + L` in each part cannot miss a
+//!   message from another part, since none can arrive sooner than `L` after it is sent.
+//! - [`auto`] makes `L` as large as it can while keeping the parts balanced; the same network
+//!   always gives the same partition (no hashing, no randomness).
+//!
+//! The kernel that runs the parts on threads is not built yet (see issue 20); `vnet check
+//! --threads K` shows what it would run.
+
+mod partition;
+
+pub use partition::{Partition, PartitionError, auto, given};
