@@ -35,21 +35,19 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    /// Latest first: the front is popped from its end.
-    #[inline]
-    fn latest_first(a: &Entry, b: &Entry) -> Ordering {
-        let (a, b) = (*a, *b);
-        (b.time, b.tie).cmp(&(a.time, a.tie))
-    }
-    #[inline]
-    fn key(&self) -> (u64, u64) {
-        (self.time, self.tie)
+    /// The ordering key as one integer: one compare instead of two (sorting the front is a
+    /// good part of a pop when few events are pending).
+    #[inline(always)]
+    fn wide_key(&self) -> u128 {
+        let (time, tie) = (self.time, self.tie);
+        (u128::from(time) << 64) | u128::from(tie)
     }
 }
 
 impl Ord for Entry {
+    #[inline]
     fn cmp(&self, o: &Self) -> Ordering {
-        self.key().cmp(&o.key())
+        self.wide_key().cmp(&o.wide_key())
     }
 }
 impl PartialOrd for Entry {
@@ -316,7 +314,9 @@ impl LadderQueue {
     fn move_to_front(&mut self, bucket: Bucket, on_refill: &mut impl FnMut(&[Entry])) {
         let front = &mut self.front;
         self.pool.drain(bucket, |_, e| front.push(e));
-        self.front.sort_unstable_by(Entry::latest_first);
+        // Latest first: the front is popped from its end.
+        self.front
+            .sort_unstable_by_key(|e| std::cmp::Reverse(e.wide_key()));
         on_refill(&self.front);
     }
 
