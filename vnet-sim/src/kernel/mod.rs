@@ -62,6 +62,10 @@ pub enum LogStream {
 }
 
 /// A node's programs, by worker; inline for the usual single worker.
+/// Above this many nodes, dispatch prefetches the next event's node state (below, it fits in
+/// the caches and the prefetch is pure cost).
+const PREFETCH_NODES: usize = 4096;
+
 type Programs = SmallVec<[Option<Box<dyn NodeProgram>>; 1]>;
 
 /// Why a run call returned.
@@ -463,8 +467,11 @@ impl Simulation {
         let t = key.time();
         self.k.instant.event(t > self.k.now);
         self.k.now = t;
-        // Start loading what the next event will touch while this one runs.
-        if let Some(n) = self.k.queue.peek_ready().and_then(Event::target) {
+        // Start loading what the next event will touch while this one runs — worth it only
+        // when the nodes' state is larger than the caches.
+        if self.k.nodes.len() > PREFETCH_NODES
+            && let Some(n) = self.k.queue.peek_ready().and_then(Event::target)
+        {
             if let (Some(rt), Some(p)) = (
                 self.k.nodes.get(n.0 as usize),
                 self.programs.get(n.0 as usize),
