@@ -224,6 +224,27 @@ impl LadderQueue {
         }
     }
 
+    /// Removes and returns the entry with the smallest `(time, tie)` if its time is at most
+    /// `end` (one look at the front and the late heap, where `peek` then `pop` take two).
+    #[inline]
+    pub fn pop_until(&mut self, end: u64, on_refill: impl FnMut(&[Entry])) -> Option<Entry> {
+        if self.late_is_next(on_refill)? {
+            let e = self.late.peek()?.0;
+            if e.time > end {
+                return None;
+            }
+            self.late.pop();
+            Some(e)
+        } else {
+            let e = *self.front.last()?;
+            if e.time > end {
+                return None;
+            }
+            self.front.pop();
+            Some(e)
+        }
+    }
+
     /// The entry `pop` would return, without removing it.
     #[inline]
     pub fn peek(&mut self, on_refill: impl FnMut(&[Entry])) -> Option<Entry> {

@@ -39,6 +39,10 @@ const SEQ_BITS: u32 = 40;
 /// memory access behind the handling of the events in between.
 const PREFETCH_AHEAD: usize = 8;
 
+/// Above this many slots (about a megabyte of payloads) the queue prefetches the payloads it
+/// will pop next; below, they are in cache anyway.
+const PREFETCH_SLOTS: usize = 16 * 1024;
+
 /// The largest source id an [`EventKey`] can carry (2^24 − 1); the kernel reserves it for itself.
 pub const MAX_SOURCE: u32 = (1 << (64 - SEQ_BITS)) - 1;
 
@@ -128,14 +132,15 @@ impl<T> EventQueue<T> {
     #[inline]
     pub fn pop_until(&mut self, end: SimTime) -> Option<(EventKey, T)> {
         loop {
-            let e = self
-                .order
-                .peek(|front| self.payloads.prefetch_last(front, PREFETCH_AHEAD))?;
-            if e.time > end.as_nanos() {
-                return None;
-            }
-            self.order.pop(|_| {});
-            if let Some(a) = self.order.front_ahead(PREFETCH_AHEAD) {
+            // Prefetching payloads pays only when the slab is larger than the caches.
+            let far = self.payloads.len() > PREFETCH_SLOTS;
+            let payloads = &self.payloads;
+            let e = self.order.pop_until(end.as_nanos(), |front| {
+                if far {
+                    payloads.prefetch_last(front, PREFETCH_AHEAD)
+                }
+            })?;
+            if far && let Some(a) = self.order.front_ahead(PREFETCH_AHEAD) {
                 self.payloads.prefetch(a.slot);
             }
             // A cancelled event leaves its entry behind, with an emptied slot.

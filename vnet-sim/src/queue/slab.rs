@@ -67,6 +67,12 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Slots made so far (live, cancelled or free).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Takes the value if `r` still names it and it is there (cancel); the slot stays reserved.
     pub fn take(&mut self, r: SlotRef) -> Option<T> {
         let slot = self.slots.get_mut(r.index as usize)?;
