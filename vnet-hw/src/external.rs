@@ -89,12 +89,15 @@ pub struct ExternalNodes {
 /// How often the agents on P-nodes are listed for [`ExternalNodes::agents_now`].
 const AGENTS_EVERY: Duration = Duration::from_millis(200);
 
+/// A worker's or agent's program text: its `code`, or its `path`'s text (`texts` first, then
+/// the file relative to `base`).
 fn code(
-    spec: &WorkerSpec,
+    code: &Option<String>,
+    path: &Option<String>,
     base: &Path,
     texts: &BTreeMap<String, String>,
 ) -> Result<String, String> {
-    match (&spec.code, &spec.path) {
+    match (code, path) {
         (Some(c), _) => Ok(c.clone()),
         (None, Some(p)) => match texts.get(p) {
             Some(t) => Ok(t.clone()),
@@ -102,7 +105,7 @@ fn code(
                 std::fs::read_to_string(base.join(p)).map_err(|e| format!("reading `{p}`: {e}"))
             }
         },
-        (None, None) => Err("a worker without code".into()),
+        (None, None) => Err("no code".into()),
     }
 }
 
@@ -151,7 +154,8 @@ impl ExternalNodes {
                 vms: vms.clone(),
             };
             for (w, spec) in n.workers.iter().enumerate() {
-                let text = code(spec, base, texts).map_err(named)?;
+                let text = code(&spec.code, &spec.path, base, texts)
+                    .map_err(|e| named(format!("worker {w}: {e}")))?;
                 let vm = c.create(handle, file, spec, &text).map_err(named)?;
                 c.lock()[w] = Some(vm);
             }
@@ -379,15 +383,7 @@ fn placements(
             continue;
         }
         let named = |e: String| format!("agent {k}: {e}");
-        let code = match (&a.code, &a.path) {
-            (Some(c), _) => c.clone(),
-            (None, Some(p)) => match texts.get(p) {
-                Some(t) => t.clone(),
-                None => std::fs::read_to_string(base.join(p))
-                    .map_err(|e| named(format!("reading `{p}`: {e}")))?,
-            },
-            (None, None) => return Err(named("no code".into())),
-        };
+        let code = code(&a.code, &a.path, base, texts).map_err(named)?;
         let placement = AgentPlacement {
             lang: a.language().map_err(named)?,
             code,

@@ -58,9 +58,17 @@ pub(super) fn start_worker(
         config.max_line = MAX_LINE;
         // A profiled node's memory is shared by all its workers, each in a simulation of its own.
         config.node_memory = root.node_memory.as_ref().map(|m| m.scoped(vm));
+        // A platform's placed agents are not kept: they have started.
+        let kept = match &program {
+            Program::Platform { max_agents, .. } => Program::Platform {
+                placed: Vec::new(),
+                max_agents: *max_agents,
+            },
+            vm => vm.clone(),
+        };
         let spec = WorkerSpec {
             vm,
-            program: program.clone(),
+            program,
             params: params.map_or(Value::Null, |p| Value::Object(p.clone())),
             node_name: root.config.name.clone(),
             ports: port_names,
@@ -72,16 +80,8 @@ pub(super) fn start_worker(
                 format!("cannot start a worker thread: {e}"),
             )
         })?;
-        // A platform's placed agents are not kept: they have started.
-        let program = match program {
-            Program::Platform { max_agents, .. } => Program::Platform {
-                placed: Vec::new(),
-                max_agents,
-            },
-            vm => vm,
-        };
         Ok(Worker {
-            program,
+            program: kept,
             session: session.to_owned(),
             state: WorkerState::Running,
             injector,

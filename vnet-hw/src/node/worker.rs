@@ -207,18 +207,16 @@ pub(crate) fn agents(
 ) -> bool {
     injector
         .call(move |sim| {
-            let agents = sim.platform(ME).map_or_else(Vec::new, |p| {
-                p.residents()
-                    .map(|r| AgentInfo {
-                        id: r.id.clone(),
-                        class: r.class.clone(),
-                        lang: r.lang,
-                    })
-                    .collect()
-            });
             // The uplink's register counts nothing: it only lets agents leave.
-            let counts = sim.platform(ME).map(|p| p.counts()).unwrap_or_default();
-            let _ = reply.send((agents, counts));
+            let answer = sim.platform(ME).map_or_else(Default::default, |p| {
+                let agents = p.residents().map(|r| AgentInfo {
+                    id: r.id.clone(),
+                    class: r.class.clone(),
+                    lang: r.lang,
+                });
+                (agents.collect(), p.counts())
+            });
+            let _ = reply.send(answer);
         })
         .is_ok()
 }

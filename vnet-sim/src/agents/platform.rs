@@ -260,10 +260,10 @@ pub(crate) fn admit(
     delay: SimDuration,
 ) -> bool {
     let platform = ctx.host_agents();
-    let full = {
-        let p = platform.borrow();
-        p.is_full().then(|| p.max_agents().unwrap_or(0))
-    };
+    let full = platform
+        .borrow()
+        .max
+        .filter(|_| platform.borrow().is_full());
     if let Some(max) = full {
         platform.borrow_mut().counts_mut().refused += 1;
         let me = ctx.node_info().name().to_owned();

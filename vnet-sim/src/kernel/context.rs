@@ -360,9 +360,6 @@ impl Context<'_> {
 }
 
 impl Kernel {
-    /// Hands `msg`, sent by `src` on `port`, to link direction `ld`: true if it is on its
-    /// way, false if dropped at once, `None` if held (or the link is gone). `seq` is the event
-    /// number a held message reserved when it was sent; `None` takes the next.
     /// Launches `msg` over every link of `src`'s `port` (only the one to node `to`, if given);
     /// `None` if there is no such port.
     #[inline]
@@ -400,6 +397,9 @@ impl Kernel {
         Some(report)
     }
 
+    /// Hands `msg`, sent by `src` on `port`, to link direction `ld`: true if it is on its
+    /// way, false if dropped at once, `None` if held (or the link is gone). `seq` is the event
+    /// number a held message reserved when it was sent; `None` takes the next.
     pub(super) fn launch(
         &mut self,
         src: NodeId,

@@ -61,11 +61,11 @@ pub enum LogStream {
     Err,
 }
 
-/// A node's programs, by worker; inline for the usual single worker.
 /// Above this many nodes, dispatch prefetches the next event's node state (below, it fits in
 /// the caches and the prefetch is pure cost).
 const PREFETCH_NODES: usize = 4096;
 
+/// A node's programs, by worker; inline for the usual single worker.
 type Programs = SmallVec<[Option<Box<dyn NodeProgram>>; 1]>;
 
 /// Why a run call returned.
@@ -236,8 +236,7 @@ impl Simulation {
             .as_any_mut()
             .is_some_and(|p| p.is::<crate::agents::AgentPlatform>())
         {
-            let e = self.k.extras.entry(node.0 as usize);
-            e.platform.get_or_insert_with(Default::default);
+            self.host_agents(node);
         }
         let w = self.k.spawn(node, program, crate::time::SimDuration::ZERO);
         self.adopt_spawned();
