@@ -18,6 +18,7 @@ mod run;
 mod studio;
 mod summary;
 mod sweep;
+mod threads;
 
 use std::process::ExitCode;
 

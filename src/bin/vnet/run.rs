@@ -59,6 +59,12 @@ pub(crate) struct RunArgs {
     /// Exit 0 even if a worker failed.
     #[arg(long)]
     allow_failures: bool,
+    /// Run on K threads: the network is cut into K balanced parts (as `vnet check --threads K`
+    /// shows) that run side by side in conservative windows as long as the shortest cut link's
+    /// latency. Same output, records, counters and trace hash as without. Not with external
+    /// nodes or --realtime.
+    #[arg(long, value_name = "K")]
+    threads: Option<u32>,
 }
 
 /// Parses the `--set` arguments.
@@ -115,7 +121,16 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
         }
     }
     let seed = a.seed.or(file.run.seed).or(file.seed).unwrap_or(0);
-    let mut sim = build(&file, &a.file, Some(seed))?;
+    // With threads, each part builds its own programs on its thread; the network alone
+    // serves the partition and the outputs.
+    let (mut sim, cut) = match a.threads {
+        Some(k) => {
+            let net = crate::threads::network_of(&file, &a.file, seed)?;
+            let cut = crate::threads::partition(&file, &net, k, a.realtime.is_some())?;
+            (net, Some(cut))
+        }
+        None => (build(&file, &a.file, Some(seed))?, None),
+    };
     let base = a.file.parent().unwrap_or(Path::new("."));
     let paths = OutputPaths::resolve(
         &Requested {
@@ -129,7 +144,9 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
         base,
     )?;
     let mut outputs = Outputs::open(paths, &sim)?;
-    sim.set_trace(outputs.sink());
+    if cut.is_none() {
+        sim.set_trace(outputs.sink());
+    }
 
     // Ctrl-C stops at the next event; a second one ends the process at once.
     let stop = Arc::new(AtomicBool::new(false));
@@ -149,7 +166,26 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
     let mut events: u64 = 0;
     let mut interrupted = false;
     let mut pnode_agents = None;
-    if crate::hybrid::has_pnodes(&file) {
+    let mut windows = None;
+    if let Some(cut) = &cut {
+        let (merged, stopped, stats) = crate::threads::run(
+            &file,
+            &a.file,
+            seed,
+            cut,
+            until,
+            outputs.sink(),
+            &stop,
+            |sim| {
+                live.print_logs(sim, outputs.output.as_mut());
+                live.progress(sim.now(), sim.events_run());
+            },
+        )?;
+        sim = merged;
+        interrupted = stopped;
+        events = sim.events_run();
+        windows = Some((cut, stats));
+    } else if crate::hybrid::has_pnodes(&file) {
         (interrupted, pnode_agents) =
             crate::hybrid::run(&mut sim, &file, base, until, a.realtime, &stop, |sim| {
                 live.print_logs(sim, outputs.output.as_mut());
@@ -191,6 +227,7 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
     let mut summary = Summary::of(&sim, seed, events, wall);
     summary.trace_hash = Some(outputs.trace_hash());
     summary.interrupted = interrupted;
+    summary.parallel = windows.map(|(cut, w)| crate::summary::ParallelSummary::of(cut, &w));
     // Agents on P-nodes count with the simulated ones.
     if let Some(p) = pnode_agents {
         summary.agents.get_or_insert_with(Default::default).add(&p);

@@ -27,6 +27,31 @@ pub(crate) struct Summary {
     pub wall_s: f64,
     pub trace_hash: Option<u64>,
     pub interrupted: bool,
+    /// How a `--threads` run went.
+    pub parallel: Option<ParallelSummary>,
+}
+
+/// The windows of a `--threads` run.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ParallelSummary {
+    pub threads: u32,
+    pub lookahead_ns: Option<u64>,
+    pub windows: u64,
+    pub events_per_window: f64,
+    /// Events made in one part for another part's node, over all events.
+    pub crossing_fraction: f64,
+}
+
+impl ParallelSummary {
+    pub fn of(cut: &vnet::sim::parallel::Partition, w: &vnet::sim::parallel::WindowStats) -> Self {
+        ParallelSummary {
+            threads: cut.k,
+            lookahead_ns: cut.lookahead.map(|l| l.as_nanos()),
+            windows: w.windows,
+            events_per_window: w.events_per_window(),
+            crossing_fraction: w.crossing_fraction(),
+        }
+    }
 }
 
 impl Summary {
@@ -164,6 +189,21 @@ impl Summary {
                 a.refused
             ));
         }
+        if let Some(p) = &self.parallel {
+            let lookahead = p
+                .lookahead_ns
+                .map_or("none (no link cut)".to_string(), |l| {
+                    vnet::sim::SimDuration::from_nanos(l).to_string()
+                });
+            lines.push(format!(
+                "vnet: parallel threads={} lookahead={lookahead} windows={} \
+                 events/window={:.1} crossing={:.1} %",
+                p.threads,
+                p.windows,
+                p.events_per_window,
+                100.0 * p.crossing_fraction
+            ));
+        }
         let t = &self.tuples;
         if *t != Default::default() {
             lines.push(format!(
@@ -201,6 +241,13 @@ impl Summary {
             "events_per_s": self.events_per_s(),
             "trace_hash": self.trace_hash.map(|h| format!("{h:016x}")),
             "interrupted": self.interrupted,
+            "parallel": self.parallel.as_ref().map(|p| json!({
+                "threads": p.threads,
+                "lookahead_ns": p.lookahead_ns,
+                "windows": p.windows,
+                "events_per_window": p.events_per_window,
+                "crossing_fraction": p.crossing_fraction,
+            })),
         })
     }
 }

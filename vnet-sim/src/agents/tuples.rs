@@ -299,4 +299,9 @@ impl TupleSpace {
     pub fn counts(&self) -> TupleCounts {
         self.counts
     }
+
+    /// Sets the counts (a parallel run's merged result takes them from the node's part).
+    pub(crate) fn set_counts(&mut self, counts: TupleCounts) {
+        self.counts = counts;
+    }
 }

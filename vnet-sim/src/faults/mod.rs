@@ -156,3 +156,24 @@ pub struct FaultStats {
     /// Messages dropped because their node was down (crashed or booting).
     pub dropped_node_down: u64,
 }
+
+impl FaultStats {
+    /// Adds `other`'s counts (a parallel run's parts each count their own).
+    pub fn add(&mut self, other: &FaultStats) {
+        self.crashes += other.crashes;
+        self.restarts += other.restarts;
+        self.partitions += other.partitions;
+        self.cuts += other.cuts;
+        self.heals += other.heals;
+        self.directions_cut += other.directions_cut;
+        self.links_down += other.links_down;
+        self.links_up += other.links_up;
+        self.held += other.held;
+        self.released += other.released;
+        self.duplicated += other.duplicated;
+        self.corrupted += other.corrupted;
+        self.spiked += other.spiked;
+        self.dropped_cut += other.dropped_cut;
+        self.dropped_node_down += other.dropped_node_down;
+    }
+}

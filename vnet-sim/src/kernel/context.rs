@@ -164,6 +164,9 @@ impl Context<'_> {
     pub fn send_to(&mut self, dst: NodeId, delay: SimDuration, mut msg: Message) {
         self.k.stamp(self.node, &mut msg);
         let k = &mut *self.k;
+        if !k.direct_allowed(self.node, dst, delay) {
+            return;
+        }
         k.nodes[self.node.0 as usize].stats.direct_sends += 1;
         if k.trace.is_some() {
             let id = k.next_message_id(self.node);
@@ -175,11 +178,11 @@ impl Context<'_> {
                 PortId(u16::MAX),
                 msg.size(),
                 "",
-                Some(msg.payload()),
+                Some(&msg),
             );
         }
         let at = k.now + delay;
-        k.schedule(self.node, at, Event::Direct { node: dst, msg });
+        k.schedule_for(dst, self.node, at, Event::Direct { node: dst, msg });
     }
 
     /// Calls [`on_timer`](NodeProgram::on_timer) of this worker after `delay`, with `tag`.
@@ -247,7 +250,9 @@ impl Context<'_> {
 
     /// Takes a link down (dropping what it holds) or brings it up, now.
     pub fn set_link_up(&mut self, link: LinkId, up: bool) {
-        self.k.set_link_up(link, up);
+        if self.k.link_change_allowed(link) {
+            self.k.set_link_up(link, up);
+        }
     }
 
     /// Starts another worker on this node; it gets its `on_start` at the current time, after the
@@ -425,8 +430,9 @@ impl Kernel {
                 port,
                 msg.size(),
                 "held",
-                Some(msg.payload()),
+                Some(msg),
             );
+            let order = self.hold_order();
             self.held
                 .entry(ld.link.0)
                 .or_default()
@@ -436,6 +442,7 @@ impl Kernel {
                     dir: ld.dir,
                     seq,
                     msg: msg.clone(),
+                    order,
                 });
             return None;
         }
@@ -459,7 +466,7 @@ impl Kernel {
                 port,
                 msg.size(),
                 "",
-                Some(msg.payload()),
+                Some(msg),
             );
         }
         match outcome {
@@ -488,12 +495,8 @@ impl Kernel {
                     msg: delivered,
                 };
                 match seq {
-                    Some(seq) => {
-                        self.queue.push(EventKey::new(at, src.0, seq), ev);
-                    }
-                    None => {
-                        self.schedule(src, at, ev);
-                    }
+                    Some(seq) => self.push_for(dst.node, EventKey::new(at, src.0, seq), ev),
+                    None => self.schedule_for(dst.node, src, at, ev),
                 }
                 if faults.duplicate {
                     // The copy is a transmission of its own, arriving with the first.
@@ -507,7 +510,7 @@ impl Kernel {
                         port,
                         msg.size(),
                         "duplicate",
-                        Some(msg.payload()),
+                        Some(msg),
                     );
                     let ev = Event::Deliver {
                         node: dst.node,
@@ -516,7 +519,7 @@ impl Kernel {
                         via,
                         msg: msg.clone(),
                     };
-                    self.schedule(src, at, ev);
+                    self.schedule_for(dst.node, src, at, ev);
                 }
                 Some(true)
             }
@@ -535,7 +538,7 @@ impl Kernel {
                     port,
                     msg.size(),
                     cause.as_str(),
-                    Some(msg.payload()),
+                    Some(msg),
                 );
                 Some(false)
             }

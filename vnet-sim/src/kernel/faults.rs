@@ -50,6 +50,7 @@ impl Kernel {
             link,
             detail,
         });
+        self.tag_fault();
     }
 
     fn node_name(&self, n: NodeId) -> String {
@@ -87,7 +88,7 @@ impl Kernel {
             port,
             msg.size(),
             "node_down",
-            Some(msg.payload()),
+            Some(msg),
         );
     }
 
@@ -108,7 +109,9 @@ impl Kernel {
                 }
             }
         }
-        self.fault_stats.directions_cut += n;
+        if self.leads() {
+            self.fault_stats.directions_cut += n;
+        }
         n
     }
 
@@ -126,22 +129,21 @@ impl Kernel {
         if let Some(l) = self.net.link_mut(link) {
             l.set_held(false);
         }
-        let Some(held) = self.held.remove(&link.0) else {
-            return;
-        };
+        let held = self.held.remove(&link.0).unwrap_or_default();
         for h in held {
+            self.held_phase(1, h.order);
             self.fault_stats.released += 1;
             let ld = crate::net::LinkDir { link, dir: h.dir };
             self.launch(h.src, h.port, ld, &h.msg, Some(h.seq));
         }
+        self.held_phase(2, super::part::no_order());
     }
 
     /// Drops what a held link holds (it went down).
     pub(super) fn drop_held(&mut self, link: LinkId) {
-        let Some(held) = self.held.remove(&link.0) else {
-            return;
-        };
+        let held = self.held.remove(&link.0).unwrap_or_default();
         for h in held {
+            self.held_phase(1, h.order);
             let dst = self
                 .net
                 .link(link)
@@ -160,9 +162,10 @@ impl Kernel {
                 h.port,
                 h.msg.size(),
                 "link_down",
-                Some(h.msg.payload()),
+                Some(&h.msg),
             );
         }
+        self.held_phase(2, super::part::no_order());
     }
 
     /// The node's store, made on first use.
@@ -229,6 +232,9 @@ impl Simulation {
 
     /// Applies `fault` now (between events: a person at the studio, a test).
     pub fn apply_fault(&mut self, fault: Fault) {
+        // In a parallel run every part applies a fault to its copy of the network; the lead
+        // part counts and records it, and a node's own part crashes or restarts it.
+        let lead = self.k.leads();
         match fault {
             Fault::Partition(groups) => {
                 let mut group = vec![groups.len(); self.k.nodes.len()];
@@ -239,73 +245,91 @@ impl Simulation {
                         }
                     }
                 }
-                self.k.fault_stats.partitions += 1;
                 self.k
                     .cut_where(|a, b| group[a.0 as usize] != group[b.0 as usize]);
-                let detail = groups
-                    .iter()
-                    .map(|g| {
-                        let names: Vec<String> = g.iter().map(|&n| self.k.node_name(n)).collect();
-                        names.join(",")
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" | ");
-                self.k.fault_record("partition", None, None, detail);
+                if lead {
+                    self.k.fault_stats.partitions += 1;
+                    let detail = groups
+                        .iter()
+                        .map(|g| {
+                            let names: Vec<String> =
+                                g.iter().map(|&n| self.k.node_name(n)).collect();
+                            names.join(",")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" | ");
+                    self.k.fault_record("partition", None, None, detail);
+                }
             }
             Fault::Cut { from, to } => {
-                self.k.fault_stats.cuts += 1;
                 self.k.cut_where(|a, b| a == from && b == to);
-                let detail = format!("{} -> {}", self.k.node_name(from), self.k.node_name(to));
-                self.k.fault_record("cut", Some(from), None, detail);
+                if lead {
+                    self.k.fault_stats.cuts += 1;
+                    let detail = format!("{} -> {}", self.k.node_name(from), self.k.node_name(to));
+                    self.k.fault_record("cut", Some(from), None, detail);
+                }
             }
             Fault::Heal => {
-                self.k.fault_stats.heals += 1;
                 self.k.heal();
-                self.k.fault_record("heal", None, None, String::new());
+                if lead {
+                    self.k.fault_stats.heals += 1;
+                    self.k.fault_record("heal", None, None, String::new());
+                }
             }
             Fault::Hold(link) => {
                 if let Some(l) = self.k.net.link_mut(link) {
                     l.set_held(true);
-                    let name = self.k.link_name(link);
-                    self.k.fault_record("hold", None, Some(link), name);
+                    if lead {
+                        let name = self.k.link_name(link);
+                        self.k.fault_record("hold", None, Some(link), name);
+                    }
                 }
             }
             Fault::Release(link) => {
                 if self.k.net.link(link).is_some() {
-                    let name = self.k.link_name(link);
-                    self.k.fault_record("release", None, Some(link), name);
+                    if lead {
+                        let name = self.k.link_name(link);
+                        self.k.fault_record("release", None, Some(link), name);
+                    }
                     self.k.release(link);
                 }
             }
-            Fault::Crash(node) => {
+            Fault::Crash(node) if self.k.remote_part(node).is_none() => {
                 self.crash(node);
             }
-            Fault::Restart { node, wipe } => self.restart(node, wipe),
+            Fault::Restart { node, wipe } if self.k.remote_part(node).is_none() => {
+                self.restart(node, wipe)
+            }
+            Fault::Crash(_) | Fault::Restart { .. } => {}
             Fault::LinkDown(link) | Fault::LinkUp(link) => {
                 let up = matches!(fault, Fault::LinkUp(_));
                 let Some(l) = self.k.net.link(link) else {
                     return;
                 };
                 if l.is_up() != up {
-                    if up {
-                        self.k.fault_stats.links_up += 1;
-                    } else {
-                        self.k.fault_stats.links_down += 1;
+                    self.k.change_link(link, up, lead);
+                    if lead {
+                        if up {
+                            self.k.fault_stats.links_up += 1;
+                        } else {
+                            self.k.fault_stats.links_down += 1;
+                        }
+                        let name = self.k.link_name(link);
+                        self.k.fault_record(fault.name(), None, Some(link), name);
                     }
-                    self.k.set_link_up(link, up);
-                    let name = self.k.link_name(link);
-                    self.k.fault_record(fault.name(), None, Some(link), name);
                 }
             }
             Fault::LinkFaults(link, faults) => {
                 if let Some(l) = self.k.net.link_mut(link) {
                     l.set_faults(faults);
-                    let name = self.k.link_name(link);
-                    let detail = format!(
-                        "{name}: duplicate {} corrupt {} spike {} {}",
-                        faults.duplicate, faults.corrupt, faults.spike.p, faults.spike.delay
-                    );
-                    self.k.fault_record("link_faults", None, Some(link), detail);
+                    if lead {
+                        let name = self.k.link_name(link);
+                        let detail = format!(
+                            "{name}: duplicate {} corrupt {} spike {} {}",
+                            faults.duplicate, faults.corrupt, faults.spike.p, faults.spike.delay
+                        );
+                        self.k.fault_record("link_faults", None, Some(link), detail);
+                    }
                 }
             }
         }

@@ -9,6 +9,7 @@ mod context;
 mod extras;
 mod faults;
 pub mod instant;
+mod part;
 mod program;
 mod records;
 mod results;
@@ -22,6 +23,8 @@ pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
 pub use records::{NotRecordable, Record, RecordValue};
 pub use results::Results;
 pub use sensing::SensorSetupError;
+
+pub(crate) use part::{Batch, PartFinal, Writings, merge};
 
 use state::{
     EVERY_WORKER, Event, Kernel, LinkArrival, NodeLife, NodeRuntime, message_id, prefetch,
@@ -139,6 +142,7 @@ impl Simulation {
                 held: Default::default(),
                 extras: extras::PerNode::new(),
                 churns: Vec::new(),
+                part: None,
             },
             programs: Vec::new(),
             factories: extras::PerNode::new(),
@@ -494,7 +498,7 @@ impl Simulation {
                     PortId(u16::MAX),
                     msg.size(),
                     "",
-                    Some(msg.payload()),
+                    Some(&msg),
                 );
                 self.k.delivering = Some(message_id(key));
                 self.deliver(node, None, None, msg);
@@ -530,7 +534,7 @@ impl Simulation {
                             port,
                             msg.size(),
                             cause.as_str(),
-                            Some(msg.payload()),
+                            Some(&msg),
                         );
                         return;
                     }
@@ -548,7 +552,7 @@ impl Simulation {
                     port,
                     msg.size(),
                     "",
-                    Some(msg.payload()),
+                    Some(&msg),
                 );
                 let to = (to != EVERY_WORKER).then_some(to);
                 self.k.delivering = Some(message_id(key));
@@ -576,7 +580,10 @@ impl Simulation {
                     p.on_start(ctx);
                 })
             }
-            Event::LinkState { link, up } => self.k.set_link_up(link, up),
+            Event::LinkState { link, up } => {
+                let lead = self.k.leads();
+                self.k.change_link(link, up, lead)
+            }
             Event::Fault(fault) => self.apply_fault(*fault),
             Event::Boot { node } => self.boot(node),
             Event::Churn { index } => self.churn_step(index),

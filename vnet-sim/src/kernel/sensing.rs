@@ -7,10 +7,11 @@ use std::rc::Rc;
 use sensors::{Sensor, Trigger, TriggerState};
 
 use super::Simulation;
-use super::state::Event;
+use super::state::{Event, Kernel};
 use crate::net::{Message, NetError, NodeId, PortId};
 use crate::rng::{StreamKind, stream};
 use crate::sense::{Attached, SensorBank, SensorId, SharedBank};
+use crate::time::SimTime;
 use crate::trace::TraceKind;
 
 /// Why a sensor could not be attached.
@@ -35,6 +36,18 @@ pub enum SensorSetupError {
         /// What is wrong.
         source: sensors::SensorError,
     },
+}
+
+impl Kernel {
+    /// Schedules the `k`-th triggered read of `sensor` on `node`, keyed as the kernel's own
+    /// (after the node's events of that instant) but numbered by node and sensor rather than
+    /// by the kernel's count: a parallel run, where only the node's part reads its sensors,
+    /// then keys it alike.
+    pub(super) fn schedule_sample(&mut self, at: SimTime, node: NodeId, sensor: SensorId, k: u64) {
+        let seq = 1 << 39 | (node.0 as u64) << 15 | (sensor.0 as u64 & 0x7fff);
+        let key = crate::queue::EventKey::new(at.max(self.now), crate::queue::MAX_SOURCE, seq);
+        self.queue.push(key, Event::Sample { node, sensor, k });
+    }
 }
 
 impl Simulation {
@@ -116,6 +129,10 @@ impl Simulation {
         }
         let id =
             SensorId(u16::try_from(b.sensors.len()).map_err(|_| NetError::TooMany("sensors"))?);
+        // A reading's event key has 15 bits for the sensor (see `Kernel::schedule_sample`).
+        if id.0 >= 1 << 15 {
+            return Err(NetError::TooMany("sensors").into());
+        }
         let rng = stream(
             self.k.seed,
             StreamKind::Sensor,
@@ -138,14 +155,7 @@ impl Simulation {
         });
         drop(b);
         if let Some(Some((k, at))) = first {
-            self.k.schedule_own(
-                at,
-                Event::Sample {
-                    node,
-                    sensor: id,
-                    k,
-                },
-            );
+            self.k.schedule_sample(at, node, id, k);
         }
         Ok(id)
     }
@@ -168,14 +178,7 @@ impl Simulation {
         let now = self.k.now;
         let report = bank.borrow_mut().triggered(sensor, now);
         if let Some(at) = bank.borrow().check_time(sensor, k + 1) {
-            self.k.schedule_own(
-                at,
-                Event::Sample {
-                    node,
-                    sensor,
-                    k: k + 1,
-                },
-            );
+            self.k.schedule_sample(at, node, sensor, k + 1);
         }
         if let Some((port, v)) = report {
             let name = bank.borrow().name(sensor).unwrap_or("").to_owned();
@@ -189,7 +192,7 @@ impl Simulation {
                 port,
                 0,
                 &name,
-                Some(msg.payload()),
+                Some(&msg),
             );
             self.k.stamp(node, &mut msg);
             self.deliver(node, Some(port), None, msg);

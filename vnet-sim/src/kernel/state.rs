@@ -173,6 +173,8 @@ pub(super) struct HeldMessage {
     pub(super) dir: u8,
     pub(super) seq: u64,
     pub(super) msg: Message,
+    /// When it was held, in a parallel run's order (see `part::Tag`).
+    pub(super) order: (EventKey, u64),
 }
 
 /// The state programs may touch through a [`Context`]; the programs themselves live outside it
@@ -210,6 +212,8 @@ pub(crate) struct Kernel {
     pub(super) extras: super::extras::PerNode<super::extras::NodeExtras>,
     /// Churns, by index, with their streams and whether their target is up.
     pub(super) churns: Vec<super::faults::ChurnState>,
+    /// This kernel's part of a parallel run, if it is one (see `part.rs`).
+    pub(super) part: Option<Box<super::part::PartState>>,
 }
 
 impl Kernel {
@@ -278,8 +282,13 @@ impl Kernel {
         port: PortId,
         bytes: u32,
         detail: &str,
-        payload: Option<&crate::net::Payload>,
+        payload: Option<&Message>,
     ) {
+        if self.trace.is_none()
+            || self.part_trace(kind, msg, src, dst, port.0, bytes, detail, payload)
+        {
+            return;
+        }
         if let Some(t) = self.trace.as_mut() {
             // The port belongs to `src` for sends and drops, to `dst` for deliveries.
             let owner = if kind == TraceKind::Deliver { dst } else { src };
@@ -300,7 +309,7 @@ impl Kernel {
                 port,
                 bytes,
                 detail,
-                payload,
+                payload: payload.map(Message::payload),
             });
         }
     }
@@ -323,6 +332,7 @@ impl Kernel {
             name,
             value,
         });
+        self.tag_record();
     }
 
     pub(super) fn log(&mut self, node: NodeId, worker: WorkerId, stream: LogStream, text: String) {
@@ -339,9 +349,16 @@ impl Kernel {
             stream,
             text,
         });
+        self.tag_log();
     }
 
     pub(super) fn set_link_up(&mut self, link: LinkId, up: bool) {
+        self.change_link(link, up, true);
+    }
+
+    /// Takes a link down or up; `traced`: whether this kernel writes the trace record (in a
+    /// parallel run, every part changes its copy of the link and the lead part traces it).
+    pub(super) fn change_link(&mut self, link: LinkId, up: bool, traced: bool) {
         let Some(l) = self.net.link_mut(link) else {
             return;
         };
@@ -352,6 +369,9 @@ impl Kernel {
         let [a, b] = l.ends();
         if !up {
             self.drop_held(link);
+        }
+        if !traced {
+            return;
         }
         self.trace_msg(
             TraceKind::LinkState,

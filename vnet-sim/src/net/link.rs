@@ -390,6 +390,13 @@ impl Link {
         self.faults.draw(&mut self.tx[d & 1].rng)
     }
     /// Counts a held message handed to direction `d` and dropped (the link went down).
+    /// Adds another copy's counters of direction `d` (a parallel run's parts each count
+    /// their side).
+    pub(crate) fn add_stats(&mut self, d: usize, other: &LinkStats) {
+        let s = &mut self.tx[d & 1].stats;
+        *s = s.merged(other);
+    }
+
     pub(crate) fn count_held_drop(&mut self, d: usize, size: u32) {
         let stats = &mut self.tx[d & 1].stats;
         stats.sent += 1;

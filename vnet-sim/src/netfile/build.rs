@@ -38,6 +38,34 @@ impl NetworkFile {
         vm: &VmConfig,
         texts: &std::collections::BTreeMap<String, String>,
     ) -> Result<Simulation, NetFileError> {
+        self.build(registry, seed, base, vm, texts, &|_| true)
+    }
+
+    /// [`instantiate_at`](Self::instantiate_at) for one part of a parallel run
+    /// ([`crate::parallel`]): the whole network (sensors too) and every fault, but programs,
+    /// workers and placed agents only on the nodes `owned` accepts (by node index). Other
+    /// parts build the rest; every part marks every agent platform, so that agents may move
+    /// to one.
+    pub fn instantiate_part(
+        &self,
+        registry: &ProgramRegistry,
+        seed: Option<u64>,
+        base: &Path,
+        vm: &VmConfig,
+        owned: &dyn Fn(usize) -> bool,
+    ) -> Result<Simulation, NetFileError> {
+        self.build(registry, seed, base, vm, &Default::default(), owned)
+    }
+
+    fn build(
+        &self,
+        registry: &ProgramRegistry,
+        seed: Option<u64>,
+        base: &Path,
+        vm: &VmConfig,
+        texts: &std::collections::BTreeMap<String, String>,
+        owned: &dyn Fn(usize) -> bool,
+    ) -> Result<Simulation, NetFileError> {
         self.check()?;
         let mut sim = Simulation::new(seed.or(self.seed).unwrap_or(0));
         sim.reserve_nodes(self.nodes.len());
@@ -72,6 +100,8 @@ impl NetworkFile {
                 sim.set_link_up(id, false);
             }
         }
+        // Sensors on every node, owned or not: they add ports, and every part's network must
+        // be the same (another part's sensors never run here).
         for (i, n) in self.nodes.iter().enumerate() {
             attach_sensors(&mut sim, crate::net::NodeId(i as u32), n, base)
                 .map_err(|m| NetFileError::node(i, Some(&n.name), m))?;
@@ -82,6 +112,12 @@ impl NetworkFile {
             let node = crate::net::NodeId(i as u32);
             if n.external.is_some() {
                 // Its workers run on the P-node; `vnet_hw::external` adds the twin's relay.
+                continue;
+            }
+            if !owned(i) {
+                if n.platform {
+                    sim.host_agents(node);
+                }
                 continue;
             }
             if let Some(name) = &n.program {

@@ -10,9 +10,14 @@
 //! - [`auto`] makes `L` as large as it can while keeping the parts balanced; the same network
 //!   always gives the same partition (no hashing, no randomness).
 //!
-//! The kernel that runs the parts on threads is not built yet (see issue 20); `vnet check
-//! --threads K` shows what it would run.
+//! [`Parallel`] runs the parts on threads (`vnet run --threads K`); `docs/parallel.md` states
+//! the algorithm, its invariants, and when it helps.
 
 mod partition;
+mod run;
 
 pub use partition::{Partition, PartitionError, auto, given};
+pub use run::{Parallel, ParallelError, ParallelRun, WindowStats};
+
+#[cfg(test)]
+mod tests;

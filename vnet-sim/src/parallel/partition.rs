@@ -17,6 +17,33 @@ pub struct Partition {
 }
 
 impl Partition {
+    /// `n` nodes cut into `k` runs of consecutive ids, as even as can be (node `i` in part
+    /// `i·k/n`): for networks without links, whose nodes talk by direct sends
+    /// ([`Context::send_to`](crate::Context::send_to)). Its lookahead is `None` until
+    /// [`with_direct_delay`](Self::with_direct_delay) gives one.
+    pub fn blocks(n: usize, k: u32) -> Result<Partition, PartitionError> {
+        if k == 0 || k as usize > n.max(1) {
+            return Err(PartitionError::Parts { k, nodes: n });
+        }
+        let part = (0..n as u64)
+            .map(|i| (i * k as u64 / n as u64) as u32)
+            .collect();
+        Ok(Partition {
+            part,
+            k,
+            lookahead: None,
+            cut_links: 0,
+        })
+    }
+
+    /// Declares that direct sends between parts wait at least `d` (a parallel run refuses
+    /// one that waits less): the lookahead becomes the smaller of `d` and the shortest cut
+    /// link.
+    pub fn with_direct_delay(mut self, d: SimDuration) -> Self {
+        self.lookahead = Some(self.lookahead.map_or(d, |l| l.min(d)));
+        self
+    }
+
     /// How many nodes each part holds.
     pub fn sizes(&self) -> Vec<usize> {
         let mut s = vec![0; self.k as usize];

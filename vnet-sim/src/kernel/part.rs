@@ -1,0 +1,675 @@
+//! A simulation as one part of a parallel run ([`crate::parallel`]): the kernel's side.
+//!
+//! Every part builds the whole network and runs only the events of the nodes it owns. What a
+//! part's events send to a node of another part goes into an outbox, keyed exactly as the
+//! sequential kernel would key it; the parallel runner hands it to its owner at the window's
+//! barrier. Events the kernel itself causes (faults, churn, scheduled link changes) run in
+//! every part, so that every copy of a link or of the cut flags changes at the same instant;
+//! their counters and records come from one part only — the lead (part 0) for what concerns
+//! the whole network, the owner for what concerns a node, the sending side for a held message.
+//!
+//! Everything a part writes (trace records, output lines, records, fault records) carries a
+//! [`Tag`]: which of the part's events wrote it, then where in that event. The sequential
+//! kernel runs, at each step, the pending event with the smallest key — the smallest of the
+//! parts' next events — so [`merge`] rebuilds its order by taking, step by step, the part
+//! whose next event has the smallest key (all parts at once for a kernel event, which every
+//! part runs). Keys alone would not do: an event made for the current instant may have a
+//! smaller key than the one that made it, and runs after it.
+
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use super::state::{Event, Kernel, NodeLife};
+use super::{LogLine, Record, Simulation, WorkerState};
+use crate::agents::{AgentCounts, TupleCounts};
+use crate::faults::{FaultRecord, FaultStats};
+use crate::net::{LinkStats, Message, NodeId, NodeStats};
+use crate::queue::EventKey;
+use crate::time::{SimDuration, SimTime};
+use crate::trace::{MessageId, TraceKind, TraceRecord, TraceSink};
+
+/// Where a part's writing falls in the sequential kernel's order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Tag {
+    /// The event that wrote it: its place in the part's window.
+    event: u32,
+    /// Within a kernel event that drops or releases held messages: 0 before them, 1 theirs,
+    /// 2 after them. Always 0 in other events.
+    phase: u8,
+    /// In phase 1: when the message was held (its holding event, and the holder's count).
+    held: (EventKey, u64),
+    /// The part's own count of writings, in the order it made them.
+    n: u64,
+}
+
+/// A trace record kept by a part until the window's records are merged: nodes by number and
+/// ports by index (names are looked up when it is replayed), the message for its payload.
+pub(crate) struct PartRecord {
+    time: SimTime,
+    kind: TraceKind,
+    msg: Option<MessageId>,
+    src: u32,
+    dst: u32,
+    port: u16,
+    bytes: u32,
+    detail: Box<str>,
+    payload: Option<Message>,
+}
+
+/// The kernel's state as one part of a parallel run.
+pub(crate) struct PartState {
+    /// The part of every node.
+    owner: Arc<[u32]>,
+    me: u32,
+    lookahead: SimDuration,
+    /// Events for other parts' nodes, by part.
+    pub(super) outbox: Vec<Vec<(EventKey, Event)>>,
+    current: EventKey,
+    /// The keys of the events run in this window, in the order they ran.
+    events: Vec<EventKey>,
+    /// Kernel events run (every part runs them; the lead part counts them).
+    kernel_events: u64,
+    phase: u8,
+    held: (EventKey, u64),
+    n: u64,
+    trace: Vec<(Tag, PartRecord)>,
+    log_tags: Vec<Tag>,
+    record_tags: Vec<Tag>,
+    fault_tags: Vec<Tag>,
+    /// Writings up to these lengths were handed over already.
+    marks: [usize; 3],
+    /// What a program did that a parallel run cannot do.
+    pub(super) violation: Option<String>,
+}
+
+/// The sink a traced part's kernel holds, so that it computes what traces need; records go
+/// to the part's own buffer instead.
+struct PartTrace;
+impl TraceSink for PartTrace {
+    fn record(&mut self, _: &TraceRecord<'_>) {}
+}
+
+/// What one window of a part wrote, tagged.
+#[derive(Default)]
+pub(crate) struct Writings {
+    /// The keys of the events the part ran, in order.
+    events: Vec<EventKey>,
+    pub(crate) trace: Vec<(Tag, PartRecord)>,
+    pub(crate) logs: Vec<(Tag, LogLine)>,
+    pub(crate) records: Vec<(Tag, Record)>,
+    pub(crate) faults: Vec<(Tag, FaultRecord)>,
+}
+
+impl Writings {
+    fn is_empty(&self) -> bool {
+        self.trace.is_empty()
+            && self.logs.is_empty()
+            && self.records.is_empty()
+            && self.faults.is_empty()
+    }
+}
+
+/// One kind of writing of every part, read event by event.
+struct Cursors<T>(Vec<std::iter::Peekable<std::vec::IntoIter<(Tag, T)>>>);
+
+impl<T> Cursors<T> {
+    fn new(lists: Vec<Vec<(Tag, T)>>) -> Self {
+        Cursors(
+            lists
+                .into_iter()
+                .map(|l| l.into_iter().peekable())
+                .collect(),
+        )
+    }
+
+    /// Moves what the parts in `group` wrote in their events `at[p]` to `out`, in the
+    /// sequential order.
+    fn take(&mut self, group: &[usize], at: &[u32], out: &mut Vec<(Tag, T)>) {
+        let start = out.len();
+        for &p in group {
+            while let Some(x) = self.0[p].next_if(|(t, _)| t.event == at[p]) {
+                out.push(x);
+            }
+        }
+        if group.len() > 1 {
+            // A kernel event every part ran: its parts' writings by phase and hold order.
+            out[start..].sort_by_key(|(t, _)| (t.phase, t.held, t.n));
+        }
+    }
+}
+
+/// The parts' writings of one window in the order the sequential kernel makes them; only up
+/// to the first event whose key is in `stops` (a program stopped the run there).
+pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Writings {
+    // Most windows of an untraced run write nothing, or in one part only: nothing to merge.
+    let writing: Vec<usize> = (0..parts.len()).filter(|&p| !parts[p].is_empty()).collect();
+    match writing.as_slice() {
+        [] => return Writings::default(),
+        [p] if stops.is_empty() => return std::mem::take(&mut parts[*p]),
+        _ => {}
+    }
+    let mut events = Vec::with_capacity(parts.len());
+    let (mut trace, mut logs, mut records, mut faults) = (vec![], vec![], vec![], vec![]);
+    for w in parts {
+        events.push(w.events);
+        trace.push(w.trace);
+        logs.push(w.logs);
+        records.push(w.records);
+        faults.push(w.faults);
+    }
+    let (mut trace, mut logs) = (Cursors::new(trace), Cursors::new(logs));
+    let (mut records, mut faults) = (Cursors::new(records), Cursors::new(faults));
+    let mut out = Writings::default();
+    let mut at = vec![0u32; events.len()];
+    let mut group = Vec::with_capacity(events.len());
+    loop {
+        let heads = events
+            .iter()
+            .zip(&at)
+            .map(|(e, &i)| e.get(i as usize).copied());
+        let Some(min) = heads.clone().flatten().min() else {
+            break;
+        };
+        group.clear();
+        group.extend(
+            heads
+                .enumerate()
+                .filter(|(_, h)| *h == Some(min))
+                .map(|(p, _)| p),
+        );
+        trace.take(&group, &at, &mut out.trace);
+        logs.take(&group, &at, &mut out.logs);
+        records.take(&group, &at, &mut out.records);
+        faults.take(&group, &at, &mut out.faults);
+        for &p in &group {
+            at[p] += 1;
+        }
+        if stops.contains(&min) {
+            break;
+        }
+    }
+    out
+}
+
+/// A node's counters, worker states, life and boots, by node number.
+type NodeFinal = (u32, NodeStats, SmallVec<[WorkerState; 2]>, NodeLife, u32);
+
+/// Events made in one part for another's nodes, with their keys.
+pub(crate) type Batch = Vec<(EventKey, Event)>;
+
+/// What a part's run leaves that the merged result needs: its nodes' counters and states,
+/// its sides of the links' counters, its fault counters, its agents' and tuple spaces' counts.
+pub(crate) struct PartFinal {
+    nodes: Vec<NodeFinal>,
+    links: Vec<[LinkStats; 2]>,
+    faults: FaultStats,
+    agents: Vec<(u32, AgentCounts)>,
+    tuples: Vec<(u32, TupleCounts)>,
+    events: u64,
+    now: SimTime,
+}
+
+impl Kernel {
+    /// The part node `node` belongs to, if this is a part and the node is another part's.
+    #[inline]
+    pub(super) fn remote_part(&self, node: NodeId) -> Option<u32> {
+        let p = self.part.as_deref()?;
+        let o = *p.owner.get(node.0 as usize)?;
+        (o != p.me).then_some(o)
+    }
+
+    /// Whether this kernel makes the whole network's counters and records of kernel events:
+    /// a sequential kernel, or a parallel run's lead part.
+    #[inline]
+    pub(super) fn leads(&self) -> bool {
+        self.part.as_deref().is_none_or(|p| p.me == 0)
+    }
+
+    /// Schedules `ev` for node `dst` as the next event `source` causes: in this kernel's
+    /// queue, or in the outbox of `dst`'s part.
+    #[inline]
+    pub(super) fn schedule_for(&mut self, dst: NodeId, source: NodeId, at: SimTime, ev: Event) {
+        match self.remote_part(dst) {
+            None => {
+                self.schedule(source, at, ev);
+            }
+            Some(o) => {
+                let n = &mut self.nodes[source.0 as usize];
+                let key = EventKey::new(at, source.0, n.seq);
+                n.seq += 1;
+                self.send_out(o, key, ev);
+            }
+        }
+    }
+
+    /// Queues `ev` under `key` for node `dst`, here or in its part's outbox.
+    pub(super) fn push_for(&mut self, dst: NodeId, key: EventKey, ev: Event) {
+        match self.remote_part(dst) {
+            None => {
+                self.queue.push(key, ev);
+            }
+            Some(o) => self.send_out(o, key, ev),
+        }
+    }
+
+    #[cold]
+    fn send_out(&mut self, part: u32, key: EventKey, ev: Event) {
+        if let Some(p) = self.part.as_deref_mut() {
+            if key.time() < self.now + p.lookahead && p.violation.is_none() {
+                p.violation = Some(format!(
+                    "an event for another part at {} was made at {}, closer than the \
+                     lookahead {}",
+                    key.time(),
+                    self.now,
+                    p.lookahead
+                ));
+            }
+            p.outbox[part as usize].push((key, ev));
+        }
+    }
+
+    /// Refuses, in a parallel run, a direct send to another part's node sooner than the
+    /// lookahead; true if the send may go ahead.
+    pub(super) fn direct_allowed(&mut self, src: NodeId, dst: NodeId, delay: SimDuration) -> bool {
+        let Some(p) = self.part.as_deref() else {
+            return true;
+        };
+        if self.remote_part(dst).is_none() || delay >= p.lookahead {
+            return true;
+        }
+        let lookahead = p.lookahead;
+        let name = |n: NodeId| self.net.node(n).map_or("?", |n| n.name()).to_owned();
+        let text = format!(
+            "node `{}` sent straight to node `{}` (in another part) with a delay of {delay}, \
+             below the lookahead {lookahead}: a parallel run needs such sends to wait at least \
+             the lookahead (or both nodes in one part)",
+            name(src),
+            name(dst)
+        );
+        if let Some(p) = self.part.as_deref_mut() {
+            p.violation.get_or_insert(text);
+        }
+        false
+    }
+
+    /// Refuses, in a parallel run, a program's change of a link that is not its part's alone.
+    pub(super) fn link_change_allowed(&mut self, link: crate::net::LinkId) -> bool {
+        let Some(l) = self.net.link(link) else {
+            return true;
+        };
+        let [a, b] = l.ends();
+        if self.part.is_none()
+            || (self.remote_part(a.node).is_none() && self.remote_part(b.node).is_none())
+        {
+            return true;
+        }
+        let text = format!(
+            "a program took link {} -- {} up or down, but its ends are in different parts: in a \
+             parallel run, change such links with a fault (`link_down`, `link_up`)",
+            self.net.node(a.node).map_or("?", |n| n.name()),
+            self.net.node(b.node).map_or("?", |n| n.name()),
+        );
+        if let Some(p) = self.part.as_deref_mut() {
+            p.violation.get_or_insert(text);
+        }
+        false
+    }
+
+    /// The tag of the next writing.
+    #[inline]
+    fn tag(&mut self) -> Option<Tag> {
+        let p = self.part.as_deref_mut()?;
+        p.n += 1;
+        Some(Tag {
+            event: p.events.len().saturating_sub(1) as u32,
+            phase: p.phase,
+            held: if p.phase == 1 { p.held } else { no_order() },
+            n: p.n,
+        })
+    }
+
+    /// When a message is held, for ordering its drop or release among other parts'.
+    pub(super) fn hold_order(&mut self) -> (EventKey, u64) {
+        match self.part.as_deref_mut() {
+            Some(p) => {
+                p.n += 1;
+                (p.current, p.n)
+            }
+            None => no_order(),
+        }
+    }
+
+    /// Enters phase 1 of a kernel event (held messages) or phase 2 (after them).
+    pub(super) fn held_phase(&mut self, phase: u8, held: (EventKey, u64)) {
+        if let Some(p) = self.part.as_deref_mut() {
+            p.phase = phase;
+            p.held = held;
+        }
+    }
+
+    /// Keeps a trace record in the part's buffer; false if this is no part (trace normally).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(super) fn part_trace(
+        &mut self,
+        kind: TraceKind,
+        msg: Option<MessageId>,
+        src: NodeId,
+        dst: NodeId,
+        port: u16,
+        bytes: u32,
+        detail: &str,
+        payload: Option<&Message>,
+    ) -> bool {
+        if self.part.is_none() {
+            return false;
+        }
+        let Some(tag) = self.tag() else { return false };
+        let r = PartRecord {
+            time: self.now,
+            kind,
+            msg,
+            src: src.0,
+            dst: dst.0,
+            port,
+            bytes,
+            detail: detail.into(),
+            payload: payload.cloned(),
+        };
+        if let Some(p) = self.part.as_deref_mut() {
+            p.trace.push((tag, r));
+        }
+        true
+    }
+
+    /// Tags the output line just pushed.
+    pub(super) fn tag_log(&mut self) {
+        if let Some(t) = self.tag() {
+            if let Some(p) = self.part.as_deref_mut() {
+                p.log_tags.push(t);
+            }
+        }
+    }
+
+    /// Tags the record just pushed.
+    pub(super) fn tag_record(&mut self) {
+        if let Some(t) = self.tag() {
+            if let Some(p) = self.part.as_deref_mut() {
+                p.record_tags.push(t);
+            }
+        }
+    }
+
+    /// Tags the fault record just pushed.
+    pub(super) fn tag_fault(&mut self) {
+        if let Some(t) = self.tag() {
+            if let Some(p) = self.part.as_deref_mut() {
+                p.fault_tags.push(t);
+            }
+        }
+    }
+}
+
+impl PartRecord {
+    /// Writes this record to `sink` with the names `net` gives its nodes and port.
+    pub(crate) fn replay(&self, net: &crate::net::Network, sink: &mut dyn TraceSink) {
+        let name = |n: u32| net.node(NodeId(n)).map_or("", |n| n.name());
+        // The port belongs to `src` for sends and drops, to `dst` for deliveries.
+        let owner = if self.kind == TraceKind::Deliver {
+            self.dst
+        } else {
+            self.src
+        };
+        let port = net
+            .node(NodeId(owner))
+            .and_then(|n| n.ports().get(self.port as usize))
+            .map_or("", |p| p.name());
+        sink.record(&TraceRecord {
+            time: self.time,
+            kind: self.kind,
+            msg: self.msg,
+            src: self.src,
+            src_name: name(self.src),
+            dst: self.dst,
+            dst_name: name(self.dst),
+            port,
+            bytes: self.bytes,
+            detail: &self.detail,
+            payload: self.payload.as_ref().map(|m| m.payload()),
+        });
+    }
+}
+
+impl Simulation {
+    /// Makes this simulation part `me` of a parallel run in which node `n` belongs to part
+    /// `owner[n]`: it runs only its own nodes' events from now on. With `tracing`, it keeps
+    /// its trace records for [`take_writings`](Self::take_writings).
+    pub(crate) fn enter_part(
+        &mut self,
+        owner: Arc<[u32]>,
+        me: u32,
+        parts: u32,
+        lookahead: SimDuration,
+        tracing: bool,
+    ) {
+        self.k.part = Some(Box::new(PartState {
+            owner,
+            me,
+            lookahead,
+            outbox: (0..parts).map(|_| Vec::new()).collect(),
+            current: EventKey::new(SimTime::ZERO, 0, 0),
+            events: Vec::new(),
+            kernel_events: 0,
+            phase: 0,
+            held: no_order(),
+            n: 0,
+            trace: Vec::new(),
+            log_tags: Vec::new(),
+            record_tags: Vec::new(),
+            fault_tags: Vec::new(),
+            marks: [
+                self.k.logs.len(),
+                self.k.records.len(),
+                self.k.fault_log.len(),
+            ],
+            violation: None,
+        }));
+        self.k.trace = tracing.then(|| Box::new(PartTrace) as Box<dyn TraceSink>);
+    }
+
+    /// Runs this part's events due no later than `end`; returns the key of the event that
+    /// stopped the run, if a program stopped it.
+    pub(crate) fn run_part_until(&mut self, end: SimTime) -> Option<EventKey> {
+        self.k.stopped = false;
+        while let Some((key, ev)) = self.k.queue.pop_until(end) {
+            // Events the part built for other parts' nodes run there.
+            let target = ev.target();
+            if let Some(n) = target {
+                if self.k.remote_part(n).is_some() {
+                    continue;
+                }
+            }
+            if let Some(p) = self.k.part.as_deref_mut() {
+                p.kernel_events += u64::from(target.is_none());
+                p.current = key;
+                p.events.push(key);
+                p.phase = 0;
+            }
+            self.dispatch(key, ev);
+            if self.k.stopped {
+                return Some(key);
+            }
+        }
+        None
+    }
+
+    /// Takes the events this part made for part `to`.
+    pub(crate) fn take_outbox(&mut self, to: u32) -> Batch {
+        self.k
+            .part
+            .as_deref_mut()
+            .and_then(|p| p.outbox.get_mut(to as usize))
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Queues events another part made for this part's nodes.
+    pub(crate) fn take_inbox(&mut self, events: Batch) {
+        for (key, ev) in events {
+            self.k.queue.push(key, ev);
+        }
+    }
+
+    /// What a program did that the parallel run cannot do, if anything.
+    pub(crate) fn violation(&mut self) -> Option<String> {
+        self.k.part.as_deref_mut()?.violation.take()
+    }
+
+    /// The time of this part's next event, if it has one.
+    pub(crate) fn next_time(&mut self) -> Option<SimTime> {
+        self.k.queue.next_time()
+    }
+
+    /// Takes what this part wrote since the last call, tagged.
+    pub(crate) fn take_writings(&mut self) -> Writings {
+        let k = &mut self.k;
+        let Some(p) = k.part.as_deref_mut() else {
+            return Writings::default();
+        };
+        let [l, r, f] = p.marks;
+        let logs = k.logs.drain(l.min(k.logs.len())..);
+        let records = k.records.drain(r.min(k.records.len())..);
+        let faults = k.fault_log.drain(f.min(k.fault_log.len())..);
+        Writings {
+            events: std::mem::take(&mut p.events),
+            trace: std::mem::take(&mut p.trace),
+            logs: p.log_tags.drain(..).zip(logs).collect(),
+            records: p.record_tags.drain(..).zip(records).collect(),
+            faults: p.fault_tags.drain(..).zip(faults).collect(),
+        }
+    }
+
+    /// Adds the merged writings of a window (lead part only): trace records to `sink`, lines,
+    /// records and fault records to this simulation's own, as a sequential run has them.
+    pub(crate) fn add_writings(&mut self, w: Writings, sink: &mut Option<Box<dyn TraceSink>>) {
+        if let Some(sink) = sink.as_deref_mut() {
+            for (_, r) in &w.trace {
+                r.replay(&self.k.net, sink);
+            }
+        }
+        self.k.logs.extend(w.logs.into_iter().map(|(_, l)| l));
+        self.k.records.extend(w.records.into_iter().map(|(_, r)| r));
+        self.k
+            .fault_log
+            .extend(w.faults.into_iter().map(|(_, f)| f));
+        self.mark_writings();
+    }
+
+    /// Marks everything written so far as handed over (after a caller took lines away).
+    pub(crate) fn mark_writings(&mut self) {
+        let marks = [
+            self.k.logs.len(),
+            self.k.records.len(),
+            self.k.fault_log.len(),
+        ];
+        if let Some(p) = self.k.part.as_deref_mut() {
+            p.marks = marks;
+        }
+    }
+
+    /// What this part's run leaves for the merged result.
+    pub(crate) fn part_final(&self) -> PartFinal {
+        let mine = |n: usize| self.k.remote_part(NodeId(n as u32)).is_none();
+        let nodes = (0..self.k.nodes.len())
+            .filter(|&n| mine(n))
+            .map(|n| {
+                let rt = &self.k.nodes[n];
+                (
+                    n as u32,
+                    rt.stats.clone(),
+                    rt.workers.clone(),
+                    rt.life,
+                    rt.boots,
+                )
+            })
+            .collect();
+        let links = self
+            .k
+            .net
+            .links()
+            .iter()
+            .map(|l| [l.stats(0).clone(), l.stats(1).clone()])
+            .collect();
+        let mut agents = Vec::new();
+        let mut tuples = Vec::new();
+        for n in (0..self.k.nodes.len()).filter(|&n| mine(n)) {
+            if let Some(e) = self.k.extras.get(n) {
+                if let Some(p) = &e.platform {
+                    agents.push((n as u32, p.borrow().counts()));
+                }
+                if let Some(t) = &e.tuples {
+                    tuples.push((n as u32, t.borrow().counts()));
+                }
+            }
+        }
+        PartFinal {
+            nodes,
+            links,
+            faults: self.k.fault_stats.clone(),
+            agents,
+            tuples,
+            // Kernel events are the lead part's to count.
+            events: self.k.instant.total - self.k.part.as_deref().map_or(0, |p| p.kernel_events),
+            now: self.k.now,
+        }
+    }
+
+    /// Takes in another part's final state (lead part only), and leaves the parallel run:
+    /// this simulation then reads as the whole run.
+    pub(crate) fn absorb(&mut self, f: PartFinal) {
+        for (n, stats, workers, life, boots) in f.nodes {
+            if let Some(rt) = self.k.nodes.get_mut(n as usize) {
+                rt.stats = stats;
+                rt.workers = workers;
+                rt.life = life;
+                rt.boots = boots;
+            }
+        }
+        for (i, [a, b]) in f.links.iter().enumerate() {
+            if let Some(l) = self.k.net.link_mut(crate::net::LinkId(i as u32)) {
+                l.add_stats(0, a);
+                l.add_stats(1, b);
+            }
+        }
+        self.k.fault_stats.add(&f.faults);
+        for (n, c) in f.agents {
+            let e = self.k.extras.entry(n as usize);
+            *e.platform
+                .get_or_insert_with(Default::default)
+                .borrow_mut()
+                .counts_mut() = c;
+        }
+        for (n, c) in f.tuples {
+            let e = self.k.extras.entry(n as usize);
+            e.tuples
+                .get_or_insert_with(Default::default)
+                .borrow_mut()
+                .set_counts(c);
+        }
+        self.k.instant.total += f.events;
+        self.k.now = self.k.now.max(f.now);
+    }
+
+    /// Leaves the parallel run (lead part, after absorbing the others), setting the clock.
+    pub(crate) fn leave_part(&mut self, now: SimTime, trace: Option<Box<dyn TraceSink>>) {
+        self.k.part = None;
+        self.k.trace = trace;
+        self.k.now = self.k.now.max(now);
+    }
+}
+
+/// The hold order of messages held outside a parallel run (none is needed).
+pub(super) fn no_order() -> (EventKey, u64) {
+    (EventKey::new(SimTime::ZERO, 0, 0), 0)
+}
