@@ -40,6 +40,11 @@ pub(crate) struct ParallelSummary {
     pub events_per_window: f64,
     /// Events made in one part for another part's node, over all events.
     pub crossing_fraction: f64,
+    /// Seconds each thread spent running its part's events (the rest: waiting, exchanging,
+    /// merging the output).
+    pub busy_s: Vec<f64>,
+    /// Seconds the lead thread spent merging the parts' output.
+    pub merging_s: f64,
 }
 
 impl ParallelSummary {
@@ -50,6 +55,8 @@ impl ParallelSummary {
             windows: w.windows,
             events_per_window: w.events_per_window(),
             crossing_fraction: w.crossing_fraction(),
+            busy_s: w.busy.iter().map(|b| b.as_secs_f64()).collect(),
+            merging_s: w.merging.as_secs_f64(),
         }
     }
 }
@@ -197,11 +204,17 @@ impl Summary {
                 });
             lines.push(format!(
                 "vnet: parallel threads={} lookahead={lookahead} windows={} \
-                 events/window={:.1} crossing={:.1} %",
+                 events/window={:.1} crossing={:.1} % busy_s={} merging_s={:.3}",
                 p.threads,
                 p.windows,
                 p.events_per_window,
-                100.0 * p.crossing_fraction
+                100.0 * p.crossing_fraction,
+                p.busy_s
+                    .iter()
+                    .map(|b| format!("{b:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                p.merging_s
             ));
         }
         let t = &self.tuples;
@@ -247,6 +260,8 @@ impl Summary {
                 "windows": p.windows,
                 "events_per_window": p.events_per_window,
                 "crossing_fraction": p.crossing_fraction,
+                "busy_s": p.busy_s,
+                "merging_s": p.merging_s,
             })),
         })
     }

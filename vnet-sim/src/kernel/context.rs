@@ -164,9 +164,6 @@ impl Context<'_> {
     pub fn send_to(&mut self, dst: NodeId, delay: SimDuration, mut msg: Message) {
         self.k.stamp(self.node, &mut msg);
         let k = &mut *self.k;
-        if !k.direct_allowed(self.node, dst, delay) {
-            return;
-        }
         k.nodes[self.node.0 as usize].stats.direct_sends += 1;
         if k.trace.is_some() {
             let id = k.next_message_id(self.node);
@@ -181,8 +178,7 @@ impl Context<'_> {
                 Some(&msg),
             );
         }
-        let at = k.now + delay;
-        k.schedule_for(dst, self.node, at, Event::Direct { node: dst, msg });
+        k.schedule_direct(self.node, dst, delay, Event::Direct { node: dst, msg });
     }
 
     /// Calls [`on_timer`](NodeProgram::on_timer) of this worker after `delay`, with `tag`.

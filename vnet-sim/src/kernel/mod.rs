@@ -9,6 +9,7 @@ mod context;
 mod extras;
 mod faults;
 pub mod instant;
+mod merge;
 mod part;
 mod program;
 mod records;
@@ -24,7 +25,8 @@ pub use records::{NotRecordable, Record, RecordValue};
 pub use results::Results;
 pub use sensing::SensorSetupError;
 
-pub(crate) use part::{Batch, PartFinal, Writings, merge};
+pub(crate) use merge::{Writings, merge};
+pub(crate) use part::{Batch, PartFinal};
 
 use state::{
     EVERY_WORKER, Event, Kernel, LinkArrival, NodeLife, NodeRuntime, message_id, prefetch,

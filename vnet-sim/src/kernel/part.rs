@@ -11,19 +11,18 @@
 //! Everything a part writes (trace records, output lines, records, fault records) carries a
 //! [`Tag`]: which of the part's events wrote it, then where in that event. The sequential
 //! kernel runs, at each step, the pending event with the smallest key — the smallest of the
-//! parts' next events — so [`merge`] rebuilds its order by taking, step by step, the part
+//! parts' next events — so [`super::merge`] rebuilds its order by taking, step by step, the part
 //! whose next event has the smallest key (all parts at once for a kernel event, which every
 //! part runs). Keys alone would not do: an event made for the current instant may have a
 //! smaller key than the one that made it, and runs after it.
 
-use std::sync::Arc;
-
 use smallvec::SmallVec;
 
+use super::merge::Writings;
 use super::state::{Event, Kernel, NodeLife};
-use super::{LogLine, Record, Simulation, WorkerState};
+use super::{Simulation, WorkerState};
 use crate::agents::{AgentCounts, TupleCounts};
-use crate::faults::{FaultRecord, FaultStats};
+use crate::faults::FaultStats;
 use crate::net::{LinkStats, Message, NodeId, NodeStats};
 use crate::queue::EventKey;
 use crate::time::{SimDuration, SimTime};
@@ -33,14 +32,14 @@ use crate::trace::{MessageId, TraceKind, TraceRecord, TraceSink};
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Tag {
     /// The event that wrote it: its place in the part's window.
-    event: u32,
+    pub(super) event: u32,
     /// Within a kernel event that drops or releases held messages: 0 before them, 1 theirs,
     /// 2 after them. Always 0 in other events.
-    phase: u8,
+    pub(super) phase: u8,
     /// In phase 1: when the message was held (its holding event, and the holder's count).
-    held: (EventKey, u64),
+    pub(super) held: (EventKey, u64),
     /// The part's own count of writings, in the order it made them.
-    n: u64,
+    pub(super) n: u64,
 }
 
 /// A trace record kept by a part until the window's records are merged: nodes by number and
@@ -60,8 +59,9 @@ pub(crate) struct PartRecord {
 /// The kernel's state as one part of a parallel run.
 pub(crate) struct PartState {
     /// The part of every node.
-    owner: Arc<[u32]>,
-    me: u32,
+    /// The part of every node (u16: the table of a large network stays in the caches).
+    owner: Box<[u16]>,
+    me: u16,
     lookahead: SimDuration,
     /// Events for other parts' nodes, by part.
     pub(super) outbox: Vec<Vec<(EventKey, Event)>>,
@@ -90,108 +90,6 @@ impl TraceSink for PartTrace {
     fn record(&mut self, _: &TraceRecord<'_>) {}
 }
 
-/// What one window of a part wrote, tagged.
-#[derive(Default)]
-pub(crate) struct Writings {
-    /// The keys of the events the part ran, in order.
-    events: Vec<EventKey>,
-    pub(crate) trace: Vec<(Tag, PartRecord)>,
-    pub(crate) logs: Vec<(Tag, LogLine)>,
-    pub(crate) records: Vec<(Tag, Record)>,
-    pub(crate) faults: Vec<(Tag, FaultRecord)>,
-}
-
-impl Writings {
-    fn is_empty(&self) -> bool {
-        self.trace.is_empty()
-            && self.logs.is_empty()
-            && self.records.is_empty()
-            && self.faults.is_empty()
-    }
-}
-
-/// One kind of writing of every part, read event by event.
-struct Cursors<T>(Vec<std::iter::Peekable<std::vec::IntoIter<(Tag, T)>>>);
-
-impl<T> Cursors<T> {
-    fn new(lists: Vec<Vec<(Tag, T)>>) -> Self {
-        Cursors(
-            lists
-                .into_iter()
-                .map(|l| l.into_iter().peekable())
-                .collect(),
-        )
-    }
-
-    /// Moves what the parts in `group` wrote in their events `at[p]` to `out`, in the
-    /// sequential order.
-    fn take(&mut self, group: &[usize], at: &[u32], out: &mut Vec<(Tag, T)>) {
-        let start = out.len();
-        for &p in group {
-            while let Some(x) = self.0[p].next_if(|(t, _)| t.event == at[p]) {
-                out.push(x);
-            }
-        }
-        if group.len() > 1 {
-            // A kernel event every part ran: its parts' writings by phase and hold order.
-            out[start..].sort_by_key(|(t, _)| (t.phase, t.held, t.n));
-        }
-    }
-}
-
-/// The parts' writings of one window in the order the sequential kernel makes them; only up
-/// to the first event whose key is in `stops` (a program stopped the run there).
-pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Writings {
-    // Most windows of an untraced run write nothing, or in one part only: nothing to merge.
-    let writing: Vec<usize> = (0..parts.len()).filter(|&p| !parts[p].is_empty()).collect();
-    match writing.as_slice() {
-        [] => return Writings::default(),
-        [p] if stops.is_empty() => return std::mem::take(&mut parts[*p]),
-        _ => {}
-    }
-    let mut events = Vec::with_capacity(parts.len());
-    let (mut trace, mut logs, mut records, mut faults) = (vec![], vec![], vec![], vec![]);
-    for w in parts {
-        events.push(w.events);
-        trace.push(w.trace);
-        logs.push(w.logs);
-        records.push(w.records);
-        faults.push(w.faults);
-    }
-    let (mut trace, mut logs) = (Cursors::new(trace), Cursors::new(logs));
-    let (mut records, mut faults) = (Cursors::new(records), Cursors::new(faults));
-    let mut out = Writings::default();
-    let mut at = vec![0u32; events.len()];
-    let mut group = Vec::with_capacity(events.len());
-    loop {
-        let heads = events
-            .iter()
-            .zip(&at)
-            .map(|(e, &i)| e.get(i as usize).copied());
-        let Some(min) = heads.clone().flatten().min() else {
-            break;
-        };
-        group.clear();
-        group.extend(
-            heads
-                .enumerate()
-                .filter(|(_, h)| *h == Some(min))
-                .map(|(p, _)| p),
-        );
-        trace.take(&group, &at, &mut out.trace);
-        logs.take(&group, &at, &mut out.logs);
-        records.take(&group, &at, &mut out.records);
-        faults.take(&group, &at, &mut out.faults);
-        for &p in &group {
-            at[p] += 1;
-        }
-        if stops.contains(&min) {
-            break;
-        }
-    }
-    out
-}
-
 /// A node's counters, worker states, life and boots, by node number.
 type NodeFinal = (u32, NodeStats, SmallVec<[WorkerState; 2]>, NodeLife, u32);
 
@@ -216,7 +114,7 @@ impl Kernel {
     pub(super) fn remote_part(&self, node: NodeId) -> Option<u32> {
         let p = self.part.as_deref()?;
         let o = *p.owner.get(node.0 as usize)?;
-        (o != p.me).then_some(o)
+        (o != p.me).then_some(u32::from(o))
     }
 
     /// Whether this kernel makes the whole network's counters and records of kernel events:
@@ -269,16 +167,32 @@ impl Kernel {
         }
     }
 
-    /// Refuses, in a parallel run, a direct send to another part's node sooner than the
-    /// lookahead; true if the send may go ahead.
-    pub(super) fn direct_allowed(&mut self, src: NodeId, dst: NodeId, delay: SimDuration) -> bool {
-        let Some(p) = self.part.as_deref() else {
-            return true;
+    /// Schedules a direct send from `src` to `dst` after `delay`; in a parallel run, one to
+    /// another part's node sooner than the lookahead is refused (the run stops with the
+    /// reason) and sends nothing.
+    #[inline]
+    pub(super) fn schedule_direct(
+        &mut self,
+        src: NodeId,
+        dst: NodeId,
+        delay: SimDuration,
+        ev: Event,
+    ) {
+        let at = self.now + delay;
+        let Some(o) = self.remote_part(dst) else {
+            self.schedule(src, at, ev);
+            return;
         };
-        if self.remote_part(dst).is_none() || delay >= p.lookahead {
-            return true;
+        let lookahead = self
+            .part
+            .as_deref()
+            .map_or(SimDuration::ZERO, |p| p.lookahead);
+        if delay >= lookahead {
+            let n = &mut self.nodes[src.0 as usize];
+            let key = EventKey::new(at, src.0, n.seq);
+            n.seq += 1;
+            return self.send_out(o, key, ev);
         }
-        let lookahead = p.lookahead;
         let name = |n: NodeId| self.net.node(n).map_or("?", |n| n.name()).to_owned();
         let text = format!(
             "node `{}` sent straight to node `{}` (in another part) with a delay of {delay}, \
@@ -290,7 +204,6 @@ impl Kernel {
         if let Some(p) = self.part.as_deref_mut() {
             p.violation.get_or_insert(text);
         }
-        false
     }
 
     /// Refuses, in a parallel run, a program's change of a link that is not its part's alone.
@@ -447,15 +360,16 @@ impl Simulation {
     /// its trace records for [`take_writings`](Self::take_writings).
     pub(crate) fn enter_part(
         &mut self,
-        owner: Arc<[u32]>,
+        owner: &[u32],
         me: u32,
         parts: u32,
         lookahead: SimDuration,
         tracing: bool,
     ) {
+        let owner: Box<[u16]> = owner.iter().map(|&o| o as u16).collect();
         self.k.part = Some(Box::new(PartState {
             owner,
-            me,
+            me: me as u16,
             lookahead,
             outbox: (0..parts).map(|_| Vec::new()).collect(),
             current: EventKey::new(SimTime::ZERO, 0, 0),
@@ -476,6 +390,17 @@ impl Simulation {
             violation: None,
         }));
         self.k.trace = tracing.then(|| Box::new(PartTrace) as Box<dyn TraceSink>);
+        // Events built for other parts' nodes (their workers' starts, their sensors) run
+        // there: drop them once, so that no event needs the check as it runs.
+        let mut keep = Vec::with_capacity(self.k.queue.len());
+        while let Some((key, ev)) = self.k.queue.pop() {
+            if ev.target().is_none_or(|n| self.k.remote_part(n).is_none()) {
+                keep.push((key, ev));
+            }
+        }
+        for (key, ev) in keep {
+            self.k.queue.push(key, ev);
+        }
     }
 
     /// Runs this part's events due no later than `end`; returns the key of the event that
@@ -483,15 +408,8 @@ impl Simulation {
     pub(crate) fn run_part_until(&mut self, end: SimTime) -> Option<EventKey> {
         self.k.stopped = false;
         while let Some((key, ev)) = self.k.queue.pop_until(end) {
-            // Events the part built for other parts' nodes run there.
-            let target = ev.target();
-            if let Some(n) = target {
-                if self.k.remote_part(n).is_some() {
-                    continue;
-                }
-            }
             if let Some(p) = self.k.part.as_deref_mut() {
-                p.kernel_events += u64::from(target.is_none());
+                p.kernel_events += u64::from(ev.target().is_none());
                 p.current = key;
                 p.events.push(key);
                 p.phase = 0;

@@ -55,6 +55,9 @@ pub struct WindowStats {
     pub crossing: u64,
     /// Time each part spent running its events.
     pub busy: Vec<Duration>,
+    /// Time the lead part spent merging the parts' output and handing it on (trace sink,
+    /// window callback): serial work the other parts wait for.
+    pub merging: Duration,
     /// Wall-clock time from the first window to the end (building the parts not included).
     pub wall: Duration,
 }
@@ -205,6 +208,7 @@ impl<'a> Parallel<'a> {
             events: vec![0; k as usize],
             crossing: 0,
             busy: vec![Duration::ZERO; k as usize],
+            merging: report.merging,
             wall: report.started.map_or(Duration::ZERO, |s| s.elapsed()),
         };
         let mut add = |r: usize, p: &PartReport| {
@@ -255,7 +259,7 @@ fn start(
         });
     }
     let l = lookahead.unwrap_or(SimDuration::from_nanos(u64::MAX / 2));
-    sim.enter_part(owner.clone(), r, k, l, tracing);
+    sim.enter_part(owner, r, k, l, tracing);
     Ok(sim)
 }
 
@@ -266,6 +270,7 @@ struct PartReport {
     events: u64,
     crossing: u64,
     busy: Duration,
+    merging: Duration,
     interrupted: bool,
     /// When every part was built and the first window began.
     started: Option<Instant>,
@@ -336,6 +341,7 @@ fn part_loop(
             sim.take_inbox(batch);
         }
         if r == 0 {
+            let t0 = Instant::now();
             let mut parts = vec![writings.take().unwrap_or_default()];
             for w in &shared.writings[1..] {
                 parts.push(lock(w).take().unwrap_or_default());
@@ -348,6 +354,7 @@ fn part_loop(
             if !stops.is_empty() || !go {
                 shared.stop.store(true, Ordering::Release);
             }
+            report.merging += t0.elapsed();
         }
     }
     report.events = sim.events_run() - events_before;
