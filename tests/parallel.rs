@@ -162,3 +162,88 @@ fn what_threads_cannot_do_is_refused_by_name() {
         "--threads and --realtime do not go together",
     );
 }
+
+/// A line of four nodes, `ring` Lua code passing a token; `parts` per node (or none), the
+/// middle link's latency.
+fn line_file(dir: &Path, parts: &[Option<u32>], middle: &str) -> PathBuf {
+    let code = "local n = 0\nif node().name == 'a' then send('r', {n = 0}) end\n\
+                while n < 20 do\n  local p, m = recv()\n  n = m.n + 1\n  record('n', n)\n\
+                  send(p == 'l' and 'r' or 'l', {n = n})\nend";
+    let names = ["a", "b", "c", "d"];
+    let nodes: Vec<serde_json::Value> = names
+        .iter()
+        .zip(parts)
+        .map(|(name, part)| {
+            let mut n = serde_json::json!({
+                "name": name, "ports": ["l", "r"],
+                "workers": [{ "lang": "lua", "code": code }]
+            });
+            if let Some(p) = part {
+                n["part"] = serde_json::json!(p);
+            }
+            n
+        })
+        .collect();
+    let file = serde_json::json!({
+        "seed": 5,
+        "nodes": nodes,
+        "links": [
+            { "a": "a.r", "b": "b.l", "latency": "2ms" },
+            { "a": "b.r", "b": "c.l", "latency": middle },
+            { "a": "c.r", "b": "d.l", "latency": "2ms" }
+        ],
+        "run": { "until": "1s" }
+    });
+    let path = dir.join("line.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&file).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn a_file_may_give_its_own_cut() {
+    let dir = common::folder("parallel", "given");
+    let parts = [Some(0), Some(1), Some(1), Some(0)];
+    let file = line_file(&dir, &parts, "3ms");
+    let f = file.to_str().unwrap();
+    let out = vnet(&["check", f, "--threads", "2"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("  parts:    2 (the file's): 2 + 2 nodes; 2 of 3 links cut; lookahead 2ms\n"),
+        "{said}"
+    );
+    let alone = run_into(&file, None, "given-alone");
+    let threaded = run_into(&file, Some(2), "given-threads");
+    for out in ["trace.jsonl", "records.csv", "links.csv"] {
+        assert_eq!(
+            std::fs::read(alone.join(out)).unwrap(),
+            std::fs::read(threaded.join(out)).unwrap(),
+            "{out}"
+        );
+    }
+    let refused = |args: &[&str], says: &str| {
+        let out = vnet(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    refused(
+        &["run", f, "--threads", "3"],
+        "--threads 3: the file puts its nodes in 2 parts (their `part`): give --threads 2",
+    );
+    // Every node or none; no gaps; no zero-latency link cut.
+    let f = line_file(&dir, &[Some(0), None, Some(1), Some(1)], "3ms");
+    refused(
+        &["run", f.to_str().unwrap(), "--threads", "2"],
+        "node 1 (`b`): `part`: give every node a part or none (node `a` has one)",
+    );
+    let f = line_file(&dir, &[Some(0), Some(0), Some(2), Some(2)], "3ms");
+    refused(
+        &["check", f.to_str().unwrap()],
+        "`part`: no node is in part 1, but some are in part 2",
+    );
+    let f = line_file(&dir, &[Some(0), Some(0), Some(1), Some(1)], "0ms");
+    refused(
+        &["run", f.to_str().unwrap(), "--threads", "2"],
+        "the file's `part`s: link 1 (b – c) has zero latency but joins parts 0 and 1",
+    );
+}

@@ -61,6 +61,7 @@ pub(crate) fn add_node(
             sensors: Vec::new(),
             external: None,
             platform: false,
+            part: None,
         },
     };
     spec.name = name.clone();

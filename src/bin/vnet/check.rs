@@ -31,7 +31,7 @@ pub(crate) fn check(a: &CheckArgs) -> Result<ExitCode, BadInput> {
     // Building reads every program file and builds every sensor and device.
     let sim = crate::run::build(&file, &a.file, None)?;
     let parts = match a.threads {
-        Some(k) => Some(parts_line(&sim, k)?),
+        Some(k) => Some(parts_line(&file, &sim, k)?),
         None => None,
     };
     for line in describe(&file, &a.file.display().to_string()) {
@@ -50,16 +50,26 @@ pub(crate) fn check(a: &CheckArgs) -> Result<ExitCode, BadInput> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// How `sim` would be cut into `k` parts (`vnet_sim::parallel::auto`), as a line.
-fn parts_line(sim: &vnet::sim::Simulation, k: u32) -> Result<String, BadInput> {
-    let p = vnet::sim::parallel::auto(sim.network(), k).map_err(|e| BadInput(e.to_string()))?;
+/// How `sim` would be cut into `k` parts — the file's nodes' `part`s, else
+/// `vnet_sim::parallel::auto` — as a line.
+fn parts_line(
+    file: &vnet::sim::netfile::NetworkFile,
+    sim: &vnet::sim::Simulation,
+    k: u32,
+) -> Result<String, BadInput> {
+    let p = crate::threads::cut_of(file, sim, k)?;
     let sizes: Vec<String> = p.sizes().iter().map(|s| s.to_string()).collect();
     let links = sim.network().links().len();
     let lookahead = p
         .lookahead
         .map_or_else(|| "none (no link cut)".to_owned(), |l| l.to_string());
+    let whose = if file.parts().is_some() {
+        " (the file's)"
+    } else {
+        ""
+    };
     Ok(format!(
-        "  parts:    {k}: {} nodes; {} of {links} links cut; lookahead {lookahead}",
+        "  parts:    {k}{whose}: {} nodes; {} of {links} links cut; lookahead {lookahead}",
         sizes.join(" + "),
         p.cut_links
     ))

@@ -50,7 +50,22 @@ pub(crate) fn partition(
                 .into(),
         ));
     }
-    parallel::auto(net.network(), k).map_err(|e| BadInput(format!("--threads {k}: {e}")))
+    cut_of(file, net, k)
+}
+
+/// The file's own cut (nodes' `part`), checked against `k`, else the automatic one.
+pub(crate) fn cut_of(file: &NetworkFile, net: &Simulation, k: u32) -> Result<Partition, BadInput> {
+    match file.parts() {
+        Some((_, given)) if given != k => Err(BadInput(format!(
+            "--threads {k}: the file puts its nodes in {given} parts (their `part`): give \
+             --threads {given}"
+        ))),
+        Some((parts, given)) => parallel::given(net.network(), parts, given)
+            .map_err(|e| BadInput(format!("the file's `part`s: {e}"))),
+        None => {
+            parallel::auto(net.network(), k).map_err(|e| BadInput(format!("--threads {k}: {e}")))
+        }
+    }
 }
 
 /// Runs the file's parts on threads; `each` sees the merged simulation after every window.

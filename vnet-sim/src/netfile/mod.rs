@@ -116,6 +116,10 @@ pub struct NodeSpec {
     /// `external` node, on its P-node).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub platform: bool,
+    /// The part this node runs in on `vnet run --threads K` (0 to K − 1): every node gives
+    /// one, or none does (the network is then cut automatically).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<u32>,
 }
 
 /// Where a P-node is and how to talk to it.
@@ -462,6 +466,58 @@ impl NetworkFile {
         })
     }
 
+    /// The parts the file gives its nodes (by node index) and how many, if it gives any.
+    pub fn parts(&self) -> Option<(Vec<u32>, u32)> {
+        let parts: Option<Vec<u32>> = self.nodes.iter().map(|n| n.part).collect();
+        let parts = parts?;
+        let k = parts.iter().max().map_or(1, |m| m + 1);
+        Some((parts, k))
+    }
+
+    /// Every node gives a `part`, or none does; parts are numbered without gaps.
+    fn check_parts(&self) -> Result<(), NetFileError> {
+        let first = self.nodes.iter().position(|n| n.part.is_some());
+        let Some(first) = first else { return Ok(()) };
+        if let Some(i) = self.nodes.iter().position(|n| n.part.is_none()) {
+            return Err(NetFileError::node(
+                i,
+                Some(&self.nodes[i].name),
+                format!(
+                    "`part`: give every node a part or none (node `{}` has one)",
+                    self.nodes[first].name
+                ),
+            ));
+        }
+        let mut used: Vec<bool> = Vec::new();
+        for n in &self.nodes {
+            let p = n.part.unwrap_or(0) as usize;
+            if p >= self.nodes.len() {
+                let i = self
+                    .nodes
+                    .iter()
+                    .position(|m| std::ptr::eq(m, n))
+                    .unwrap_or(0);
+                return Err(NetFileError::node(
+                    i,
+                    Some(&n.name),
+                    format!("`part` {p}: there are only {} nodes", self.nodes.len()),
+                ));
+            }
+            if used.len() <= p {
+                used.resize(p + 1, false);
+            }
+            used[p] = true;
+        }
+        if let Some(gap) = used.iter().position(|u| !u) {
+            return Err(NetFileError::top(format!(
+                "`part`: no node is in part {gap}, but some are in part {}: number parts from 0 \
+                 without gaps",
+                used.len() - 1
+            )));
+        }
+        Ok(())
+    }
+
     /// Checks names, link ends and parameters.
     pub fn check(&self) -> Result<(), NetFileError> {
         let mut seen = std::collections::HashMap::new();
@@ -512,6 +568,7 @@ impl NetworkFile {
                 }
             }
         }
+        self.check_parts()?;
         for (i, l) in self.links.iter().enumerate() {
             let label = format!("{} -- {}", l.a, l.b);
             for (field, end) in [("a", &l.a), ("b", &l.b)] {
@@ -571,6 +628,7 @@ impl NetworkFile {
                     sensors: Vec::new(),
                     external: None,
                     platform: false,
+                    part: None,
                 }
             })
             .collect();
@@ -610,6 +668,7 @@ impl NetworkFile {
                 sensors: Vec::new(),
                 external: None,
                 platform: false,
+                part: None,
             })
             .collect();
         let mut links = Vec::new();
