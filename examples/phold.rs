@@ -60,6 +60,10 @@ struct Args {
     /// the lookahead (`vnet_sim::parallel`). Prints the windows' counts on standard error.
     #[arg(long)]
     threads: Option<u32>,
+    /// Run as one rank of an MPI job (`mpirun -np K phold … --mpi`; needs `--features mpi`):
+    /// the nodes in K runs of consecutive ids, one a rank; rank 0 prints the line.
+    #[arg(long, conflicts_with = "threads")]
+    mpi: bool,
 }
 
 fn main() {
@@ -69,6 +73,7 @@ fn main() {
         t,
         seed,
         threads,
+        mpi,
     } = clap::Parser::parse();
     if n == 0 || t.is_nan() || t < 0.0 {
         eprintln!("phold: N must be at least 1 and T a non-negative number of seconds");
@@ -76,6 +81,9 @@ fn main() {
     }
     if let Some(k) = threads {
         return threaded(n, m, t, seed, k);
+    }
+    if mpi {
+        return ranked(n, m, t, seed);
     }
 
     let mut sim = build(n, m, seed, |_| true);
@@ -173,4 +181,54 @@ fn threaded(n: u32, m: u32, t: f64, seed: u64, k: u32) {
         busy.join(","),
         w.wall.as_secs_f64()
     );
+}
+
+/// PHOLD as a rank of an MPI job.
+#[cfg(feature = "mpi")]
+fn ranked(n: u32, m: u32, t: f64, seed: u64) {
+    use vnet::sim::parallel::bindings::traits::Communicator;
+    let Some(universe) = vnet::sim::parallel::bindings::initialize() else {
+        eprintln!("phold: --mpi: cannot initialise MPI");
+        std::process::exit(2);
+    };
+    let world = universe.world();
+    let k = world.size() as u32;
+    let cut = match vnet::sim::parallel::Partition::blocks(n as usize, k) {
+        Ok(c) => c.with_direct_delay(LOOKAHEAD),
+        Err(e) => {
+            eprintln!("phold: --mpi with {k} ranks: {e}");
+            std::process::exit(2);
+        }
+    };
+    let run = vnet::sim::parallel::Mpi::new(&cut)
+        .until(SimTime::from_secs_f64(t))
+        .run(
+            &world,
+            false,
+            |r| Ok(build(n, m, seed, |i| cut.part[i as usize] == r)),
+            |_| true,
+        );
+    match run {
+        Ok(Some(run)) => {
+            let w = &run.stats;
+            report(&run.sim, n, m, t, w.wall.as_secs_f64());
+            eprintln!(
+                "phold: ranks={k} windows={} crossing={:.1} % wall_s={:.3}",
+                w.windows,
+                100.0 * w.crossing_fraction(),
+                w.wall.as_secs_f64()
+            );
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("phold: rank {}: {e}", world.rank());
+            std::process::exit(1);
+        }
+    }
+}
+
+#[cfg(not(feature = "mpi"))]
+fn ranked(_: u32, _: u32, _: f64, _: u64) {
+    eprintln!("phold: --mpi: built without MPI; build with `--features mpi`");
+    std::process::exit(2);
 }

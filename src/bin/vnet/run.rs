@@ -65,6 +65,11 @@ pub(crate) struct RunArgs {
     /// nodes or --realtime.
     #[arg(long, value_name = "K")]
     threads: Option<u32>,
+    /// Run as one rank of an MPI job: `mpirun -np N vnet run FILE --mpi` cuts the network
+    /// into N parts, one a rank; rank 0 prints and writes everything, as one thread would.
+    /// Needs a vnet built with `--features mpi`.
+    #[arg(long, conflicts_with = "threads")]
+    mpi: bool,
 }
 
 /// Parses the `--set` arguments.
@@ -121,9 +126,11 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
         }
     }
     let seed = a.seed.or(file.run.seed).or(file.seed).unwrap_or(0);
-    // With threads, each part builds its own programs on its thread; the network alone
-    // serves the partition and the outputs.
-    let (mut sim, cut) = match a.threads {
+    let ranks = crate::threads::Ranks::start(a.mpi)?;
+    let threads = ranks.as_ref().map(|r| r.size()).or(a.threads);
+    // With threads (or ranks), each part builds its own programs on its thread; the network
+    // alone serves the partition and the outputs.
+    let (mut sim, cut) = match threads {
         Some(k) => {
             let net = crate::threads::network_of(&file, &a.file, seed)?;
             let cut = crate::threads::partition(&file, &net, k, a.realtime.is_some())?;
@@ -143,6 +150,12 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
         &file.run,
         base,
     )?;
+    if let (Some(ranks), Some(cut)) = (&ranks, &cut) {
+        if ranks.rank() != 0 {
+            // Rank 0 writes and prints everything; the others only run their part.
+            return ranks.run_other(&file, &a.file, seed, cut, until);
+        }
+    }
     let mut outputs = Outputs::open(paths, &sim)?;
     if cut.is_none() {
         sim.set_trace(outputs.sink());
@@ -168,19 +181,22 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
     let mut pnode_agents = None;
     let mut windows = None;
     if let Some(cut) = &cut {
-        let (merged, stopped, stats) = crate::threads::run(
-            &file,
-            &a.file,
+        let sink = outputs.sink();
+        let each = |sim: &mut Simulation| {
+            live.print_logs(sim, outputs.output.as_mut());
+            live.progress(sim.now(), sim.events_run());
+        };
+        let job = crate::threads::Job {
+            file: &file,
+            path: &a.file,
             seed,
             cut,
             until,
-            outputs.sink(),
-            &stop,
-            |sim| {
-                live.print_logs(sim, outputs.output.as_mut());
-                live.progress(sim.now(), sim.events_run());
-            },
-        )?;
+        };
+        let (merged, stopped, stats) = match &ranks {
+            Some(ranks) => ranks.run_lead(&job, sink, &stop, each)?,
+            None => job.run(sink, &stop, each)?,
+        };
         sim = merged;
         interrupted = stopped;
         events = sim.events_run();
@@ -231,7 +247,7 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
     let mut summary = Summary::of(&sim, seed, events, wall);
     summary.trace_hash = Some(outputs.trace_hash());
     summary.interrupted = interrupted;
-    summary.parallel = windows.map(|(cut, w)| crate::summary::ParallelSummary::of(cut, &w));
+    summary.parallel = windows.map(|(cut, w)| crate::summary::ParallelSummary::of(cut, &w, a.mpi));
     // Agents on P-nodes count with the simulated ones.
     if let Some(p) = pnode_agents {
         summary.agents.get_or_insert_with(Default::default).add(&p);

@@ -35,6 +35,8 @@ pub(crate) struct Summary {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ParallelSummary {
     pub threads: u32,
+    /// MPI ranks (`--mpi`) rather than threads.
+    pub mpi: bool,
     pub lookahead_ns: Option<u64>,
     pub windows: u64,
     pub events_per_window: f64,
@@ -48,9 +50,14 @@ pub(crate) struct ParallelSummary {
 }
 
 impl ParallelSummary {
-    pub fn of(cut: &vnet::sim::parallel::Partition, w: &vnet::sim::parallel::WindowStats) -> Self {
+    pub fn of(
+        cut: &vnet::sim::parallel::Partition,
+        w: &vnet::sim::parallel::WindowStats,
+        mpi: bool,
+    ) -> Self {
         ParallelSummary {
             threads: cut.k,
+            mpi,
             lookahead_ns: cut.lookahead.map(|l| l.as_nanos()),
             windows: w.windows,
             events_per_window: w.events_per_window(),
@@ -203,8 +210,9 @@ impl Summary {
                     vnet::sim::SimDuration::from_nanos(l).to_string()
                 });
             lines.push(format!(
-                "vnet: parallel threads={} lookahead={lookahead} windows={} \
+                "vnet: parallel {}={} lookahead={lookahead} windows={} \
                  events/window={:.1} crossing={:.1} % busy_s={} merging_s={:.3}",
+                if p.mpi { "ranks" } else { "threads" },
                 p.threads,
                 p.windows,
                 p.events_per_window,
@@ -256,6 +264,7 @@ impl Summary {
             "interrupted": self.interrupted,
             "parallel": self.parallel.as_ref().map(|p| json!({
                 "threads": p.threads,
+                "mpi": p.mpi,
                 "lookahead_ns": p.lookahead_ns,
                 "windows": p.windows,
                 "events_per_window": p.events_per_window,

@@ -3,6 +3,7 @@
 //! counters are those of the sequential run.
 
 use std::path::Path;
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use vnet::sim::netfile::NetworkFile;
@@ -68,39 +69,174 @@ pub(crate) fn cut_of(file: &NetworkFile, net: &Simulation, k: u32) -> Result<Par
     }
 }
 
-/// Runs the file's parts on threads; `each` sees the merged simulation after every window.
-/// Returns the merged simulation, whether Ctrl-C (`stop`) ended it, and the window counts.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn run(
-    file: &NetworkFile,
-    path: &Path,
-    seed: u64,
-    cut: &Partition,
-    until: Option<SimTime>,
-    sink: Box<dyn TraceSink>,
-    stop: &AtomicBool,
-    mut each: impl FnMut(&mut Simulation),
-) -> Result<(Simulation, bool, WindowStats), BadInput> {
-    let base = path.parent().unwrap_or(Path::new("."));
-    let build = |r: u32| {
-        file.instantiate_part(
-            &crate::registry(),
-            Some(seed),
-            base,
-            &VmConfig::default(),
-            &|i| cut.part.get(i) == Some(&r),
-        )
-        .map_err(|e| format!("{}: {e}", path.display()))
-    };
-    let mut job = Parallel::new(cut).trace(sink);
-    if let Some(u) = until {
-        job = job.until(u);
+/// One parallel run of a file: what every part builds from.
+pub(crate) struct Job<'a> {
+    pub file: &'a NetworkFile,
+    pub path: &'a Path,
+    pub seed: u64,
+    pub cut: &'a Partition,
+    pub until: Option<SimTime>,
+}
+
+/// The merged simulation, whether Ctrl-C ended the run, and the window counts.
+type Ran = (Simulation, bool, WindowStats);
+
+impl Job<'_> {
+    /// Builds part `r`: the whole network, programs on the part's nodes only.
+    fn build(&self, r: u32) -> Result<Simulation, String> {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        self.file
+            .instantiate_part(
+                &crate::registry(),
+                Some(self.seed),
+                base,
+                &VmConfig::default(),
+                &|i| self.cut.part.get(i) == Some(&r),
+            )
+            .map_err(|e| format!("{}: {e}", self.path.display()))
     }
-    let run = job
-        .run(build, |sim| {
-            each(sim);
-            !stop.load(Ordering::Relaxed)
-        })
-        .map_err(|e| BadInput(format!("--threads: {e}")))?;
-    Ok((run.sim, run.interrupted, run.stats))
+
+    /// Runs the parts on threads; `each` sees the merged simulation after every window.
+    pub fn run(
+        &self,
+        sink: Box<dyn TraceSink>,
+        stop: &AtomicBool,
+        mut each: impl FnMut(&mut Simulation),
+    ) -> Result<Ran, BadInput> {
+        let mut job = Parallel::new(self.cut).trace(sink);
+        if let Some(u) = self.until {
+            job = job.until(u);
+        }
+        let run = job
+            .run(
+                |r| self.build(r),
+                |sim| {
+                    each(sim);
+                    !stop.load(Ordering::Relaxed)
+                },
+            )
+            .map_err(|e| BadInput(format!("--threads: {e}")))?;
+        Ok((run.sim, run.interrupted, run.stats))
+    }
+}
+
+/// This process as a rank of an MPI job (`--mpi`).
+pub(crate) struct Ranks {
+    #[cfg(feature = "mpi")]
+    universe: parallel::bindings::environment::Universe,
+}
+
+#[cfg(not(feature = "mpi"))]
+impl Ranks {
+    /// Refuses `--mpi`: this binary has no MPI.
+    pub fn start(mpi: bool) -> Result<Option<Ranks>, BadInput> {
+        if mpi {
+            return Err(BadInput(
+                "--mpi: this vnet was built without MPI; build it with `cargo build --release \
+                 --features mpi` (Debian: apt-get install libopenmpi-dev libclang-dev)"
+                    .into(),
+            ));
+        }
+        Ok(None)
+    }
+    pub fn size(&self) -> u32 {
+        1
+    }
+    pub fn rank(&self) -> u32 {
+        0
+    }
+    pub fn run_other(
+        &self,
+        _: &NetworkFile,
+        _: &Path,
+        _: u64,
+        _: &Partition,
+        _: Option<SimTime>,
+    ) -> Result<ExitCode, BadInput> {
+        Ok(ExitCode::SUCCESS)
+    }
+    pub fn run_lead(
+        &self,
+        job: &Job<'_>,
+        sink: Box<dyn TraceSink>,
+        stop: &AtomicBool,
+        each: impl FnMut(&mut Simulation),
+    ) -> Result<Ran, BadInput> {
+        job.run(sink, stop, each)
+    }
+}
+
+#[cfg(feature = "mpi")]
+impl Ranks {
+    /// Joins the MPI job (`mpirun` started this process), with `--mpi`.
+    pub fn start(mpi: bool) -> Result<Option<Ranks>, BadInput> {
+        if !mpi {
+            return Ok(None);
+        }
+        let universe = parallel::bindings::initialize()
+            .ok_or_else(|| BadInput("--mpi: MPI is already initialised".into()))?;
+        Ok(Some(Ranks { universe }))
+    }
+    pub fn size(&self) -> u32 {
+        use parallel::bindings::traits::Communicator;
+        self.universe.world().size() as u32
+    }
+    pub fn rank(&self) -> u32 {
+        use parallel::bindings::traits::Communicator;
+        self.universe.world().rank() as u32
+    }
+
+    /// Runs this rank's part (not rank 0): no output of its own but errors.
+    pub fn run_other(
+        &self,
+        file: &NetworkFile,
+        path: &Path,
+        seed: u64,
+        cut: &Partition,
+        until: Option<SimTime>,
+    ) -> Result<ExitCode, BadInput> {
+        let job = Job {
+            file,
+            path,
+            seed,
+            cut,
+            until,
+        };
+        let mut mpi = parallel::Mpi::new(cut);
+        if let Some(u) = until {
+            mpi = mpi.until(u);
+        }
+        let world = self.universe.world();
+        mpi.run(&world, true, |r| job.build(r), |_| true)
+            .map_err(|e| BadInput(format!("--mpi: rank {}: {e}", self.rank())))?;
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Runs rank 0's part and merges the others' output into it.
+    pub fn run_lead(
+        &self,
+        job: &Job<'_>,
+        sink: Box<dyn TraceSink>,
+        stop: &AtomicBool,
+        mut each: impl FnMut(&mut Simulation),
+    ) -> Result<Ran, BadInput> {
+        let mut mpi = parallel::Mpi::new(job.cut).trace(sink);
+        if let Some(u) = job.until {
+            mpi = mpi.until(u);
+        }
+        let world = self.universe.world();
+        let run = mpi
+            .run(
+                &world,
+                true,
+                |r| job.build(r),
+                |sim| {
+                    each(sim);
+                    !stop.load(Ordering::Relaxed)
+                },
+            )
+            .map_err(|e| BadInput(format!("--mpi: {e}")))?
+            .ok_or_else(|| BadInput("--mpi: rank 0 got no result".into()))?;
+        Ok((run.sim, run.interrupted, run.stats))
+    }
 }

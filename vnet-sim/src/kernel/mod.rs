@@ -18,6 +18,7 @@ mod sensing;
 mod state;
 mod stats_csv;
 mod tuples;
+mod wire;
 
 pub use context::{Context, SendReport};
 pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
@@ -27,6 +28,10 @@ pub use sensing::SensorSetupError;
 
 pub(crate) use merge::{Writings, merge};
 pub(crate) use part::{Batch, PartFinal};
+#[allow(unused_imports)]
+pub(crate) use wire::{
+    Put, get_batch, get_final, get_writings, put_batch, put_final, put_writings,
+};
 
 use state::{
     EVERY_WORKER, Event, Kernel, LinkArrival, NodeLife, NodeRuntime, message_id, prefetch,

@@ -45,15 +45,15 @@ pub(crate) struct Tag {
 /// A trace record kept by a part until the window's records are merged: nodes by number and
 /// ports by index (names are looked up when it is replayed), the message for its payload.
 pub(crate) struct PartRecord {
-    time: SimTime,
-    kind: TraceKind,
-    msg: Option<MessageId>,
-    src: u32,
-    dst: u32,
-    port: u16,
-    bytes: u32,
-    detail: Box<str>,
-    payload: Option<Message>,
+    pub(super) time: SimTime,
+    pub(super) kind: TraceKind,
+    pub(super) msg: Option<MessageId>,
+    pub(super) src: u32,
+    pub(super) dst: u32,
+    pub(super) port: u16,
+    pub(super) bytes: u32,
+    pub(super) detail: Box<str>,
+    pub(super) payload: Option<Message>,
 }
 
 /// The kernel's state as one part of a parallel run.
@@ -99,13 +99,21 @@ pub(crate) type Batch = Vec<(EventKey, Event)>;
 /// What a part's run leaves that the merged result needs: its nodes' counters and states,
 /// its sides of the links' counters, its fault counters, its agents' and tuple spaces' counts.
 pub(crate) struct PartFinal {
-    nodes: Vec<NodeFinal>,
-    links: Vec<[LinkStats; 2]>,
-    faults: FaultStats,
-    agents: Vec<(u32, AgentCounts)>,
-    tuples: Vec<(u32, TupleCounts)>,
-    events: u64,
-    now: SimTime,
+    pub(super) nodes: Vec<NodeFinal>,
+    pub(super) links: Vec<[LinkStats; 2]>,
+    pub(super) faults: FaultStats,
+    pub(super) agents: Vec<(u32, AgentCounts)>,
+    pub(super) tuples: Vec<(u32, TupleCounts)>,
+    pub(super) events: u64,
+    pub(super) now: SimTime,
+}
+
+impl PartFinal {
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    /// Events the part ran (kernel events left to the lead part).
+    pub(crate) fn events(&self) -> u64 {
+        self.events
+    }
 }
 
 impl Kernel {

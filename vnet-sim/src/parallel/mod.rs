@@ -13,9 +13,16 @@
 //! [`Parallel`] runs the parts on threads (`vnet run --threads K`); `docs/parallel.md` states
 //! the algorithm, its invariants, and when it helps.
 
+#[cfg(feature = "mpi")]
+mod mpi;
 mod partition;
 mod run;
 
+#[cfg(feature = "mpi")]
+pub use self::mpi::Mpi;
+/// The MPI bindings (rsmpi) the [`Mpi`] runner uses: `mpi::initialize()` gives the world.
+#[cfg(feature = "mpi")]
+pub use ::mpi as bindings;
 pub use partition::{Partition, PartitionError, auto, given};
 pub use run::{Parallel, ParallelError, ParallelRun, WindowStats};
 
