@@ -84,6 +84,12 @@ impl<'a> Mpi<'a> {
                 ),
             });
         }
+        if k > usize::from(u16::MAX) {
+            return Err(ParallelError::Build {
+                part: r,
+                message: format!("{k} ranks: at most {} can run", u16::MAX),
+            });
+        }
         let lookahead = self.partition.lookahead;
         let built = build(r).map_err(|message| ParallelError::Build { part: r, message });
         let mut sim = match built {

@@ -250,6 +250,12 @@ fn start(
     lookahead: Option<SimDuration>,
     tracing: bool,
 ) -> Result<Simulation, ParallelError> {
+    if k > u32::from(u16::MAX) {
+        return Err(ParallelError::Build {
+            part: r,
+            message: format!("{k} parts: at most {} can run", u16::MAX),
+        });
+    }
     let mut sim = build(r).map_err(|message| ParallelError::Build { part: r, message })?;
     let nodes = sim.network().nodes().len();
     if nodes != owner.len() {
