@@ -150,13 +150,7 @@ impl<'a> Mpi<'a> {
             if t == u64::MAX || self.until.is_some_and(|u| t > u.as_nanos()) {
                 break;
             }
-            let mut end = match lookahead {
-                Some(l) => SimTime::from_nanos(t.saturating_add(l.as_nanos()).saturating_sub(1)),
-                None => SimTime::from_nanos(u64::MAX),
-            };
-            if let Some(u) = self.until {
-                end = end.min(u);
-            }
+            let end = super::run::window_end(t, lookahead, self.until);
             let t0 = std::time::Instant::now();
             let stop = part.run_part_until(end);
             stats.busy[r as usize] += t0.elapsed();

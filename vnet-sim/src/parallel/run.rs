@@ -311,14 +311,7 @@ fn part_loop(
         if t == u64::MAX || until.is_some_and(|u| t > u.as_nanos()) {
             break;
         }
-        // Every event earlier than T + L, and none after `until`.
-        let mut end = match lookahead {
-            Some(l) => SimTime::from_nanos(t.saturating_add(l.as_nanos()).saturating_sub(1)),
-            None => SimTime::from_nanos(u64::MAX),
-        };
-        if let Some(u) = until {
-            end = end.min(u);
-        }
+        let end = window_end(t, lookahead, until);
         let t0 = Instant::now();
         let stopped = sim.run_part_until(end);
         report.busy += t0.elapsed();
@@ -365,6 +358,20 @@ fn part_loop(
     }
     report.events = sim.events_run() - events_before;
     report
+}
+
+/// The last instant of the window starting at `t` (ns): every event earlier than `t + L`,
+/// none after `until`.
+pub(super) fn window_end(
+    t: u64,
+    lookahead: Option<SimDuration>,
+    until: Option<SimTime>,
+) -> SimTime {
+    let end = match lookahead {
+        Some(l) => SimTime::from_nanos(t.saturating_add(l.as_nanos()).saturating_sub(1)),
+        None => SimTime::from_nanos(u64::MAX),
+    };
+    until.map_or(end, |u| end.min(u))
 }
 
 /// What the parts share.
