@@ -105,6 +105,10 @@ fn envelope_body(msg: &Message) -> Option<&Value> {
 
 /// Whether `msg` is an agent in transit (VM workers do not receive those; platforms do).
 pub fn is_parcel(msg: &Message) -> bool {
+    // A packed message is asked without being decoded (the Lua message path).
+    if let Some(p) = msg.as_packed() {
+        return p.sole_key() == Some(PARCEL_KEY.as_bytes());
+    }
     envelope_body(msg).is_some()
 }
 

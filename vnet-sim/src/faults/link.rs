@@ -1,7 +1,5 @@
 //! Link faults beyond loss: duplication, corruption and delay spikes, drawn per message.
 
-use std::sync::Arc;
-
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -111,5 +109,5 @@ pub fn corrupt(msg: &Message, r: u64) -> Message {
             }
         }
     };
-    msg.with_payload(Arc::new(payload))
+    msg.with_payload(payload)
 }

@@ -1,8 +1,9 @@
 //! Messages: a payload (bytes or a JSON-like value) and the size the link model charges for it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::NodeId;
+use super::packed::PackedValue;
 use crate::time::SimTime;
 
 /// What a message carries.
@@ -20,6 +21,40 @@ pub enum Payload {
 /// The payload of a message without one.
 static EMPTY: Payload = Payload::Empty;
 
+/// What a message with a payload points at: the payload, or a packed value (from a Lua
+/// worker, for a Lua worker) that becomes the payload when someone else first asks for it.
+struct Body {
+    packed: Option<PackedValue>,
+    payload: OnceLock<Payload>,
+}
+
+impl Body {
+    fn new(payload: Payload) -> Arc<Body> {
+        Arc::new(Body {
+            packed: None,
+            payload: OnceLock::from(payload),
+        })
+    }
+    fn payload(&self) -> &Payload {
+        self.payload.get_or_init(|| match &self.packed {
+            Some(p) => Payload::Value(p.to_value()),
+            None => Payload::Empty,
+        })
+    }
+}
+
+impl PartialEq for Body {
+    fn eq(&self, other: &Body) -> bool {
+        self.payload() == other.payload()
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.payload().fmt(f)
+    }
+}
+
 /// A message between node programs.
 ///
 /// `size` is what links charge for: serialization takes `size·8/bandwidth`. It defaults to the
@@ -35,7 +70,7 @@ static EMPTY: Payload = Payload::Empty;
 /// keeps a message at 24 bytes, and every pending event within 48.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
-    body: Option<Arc<Payload>>,
+    body: Option<Arc<Body>>,
     sent: SimTime,
     size: u32,
     src: NodeId,
@@ -56,7 +91,7 @@ impl Message {
         let b: Vec<u8> = bytes.into();
         let size = u32::try_from(b.len()).unwrap_or(u32::MAX);
         Message {
-            body: Some(Arc::new(Payload::Bytes(b))),
+            body: Some(Body::new(Payload::Bytes(b))),
             size,
             ..Message::empty()
         }
@@ -65,10 +100,26 @@ impl Message {
     pub fn value(v: serde_json::Value) -> Self {
         let size = json_len(&v);
         Message {
-            body: Some(Arc::new(Payload::Value(v))),
+            body: Some(Body::new(Payload::Value(v))),
             size: u32::try_from(size).unwrap_or(u32::MAX),
             ..Message::empty()
         }
+    }
+    /// A message carrying a packed value, sized by its compact JSON encoding.
+    pub(crate) fn packed(v: PackedValue) -> Self {
+        let size = u32::try_from(v.json_len()).unwrap_or(u32::MAX);
+        Message {
+            body: Some(Arc::new(Body {
+                packed: Some(v),
+                payload: OnceLock::new(),
+            })),
+            size,
+            ..Message::empty()
+        }
+    }
+    /// The packed value, if the message was sent as one.
+    pub(crate) fn as_packed(&self) -> Option<&PackedValue> {
+        self.body.as_ref()?.packed.as_ref()
     }
     /// The same message, charged as `size` bytes by links.
     pub fn with_size(mut self, size: u32) -> Self {
@@ -77,7 +128,7 @@ impl Message {
     }
     /// The payload.
     pub fn payload(&self) -> &Payload {
-        self.body.as_deref().unwrap_or(&EMPTY)
+        self.body.as_deref().map_or(&EMPTY, Body::payload)
     }
     /// The JSON-like value, if the payload is one.
     pub fn as_value(&self) -> Option<&serde_json::Value> {
@@ -107,9 +158,9 @@ impl Message {
         self.sent
     }
     /// The same message (size, sender, time) carrying `body` instead: a corrupted copy.
-    pub(crate) fn with_payload(&self, body: Arc<Payload>) -> Message {
+    pub(crate) fn with_payload(&self, body: Payload) -> Message {
         Message {
-            body: Some(body),
+            body: Some(Body::new(body)),
             ..self.clone()
         }
     }

@@ -5,6 +5,7 @@
 
 mod link;
 mod message;
+pub(crate) mod packed;
 mod stats;
 
 pub use link::{

@@ -140,8 +140,8 @@ pub(crate) enum Resume {
     Message {
         port: Option<PortId>,
         message: Message,
-        /// What `recv` returns third: `{from, sent, sent_ns, id}`.
-        meta: Value,
+        /// What `recv` returns third.
+        meta: Meta,
     },
     /// `recv` timed out (returns nil / null).
     Timeout,
@@ -157,18 +157,41 @@ impl Resume {
     /// and its id in the trace.
     pub fn message(ctx: &Context, port: Option<PortId>, message: Message) -> Resume {
         let from = ctx.network().node(message.src()).map_or("", |n| n.name());
-        let sent = message.sent_at();
-        let meta = serde_json::json!({
-            "from": from,
-            "sent": sent.as_millis_f64(),
-            "sent_ns": sent.as_nanos(),
-            "id": ctx.message_id().map(|m| m.to_string()),
-        });
+        let meta = Meta {
+            from: from.into(),
+            sent: message.sent_at(),
+            id: ctx.message_id(),
+        };
         Resume::Message {
             port,
             message,
             meta,
         }
+    }
+}
+
+/// What `recv` returns third, `{from, sent, sent_ns, id}`: the sending node's name, when the
+/// message was sent, and its id in the trace. Typed, so that a VM builds its own value of it
+/// without a JSON object in between.
+#[derive(Clone, Debug)]
+pub(crate) struct Meta {
+    pub from: compact_str::CompactString,
+    pub sent: SimTime,
+    pub id: Option<crate::trace::MessageId>,
+}
+
+impl Meta {
+    /// Its keys in the order the value has them (sorted, as a JSON object's).
+    pub const KEYS: [&'static std::ffi::CStr; 4] = [c"from", c"id", c"sent", c"sent_ns"];
+
+    /// As a JSON-like value.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "from": self.from.as_str(),
+            "sent": self.sent.as_millis_f64(),
+            "sent_ns": self.sent.as_nanos(),
+            "id": self.id.map(|m| m.to_string()),
+        })
     }
 }
 
@@ -244,6 +267,11 @@ impl Io {
 
     /// Queues a send on the port called `port`; the error names the port and node.
     pub fn send(&mut self, port: &str, value: Value) -> Result<(), String> {
+        self.send_message(port, Message::value(value))
+    }
+
+    /// Queues a send of `message` on the port called `port`.
+    pub(crate) fn send_message(&mut self, port: &str, message: Message) -> Result<(), String> {
         let id = self
             .node
             .port(port)
@@ -251,7 +279,7 @@ impl Io {
         let at = self.instructions;
         self.commands.push(Command::Send {
             port: id,
-            message: Message::value(value),
+            message,
             at,
         });
         Ok(())

@@ -373,7 +373,7 @@ impl JsVm {
                         });
                         let port = name.map_or(JsValue::null(), |p| JsValue::from(js_string!(p)));
                         let value = message_to_js(&message, &mut self.context)?;
-                        let meta = JsValue::from_json(&meta, &mut self.context)?;
+                        let meta = JsValue::from_json(&meta.to_json(), &mut self.context)?;
                         let got = JsArray::from_iter([port, value, meta], &mut self.context);
                         (resolve, got.into())
                     }

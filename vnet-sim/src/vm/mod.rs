@@ -50,6 +50,10 @@
 //! 64 levels are taken for cycles). Byte payloads from Rust arrive as strings (Lua) or arrays of
 //! numbers (JS).
 //!
+//! Between two Lua workers a table travels packed (`net/packed.rs`: one flat buffer, no
+//! `serde_json::Value` in between); it is charged, traced and seen by everyone else exactly as
+//! the same value sent as JSON, object keys in sorted order as in a JSON object.
+//!
 //! ## Safety and limits ([`VmConfig`])
 //!
 //! Lua workers get only the `string`, `table`, `math`, `utf8` and `coroutine` libraries: no

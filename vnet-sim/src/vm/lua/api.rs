@@ -20,8 +20,9 @@ use serde_json::Value;
 use super::Shared;
 use super::agents::agent_body;
 use super::tuples::{inp_body, out_body, rd_body, rdp_body, take_body};
-use super::value::{push, read, string_at};
+use super::value::{push, read, read_packed, string_at};
 use crate::kernel::{NotRecordable, RecordValue};
+use crate::net::Message;
 use crate::vm::io::{Step, millis};
 
 /// What a body returns to make its C function yield (no values) instead of returning.
@@ -220,12 +221,13 @@ unsafe fn send_body(l: *mut ffi::lua_State, shared: &RefCell<Shared>) -> Result<
         }
         let port = std::str::from_utf8(string_at(l, 1))
             .map_err(|_| "send: a port name must be valid UTF-8".to_owned())?;
-        let value = match ffi::lua_type(l, 2) {
-            ffi::LUA_TNONE => Value::Null,
-            _ => read(l, 2, 0).map_err(|e| format!("send: {e}"))?,
-        };
+        // `send(port)` sends nil.
+        if ffi::lua_type(l, 2) == ffi::LUA_TNONE {
+            ffi::lua_pushnil(l);
+        }
+        let value = read_packed(l, 2, 0).map_err(|e| format!("send: {e}"))?;
         let mut shared = shared.try_borrow_mut().map_err(|_| busy())?;
-        shared.io.send(port, value)?;
+        shared.io.send_message(port, Message::packed(value))?;
         Ok(0)
     }
 }

@@ -334,7 +334,8 @@ impl Vm for LuaVm {
                         None => ffi::lua_pushnil(thread),
                     }
                     value::push_message(thread, &message)?;
-                    value::push(thread, &meta, 0)
+                    value::push_meta(thread, &meta);
+                    Ok(())
                 });
                 if let Err(e) = pushed {
                     return Step::Failed(e);

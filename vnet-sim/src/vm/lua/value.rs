@@ -7,9 +7,11 @@
 use std::ffi::{CStr, c_int};
 
 use mlua::ffi;
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
+use crate::net::packed::{Item, PackedReader, PackedValue, Packer};
 use crate::net::{Message, Payload};
+use crate::vm::io::Meta;
 
 /// Deeper nesting than this is taken for a cycle.
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -25,27 +27,47 @@ pub(super) unsafe fn read(
     idx: c_int,
     depth: usize,
 ) -> Result<Value, String> {
+    unsafe { read_packed(state, idx, depth).map(|p| p.to_value()) }
+}
+
+/// As [`read`], into a packed value (what a message to another Lua worker carries).
+pub(super) unsafe fn read_packed(
+    state: *mut ffi::lua_State,
+    idx: c_int,
+    depth: usize,
+) -> Result<PackedValue, String> {
+    let mut p = Packer::default();
+    unsafe { pack(state, idx, depth, &mut p)? };
+    Ok(p.finish())
+}
+
+unsafe fn pack(
+    state: *mut ffi::lua_State,
+    idx: c_int,
+    depth: usize,
+    p: &mut Packer,
+) -> Result<(), String> {
     unsafe {
-        Ok(match ffi::lua_type(state, idx) {
-            ffi::LUA_TNIL => Value::Null,
-            ffi::LUA_TBOOLEAN => Value::Bool(ffi::lua_toboolean(state, idx) != 0),
+        match ffi::lua_type(state, idx) {
+            ffi::LUA_TNIL => p.null(),
+            ffi::LUA_TBOOLEAN => p.bool(ffi::lua_toboolean(state, idx) != 0),
             ffi::LUA_TNUMBER if ffi::lua_isinteger(state, idx) != 0 => {
-                Value::Number(ffi::lua_tointeger(state, idx).into())
+                p.int(ffi::lua_tointeger(state, idx));
             }
             ffi::LUA_TNUMBER => {
                 let f = ffi::lua_tonumber(state, idx);
-                Value::Number(
-                    Number::from_f64(f).ok_or_else(|| format!("cannot send the number {f}"))?,
-                )
+                if !p.float(f) {
+                    return Err(format!("cannot send the number {f}"));
+                }
             }
-            ffi::LUA_TSTRING => Value::String(
+            ffi::LUA_TSTRING => p.string(
                 std::str::from_utf8(string_at(state, idx))
-                    .map_err(|_| "cannot send a string that is not valid UTF-8".to_owned())?
-                    .to_owned(),
+                    .map_err(|_| "cannot send a string that is not valid UTF-8".to_owned())?,
             ),
-            ffi::LUA_TTABLE => read_table(state, idx, depth)?,
+            ffi::LUA_TTABLE => pack_table(state, idx, depth, p)?,
             t => return Err(format!("cannot send a {}", type_name(state, t))),
-        })
+        }
+        Ok(())
     }
 }
 
@@ -66,11 +88,12 @@ unsafe fn type_name(state: *mut ffi::lua_State, t: c_int) -> String {
     }
 }
 
-unsafe fn read_table(
+unsafe fn pack_table(
     state: *mut ffi::lua_State,
     idx: c_int,
     depth: usize,
-) -> Result<Value, String> {
+    p: &mut Packer,
+) -> Result<(), String> {
     unsafe {
         if depth >= MAX_DEPTH || ffi::lua_checkstack(state, 3) == 0 {
             return Err(too_deep());
@@ -78,12 +101,12 @@ unsafe fn read_table(
         let n = ffi::lua_rawlen(state, idx) as usize;
         if n > 0 {
             // An array, if its keys are exactly 1..n.
-            let mut items = Vec::with_capacity(n);
+            p.begin_array(u32::try_from(n).map_err(|_| "cannot send an array this long")?);
             for i in 1..=n {
                 ffi::lua_rawgeti(state, idx, i as ffi::lua_Integer);
-                let item = read(state, ffi::lua_gettop(state), depth + 1);
+                let item = pack(state, ffi::lua_gettop(state), depth + 1, p);
                 ffi::lua_pop(state, 1);
-                items.push(item?);
+                item?;
             }
             let mut count = 0;
             ffi::lua_pushnil(state);
@@ -104,22 +127,23 @@ unsafe fn read_table(
             if count != n {
                 return Err("cannot send an array with holes".into());
             }
-            return Ok(Value::Array(items));
+            return Ok(());
         }
-        let mut map = Map::new();
+        let object = p.begin_object();
         ffi::lua_pushnil(state);
         while ffi::lua_next(state, idx) != 0 {
             if ffi::lua_type(state, -2) != ffi::LUA_TSTRING {
                 return Err(bad_key(state, -2));
             }
-            let key = std::str::from_utf8(string_at(state, -2))
-                .map_err(|_| "cannot send a table key that is not valid UTF-8".to_owned())?
-                .to_owned();
-            let item = read(state, ffi::lua_gettop(state), depth + 1)?;
+            p.key(
+                std::str::from_utf8(string_at(state, -2))
+                    .map_err(|_| "cannot send a table key that is not valid UTF-8".to_owned())?,
+            );
+            pack(state, ffi::lua_gettop(state), depth + 1, p)?;
             ffi::lua_pop(state, 1);
-            map.insert(key, item);
         }
-        Ok(Value::Object(map))
+        p.end_object(object);
+        Ok(())
     }
 }
 
@@ -177,9 +201,51 @@ pub(super) unsafe fn push(
     }
 }
 
+/// Pushes a packed value (one slot).
+unsafe fn push_packed(
+    state: *mut ffi::lua_State,
+    r: &mut PackedReader<'_>,
+    depth: usize,
+) -> Result<(), String> {
+    unsafe {
+        if depth >= MAX_DEPTH || ffi::lua_checkstack(state, 3) == 0 {
+            return Err(too_deep());
+        }
+        match r.next() {
+            Item::Null => ffi::lua_pushnil(state),
+            Item::Bool(b) => ffi::lua_pushboolean(state, c_int::from(b)),
+            Item::Int(i) => ffi::lua_pushinteger(state, i),
+            Item::Float(f) => ffi::lua_pushnumber(state, f),
+            Item::Str(s) => {
+                ffi::lua_pushlstring(state, s.as_ptr().cast(), s.len());
+            }
+            Item::Array(n) => {
+                ffi::lua_createtable(state, c_int::try_from(n).unwrap_or(0), 0);
+                for i in 1..=n {
+                    push_packed(state, r, depth + 1)?;
+                    ffi::lua_rawseti(state, -2, ffi::lua_Integer::from(i));
+                }
+            }
+            Item::Object(n) => {
+                ffi::lua_createtable(state, 0, c_int::try_from(n).unwrap_or(0));
+                for _ in 0..n {
+                    let k = r.key();
+                    ffi::lua_pushlstring(state, k.as_ptr().cast(), k.len());
+                    push_packed(state, r, depth + 1)?;
+                    ffi::lua_rawset(state, -3);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Pushes a message's payload (bytes become a string; no payload is nil).
 pub(super) unsafe fn push_message(state: *mut ffi::lua_State, m: &Message) -> Result<(), String> {
     unsafe {
+        if let Some(p) = m.as_packed() {
+            return push_packed(state, &mut p.reader(), 0);
+        }
         match m.payload() {
             Payload::Empty => ffi::lua_pushnil(state),
             Payload::Bytes(b) => {
@@ -188,5 +254,39 @@ pub(super) unsafe fn push_message(state: *mut ffi::lua_State, m: &Message) -> Re
             Payload::Value(v) => push(state, v, 0)?,
         }
         Ok(())
+    }
+}
+
+/// Pushes `recv`'s third value, the table `{from, id, sent, sent_ns}` (inserted in that order,
+/// as a pushed JSON object's keys are).
+pub(super) unsafe fn push_meta(state: *mut ffi::lua_State, m: &Meta) {
+    unsafe {
+        ffi::lua_createtable(state, 0, 4);
+        let [from, id, sent, sent_ns] = Meta::KEYS;
+        ffi::lua_pushlstring(state, m.from.as_ptr().cast(), m.from.len());
+        ffi::lua_setfield(state, -2, from.as_ptr());
+        match m.id {
+            Some(id) => {
+                // `node#seq`, as `MessageId` displays, without a formatter.
+                let (mut a, mut b) = (itoa::Buffer::new(), itoa::Buffer::new());
+                let (node, seq) = (a.format(id.node).as_bytes(), b.format(id.seq).as_bytes());
+                let mut buf = [0u8; 48];
+                buf[..node.len()].copy_from_slice(node);
+                buf[node.len()] = b'#';
+                let len = node.len() + 1 + seq.len();
+                buf[node.len() + 1..len].copy_from_slice(seq);
+                ffi::lua_pushlstring(state, buf.as_ptr().cast(), len);
+            }
+            None => ffi::lua_pushnil(state),
+        }
+        ffi::lua_setfield(state, -2, id.as_ptr());
+        ffi::lua_pushnumber(state, m.sent.as_millis_f64());
+        ffi::lua_setfield(state, -2, sent.as_ptr());
+        let ns = m.sent.as_nanos();
+        match i64::try_from(ns) {
+            Ok(i) => ffi::lua_pushinteger(state, i),
+            Err(_) => ffi::lua_pushnumber(state, ns as f64),
+        }
+        ffi::lua_setfield(state, -2, sent_ns.as_ptr());
     }
 }

@@ -99,6 +99,46 @@ fn values_cross_faithfully_between_lua_workers() {
 }
 
 #[test]
+fn a_table_between_lua_workers_is_charged_and_seen_as_its_json() {
+    // Lua to Lua, a table travels packed (no JSON value in between): it must still be charged
+    // its compact JSON length and reach the other side whole; JavaScript sees the same value.
+    let a = r#"send("p", {zeta = 1, alpha = {b = "x\n\"y", a = {1.5, -2, false}}, mid = "é"})"#;
+    let b = r#"
+      local _, v, meta = recv()
+      print(now_ns() - meta.sent_ns, meta.from, meta.id, math.type(meta.sent_ns), meta.sent)
+      local keys = {} for k in pairs(v) do keys[#keys + 1] = k end
+      table.sort(keys)
+      print(table.concat(keys, ","), #v.alpha.b, v.alpha.a[1], v.alpha.a[2], v.alpha.a[3], v.mid)
+    "#;
+    let (mut sim, _, b_id) = pair(L, a, L, b, VmConfig::default());
+    sim.run();
+    let json =
+        serde_json::json!({"zeta": 1, "alpha": {"b": "x\n\"y", "a": [1.5, -2, false]}, "mid": "é"});
+    let bytes = serde_json::to_string(&json).unwrap().len() as u64;
+    // 10 ms, then bytes·8·10⁹ / 10⁶ ns at 1 Mb/s.
+    let took = 10_000_000 + bytes * 8_000;
+    assert_eq!(
+        out(&sim, b_id, 0),
+        vec![
+            format!("{took}\ta\t0#1\tinteger\t0.0"),
+            "alpha,mid,zeta\t4\t1.5\t-2\tfalse\té".to_owned()
+        ]
+    );
+    assert_eq!(
+        sim.network().links()[0].stats_forward().bytes_delivered,
+        bytes
+    );
+
+    let js = "const [p, v] = await recv(); print(JSON.stringify(v));";
+    let (mut sim, _, b_id) = pair(L, a, Lang::Js, js, VmConfig::default());
+    sim.run();
+    assert_eq!(
+        out(&sim, b_id, 0),
+        vec![serde_json::to_string(&json).unwrap()]
+    );
+}
+
+#[test]
 fn what_cannot_cross_gets_a_clear_error() {
     for (code, want) in [
         ("send('p', print)", "send: cannot send a function"),
