@@ -19,6 +19,7 @@ mod state;
 mod stats_csv;
 mod tuples;
 mod wire;
+mod worker_states;
 
 pub use context::{Context, SendReport};
 pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
@@ -188,7 +189,7 @@ impl Simulation {
             seq: 0,
             rng,
             stats: NodeStats::default(),
-            workers: SmallVec::new(),
+            workers: Default::default(),
             life: NodeLife::Up,
             boots: 1,
         });
@@ -672,7 +673,7 @@ impl Simulation {
     fn deliver(&mut self, node: NodeId, port: Option<PortId>, to: Option<WorkerId>, msg: Message) {
         let n = node.0 as usize;
         let states = &self.k.nodes[n].workers;
-        let last = match (to, states.as_slice()) {
+        let last = match (to, &states[..]) {
             (None, [s]) if s.is_alive() => Some(0),
             (Some(w), _) => states
                 .get(w.0 as usize)

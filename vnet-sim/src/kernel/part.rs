@@ -16,11 +16,9 @@
 //! part runs). Keys alone would not do: an event made for the current instant may have a
 //! smaller key than the one that made it, and runs after it.
 
-use smallvec::SmallVec;
-
+use super::Simulation;
 use super::merge::Writings;
 use super::state::{Event, Kernel, NodeLife};
-use super::{Simulation, WorkerState};
 use crate::agents::{AgentCounts, TupleCounts};
 use crate::faults::FaultStats;
 use crate::net::{LinkStats, Message, NodeId, NodeStats};
@@ -91,7 +89,9 @@ impl TraceSink for PartTrace {
 }
 
 /// A node's counters, worker states, life and boots, by node number.
-type NodeFinal = (u32, NodeStats, SmallVec<[WorkerState; 2]>, NodeLife, u32);
+use super::worker_states::WorkerStates;
+
+type NodeFinal = (u32, NodeStats, WorkerStates, NodeLife, u32);
 
 /// Events made in one part for another's nodes, with their keys.
 pub(crate) type Batch = Vec<(EventKey, Event)>;

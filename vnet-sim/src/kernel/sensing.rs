@@ -113,7 +113,7 @@ impl Simulation {
         if port.is_some_and(|p| p.0 as usize >= n.ports().len()) {
             return Err(NetError::NoSuch("port").into());
         }
-        let (node_name, pos) = (n.name().to_owned(), n.position());
+        let (node_name, pos) = (n.name().to_owned(), self.k.net.position(node));
         let extras = self.k.extras.entry(node.0 as usize);
         let bank = extras.sensors.get_or_insert_with(|| {
             let mut b = SensorBank::new(&node_name);

@@ -2,8 +2,6 @@
 //! event queue, the network and per-node runtime (sequence counters, random streams, counters,
 //! worker states); plus the kernel's event type.
 
-use smallvec::SmallVec;
-
 use super::{LogLine, LogStream, NodeProgram, WorkerId, WorkerState};
 use crate::net::{LinkId, Message, Network, NodeId, NodeStats, PortId};
 use crate::queue::{EventId, EventKey, EventQueue};
@@ -147,7 +145,7 @@ pub(super) struct NodeRuntime {
     pub(super) seq: u64,
     pub(super) rng: SimRng,
     /// Worker states, inline for the usual one or two workers.
-    pub(super) workers: SmallVec<[WorkerState; 2]>,
+    pub(super) workers: super::worker_states::WorkerStates,
     pub(super) stats: NodeStats,
     /// Whether the node takes messages (see [`crate::faults`]).
     pub(super) life: NodeLife,

@@ -508,7 +508,7 @@ pub(crate) fn put_final(out: &mut Put, f: &PartFinal) {
             s.dropped_node_down,
         ]);
         out.u32(workers.len() as u32);
-        for w in workers {
+        for w in workers.iter() {
             out.u8(STATES.iter().position(|s| s == w).unwrap_or(0) as u8);
         }
         out.u8(match life {
@@ -572,7 +572,7 @@ pub(crate) fn get_final(b: &[u8]) -> R<PartFinal> {
             timers: c[4],
             dropped_node_down: c[5],
         };
-        let mut workers = smallvec::SmallVec::new();
+        let mut workers = super::worker_states::WorkerStates::default();
         for _ in 0..g.len("workers")? {
             let s = g.u8("worker state")?;
             workers.push(

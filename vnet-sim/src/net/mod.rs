@@ -66,19 +66,15 @@ impl Port {
 pub struct Node {
     /// Inline up to 24 bytes: no allocation for the usual short names.
     name: CompactString,
-    ports: Vec<Port>,
-    /// Boxed: most nodes have none, and a million idle nodes should cost little.
-    pos: Option<Box<[f64; 2]>>,
+    /// A boxed slice, not a `Vec`: ports are added while building, and a million idle nodes
+    /// should cost little.
+    ports: Box<[Port]>,
 }
 
 impl Node {
     /// The node's name, unique within the network.
     pub fn name(&self) -> &str {
         &self.name
-    }
-    /// Where the node is (spatial sensor fields read it), if set.
-    pub fn position(&self) -> Option<[f64; 2]> {
-        self.pos.as_deref().copied()
     }
     /// The node's ports, indexed by [`PortId`].
     pub fn ports(&self) -> &[Port] {
@@ -144,6 +140,9 @@ pub struct Network {
     /// hashed by their node's name, which is kept once, in the node.
     names: HashTable<NodeId>,
     hasher: RandomState,
+    /// Nodes' positions, by node (NaN: none); empty until one is set, so that networks
+    /// without positions pay nothing for them.
+    positions: Vec<[f64; 2]>,
     /// Bumped by every change to the graph, so views of it know when to refresh.
     revision: u64,
 }
@@ -157,6 +156,7 @@ impl Network {
             links: Vec::new(),
             names: HashTable::new(),
             hasher: RandomState::new(),
+            positions: Vec::new(),
             revision: 0,
         }
     }
@@ -186,8 +186,7 @@ impl Network {
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(Node {
             name: name.into(),
-            ports: Vec::new(),
-            pos: None,
+            ports: Box::default(),
         });
         let (nodes, hasher) = (&self.nodes, &self.hasher);
         self.names.insert_unique(hasher.hash_one(name), id, |&i| {
@@ -199,12 +198,23 @@ impl Network {
 
     /// Places `node` at `pos`.
     pub fn set_position(&mut self, node: NodeId, pos: [f64; 2]) -> Result<(), NetError> {
-        let n = self
-            .nodes
-            .get_mut(node.0 as usize)
-            .ok_or(NetError::NoSuch("node"))?;
-        n.pos = Some(Box::new(pos));
+        let i = node.0 as usize;
+        if i >= self.nodes.len() {
+            return Err(NetError::NoSuch("node"));
+        }
+        if self.positions.len() <= i {
+            self.positions.resize(self.nodes.len(), [f64::NAN; 2]);
+        }
+        self.positions[i] = pos;
         Ok(())
+    }
+
+    /// Where `node` is (spatial sensor fields read it), if it was placed.
+    pub fn position(&self, node: NodeId) -> Option<[f64; 2]> {
+        self.positions
+            .get(node.0 as usize)
+            .copied()
+            .filter(|p| !p[0].is_nan())
     }
 
     /// Adds a port to `node`; names must be unique within the node.
@@ -222,10 +232,12 @@ impl Network {
         if n.ports.len() >= u16::MAX as usize {
             return Err(NetError::TooMany("ports on one node"));
         }
-        n.ports.push(Port {
+        let mut ports = std::mem::take(&mut n.ports).into_vec();
+        ports.push(Port {
             name: name.into(),
             links: Vec::new(),
         });
+        n.ports = ports.into_boxed_slice();
         let id = PortId(n.ports.len() as u16 - 1);
         self.revision += 1;
         Ok(id)

@@ -51,7 +51,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::kernel::Simulation;
-use crate::net::{Jitter, LinkParams, Network, Rounding, SerialLine};
+use crate::net::{Jitter, LinkParams, Network, NodeId, Rounding, SerialLine};
 use crate::time::SimDuration;
 use crate::topology::Topology;
 use crate::vm::{HostProfile, Lang, VmConfig, VmProgram};
@@ -622,7 +622,7 @@ impl NetworkFile {
                     program,
                     params,
                     ports: n.ports().iter().map(|p| p.name().to_owned()).collect(),
-                    pos: n.position(),
+                    pos: net.position(NodeId(i as u32)),
                     workers: Vec::new(),
                     profile: None,
                     sensors: Vec::new(),
