@@ -100,7 +100,7 @@ impl TraceSink for Seen {
             TraceKind::Deliver => "deliver",
             TraceKind::Drop => "drop",
             TraceKind::Sample => {
-                if let Some(Payload::Value(v)) = r.payload
+                if let Some(Payload::Value(v)) = r.payload.map(|m| m.payload())
                     && let Some(value) = v.as_f64()
                 {
                     self.readings.push(Point {
@@ -132,7 +132,7 @@ impl TraceSink for Seen {
             bytes: r.bytes,
             detail: r.detail.into(),
             value: (r.kind == TraceKind::Send)
-                .then(|| r.payload.map(value_text))
+                .then(|| r.payload.map(|m| value_text(m.payload())))
                 .flatten(),
         });
         if self.kept.len() >= MAX_MESSAGES_PER_BATCH {

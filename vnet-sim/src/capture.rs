@@ -168,7 +168,7 @@ impl<W: Write> TraceSink for PcapCapture<W> {
             let to = self.far_ends.get(&key).map_or(r.dst_name, String::as_str);
             self.pending = Some(Pending {
                 id: r.msg,
-                frame: frame(r, to, r.payload.unwrap_or(&empty)),
+                frame: frame(r, to, r.payload.map_or(&empty, |m| m.payload())),
                 time_ns: r.time.as_nanos(),
             });
         }

@@ -82,9 +82,10 @@ pub struct TraceRecord<'a> {
     pub bytes: u32,
     /// Extra text: a drop cause, a log line.
     pub detail: &'a str,
-    /// The message's content, for `send`, `deliver`, `drop` and `direct` records (what a
-    /// packet capture writes); not part of the CSV, JSON-lines or hash forms.
-    pub payload: Option<&'a crate::net::Payload>,
+    /// The message, for `send`, `deliver`, `drop` and `direct` records: its content (what a
+    /// packet capture writes; [`Message::payload`](crate::net::Message::payload) decodes it
+    /// only when a sink asks); not part of the CSV, JSON-lines or hash forms.
+    pub payload: Option<&'a crate::net::Message>,
 }
 
 /// One transmission of a message in a trace — one link's copy, one sibling worker's, one direct

@@ -357,7 +357,7 @@ impl PartRecord {
             port,
             bytes: self.bytes,
             detail: &self.detail,
-            payload: self.payload.as_ref().map(|m| m.payload()),
+            payload: self.payload.as_ref(),
         });
     }
 }

@@ -307,7 +307,7 @@ impl Kernel {
                 port,
                 bytes,
                 detail,
-                payload: payload.map(Message::payload),
+                payload,
             });
         }
     }

@@ -159,10 +159,11 @@ impl Packer {
         };
         let starts = &self.entries[mark.first_entry..];
         if !starts.windows(2).all(|w| key(w[0]) < key(w[1])) {
-            // Entry i spans starts[i]..starts[i + 1] (the last, to the end).
-            let mut order: Vec<usize> = (0..n).collect();
+            // Entry i spans starts[i]..starts[i + 1] (the last, to the end). Small objects
+            // sort without touching the allocator.
+            let mut order: smallvec::SmallVec<[usize; 8]> = (0..n).collect();
             order.sort_unstable_by(|&a, &b| key(starts[a]).cmp(key(starts[b])));
-            let mut sorted = Vec::with_capacity(end - first);
+            let mut sorted = smallvec::SmallVec::<[u8; 128]>::with_capacity(end - first);
             for i in order {
                 let to = starts.get(i + 1).map_or(end, |&s| s);
                 sorted.extend_from_slice(&bytes[starts[i]..to]);
