@@ -462,51 +462,106 @@ const STATES: [WorkerState; 7] = [
     WorkerState::Crashed,
 ];
 
-fn link_counts(s: &LinkStats) -> [u64; 11] {
-    [
-        s.sent,
-        s.delivered,
-        s.dropped_queue_full,
-        s.dropped_loss,
-        s.dropped_link_down,
-        s.dropped_cut,
-        s.dropped_node_down,
-        s.bytes_sent,
-        s.bytes_delivered,
-        s.queue_delay_total,
-        s.queue_delay_max,
-    ]
+/// Writes and reads a struct of counters as its fields in a fixed order, each field named once
+/// (the order is the wire format).
+macro_rules! counters {
+    ($put:ident, $get:ident, $T:ident { $($f:ident),* $(,)? }) => {
+        fn $put(out: &mut Put, s: &$T) {
+            out.counts(&[$(s.$f),*]);
+        }
+        fn $get(g: &mut Get<'_>, what: &str) -> R<$T> {
+            const N: usize = [$(stringify!($f)),*].len();
+            let mut c = g.counts::<N>(what)?.into_iter();
+            Ok($T {
+                $($f: c.next().unwrap_or(0)),*
+            })
+        }
+    };
 }
 
-fn link_stats(c: [u64; 11]) -> LinkStats {
+counters!(
+    put_link,
+    get_link,
     LinkStats {
-        sent: c[0],
-        delivered: c[1],
-        dropped_queue_full: c[2],
-        dropped_loss: c[3],
-        dropped_link_down: c[4],
-        dropped_cut: c[5],
-        dropped_node_down: c[6],
-        bytes_sent: c[7],
-        bytes_delivered: c[8],
-        queue_delay_total: c[9],
-        queue_delay_max: c[10],
+        sent,
+        delivered,
+        dropped_queue_full,
+        dropped_loss,
+        dropped_link_down,
+        dropped_cut,
+        dropped_node_down,
+        bytes_sent,
+        bytes_delivered,
+        queue_delay_total,
+        queue_delay_max,
     }
-}
+);
+counters!(
+    put_node,
+    get_node,
+    NodeStats {
+        port_sends,
+        direct_sends,
+        received,
+        bytes_received,
+        timers,
+        dropped_node_down,
+    }
+);
+counters!(
+    put_faults,
+    get_faults,
+    FaultStats {
+        crashes,
+        restarts,
+        partitions,
+        cuts,
+        heals,
+        directions_cut,
+        links_down,
+        links_up,
+        held,
+        released,
+        duplicated,
+        corrupted,
+        spiked,
+        dropped_cut,
+        dropped_node_down,
+    }
+);
+counters!(
+    put_agents,
+    get_agents,
+    AgentCounts {
+        placed,
+        arrived,
+        departed,
+        cloned,
+        finished,
+        failed,
+        killed,
+        refused,
+    }
+);
+counters!(
+    put_tuples,
+    get_tuples,
+    TupleCounts {
+        outs,
+        reads,
+        takes,
+        misses,
+        waits,
+        expired,
+    }
+);
 
 /// A part's final state (see [`PartFinal`]).
 pub(crate) fn put_final(out: &mut Put, f: &PartFinal) {
     out.u32(f.nodes.len() as u32);
     for (n, s, workers, life, boots) in &f.nodes {
         out.u32(*n);
-        out.counts(&[
-            s.port_sends,
-            s.direct_sends,
-            s.received,
-            s.bytes_received,
-            s.timers,
-            s.dropped_node_down,
-        ]);
+        put_node(out, s);
         out.u32(workers.len() as u32);
         for w in workers.iter() {
             out.u8(STATES.iter().position(|s| s == w).unwrap_or(0) as u8);
@@ -520,38 +575,19 @@ pub(crate) fn put_final(out: &mut Put, f: &PartFinal) {
     }
     out.u32(f.links.len() as u32);
     for [a, b] in &f.links {
-        out.counts(&link_counts(a));
-        out.counts(&link_counts(b));
+        put_link(out, a);
+        put_link(out, b);
     }
-    let s = &f.faults;
-    out.counts(&[
-        s.crashes,
-        s.restarts,
-        s.partitions,
-        s.cuts,
-        s.heals,
-        s.directions_cut,
-        s.links_down,
-        s.links_up,
-        s.held,
-        s.released,
-        s.duplicated,
-        s.corrupted,
-        s.spiked,
-        s.dropped_cut,
-        s.dropped_node_down,
-    ]);
+    put_faults(out, &f.faults);
     out.u32(f.agents.len() as u32);
     for (n, a) in &f.agents {
         out.u32(*n);
-        out.counts(&[
-            a.placed, a.arrived, a.departed, a.cloned, a.finished, a.failed, a.killed, a.refused,
-        ]);
+        put_agents(out, a);
     }
     out.u32(f.tuples.len() as u32);
     for (n, t) in &f.tuples {
         out.u32(*n);
-        out.counts(&[t.outs, t.reads, t.takes, t.misses, t.waits, t.expired]);
+        put_tuples(out, t);
     }
     out.u64(f.events);
     out.time(f.now);
@@ -563,15 +599,7 @@ pub(crate) fn get_final(b: &[u8]) -> R<PartFinal> {
     let mut nodes = Vec::new();
     for _ in 0..g.len("nodes")? {
         let n = g.u32("node")?;
-        let c: [u64; 6] = g.counts("node counters")?;
-        let stats = NodeStats {
-            port_sends: c[0],
-            direct_sends: c[1],
-            received: c[2],
-            bytes_received: c[3],
-            timers: c[4],
-            dropped_node_down: c[5],
-        };
+        let stats = get_node(&mut g, "node counters")?;
         let mut workers = super::worker_states::WorkerStates::default();
         for _ in 0..g.len("workers")? {
             let s = g.u8("worker state")?;
@@ -590,56 +618,21 @@ pub(crate) fn get_final(b: &[u8]) -> R<PartFinal> {
     }
     let mut links = Vec::new();
     for _ in 0..g.len("links")? {
-        let a = link_stats(g.counts("link counters")?);
-        let b = link_stats(g.counts("link counters")?);
+        let a = get_link(&mut g, "link counters")?;
+        let b = get_link(&mut g, "link counters")?;
         links.push([a, b]);
     }
-    let c: [u64; 15] = g.counts("fault counters")?;
-    let faults = FaultStats {
-        crashes: c[0],
-        restarts: c[1],
-        partitions: c[2],
-        cuts: c[3],
-        heals: c[4],
-        directions_cut: c[5],
-        links_down: c[6],
-        links_up: c[7],
-        held: c[8],
-        released: c[9],
-        duplicated: c[10],
-        corrupted: c[11],
-        spiked: c[12],
-        dropped_cut: c[13],
-        dropped_node_down: c[14],
-    };
+    let faults = get_faults(&mut g, "fault counters")?;
     let mut agents = Vec::new();
     for _ in 0..g.len("platforms")? {
         let n = g.u32("platform node")?;
-        let c: [u64; 8] = g.counts("agent counts")?;
-        let a = AgentCounts {
-            placed: c[0],
-            arrived: c[1],
-            departed: c[2],
-            cloned: c[3],
-            finished: c[4],
-            failed: c[5],
-            killed: c[6],
-            refused: c[7],
-        };
+        let a = get_agents(&mut g, "agent counts")?;
         agents.push((n, a));
     }
     let mut tuples = Vec::new();
     for _ in 0..g.len("tuple spaces")? {
         let n = g.u32("tuple space node")?;
-        let c: [u64; 6] = g.counts("tuple counts")?;
-        let t = TupleCounts {
-            outs: c[0],
-            reads: c[1],
-            takes: c[2],
-            misses: c[3],
-            waits: c[4],
-            expired: c[5],
-        };
+        let t = get_tuples(&mut g, "tuple counts")?;
         tuples.push((n, t));
     }
     Ok(PartFinal {
