@@ -200,9 +200,9 @@ fn ranked(n: u32, m: u32, t: f64, seed: u64) {
             std::process::exit(2);
         }
     };
-    let run = vnet::sim::parallel::Mpi::new(&cut)
+    let run = vnet::sim::parallel::Parallel::new(&cut)
         .until(SimTime::from_secs_f64(t))
-        .run(
+        .run_mpi(
             &world,
             false,
             |r| Ok(build(n, m, seed, |i| cut.part[i as usize] == r)),

@@ -96,6 +96,15 @@ impl Job<'_> {
             .map_err(|e| format!("{}: {e}", self.path.display()))
     }
 
+    /// The run's settings, threads or ranks alike.
+    fn settings(&self) -> Parallel<'_> {
+        let p = Parallel::new(self.cut);
+        match self.until {
+            Some(u) => p.until(u),
+            None => p,
+        }
+    }
+
     /// Runs the parts on threads; `each` sees the merged simulation after every window.
     pub fn run(
         &self,
@@ -103,11 +112,9 @@ impl Job<'_> {
         stop: &AtomicBool,
         mut each: impl FnMut(&mut Simulation),
     ) -> Result<Ran, BadInput> {
-        let mut job = Parallel::new(self.cut).trace(sink);
-        if let Some(u) = self.until {
-            job = job.until(u);
-        }
-        let run = job
+        let run = self
+            .settings()
+            .trace(sink)
             .run(
                 |r| self.build(r),
                 |sim| {
@@ -202,12 +209,9 @@ impl Ranks {
             cut,
             until,
         };
-        let mut mpi = parallel::Mpi::new(cut);
-        if let Some(u) = until {
-            mpi = mpi.until(u);
-        }
         let world = self.universe.world();
-        mpi.run(&world, true, |r| job.build(r), |_| true)
+        job.settings()
+            .run_mpi(&world, true, |r| job.build(r), |_| true)
             .map_err(|e| BadInput(format!("--mpi: rank {}: {e}", self.rank())))?;
         Ok(ExitCode::SUCCESS)
     }
@@ -220,13 +224,11 @@ impl Ranks {
         stop: &AtomicBool,
         mut each: impl FnMut(&mut Simulation),
     ) -> Result<Ran, BadInput> {
-        let mut mpi = parallel::Mpi::new(job.cut).trace(sink);
-        if let Some(u) = job.until {
-            mpi = mpi.until(u);
-        }
         let world = self.universe.world();
-        let run = mpi
-            .run(
+        let run = job
+            .settings()
+            .trace(sink)
+            .run_mpi(
                 &world,
                 true,
                 |r| job.build(r),

@@ -10,7 +10,8 @@
 //! - [`auto`] makes `L` as large as it can while keeping the parts balanced; the same network
 //!   always gives the same partition (no hashing, no randomness).
 //!
-//! [`Parallel`] runs the parts on threads (`vnet run --threads K`); `docs/parallel.md` states
+//! [`Parallel`] runs the parts on threads (`vnet run --threads K`), or with the cargo feature
+//! `mpi` as MPI ranks (`Parallel::run_mpi`, `vnet run --mpi`); `docs/parallel.md` states
 //! the algorithm, its invariants, and when it helps.
 
 #[cfg(feature = "mpi")]
@@ -18,9 +19,7 @@ mod mpi;
 mod partition;
 mod run;
 
-#[cfg(feature = "mpi")]
-pub use self::mpi::Mpi;
-/// The MPI bindings (rsmpi) the [`Mpi`] runner uses: `mpi::initialize()` gives the world.
+/// The MPI bindings (rsmpi) `Parallel::run_mpi` uses: `mpi::initialize()` gives the world.
 #[cfg(feature = "mpi")]
 pub use ::mpi as bindings;
 pub use partition::{Partition, PartitionError, auto, given};

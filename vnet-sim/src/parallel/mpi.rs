@@ -1,4 +1,4 @@
-//! Running the parts of a [`Partition`] as MPI ranks (cargo feature `mpi`), one part a rank,
+//! Running the parts of a [`Partition`](super::Partition) as MPI ranks (cargo feature `mpi`), one part a rank,
 //! under `mpirun`: the threaded kernel's windows, with the barriers and the exchange made of
 //! MPI collectives.
 //!
@@ -14,55 +14,27 @@ use mpi::datatype::{Partition as Counts, PartitionMut};
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 
-use super::Partition;
-use super::run::{ParallelError, ParallelRun, WindowStats};
+use super::run::{Parallel, ParallelError, ParallelRun, WindowStats};
 use crate::Simulation;
 use crate::kernel::{
     Put, Writings, get_batch, get_final, get_writings, merge, put_batch, put_final, put_writings,
 };
 use crate::queue::EventKey;
 use crate::time::{SimDuration, SimTime};
-use crate::trace::TraceSink;
-
-/// A run of a partition's parts as the ranks of an MPI communicator.
-pub struct Mpi<'a> {
-    partition: &'a Partition,
-    until: Option<SimTime>,
-    trace: Option<Box<dyn TraceSink>>,
-}
 
 /// A rank's state in the all-gather: running, stopping (rank 0 says so), or failed.
 const RUNNING: u64 = 0;
 const STOPPING: u64 = 1;
 const FAILED: u64 = 2;
 
-impl<'a> Mpi<'a> {
-    /// A run of `partition`'s parts, part `r` on rank `r` (the communicator must have as
-    /// many ranks as the partition has parts).
-    pub fn new(partition: &'a Partition) -> Self {
-        Mpi {
-            partition,
-            until: None,
-            trace: None,
-        }
-    }
-
-    /// Runs every event due no later than `end`.
-    pub fn until(mut self, end: SimTime) -> Self {
-        self.until = Some(end);
-        self
-    }
-
-    /// Writes the merged trace to `sink` (on rank 0).
-    pub fn trace(mut self, sink: Box<dyn TraceSink>) -> Self {
-        self.trace = Some(sink);
-        self
-    }
-
-    /// Builds this rank's part with `build(rank)` and runs it with the others. `on_window`
-    /// (rank 0) sees the merged simulation after every window; false ends the run. `tracing`
-    /// must be the same on every rank: whether rank 0 writes a trace.
-    pub fn run<B, W>(
+impl Parallel<'_> {
+    /// Runs the parts as the ranks of `world` instead of threads, part `r` on rank `r` (the
+    /// communicator must have as many ranks as the partition has parts): builds this rank's
+    /// part with `build(rank)` and runs it with the others. `on_window` (rank 0) sees the
+    /// merged simulation after every window; false ends the run. `tracing` must be the same on
+    /// every rank: whether rank 0 writes a trace (given with [`trace`](Parallel::trace)).
+    /// Rank 0 returns the whole run; the others `None`.
+    pub fn run_mpi<B, W>(
         self,
         world: &SimpleCommunicator,
         tracing: bool,

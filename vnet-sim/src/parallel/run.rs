@@ -113,13 +113,14 @@ pub struct ParallelRun {
 /// assert_eq!(run.sim.now(), SimTime::from_millis(10));
 /// ```
 pub struct Parallel<'a> {
-    partition: &'a Partition,
-    until: Option<SimTime>,
-    trace: Option<Box<dyn TraceSink>>,
+    pub(super) partition: &'a Partition,
+    pub(super) until: Option<SimTime>,
+    pub(super) trace: Option<Box<dyn TraceSink>>,
 }
 
 impl<'a> Parallel<'a> {
-    /// A run of `partition`'s parts, one thread each (the lead part on the calling thread).
+    /// A run of `partition`'s parts, one thread each (the lead part on the calling thread), or
+    /// one MPI rank each (`run_mpi`, cargo feature `mpi`).
     pub fn new(partition: &'a Partition) -> Self {
         Parallel {
             partition,
