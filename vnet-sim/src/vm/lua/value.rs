@@ -60,15 +60,29 @@ unsafe fn pack(
                     return Err(format!("cannot send the number {f}"));
                 }
             }
-            ffi::LUA_TSTRING => p.string(
-                std::str::from_utf8(string_at(state, idx))
-                    .map_err(|_| "cannot send a string that is not valid UTF-8".to_owned())?,
-            ),
+            ffi::LUA_TSTRING => p.string(text_at(state, idx, "string")?),
             ffi::LUA_TTABLE => pack_table(state, idx, depth, p)?,
             t => return Err(format!("cannot send a {}", type_name(state, t))),
         }
         Ok(())
     }
+}
+
+/// The string at `idx` as text that can cross: UTF-8, and short enough for a packed value's
+/// 32-bit length.
+unsafe fn text_at<'a>(
+    state: *mut ffi::lua_State,
+    idx: c_int,
+    what: &str,
+) -> Result<&'a str, String> {
+    let bytes = unsafe { string_at(state, idx) };
+    if u32::try_from(bytes.len()).is_err() {
+        return Err(format!(
+            "cannot send a {what} of {} bytes (at most 4 GiB)",
+            bytes.len()
+        ));
+    }
+    std::str::from_utf8(bytes).map_err(|_| format!("cannot send a {what} that is not valid UTF-8"))
 }
 
 /// The bytes of the string at `idx` (which must be a string, so nothing is converted).
@@ -135,10 +149,7 @@ unsafe fn pack_table(
             if ffi::lua_type(state, -2) != ffi::LUA_TSTRING {
                 return Err(bad_key(state, -2));
             }
-            p.key(
-                std::str::from_utf8(string_at(state, -2))
-                    .map_err(|_| "cannot send a table key that is not valid UTF-8".to_owned())?,
-            );
+            p.key(text_at(state, -2, "table key")?);
             pack(state, ffi::lua_gettop(state), depth + 1, p)?;
             ffi::lua_pop(state, 1);
         }

@@ -152,6 +152,11 @@ fn what_cannot_cross_gets_a_clear_error() {
         ),
         ("send('p', {[2.5] = 1})", "key 2.5"),
         ("send('p', 0/0)", "cannot send the number NaN"),
+        ("send('p', '\\xff')", "cannot send a string that is not valid UTF-8"),
+        (
+            "send('p', {['\\xfe'] = 1})",
+            "cannot send a table key that is not valid UTF-8",
+        ),
         ("send('nope', 1)", "node `n` has no port `nope`"),
     ] {
         fails_with(L, code, VmConfig::default(), want);
