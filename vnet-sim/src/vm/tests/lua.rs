@@ -152,7 +152,10 @@ fn what_cannot_cross_gets_a_clear_error() {
         ),
         ("send('p', {[2.5] = 1})", "key 2.5"),
         ("send('p', 0/0)", "cannot send the number NaN"),
-        ("send('p', '\\xff')", "cannot send a string that is not valid UTF-8"),
+        (
+            "send('p', '\\xff')",
+            "cannot send a string that is not valid UTF-8",
+        ),
         (
             "send('p', {['\\xfe'] = 1})",
             "cannot send a table key that is not valid UTF-8",
