@@ -170,7 +170,7 @@ impl Message {
 }
 
 /// Length of `v`'s compact JSON encoding, counted without building it.
-fn json_len(v: &serde_json::Value) -> usize {
+pub(super) fn json_len(v: &impl serde::Serialize) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
@@ -182,7 +182,7 @@ fn json_len(v: &serde_json::Value) -> usize {
         }
     }
     let mut c = Count(0);
-    // Writing to a counter cannot fail, and a Value always serializes.
+    // Writing to a counter cannot fail, and values and numbers always serialize.
     let _ = serde_json::to_writer(&mut c, v);
     c.0
 }

@@ -104,7 +104,7 @@ impl Packer {
     pub(crate) fn int(&mut self, i: i64) {
         self.bytes.push(INT);
         self.bytes.extend_from_slice(&i.to_le_bytes());
-        self.json_len += int_len(i);
+        self.json_len += itoa::Buffer::new().format(i).len();
     }
     /// A finite float (JSON has no NaN or infinities): `false` if `f` is not finite.
     pub(crate) fn float(&mut self, f: f64) -> bool {
@@ -113,7 +113,7 @@ impl Packer {
         };
         self.bytes.push(FLOAT);
         self.bytes.extend_from_slice(&f.to_le_bytes());
-        self.json_len += text_len(&n);
+        self.json_len += super::message::json_len(&n);
         true
     }
     pub(crate) fn string(&mut self, s: &str) {
@@ -194,36 +194,6 @@ fn read8(bytes: &[u8], at: usize) -> [u8; 8] {
         b.copy_from_slice(s);
     }
     b
-}
-
-/// Digits (and sign) of `i` in decimal.
-fn int_len(i: i64) -> usize {
-    let sign = usize::from(i < 0);
-    let mut u = i.unsigned_abs();
-    let mut digits = 1;
-    while u >= 10 {
-        u /= 10;
-        digits += 1;
-    }
-    sign + digits
-}
-
-/// The compact JSON length of a float, as `serde_json` writes it.
-fn text_len(n: &Number) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0 += b.len();
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut c = Count(0);
-    // Writing to a counter cannot fail, and a number always serializes.
-    let _ = serde_json::to_writer(&mut c, n);
-    c.0
 }
 
 /// The length of `s` as a JSON string, quotes included, escaped as `serde_json` escapes.

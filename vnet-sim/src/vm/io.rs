@@ -181,9 +181,6 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
-    /// Its keys in the order the value has them (sorted, as a JSON object's).
-    pub const KEYS: [&'static std::ffi::CStr; 4] = [c"from", c"id", c"sent", c"sent_ns"];
-
     /// As a JSON-like value.
     pub fn to_json(&self) -> Value {
         serde_json::json!({

@@ -273,7 +273,8 @@ pub(super) unsafe fn push_message(state: *mut ffi::lua_State, m: &Message) -> Re
 pub(super) unsafe fn push_meta(state: *mut ffi::lua_State, m: &Meta) {
     unsafe {
         ffi::lua_createtable(state, 0, 4);
-        let [from, id, sent, sent_ns] = Meta::KEYS;
+        // Sorted, in the order a pushed JSON object's keys go in.
+        let [from, id, sent, sent_ns] = [c"from", c"id", c"sent", c"sent_ns"];
         ffi::lua_pushlstring(state, m.from.as_ptr().cast(), m.from.len());
         ffi::lua_setfield(state, -2, from.as_ptr());
         match m.id {
