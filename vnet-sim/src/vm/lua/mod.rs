@@ -3,11 +3,14 @@
 //! enforces the instruction budget.
 //!
 //! - [`state`]: the owned state — capped allocator, libraries, protected setup, safe close.
+//! - `blocks`: per-thread free lists of the small blocks under every state.
 //! - [`api`]: the globals a program sees (the node API) and the sandbox's removals.
 //! - [`value`]: Lua values to and from the JSON-like values messages carry.
 
 mod agents;
 mod api;
+#[cfg(not(feature = "luajit"))]
+mod blocks;
 mod state;
 mod tuples;
 mod value;

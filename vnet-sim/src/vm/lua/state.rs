@@ -16,9 +16,10 @@ struct Heap {
     limit: Cell<usize>,
 }
 
-/// Lua's allocation function over the global allocator (so heap counters see Lua's memory),
-/// refusing what would take the state over its cap; Lua then collects and retries once, and
-/// raises a memory error if that does not help.
+/// Lua's allocation function over the global allocator (so heap counters see Lua's memory;
+/// small blocks through [`super::blocks`]' free lists), refusing what would take the state over
+/// its cap; Lua then collects and retries once, and raises a memory error if that does not
+/// help.
 #[cfg(not(feature = "luajit"))]
 unsafe extern "C" fn allocate(
     ud: *mut std::ffi::c_void,
@@ -26,16 +27,14 @@ unsafe extern "C" fn allocate(
     osize: usize,
     nsize: usize,
 ) -> *mut std::ffi::c_void {
-    use std::alloc::Layout;
-    /// What Lua's allocator aligns to (the platform's `max_align_t`).
-    const ALIGN: usize = 16;
+    use super::blocks;
     // SAFETY: `ud` is the state's `Heap`, which outlives it; Lua passes the block's real size
-    // as `osize` whenever `ptr` is not null.
+    // as `osize` whenever `ptr` is not null, and every block it holds came from here.
     unsafe {
         let heap = &*(ud as *const Heap);
         if nsize == 0 {
             if !ptr.is_null() {
-                std::alloc::dealloc(ptr.cast(), Layout::from_size_align_unchecked(osize, ALIGN));
+                blocks::free(ptr.cast(), osize);
                 heap.used.set(heap.used.get() - osize);
             }
             return std::ptr::null_mut();
@@ -46,13 +45,9 @@ unsafe extern "C" fn allocate(
             return std::ptr::null_mut();
         }
         let new = if ptr.is_null() {
-            std::alloc::alloc(Layout::from_size_align_unchecked(nsize, ALIGN))
+            blocks::alloc(nsize)
         } else {
-            std::alloc::realloc(
-                ptr.cast(),
-                Layout::from_size_align_unchecked(osize, ALIGN),
-                nsize,
-            )
+            blocks::realloc(ptr.cast(), osize, nsize)
         };
         if !new.is_null() {
             heap.used.set(used + nsize);
