@@ -191,6 +191,53 @@ fn a_stop_ends_the_threaded_run_where_it_ends_the_sequential_one() {
 }
 
 #[test]
+fn a_window_callback_that_says_stop_ends_the_merged_output_at_that_window() {
+    let direct = SimDuration::from_millis(1);
+    let until = SimTime::from_millis(300);
+    let want = alone(direct, None, until);
+    let net = grid(direct, None, |_| false);
+    let cut = super::auto(net.network(), 2)
+        .unwrap()
+        .with_direct_delay(direct);
+    let (mut windows, mut seen_at_stop) = (0, (0, SimTime::ZERO));
+    let run = Parallel::new(&cut)
+        .until(until)
+        .run(
+            |r| Ok(grid(direct, None, |i| cut.part[i as usize] == r)),
+            |sim| {
+                windows += 1;
+                let logs = sim.results().logs();
+                seen_at_stop = (logs.len(), logs.last().map_or(SimTime::ZERO, |l| l.time));
+                windows < 40
+            },
+        )
+        .unwrap();
+    assert!(run.interrupted && !run.stopped);
+    assert_eq!(windows, 40);
+    // The lines are those of the sequential run up to the 40th window's end: a window never
+    // splits an instant, so no line of the last one's instant is missing.
+    let logs: Vec<String> = run
+        .sim
+        .results()
+        .logs()
+        .iter()
+        .map(|l| format!("{} {:?} {}", l.time, l.node, l.text))
+        .collect();
+    let (lines, last) = seen_at_stop;
+    assert!(
+        lines > 0 && last < SimTime::from_millis(200),
+        "{lines} lines by {last}"
+    );
+    assert_eq!(logs.len(), lines);
+    assert_eq!(logs[..], want.logs[..lines]);
+    assert!(
+        want.logs[lines..]
+            .iter()
+            .all(|l| !l.starts_with(&format!("{last} ")))
+    );
+}
+
+#[test]
 fn a_direct_send_sooner_than_the_lookahead_is_refused_by_name() {
     let net = grid(SimDuration::ZERO, None, |_| false);
     let cut = super::auto(net.network(), 2).unwrap();
