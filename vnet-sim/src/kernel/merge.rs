@@ -26,7 +26,28 @@ impl Writings {
     }
 }
 
-/// One kind of writing of every part, read event by event.
+/// The parts' writings of one window in the sequential order. Trace records, the bulk, stay
+/// where the parts left them: `order` says which to read next.
+#[derive(Default)]
+pub(crate) struct Merged {
+    trace: Vec<Vec<(Tag, PartRecord)>>,
+    /// The trace records in the sequential order: (part, index in its list).
+    order: Vec<(u32, u32)>,
+    pub(crate) logs: Vec<(Tag, LogLine)>,
+    pub(crate) records: Vec<(Tag, Record)>,
+    pub(crate) faults: Vec<(Tag, FaultRecord)>,
+}
+
+impl Merged {
+    /// The trace records in the sequential order.
+    pub(crate) fn trace(&self) -> impl Iterator<Item = &PartRecord> {
+        self.order
+            .iter()
+            .map(|&(p, i)| &self.trace[p as usize][i as usize].1)
+    }
+}
+
+/// One kind of writing of every part (lines, records, fault records: few), read event by event.
 struct Cursors<T>(Vec<std::iter::Peekable<std::vec::IntoIter<(Tag, T)>>>);
 
 impl<T> Cursors<T> {
@@ -57,16 +78,27 @@ impl<T> Cursors<T> {
 
 /// The parts' writings of one window in the order the sequential kernel makes them; only up
 /// to the first event whose key is in `stops` (a program stopped the run there).
-pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Writings {
+pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Merged {
     // Most windows of an untraced run write nothing, or in one part only: nothing to merge.
     let writing: Vec<usize> = (0..parts.len()).filter(|&p| !parts[p].is_empty()).collect();
     match writing.as_slice() {
-        [] => return Writings::default(),
-        [p] if stops.is_empty() => return std::mem::take(&mut parts[*p]),
+        [] => return Merged::default(),
+        [p] if stops.is_empty() => {
+            let w = std::mem::take(&mut parts[*p]);
+            return Merged {
+                order: (0..w.trace.len() as u32).map(|i| (0, i)).collect(),
+                trace: vec![w.trace],
+                logs: w.logs,
+                records: w.records,
+                faults: w.faults,
+            };
+        }
         _ => {}
     }
-    let mut events = Vec::with_capacity(parts.len());
-    let (mut trace, mut logs, mut records, mut faults) = (vec![], vec![], vec![], vec![]);
+    let k = parts.len();
+    let mut events = Vec::with_capacity(k);
+    let mut trace = Vec::with_capacity(k);
+    let (mut logs, mut records, mut faults) = (vec![], vec![], vec![]);
     for w in parts {
         events.push(w.events);
         trace.push(w.trace);
@@ -74,27 +106,45 @@ pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Writings {
         records.push(w.records);
         faults.push(w.faults);
     }
-    let (mut trace, mut logs) = (Cursors::new(trace), Cursors::new(logs));
-    let (mut records, mut faults) = (Cursors::new(records), Cursors::new(faults));
-    let mut out = Writings::default();
-    let mut at = vec![0u32; events.len()];
-    let mut group = Vec::with_capacity(events.len());
+    let (mut logs, mut records) = (Cursors::new(logs), Cursors::new(records));
+    let mut faults = Cursors::new(faults);
+    let mut out = Merged {
+        order: Vec::with_capacity(trace.iter().map(Vec::len).sum()),
+        ..Merged::default()
+    };
+    let mut at = vec![0u32; k];
+    let mut next_record = vec![0usize; k];
+    let mut group = Vec::with_capacity(k);
     loop {
-        let heads = events
-            .iter()
-            .zip(&at)
-            .map(|(e, &i)| e.get(i as usize).copied());
-        let Some(min) = heads.clone().flatten().min() else {
+        let mut min: Option<EventKey> = None;
+        for (e, &i) in events.iter().zip(&at) {
+            if let Some(&h) = e.get(i as usize) {
+                if min.is_none_or(|m| h < m) {
+                    min = Some(h);
+                }
+            }
+        }
+        let Some(min) = min else {
             break;
         };
         group.clear();
-        group.extend(
-            heads
-                .enumerate()
-                .filter(|(_, h)| *h == Some(min))
-                .map(|(p, _)| p),
-        );
-        trace.take(&group, &at, &mut out.trace);
+        group.extend((0..k).filter(|&p| events[p].get(at[p] as usize) == Some(&min)));
+        let start = out.order.len();
+        for &p in &group {
+            let list = &trace[p];
+            let i = &mut next_record[p];
+            while list.get(*i).is_some_and(|(t, _)| t.event == at[p]) {
+                out.order.push((p as u32, *i as u32));
+                *i += 1;
+            }
+        }
+        if group.len() > 1 {
+            // A kernel event every part ran: its parts' records by phase and hold order.
+            out.order[start..].sort_by_key(|&(p, i)| {
+                let t = &trace[p as usize][i as usize].0;
+                (t.phase, t.held, t.n)
+            });
+        }
         logs.take(&group, &at, &mut out.logs);
         records.take(&group, &at, &mut out.records);
         faults.take(&group, &at, &mut out.faults);
@@ -105,5 +155,6 @@ pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Writings {
             break;
         }
     }
+    out.trace = trace;
     out
 }

@@ -27,7 +27,7 @@ pub use records::{NotRecordable, Record, RecordValue};
 pub use results::Results;
 pub use sensing::SensorSetupError;
 
-pub(crate) use merge::{Writings, merge};
+pub(crate) use merge::{Merged, Writings, merge};
 pub(crate) use part::{Batch, PartFinal};
 #[allow(unused_imports)]
 pub(crate) use wire::{

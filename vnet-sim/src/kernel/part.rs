@@ -17,7 +17,7 @@
 //! smaller key than the one that made it, and runs after it.
 
 use super::Simulation;
-use super::merge::Writings;
+use super::merge::{Merged, Writings};
 use super::state::{Event, Kernel, NodeLife};
 use crate::agents::{AgentCounts, TupleCounts};
 use crate::faults::FaultStats;
@@ -478,9 +478,9 @@ impl Simulation {
 
     /// Adds the merged writings of a window (lead part only): trace records to `sink`, lines,
     /// records and fault records to this simulation's own, as a sequential run has them.
-    pub(crate) fn add_writings(&mut self, w: Writings, sink: &mut Option<Box<dyn TraceSink>>) {
+    pub(crate) fn add_writings(&mut self, w: Merged, sink: &mut Option<Box<dyn TraceSink>>) {
         if let Some(sink) = sink.as_deref_mut() {
-            for (_, r) in &w.trace {
+            for r in w.trace() {
                 r.replay(&self.k.net, sink);
             }
         }

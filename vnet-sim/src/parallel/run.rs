@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::Partition;
 use crate::Simulation;
-use crate::kernel::{Batch, PartFinal, Writings, merge};
+use crate::kernel::{Batch, Merged, PartFinal, Writings, merge};
 use crate::queue::EventKey;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::TraceSink;
@@ -291,7 +291,7 @@ fn part_loop(
     shared: &Shared,
     lookahead: Option<SimDuration>,
     until: Option<SimTime>,
-    mut lead: impl FnMut(&mut Simulation, Writings) -> bool,
+    mut lead: impl FnMut(&mut Simulation, Merged) -> bool,
 ) -> PartReport {
     let k = shared.next.len();
     let mut report = PartReport::default();
