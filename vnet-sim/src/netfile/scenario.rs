@@ -1,7 +1,7 @@
 //! Scenario files: what a network file may say beyond a list of nodes and links — a
 //! `topology` generator, `node_defaults` and `link_defaults`, a `run` section — and `--set`
-//! overrides by path. [`expand`] turns such a file's JSON into the plain form, one entry per
-//! node and per link, which the rest of `netfile` checks and builds.
+//! overrides by path. Reading a network file first expands such a file's JSON into the plain
+//! form, one entry per node and per link, which the rest of `netfile` checks and builds.
 //!
 //! The order, which `docs/netfile.md` states: overrides change the file's JSON first; the
 //! generator makes nodes `n0…n{N-1}` and their links (ports named after the neighbour); entries
