@@ -116,15 +116,11 @@ pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Merged {
     let mut next_record = vec![0usize; k];
     let mut group = Vec::with_capacity(k);
     loop {
-        let mut min: Option<EventKey> = None;
-        for (e, &i) in events.iter().zip(&at) {
-            if let Some(&h) = e.get(i as usize) {
-                if min.is_none_or(|m| h < m) {
-                    min = Some(h);
-                }
-            }
-        }
-        let Some(min) = min else {
+        let heads = events
+            .iter()
+            .zip(&at)
+            .filter_map(|(e, &i)| e.get(i as usize));
+        let Some(&min) = heads.min() else {
             break;
         };
         group.clear();
