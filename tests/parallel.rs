@@ -2,7 +2,8 @@
 //! Rust programs, sensors, agents, faults and churn) and `tests/parallel/faults.json` (every
 //! kind of fault, on cut links too) give byte-for-byte the outputs of the sequential run —
 //! trace, records, link and node statistics, worker output, packet capture and summary — on
-//! 2, 3 and 4 threads. And what a threaded run cannot do is refused by name.
+//! 2, 3 and 4 threads; without a trace to write, the same `trace_hash`. And what a threaded
+//! run cannot do is refused by name.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -37,6 +38,17 @@ fn run_into(file: &Path, threads: Option<u32>, name: &str) -> PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     dir
+}
+
+/// The `trace_hash` a run of `file` prints when it writes no trace (the parts of a threaded
+/// run then hash their own events and merge no trace records).
+fn hash_only(file: &Path, threads: u32) -> String {
+    let (file, k) = (file.to_str().unwrap(), threads.to_string());
+    let out = vnet(&["run", file, "--quiet", "--threads", &k]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{file}: {err}");
+    let at = err.find("trace_hash=").expect("a trace_hash") + "trace_hash=".len();
+    err[at..at + 16].to_owned()
 }
 
 /// `summary.json` without what may differ: wall time, speed, and the windows' counts.
@@ -89,6 +101,12 @@ fn every_network_file_runs_on_threads_as_it_runs_alone() {
             let text = std::fs::read_to_string(threaded.join("summary.json")).unwrap();
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(v["parallel"]["threads"], k, "{}", file.display());
+            assert_eq!(
+                windows_alone["trace_hash"],
+                hash_only(file, k).as_str(),
+                "{}: the hash of a run without a trace, {k} threads",
+                file.display()
+            );
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use std::io::Write;
 
+use crate::queue::EventKey;
 use crate::time::SimTime;
 
 /// What a trace record describes.
@@ -61,6 +62,9 @@ impl TraceKind {
 /// One traced event. Node fields are node ids; `port` is the port's name ("" if none).
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct TraceRecord<'a> {
+    /// The event that wrote it (`None` before the first event): the records of one event
+    /// come one after another. Not part of the CSV or JSON-lines forms.
+    pub event: Option<EventKey>,
     /// Virtual time.
     pub time: SimTime,
     /// What happened.
@@ -217,42 +221,114 @@ impl<W: Write> TraceSink for WriterTrace<W> {
     }
 }
 
-/// A 64-bit FNV-1a hash of every field of every record: equal hashes mean (with overwhelming
-/// probability) identical runs. Stable across platforms and Rust versions.
-#[derive(Clone, Debug)]
+/// A 64-bit hash of a run's trace, for determinism checks: equal hashes mean (with
+/// overwhelming probability) runs that ran the same events, each writing the same records in
+/// the same order. Stable across platforms, Rust versions and thread counts.
+///
+/// Each event's records (they come one after another, with the same
+/// [`event`](TraceRecord::event)) are hashed in order with 64-bit FNV-1a, starting from the
+/// event's key; every field but the names and the payload counts. The run's hash is the
+/// wrapping sum of its events' hashes, each first mixed by the `splitmix64` finaliser. A sum
+/// does not depend on the order in which events are added, so the parts of a parallel run
+/// hash their own events and the results are added up ([`add`](Self::add)). The order of the
+/// events themselves is fixed by their keys (and the kernel's rules for equal times), so a
+/// run that ran its events in another order ran other keys or wrote other records.
+///
+/// ```
+/// use vnet_sim::trace::{TraceHash, TraceSink};
+/// # use vnet_sim::{LinkParams, SimDuration, Simulation};
+/// use std::{cell::RefCell, rc::Rc};
+/// let run = || {
+///     let mut sim = Simulation::new(1);
+///     # let a = sim.add_node("a").unwrap();
+///     # let b = sim.add_node("b").unwrap();
+///     # sim.link(a, "p", b, "p", LinkParams::new(SimDuration::from_millis(1), 1_000_000)).unwrap();
+///     let hash = Rc::new(RefCell::new(TraceHash::default()));
+///     sim.set_trace(Box::new(hash.clone()));
+///     sim.run();
+///     let h = hash.borrow().value();
+///     h
+/// };
+/// assert_eq!(run(), run());
+/// ```
+#[derive(Clone, Debug, Default)]
 pub struct TraceHash {
-    state: u64,
+    /// The events finished so far, summed.
+    sum: u64,
     records: u64,
-}
-
-impl Default for TraceHash {
-    fn default() -> Self {
-        TraceHash {
-            state: 0xcbf2_9ce4_8422_2325,
-            records: 0,
-        }
-    }
+    /// The event being hashed: its key and its records so far.
+    open: Option<(Option<EventKey>, EventHash)>,
 }
 
 impl TraceHash {
     /// The hash so far.
     pub fn value(&self) -> u64 {
-        self.state
+        self.sum
+            .wrapping_add(self.open.as_ref().map_or(0, |(_, h)| h.value()))
     }
     /// Records hashed so far.
     pub fn records(&self) -> u64 {
         self.records
     }
-    fn eat(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.state = (self.state ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
+    /// Adds the hash of other events than this one's (another part's of a parallel run):
+    /// the result is the hash of all of them.
+    pub fn add(&mut self, other: &TraceHash) {
+        self.sum = self.sum.wrapping_add(other.value());
+        self.records += other.records;
+    }
+    /// Adds events hashed elsewhere: their summed value and their records.
+    pub(crate) fn add_value(&mut self, value: u64, records: u64) {
+        self.sum = self.sum.wrapping_add(value);
+        self.records += records;
     }
 }
 
 impl TraceSink for TraceHash {
     fn record(&mut self, r: &TraceRecord<'_>) {
         self.records += 1;
+        match &mut self.open {
+            Some((event, h)) if *event == r.event => h.record(r),
+            open => {
+                if let Some((_, h)) = open.take() {
+                    self.sum = self.sum.wrapping_add(h.value());
+                }
+                let mut h = EventHash::new(r.event);
+                h.record(r);
+                *open = Some((r.event, h));
+            }
+        }
+    }
+}
+
+/// One event's records hashed as [`TraceHash`] hashes them.
+#[derive(Clone, Debug)]
+pub(crate) struct EventHash(u64);
+
+impl EventHash {
+    /// The hash of no record yet of the event `event`.
+    pub(crate) fn new(event: Option<EventKey>) -> Self {
+        let mut h = EventHash(0xcbf2_9ce4_8422_2325);
+        match event {
+            Some(k) => {
+                h.eat(&[1]);
+                h.eat(&k.time().as_nanos().to_le_bytes());
+                h.eat(&k.source().to_le_bytes());
+                h.eat(&k.seq().to_le_bytes());
+            }
+            None => h.eat(&[0]),
+        }
+        h
+    }
+
+    #[inline]
+    fn eat(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// Adds the next record (its event is this one's).
+    pub(crate) fn record(&mut self, r: &TraceRecord<'_>) {
         self.eat(&r.time.as_nanos().to_le_bytes());
         self.eat(r.kind.as_str().as_bytes());
         if let Some(m) = r.msg {
@@ -266,6 +342,15 @@ impl TraceSink for TraceHash {
         self.eat(&r.bytes.to_le_bytes());
         self.eat(r.detail.as_bytes());
         self.eat(&[0xfe]);
+    }
+
+    /// What the event adds to the run's hash.
+    pub(crate) fn value(&self) -> u64 {
+        // splitmix64's finaliser: a sum of FNV states would let related events cancel out.
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 }
 
@@ -293,5 +378,56 @@ impl<T: TraceSink> TraceSink for std::rc::Rc<std::cell::RefCell<T>> {
     }
     fn finish(&mut self) {
         self.borrow_mut().finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(event: u64, detail: &str) -> TraceRecord<'_> {
+        TraceRecord {
+            event: Some(EventKey::new(SimTime::from_nanos(event), 1, event)),
+            time: SimTime::from_nanos(event),
+            kind: TraceKind::Log,
+            msg: None,
+            src: 1,
+            src_name: "a",
+            dst: 1,
+            dst_name: "a",
+            port: "",
+            bytes: 0,
+            detail,
+            payload: None,
+        }
+    }
+
+    fn hash<'a>(records: impl IntoIterator<Item = TraceRecord<'a>>) -> TraceHash {
+        let mut h = TraceHash::default();
+        for r in records {
+            h.record(&r);
+        }
+        h
+    }
+
+    #[test]
+    fn hashes_of_disjoint_events_add_up_to_the_hash_of_all() {
+        let all = hash([record(1, "x"), record(1, "y"), record(2, "z")]);
+        let mut first = hash([record(1, "x"), record(1, "y")]);
+        first.add(&hash([record(2, "z")]));
+        assert_eq!(
+            (first.value(), first.records()),
+            (all.value(), all.records())
+        );
+        assert_eq!(all.records(), 3);
+        // Events count as a set (their keys fix their order) ...
+        let swapped = hash([record(2, "z"), record(1, "x"), record(1, "y")]);
+        assert_eq!(swapped.value(), all.value());
+        // ... but the order within an event counts, and so does the event a record is in.
+        let inner = hash([record(1, "y"), record(1, "x"), record(2, "z")]);
+        assert_ne!(inner.value(), all.value());
+        let moved = hash([record(1, "x"), record(2, "y"), record(2, "z")]);
+        assert_ne!(moved.value(), all.value());
+        assert_ne!(hash([]).value(), hash([record(1, "")]).value());
     }
 }

@@ -37,6 +37,12 @@ pub(crate) struct Requested<'a> {
 }
 
 impl OutputPaths {
+    /// Whether a trace or a capture is written: then a run needs every trace record, not
+    /// only the trace's hash.
+    pub fn wants_records(&self) -> bool {
+        self.trace.is_some() || self.pcap.is_some()
+    }
+
     /// Flags first (a named output, then the `--out` folder's), then the file's `run` section
     /// (a named output, then its `out` folder's), paths in the file relative to `base`, the
     /// file's folder.
@@ -142,13 +148,31 @@ impl Outputs {
     /// The trace sink to give the simulation: the hash, and the trace and capture if asked.
     pub fn sink(&self) -> Box<dyn TraceSink> {
         let mut sinks: Vec<Box<dyn TraceSink>> = vec![Box::new(self.hash.clone())];
+        sinks.extend(self.record_sinks());
+        Box::new(Tee(sinks))
+    }
+
+    /// The trace and the capture, if asked, without the hash: for a parallel run, which
+    /// hashes the trace itself ([`Self::set_trace_hash`]).
+    pub fn records_sink(&self) -> Option<Box<dyn TraceSink>> {
+        let sinks = self.record_sinks();
+        (!sinks.is_empty()).then(|| Box::new(Tee(sinks)) as Box<dyn TraceSink>)
+    }
+
+    fn record_sinks(&self) -> Vec<Box<dyn TraceSink>> {
+        let mut sinks: Vec<Box<dyn TraceSink>> = Vec::new();
         if let Some(t) = &self.trace {
             sinks.push(Box::new(t.clone()));
         }
         if let Some(p) = &self.pcap {
             sinks.push(Box::new(p.clone()));
         }
-        Box::new(Tee(sinks))
+        sinks
+    }
+
+    /// The trace's hash of a run that computed it elsewhere.
+    pub fn set_trace_hash(&mut self, hash: TraceHash) {
+        *self.hash.borrow_mut() = hash;
     }
 
     pub fn trace_hash(&self) -> u64 {

@@ -153,7 +153,7 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
     if let (Some(ranks), Some(cut)) = (&ranks, &cut) {
         if ranks.rank() != 0 {
             // Rank 0 writes and prints everything; the others only run their part.
-            return ranks.run_other(&file, &a.file, seed, cut, until);
+            return ranks.run_other(&file, &a.file, seed, cut, until, paths.wants_records());
         }
     }
     let mut outputs = Outputs::open(paths, &sim)?;
@@ -181,7 +181,7 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
     let mut pnode_agents = None;
     let mut windows = None;
     if let Some(cut) = &cut {
-        let sink = outputs.sink();
+        let sink = outputs.records_sink();
         let each = |sim: &mut Simulation| {
             live.print_logs(sim, outputs.output.as_mut());
             live.progress(sim.now(), sim.events_run());
@@ -193,14 +193,15 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
             cut,
             until,
         };
-        let (merged, stopped, stats) = match &ranks {
+        let ran = match &ranks {
             Some(ranks) => ranks.run_lead(&job, sink, &stop, each)?,
             None => job.run(sink, &stop, each)?,
         };
-        sim = merged;
-        interrupted = stopped;
+        sim = ran.sim;
+        interrupted = ran.interrupted;
         events = sim.events_run();
-        windows = Some((cut, stats));
+        windows = Some((cut, ran.stats));
+        outputs.set_trace_hash(ran.hash);
     } else if crate::hybrid::has_pnodes(&file) {
         (interrupted, pnode_agents) =
             crate::hybrid::run(&mut sim, &file, base, until, a.realtime, &stop, |sim| {

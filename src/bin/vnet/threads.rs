@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use vnet::sim::netfile::NetworkFile;
 use vnet::sim::parallel::{self, Parallel, Partition, WindowStats};
-use vnet::sim::trace::TraceSink;
+use vnet::sim::trace::{TraceHash, TraceSink};
 use vnet::sim::vm::VmConfig;
 use vnet::sim::{SimTime, Simulation};
 
@@ -78,8 +78,27 @@ pub(crate) struct Job<'a> {
     pub until: Option<SimTime>,
 }
 
-/// The merged simulation, whether Ctrl-C ended the run, and the window counts.
-type Ran = (Simulation, bool, WindowStats);
+/// What a parallel run leaves.
+pub(crate) struct Ran {
+    /// The merged simulation.
+    pub sim: Simulation,
+    /// Whether Ctrl-C ended the run.
+    pub interrupted: bool,
+    pub stats: WindowStats,
+    /// The trace's hash, as the sequential run's.
+    pub hash: TraceHash,
+}
+
+impl Ran {
+    fn of(run: parallel::ParallelRun) -> Ran {
+        Ran {
+            hash: run.trace_hash.unwrap_or_default(),
+            sim: run.sim,
+            interrupted: run.interrupted,
+            stats: run.stats,
+        }
+    }
+}
 
 impl Job<'_> {
     /// Builds part `r`: the whole network, programs on the part's nodes only.
@@ -96,9 +115,14 @@ impl Job<'_> {
             .map_err(|e| format!("{}: {e}", self.path.display()))
     }
 
-    /// The run's settings, threads or ranks alike.
-    fn settings(&self) -> Parallel<'_> {
-        let p = Parallel::new(self.cut);
+    /// The run's settings, threads or ranks alike: the trace's hash always (the parts hash
+    /// their own events), the records for `sink` if there is one.
+    fn settings(&self, sink: Option<Box<dyn TraceSink>>) -> Parallel<'_> {
+        let p = Parallel::new(self.cut).hash_trace();
+        let p = match sink {
+            Some(s) => p.trace(s),
+            None => p,
+        };
         match self.until {
             Some(u) => p.until(u),
             None => p,
@@ -108,13 +132,12 @@ impl Job<'_> {
     /// Runs the parts on threads; `each` sees the merged simulation after every window.
     pub fn run(
         &self,
-        sink: Box<dyn TraceSink>,
+        sink: Option<Box<dyn TraceSink>>,
         stop: &AtomicBool,
         mut each: impl FnMut(&mut Simulation),
     ) -> Result<Ran, BadInput> {
         let run = self
-            .settings()
-            .trace(sink)
+            .settings(sink)
             .run(
                 |r| self.build(r),
                 |sim| {
@@ -123,7 +146,7 @@ impl Job<'_> {
                 },
             )
             .map_err(|e| BadInput(format!("--threads: {e}")))?;
-        Ok((run.sim, run.interrupted, run.stats))
+        Ok(Ran::of(run))
     }
 }
 
@@ -159,13 +182,14 @@ impl Ranks {
         _: u64,
         _: &Partition,
         _: Option<SimTime>,
+        _: bool,
     ) -> Result<ExitCode, BadInput> {
         Ok(ExitCode::SUCCESS)
     }
     pub fn run_lead(
         &self,
         job: &Job<'_>,
-        sink: Box<dyn TraceSink>,
+        sink: Option<Box<dyn TraceSink>>,
         stop: &AtomicBool,
         each: impl FnMut(&mut Simulation),
     ) -> Result<Ran, BadInput> {
@@ -193,7 +217,8 @@ impl Ranks {
         self.universe.world().rank() as u32
     }
 
-    /// Runs this rank's part (not rank 0): no output of its own but errors.
+    /// Runs this rank's part (not rank 0): no output of its own but errors. `tracing`:
+    /// whether rank 0 writes a trace or a capture (then every rank sends it every record).
     pub fn run_other(
         &self,
         file: &NetworkFile,
@@ -201,6 +226,7 @@ impl Ranks {
         seed: u64,
         cut: &Partition,
         until: Option<SimTime>,
+        tracing: bool,
     ) -> Result<ExitCode, BadInput> {
         let job = Job {
             file,
@@ -210,8 +236,8 @@ impl Ranks {
             until,
         };
         let world = self.universe.world();
-        job.settings()
-            .run_mpi(&world, true, |r| job.build(r), |_| true)
+        job.settings(None)
+            .run_mpi(&world, tracing, |r| job.build(r), |_| true)
             .map_err(|e| BadInput(format!("--mpi: rank {}: {e}", self.rank())))?;
         Ok(ExitCode::SUCCESS)
     }
@@ -220,17 +246,17 @@ impl Ranks {
     pub fn run_lead(
         &self,
         job: &Job<'_>,
-        sink: Box<dyn TraceSink>,
+        sink: Option<Box<dyn TraceSink>>,
         stop: &AtomicBool,
         mut each: impl FnMut(&mut Simulation),
     ) -> Result<Ran, BadInput> {
         let world = self.universe.world();
+        let tracing = sink.is_some();
         let run = job
-            .settings()
-            .trace(sink)
+            .settings(sink)
             .run_mpi(
                 &world,
-                true,
+                tracing,
                 |r| job.build(r),
                 |sim| {
                     each(sim);
@@ -239,6 +265,6 @@ impl Ranks {
             )
             .map_err(|e| BadInput(format!("--mpi: {e}")))?
             .ok_or_else(|| BadInput("--mpi: rank 0 got no result".into()))?;
-        Ok((run.sim, run.interrupted, run.stats))
+        Ok(Ran::of(run))
     }
 }

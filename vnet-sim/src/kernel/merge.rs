@@ -1,7 +1,7 @@
 //! Merging what the parts of a parallel run wrote in one window into the order the sequential
 //! kernel writes it ([`super::part`] tags every writing with the event that made it).
 
-use super::part::{PartRecord, Tag};
+use super::writing::{HashedEvent, PartRecord, Tag};
 use super::{LogLine, Record};
 use crate::faults::FaultRecord;
 use crate::queue::EventKey;
@@ -11,6 +11,8 @@ use crate::queue::EventKey;
 pub(crate) struct Writings {
     /// The keys of the events the part ran, in order.
     pub(super) events: Vec<EventKey>,
+    /// The hashes of the events whose trace records the part hashed itself.
+    pub(crate) hashed: Vec<HashedEvent>,
     pub(crate) trace: Vec<(Tag, PartRecord)>,
     pub(crate) logs: Vec<(Tag, LogLine)>,
     pub(crate) records: Vec<(Tag, Record)>,
@@ -30,20 +32,39 @@ impl Writings {
 /// where the parts left them: `order` says which to read next.
 #[derive(Default)]
 pub(crate) struct Merged {
+    /// Each part's events, in the order it ran them.
+    events: Vec<Vec<EventKey>>,
     trace: Vec<Vec<(Tag, PartRecord)>>,
     /// The trace records in the sequential order: (part, index in its list).
     order: Vec<(u32, u32)>,
     pub(crate) logs: Vec<(Tag, LogLine)>,
     pub(crate) records: Vec<(Tag, Record)>,
     pub(crate) faults: Vec<(Tag, FaultRecord)>,
+    /// The events the parts hashed themselves: their hashes summed, and their records.
+    pub(crate) hashed: Hashed,
+}
+
+/// Events hashed by the parts: the sum of their hashes, and their records.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Hashed {
+    pub(crate) value: u64,
+    pub(crate) records: u64,
+}
+
+impl Hashed {
+    fn add(&mut self, e: &HashedEvent) {
+        self.value = self.value.wrapping_add(e.value);
+        self.records += u64::from(e.records);
+    }
 }
 
 impl Merged {
-    /// The trace records in the sequential order.
-    pub(crate) fn trace(&self) -> impl Iterator<Item = &PartRecord> {
-        self.order
-            .iter()
-            .map(|&(p, i)| &self.trace[p as usize][i as usize].1)
+    /// The trace records in the sequential order, with the keys of their events.
+    pub(crate) fn trace(&self) -> impl Iterator<Item = (EventKey, &PartRecord)> {
+        self.order.iter().map(|&(p, i)| {
+            let (tag, r) = &self.trace[p as usize][i as usize];
+            (self.events[p as usize][tag.event as usize], r)
+        })
     }
 }
 
@@ -79,18 +100,33 @@ impl<T> Cursors<T> {
 /// The parts' writings of one window in the order the sequential kernel makes them; only up
 /// to the first event whose key is in `stops` (a program stopped the run there).
 pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Merged {
+    // Without a stop, every hashed event counts; with one, only those before it (below).
+    let mut hashed = Hashed::default();
+    if stops.is_empty() {
+        parts
+            .iter()
+            .flat_map(|w| &w.hashed)
+            .for_each(|e| hashed.add(e));
+    }
     // Most windows of an untraced run write nothing, or in one part only: nothing to merge.
     let writing: Vec<usize> = (0..parts.len()).filter(|&p| !parts[p].is_empty()).collect();
     match writing.as_slice() {
-        [] => return Merged::default(),
+        [] if stops.is_empty() => {
+            return Merged {
+                hashed,
+                ..Merged::default()
+            };
+        }
         [p] if stops.is_empty() => {
             let w = std::mem::take(&mut parts[*p]);
             return Merged {
                 order: (0..w.trace.len() as u32).map(|i| (0, i)).collect(),
+                events: vec![w.events],
                 trace: vec![w.trace],
                 logs: w.logs,
                 records: w.records,
                 faults: w.faults,
+                hashed,
             };
         }
         _ => {}
@@ -99,7 +135,9 @@ pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Merged {
     let mut events = Vec::with_capacity(k);
     let mut trace = Vec::with_capacity(k);
     let (mut logs, mut records, mut faults) = (vec![], vec![], vec![]);
+    let mut hashes = Vec::with_capacity(k);
     for w in parts {
+        hashes.push(w.hashed);
         events.push(w.events);
         trace.push(w.trace);
         logs.push(w.logs);
@@ -110,6 +148,7 @@ pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Merged {
     let mut faults = Cursors::new(faults);
     let mut out = Merged {
         order: Vec::with_capacity(trace.iter().map(Vec::len).sum()),
+        hashed,
         ..Merged::default()
     };
     let mut at = vec![0u32; k];
@@ -151,6 +190,15 @@ pub(crate) fn merge(mut parts: Vec<Writings>, stops: &[EventKey]) -> Merged {
             break;
         }
     }
+    if !stops.is_empty() {
+        // The events before the stop: each part's first `at[p]`.
+        for (p, list) in hashes.iter().enumerate() {
+            list.iter()
+                .take_while(|e| e.event < at[p])
+                .for_each(|e| out.hashed.add(e));
+        }
+    }
     out.trace = trace;
+    out.events = events;
     out
 }

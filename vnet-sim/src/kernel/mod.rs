@@ -20,6 +20,7 @@ mod stats_csv;
 mod tuples;
 mod wire;
 mod worker_states;
+mod writing;
 
 pub use context::{Context, SendReport};
 pub use program::{NodeProgram, TimerId, WorkerId, WorkerState};
@@ -33,6 +34,7 @@ pub(crate) use part::{Batch, PartFinal};
 pub(crate) use wire::{
     Put, get_batch, get_final, get_writings, put_batch, put_final, put_writings,
 };
+pub(crate) use writing::PartTracing;
 
 use state::{
     EVERY_WORKER, Event, Kernel, LinkArrival, NodeLife, NodeRuntime, message_id, prefetch,
@@ -132,6 +134,7 @@ impl Simulation {
             k: Kernel {
                 now: SimTime::ZERO,
                 delivering: None,
+                current: None,
                 queue: EventQueue::new(),
                 net: Network::new(seed),
                 nodes: Vec::new(),
@@ -476,6 +479,7 @@ impl Simulation {
     #[inline]
     fn dispatch(&mut self, key: EventKey, ev: Event) {
         let t = key.time();
+        self.k.current = Some(key);
         self.k.instant.event(t > self.k.now);
         self.k.now = t;
         // Start loading what the next event will touch while this one runs — worth it only

@@ -9,50 +9,22 @@
 //! the whole network, the owner for what concerns a node, the sending side for a held message.
 //!
 //! Everything a part writes (trace records, output lines, records, fault records) carries a
-//! [`Tag`]: which of the part's events wrote it, then where in that event. The sequential
-//! kernel runs, at each step, the pending event with the smallest key — the smallest of the
-//! parts' next events — so [`super::merge`] rebuilds its order by taking, step by step, the part
-//! whose next event has the smallest key (all parts at once for a kernel event, which every
-//! part runs). Keys alone would not do: an event made for the current instant may have a
-//! smaller key than the one that made it, and runs after it.
+//! tag ([`super::writing`]): which of the part's events wrote it, then where in that event.
+//! The sequential kernel runs, at each step, the pending event with the smallest key — the
+//! smallest of the parts' next events — so [`super::merge`] rebuilds its order by taking, step
+//! by step, the part whose next event has the smallest key (all parts at once for a kernel
+//! event, which every part runs). Keys alone would not do: an event made for the current
+//! instant may have a smaller key than the one that made it, and runs after it.
 
 use super::Simulation;
-use super::merge::{Merged, Writings};
 use super::state::{Event, Kernel, NodeLife};
+use super::writing::{PartTrace, PartTracing, PartWriting};
 use crate::agents::{AgentCounts, TupleCounts};
 use crate::faults::FaultStats;
-use crate::net::{LinkStats, Message, NodeId, NodeStats};
+use crate::net::{LinkStats, NodeId, NodeStats};
 use crate::queue::EventKey;
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{MessageId, TraceKind, TraceRecord, TraceSink};
-
-/// Where a part's writing falls in the sequential kernel's order.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Tag {
-    /// The event that wrote it: its place in the part's window.
-    pub(super) event: u32,
-    /// Within a kernel event that drops or releases held messages: 0 before them, 1 theirs,
-    /// 2 after them. Always 0 in other events.
-    pub(super) phase: u8,
-    /// In phase 1: when the message was held (its holding event, and the holder's count).
-    pub(super) held: (EventKey, u64),
-    /// The part's own count of writings, in the order it made them.
-    pub(super) n: u64,
-}
-
-/// A trace record kept by a part until the window's records are merged: nodes by number and
-/// ports by index (names are looked up when it is replayed), the message for its payload.
-pub(crate) struct PartRecord {
-    pub(super) time: SimTime,
-    pub(super) kind: TraceKind,
-    pub(super) msg: Option<MessageId>,
-    pub(super) src: u32,
-    pub(super) dst: u32,
-    pub(super) port: u16,
-    pub(super) bytes: u32,
-    pub(super) detail: Box<str>,
-    pub(super) payload: Option<Message>,
-}
+use crate::trace::TraceSink;
 
 /// The kernel's state as one part of a parallel run.
 pub(crate) struct PartState {
@@ -63,29 +35,12 @@ pub(crate) struct PartState {
     lookahead: SimDuration,
     /// Events for other parts' nodes, by part.
     pub(super) outbox: Vec<Vec<(EventKey, Event)>>,
-    current: EventKey,
-    /// The keys of the events run in this window, in the order they ran.
-    events: Vec<EventKey>,
     /// Kernel events run (every part runs them; the lead part counts them).
     kernel_events: u64,
-    phase: u8,
-    held: (EventKey, u64),
-    n: u64,
-    trace: Vec<(Tag, PartRecord)>,
-    log_tags: Vec<Tag>,
-    record_tags: Vec<Tag>,
-    fault_tags: Vec<Tag>,
-    /// Writings up to these lengths were handed over already.
-    marks: [usize; 3],
+    /// What the part wrote in this window.
+    pub(super) writing: PartWriting,
     /// What a program did that a parallel run cannot do.
     pub(super) violation: Option<String>,
-}
-
-/// The sink a traced part's kernel holds, so that it computes what traces need; records go
-/// to the part's own buffer instead.
-struct PartTrace;
-impl TraceSink for PartTrace {
-    fn record(&mut self, _: &TraceRecord<'_>) {}
 }
 
 /// A node's counters, worker states, life and boots, by node number.
@@ -236,143 +191,19 @@ impl Kernel {
         }
         false
     }
-
-    /// The tag of the next writing.
-    #[inline]
-    fn tag(&mut self) -> Option<Tag> {
-        let p = self.part.as_deref_mut()?;
-        p.n += 1;
-        Some(Tag {
-            event: p.events.len().saturating_sub(1) as u32,
-            phase: p.phase,
-            held: if p.phase == 1 { p.held } else { no_order() },
-            n: p.n,
-        })
-    }
-
-    /// When a message is held, for ordering its drop or release among other parts'.
-    pub(super) fn hold_order(&mut self) -> (EventKey, u64) {
-        match self.part.as_deref_mut() {
-            Some(p) => {
-                p.n += 1;
-                (p.current, p.n)
-            }
-            None => no_order(),
-        }
-    }
-
-    /// Enters phase 1 of a kernel event (held messages) or phase 2 (after them).
-    pub(super) fn held_phase(&mut self, phase: u8, held: (EventKey, u64)) {
-        if let Some(p) = self.part.as_deref_mut() {
-            p.phase = phase;
-            p.held = held;
-        }
-    }
-
-    /// Keeps a trace record in the part's buffer; false if this is no part (trace normally).
-    #[allow(clippy::too_many_arguments)]
-    #[inline]
-    pub(super) fn part_trace(
-        &mut self,
-        kind: TraceKind,
-        msg: Option<MessageId>,
-        src: NodeId,
-        dst: NodeId,
-        port: u16,
-        bytes: u32,
-        detail: &str,
-        payload: Option<&Message>,
-    ) -> bool {
-        if self.part.is_none() {
-            return false;
-        }
-        let Some(tag) = self.tag() else { return false };
-        let r = PartRecord {
-            time: self.now,
-            kind,
-            msg,
-            src: src.0,
-            dst: dst.0,
-            port,
-            bytes,
-            detail: detail.into(),
-            payload: payload.cloned(),
-        };
-        if let Some(p) = self.part.as_deref_mut() {
-            p.trace.push((tag, r));
-        }
-        true
-    }
-
-    /// Tags the output line just pushed.
-    pub(super) fn tag_log(&mut self) {
-        if let Some(t) = self.tag() {
-            if let Some(p) = self.part.as_deref_mut() {
-                p.log_tags.push(t);
-            }
-        }
-    }
-
-    /// Tags the record just pushed.
-    pub(super) fn tag_record(&mut self) {
-        if let Some(t) = self.tag() {
-            if let Some(p) = self.part.as_deref_mut() {
-                p.record_tags.push(t);
-            }
-        }
-    }
-
-    /// Tags the fault record just pushed.
-    pub(super) fn tag_fault(&mut self) {
-        if let Some(t) = self.tag() {
-            if let Some(p) = self.part.as_deref_mut() {
-                p.fault_tags.push(t);
-            }
-        }
-    }
-}
-
-impl PartRecord {
-    /// Writes this record to `sink` with the names `net` gives its nodes and port.
-    pub(crate) fn replay(&self, net: &crate::net::Network, sink: &mut dyn TraceSink) {
-        let name = |n: u32| net.node(NodeId(n)).map_or("", |n| n.name());
-        // The port belongs to `src` for sends and drops, to `dst` for deliveries.
-        let owner = if self.kind == TraceKind::Deliver {
-            self.dst
-        } else {
-            self.src
-        };
-        let port = net
-            .node(NodeId(owner))
-            .and_then(|n| n.ports().get(self.port as usize))
-            .map_or("", |p| p.name());
-        sink.record(&TraceRecord {
-            time: self.time,
-            kind: self.kind,
-            msg: self.msg,
-            src: self.src,
-            src_name: name(self.src),
-            dst: self.dst,
-            dst_name: name(self.dst),
-            port,
-            bytes: self.bytes,
-            detail: &self.detail,
-            payload: self.payload.as_ref(),
-        });
-    }
 }
 
 impl Simulation {
     /// Makes this simulation part `me` of a parallel run in which node `n` belongs to part
     /// `owner[n]`: it runs only its own nodes' events from now on. With `tracing`, it keeps
-    /// its trace records for [`take_writings`](Self::take_writings).
+    /// its trace records (or their hashes) for [`take_writings`](Self::take_writings).
     pub(crate) fn enter_part(
         &mut self,
         owner: &[u32],
         me: u32,
         parts: u32,
         lookahead: SimDuration,
-        tracing: bool,
+        tracing: PartTracing,
     ) {
         let owner: Box<[u16]> = owner.iter().map(|&o| o as u16).collect();
         self.k.part = Some(Box::new(PartState {
@@ -380,24 +211,18 @@ impl Simulation {
             me: me as u16,
             lookahead,
             outbox: (0..parts).map(|_| Vec::new()).collect(),
-            current: EventKey::new(SimTime::ZERO, 0, 0),
-            events: Vec::new(),
             kernel_events: 0,
-            phase: 0,
-            held: no_order(),
-            n: 0,
-            trace: Vec::new(),
-            log_tags: Vec::new(),
-            record_tags: Vec::new(),
-            fault_tags: Vec::new(),
-            marks: [
-                self.k.logs.len(),
-                self.k.records.len(),
-                self.k.fault_log.len(),
-            ],
+            writing: PartWriting::new(
+                tracing,
+                [
+                    self.k.logs.len(),
+                    self.k.records.len(),
+                    self.k.fault_log.len(),
+                ],
+            ),
             violation: None,
         }));
-        self.k.trace = tracing.then(|| Box::new(PartTrace) as Box<dyn TraceSink>);
+        self.k.trace = PartTrace::sink(tracing);
         // Events built for other parts' nodes (their workers' starts, their sensors) run
         // there: drop them once, so that no event needs the check as it runs.
         let mut keep = Vec::with_capacity(self.k.queue.len());
@@ -417,10 +242,11 @@ impl Simulation {
         self.k.stopped = false;
         while let Some((key, ev)) = self.k.queue.pop_until(end) {
             if let Some(p) = self.k.part.as_deref_mut() {
-                p.kernel_events += u64::from(ev.target().is_none());
-                p.current = key;
-                p.events.push(key);
-                p.phase = 0;
+                let w = &mut p.writing;
+                w.kernel_event = ev.target().is_none();
+                p.kernel_events += u64::from(w.kernel_event);
+                w.events.push(key);
+                w.phase = 0;
             }
             self.dispatch(key, ev);
             if self.k.stopped {
@@ -455,53 +281,6 @@ impl Simulation {
     /// The time of this part's next event, if it has one.
     pub(crate) fn next_time(&mut self) -> Option<SimTime> {
         self.k.queue.next_time()
-    }
-
-    /// Takes what this part wrote since the last call, tagged.
-    pub(crate) fn take_writings(&mut self) -> Writings {
-        let k = &mut self.k;
-        let Some(p) = k.part.as_deref_mut() else {
-            return Writings::default();
-        };
-        let [l, r, f] = p.marks;
-        let logs = k.logs.drain(l.min(k.logs.len())..);
-        let records = k.records.drain(r.min(k.records.len())..);
-        let faults = k.fault_log.drain(f.min(k.fault_log.len())..);
-        Writings {
-            events: std::mem::take(&mut p.events),
-            trace: std::mem::take(&mut p.trace),
-            logs: p.log_tags.drain(..).zip(logs).collect(),
-            records: p.record_tags.drain(..).zip(records).collect(),
-            faults: p.fault_tags.drain(..).zip(faults).collect(),
-        }
-    }
-
-    /// Adds the merged writings of a window (lead part only): trace records to `sink`, lines,
-    /// records and fault records to this simulation's own, as a sequential run has them.
-    pub(crate) fn add_writings(&mut self, w: Merged, sink: &mut Option<Box<dyn TraceSink>>) {
-        if let Some(sink) = sink.as_deref_mut() {
-            for r in w.trace() {
-                r.replay(&self.k.net, sink);
-            }
-        }
-        self.k.logs.extend(w.logs.into_iter().map(|(_, l)| l));
-        self.k.records.extend(w.records.into_iter().map(|(_, r)| r));
-        self.k
-            .fault_log
-            .extend(w.faults.into_iter().map(|(_, f)| f));
-        self.mark_writings();
-    }
-
-    /// Marks everything written so far as handed over (after a caller took lines away).
-    pub(crate) fn mark_writings(&mut self) {
-        let marks = [
-            self.k.logs.len(),
-            self.k.records.len(),
-            self.k.fault_log.len(),
-        ];
-        if let Some(p) = self.k.part.as_deref_mut() {
-            p.marks = marks;
-        }
     }
 
     /// What this part's run leaves for the merged result.

@@ -181,6 +181,8 @@ pub(crate) struct Kernel {
     pub(super) now: SimTime,
     /// The message being delivered, while programs' `on_message` run.
     pub(super) delivering: Option<MessageId>,
+    /// The event running (or the last that ran): what its trace records belong to.
+    pub(super) current: Option<EventKey>,
     pub(super) queue: EventQueue<Event>,
     pub(super) net: Network,
     pub(super) nodes: Vec<NodeRuntime>,
@@ -305,15 +307,10 @@ impl Kernel {
             return;
         }
         if let Some(t) = self.trace.as_mut() {
-            // The port belongs to `src` for sends and drops, to `dst` for deliveries.
-            let owner = if kind == TraceKind::Deliver { dst } else { src };
             let name = |n: NodeId| self.net.node(n).map_or("", |n| n.name());
-            let port = self
-                .net
-                .node(owner)
-                .and_then(|n| n.ports().get(port.0 as usize))
-                .map_or("", |p| p.name());
+            let port = super::writing::port_name(&self.net, kind, src.0, dst.0, port.0);
             t.record(&TraceRecord {
+                event: self.current,
                 time: self.now,
                 kind,
                 msg,

@@ -5,8 +5,9 @@
 #![cfg_attr(not(feature = "mpi"), allow(dead_code))]
 
 use super::merge::Writings;
-use super::part::{Batch, PartFinal, PartRecord, Tag};
+use super::part::{Batch, PartFinal};
 use super::state::{EVERY_WORKER, Event, LinkArrival, NodeLife};
+use super::writing::{HashedEvent, PartRecord, Tag};
 use super::{LogLine, LogStream, Record, RecordValue, WorkerId, WorkerState};
 use crate::agents::{AgentCounts, TupleCounts};
 use crate::faults::{FaultRecord, FaultStats};
@@ -312,6 +313,12 @@ pub(crate) fn put_writings(out: &mut Put, w: &Writings) {
     for k in &w.events {
         out.key(*k);
     }
+    out.u32(w.hashed.len() as u32);
+    for e in &w.hashed {
+        out.u32(e.event);
+        out.u32(e.records);
+        out.u64(e.value);
+    }
     out.u32(w.trace.len() as u32);
     for (t, r) in &w.trace {
         out.tag(t);
@@ -373,6 +380,13 @@ pub(crate) fn get_writings(b: &[u8]) -> R<Writings> {
     let mut w = Writings::default();
     for _ in 0..g.len("events")? {
         w.events.push(g.key("event key")?);
+    }
+    for _ in 0..g.len("hashed events")? {
+        w.hashed.push(HashedEvent {
+            event: g.u32("hashed event")?,
+            records: g.u32("hashed records")?,
+            value: g.u64("event hash")?,
+        });
     }
     for _ in 0..g.len("trace records")? {
         let tag = g.tag()?;
@@ -649,6 +663,7 @@ pub(crate) fn get_final(b: &[u8]) -> R<PartFinal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::PartTracing;
     use crate::{Context, LinkParams, NodeProgram, SimDuration};
 
     /// Sends a value over its link and straight to the other node, records and logs.
@@ -671,7 +686,7 @@ mod tests {
         }
     }
 
-    fn part() -> crate::Simulation {
+    fn part(tracing: PartTracing) -> crate::Simulation {
         let mut sim = crate::Simulation::new(3);
         let a = sim.add_node("a").unwrap();
         let b = sim.add_node("b").unwrap();
@@ -679,7 +694,7 @@ mod tests {
         sim.link(a, "p", b, "p", l).unwrap();
         sim.add_worker(a, Box::new(Talk));
         sim.add_worker(b, Box::new(Talk));
-        sim.enter_part(&[0, 1], 0, 2, SimDuration::from_millis(1), true);
+        sim.enter_part(&[0, 1], 0, 2, SimDuration::from_millis(1), tracing);
         sim
     }
 
@@ -696,7 +711,7 @@ mod tests {
 
     #[test]
     fn what_a_part_sends_reads_back_the_same() {
-        let mut sim = part();
+        let mut sim = part(PartTracing::Records);
         sim.run_part_until(SimTime::from_millis(10));
         let batch = sim.take_outbox(1);
         assert_eq!(batch.len(), 2, "a delivery and a direct send for b");
@@ -724,6 +739,24 @@ mod tests {
         put_final(&mut again, &get_final(&out.0).unwrap());
         assert_eq!(out.0, again.0);
         every_prefix_fails(&out.0, get_final);
+    }
+
+    #[test]
+    fn a_hashing_part_sends_its_events_hashes_not_their_records() {
+        let mut sim = part(PartTracing::Hash);
+        sim.run_part_until(SimTime::from_millis(10));
+        let w = sim.take_writings();
+        assert!(
+            w.trace.is_empty(),
+            "a's events are node events: hashed here"
+        );
+        assert!(!w.hashed.is_empty());
+        assert!(w.hashed.iter().all(|e| e.records > 0));
+        let mut out = Put::default();
+        put_writings(&mut out, &w);
+        let back = get_writings(&out.0).unwrap();
+        assert_eq!(back.hashed, w.hashed);
+        every_prefix_fails(&out.0, get_writings);
     }
 
     #[test]

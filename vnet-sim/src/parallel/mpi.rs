@@ -32,7 +32,8 @@ impl Parallel<'_> {
     /// communicator must have as many ranks as the partition has parts): builds this rank's
     /// part with `build(rank)` and runs it with the others. `on_window` (rank 0) sees the
     /// merged simulation after every window; false ends the run. `tracing` must be the same on
-    /// every rank: whether rank 0 writes a trace (given with [`trace`](Parallel::trace)).
+    /// every rank: whether rank 0 writes a trace (given with [`trace`](Parallel::trace)); so
+    /// must [`hash_trace`](Parallel::hash_trace).
     /// Rank 0 returns the whole run; the others `None`.
     pub fn run_mpi<B, W>(
         self,
@@ -67,7 +68,8 @@ impl Parallel<'_> {
         let mut sim = match built {
             Ok(mut sim) if sim.network().nodes().len() == self.partition.part.len() => {
                 let l = lookahead.unwrap_or(SimDuration::from_nanos(u64::MAX / 2));
-                sim.enter_part(&self.partition.part, r, k as u32, l, tracing);
+                let mode = self.part_tracing(tracing);
+                sim.enter_part(&self.partition.part, r, k as u32, l, mode);
                 Some(sim)
             }
             Ok(sim) => {
@@ -83,6 +85,7 @@ impl Parallel<'_> {
             return Err(ParallelError::Panicked(r));
         };
         let mut sink = self.trace;
+        let mut hash = self.hash.then(crate::trace::TraceHash::default);
         let mut stats = WindowStats {
             events: vec![0; k],
             busy: vec![std::time::Duration::ZERO; k],
@@ -198,7 +201,7 @@ impl Parallel<'_> {
                         }
                     }
                 }
-                part.add_writings(merge(parts, &stops), &mut sink);
+                part.add_writings(merge(parts, &stops), &mut sink, hash.as_mut());
                 let go = on_window(part);
                 part.mark_writings();
                 if !stops.is_empty() {
@@ -262,6 +265,7 @@ impl Parallel<'_> {
             stats,
             stopped,
             interrupted,
+            trace_hash: hash,
         }))
     }
 }

@@ -88,7 +88,8 @@ fn grid(direct: SimDuration, stop_after: Option<u64>, mine: impl Fn(u32) -> bool
 /// What a run leaves that must not depend on threads.
 #[derive(Debug, PartialEq)]
 struct Outcome {
-    hash: u64,
+    /// The trace's hash and records.
+    hash: (u64, u64),
     now: SimTime,
     records: usize,
     logs: Vec<String>,
@@ -99,7 +100,7 @@ struct Outcome {
 fn outcome(sim: &Simulation, hash: &Rc<RefCell<TraceHash>>) -> Outcome {
     let r = sim.results();
     Outcome {
-        hash: hash.borrow().value(),
+        hash: (hash.borrow().value(), hash.borrow().records()),
         now: sim.now(),
         records: r.records().len(),
         logs: r
@@ -129,21 +130,36 @@ fn alone(direct: SimDuration, stop_after: Option<u64>, until: SimTime) -> Outcom
     outcome(&sim, &hash)
 }
 
+/// How a threaded run hashes its trace.
+#[derive(Copy, Clone, Debug)]
+enum Hashing {
+    /// A [`TraceHash`] sink, fed the merged trace.
+    Sink,
+    /// [`Parallel::hash_trace`] alone: the parts hash their events.
+    Parts,
+}
+
 fn threaded(
     cut: &Partition,
     direct: SimDuration,
     stop_after: Option<u64>,
     until: SimTime,
+    hashing: Hashing,
 ) -> Result<(Outcome, bool), ParallelError> {
     let hash = Rc::new(RefCell::new(TraceHash::default()));
-    let mut run = Parallel::new(cut)
-        .until(until)
-        .trace(Box::new(hash.clone()))
-        .run(
-            |r| Ok(grid(direct, stop_after, |i| cut.part[i as usize] == r)),
-            |_| true,
-        )?;
+    let run = Parallel::new(cut).until(until);
+    let run = match hashing {
+        Hashing::Sink => run.trace(Box::new(hash.clone())),
+        Hashing::Parts => run.hash_trace(),
+    };
+    let mut run = run.run(
+        |r| Ok(grid(direct, stop_after, |i| cut.part[i as usize] == r)),
+        |_| true,
+    )?;
     run.sim.take_trace();
+    if let Some(h) = &run.trace_hash {
+        *hash.borrow_mut() = h.clone();
+    }
     Ok((outcome(&run.sim, &hash), run.stopped))
 }
 
@@ -158,16 +174,18 @@ fn threads_reproduce_the_sequential_run_over_links_and_direct_sends() {
         let cut = super::auto(net.network(), k)
             .unwrap()
             .with_direct_delay(direct);
-        let (got, stopped) = threaded(&cut, direct, None, until).unwrap();
-        assert!(!stopped);
-        assert_eq!(got, want, "{k} threads");
-        // The same with parts in blocks of ids, the lookahead from direct sends alone.
-        let cut = Partition::blocks(16, k).unwrap().with_direct_delay(direct);
-        assert_eq!(
-            threaded(&cut, direct, None, until).unwrap().0,
-            want,
-            "{k} blocks"
-        );
+        for hashing in [Hashing::Sink, Hashing::Parts] {
+            let (got, stopped) = threaded(&cut, direct, None, until, hashing).unwrap();
+            assert!(!stopped);
+            assert_eq!(got, want, "{k} threads, {hashing:?}");
+            // The same with parts in blocks of ids, the lookahead from direct sends alone.
+            let cut = Partition::blocks(16, k).unwrap().with_direct_delay(direct);
+            assert_eq!(
+                threaded(&cut, direct, None, until, hashing).unwrap().0,
+                want,
+                "{k} blocks, {hashing:?}"
+            );
+        }
     }
 }
 
@@ -181,13 +199,17 @@ fn a_stop_ends_the_threaded_run_where_it_ends_the_sequential_one() {
     let cut = super::auto(net.network(), 3)
         .unwrap()
         .with_direct_delay(direct);
-    let (got, stopped) = threaded(&cut, direct, Some(40), until).unwrap();
-    assert!(stopped);
-    // Counters may include the rest of the stopping window; the trace, lines and records not.
-    assert_eq!(
-        (got.hash, got.records, &got.logs),
-        (want.hash, want.records, &want.logs)
-    );
+    for hashing in [Hashing::Sink, Hashing::Parts] {
+        let (got, stopped) = threaded(&cut, direct, Some(40), until, hashing).unwrap();
+        assert!(stopped);
+        // Counters may include the rest of the stopping window; the trace, lines and records
+        // not.
+        assert_eq!(
+            (got.hash, got.records, &got.logs),
+            (want.hash, want.records, &want.logs),
+            "{hashing:?}"
+        );
+    }
 }
 
 #[test]
@@ -242,7 +264,7 @@ fn a_direct_send_sooner_than_the_lookahead_is_refused_by_name() {
     let net = grid(SimDuration::ZERO, None, |_| false);
     let cut = super::auto(net.network(), 2).unwrap();
     let short = SimDuration::from_micros(10);
-    let e = threaded(&cut, short, None, SimTime::from_millis(50)).unwrap_err();
+    let e = threaded(&cut, short, None, SimTime::from_millis(50), Hashing::Parts).unwrap_err();
     let text = e.to_string();
     assert!(matches!(e, ParallelError::Refused(_)), "{e:?}");
     assert!(text.contains("sent straight to node `n"), "{text}");
