@@ -1,43 +1,21 @@
-//! PHOLD, the standard synthetic benchmark for discrete-event kernels, through vnet's public node API.
+//! PHOLD, the standard synthetic benchmark for discrete-event kernels, through vnet's public node API
+//! (the model: `vnet::scenarios::phold`).
 //!
 //! N nodes each start M events. Handling an event schedules one new event at a uniformly chosen
 //! node after a lookahead of 0.1 s plus an exponential delay of mean 0.9 s (a direct send, like
 //! ns-3's `ScheduleWithContext`). The run ends at virtual time T.
 //!
-//! Usage: `cargo run --release --example phold -- [N M T] [--seed S]` (defaults 1024 16 200).
+//! `--lookahead S` changes the minimum delay (a parallel run's window length), and `--remote P`
+//! sends each new event to a uniformly chosen node with probability P only, else to the node
+//! itself (the usual PHOLD "remote fraction"; on K parts about P·(K−1)/K of the events cross).
+//!
+//! Usage: `cargo run --release --example phold -- [N M T] [--seed S] [--lookahead S] [--remote P]
+//! [--threads K | --mpi]` (defaults 1024 16 200, lookahead 0.1, remote 1).
 //! Prints one line in the format of the peers in `../shared/peers/`. With `VNET_PHOLD_MEMORY=1`
 //! it also samples the event queue's memory overhead per pending event every virtual second.
 
-use rand::RngExt;
-use rand_distr::{Distribution, Exp};
-use vnet::sim::{Context, Message, NodeId, NodeProgram, PortId, SimDuration, SimTime, Simulation};
-
-const LOOKAHEAD: SimDuration = SimDuration::from_millis(100);
-
-struct Phold {
-    nodes: u32,
-    initial: u32,
-    delay: Exp<f64>,
-}
-
-impl Phold {
-    fn forward(&self, ctx: &mut Context, dst: NodeId, msg: Message) {
-        let extra = self.delay.sample(ctx.rng()) as u64;
-        ctx.send_to(dst, LOOKAHEAD + SimDuration::from_nanos(extra), msg);
-    }
-}
-
-impl NodeProgram for Phold {
-    fn on_start(&mut self, ctx: &mut Context) {
-        for _ in 0..self.initial {
-            self.forward(ctx, ctx.node(), Message::empty());
-        }
-    }
-    fn on_message(&mut self, ctx: &mut Context, _port: Option<PortId>, msg: Message) {
-        let dst = NodeId(ctx.rng().random_range(0..self.nodes));
-        self.forward(ctx, dst, msg);
-    }
-}
+use vnet::scenarios::{PholdShape, phold, phold_events};
+use vnet::sim::{SimDuration, SimTime, Simulation};
 
 #[derive(clap::Parser)]
 #[command(
@@ -56,8 +34,14 @@ struct Args {
     /// Master seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Run on K threads: the nodes in K runs of consecutive ids, the 0.1 s minimum delay as
-    /// the lookahead (`vnet_sim::parallel`). Prints the windows' counts on standard error.
+    /// Minimum delay of an event in seconds (above 0): the lookahead of a parallel run.
+    #[arg(long, default_value_t = 0.1)]
+    lookahead: f64,
+    /// Probability (0 to 1) that an event goes to a uniformly chosen node, not its own.
+    #[arg(long, default_value_t = 1.0)]
+    remote: f64,
+    /// Run on K threads: the nodes in K runs of consecutive ids, the minimum delay as the
+    /// lookahead (`vnet_sim::parallel`). Prints the windows' counts on standard error.
     #[arg(long)]
     threads: Option<u32>,
     /// Run as one rank of an MPI job (`mpirun -np K phold … --mpi`; needs `--features mpi`):
@@ -72,6 +56,8 @@ fn main() {
         m,
         t,
         seed,
+        lookahead,
+        remote,
         threads,
         mpi,
     } = clap::Parser::parse();
@@ -79,16 +65,33 @@ fn main() {
         eprintln!("phold: N must be at least 1 and T a non-negative number of seconds");
         std::process::exit(2);
     }
+    if !(lookahead > 0.0 && lookahead < 1e6 && (0.0..=1.0).contains(&remote)) {
+        eprintln!(
+            "phold: --lookahead must be a positive number of seconds, --remote a probability \
+             from 0 to 1"
+        );
+        std::process::exit(2);
+    }
+    let shape = PholdShape {
+        lookahead: SimDuration::from_secs_f64(lookahead),
+        remote,
+    };
     if let Some(k) = threads {
-        return threaded(n, m, t, seed, k);
+        return threaded(n, m, t, seed, k, shape);
     }
     if mpi {
-        return ranked(n, m, t, seed);
+        return ranked(n, m, t, seed, shape);
     }
 
-    let mut sim = build(n, m, seed, |_| true);
-    // Start-up (each node scheduling its M initial events) is not timed, as in the peers.
+    let mut sim = phold(n, m, seed, shape, |_| true);
+    // Start-up (each node scheduling its M initial events) is not timed, as in the peers; a
+    // threaded run's time includes it, so it is said apart.
+    let started = std::time::Instant::now();
     sim.run_until(SimTime::ZERO);
+    eprintln!(
+        "phold: start-up {:.3} s (not in wall_s)",
+        started.elapsed().as_secs_f64()
+    );
     let overhead_start = sim.queue_overhead_bytes() as f64 / sim.pending_events().max(1) as f64;
     let end = SimTime::from_secs_f64(t);
     let clock = std::time::Instant::now();
@@ -113,31 +116,9 @@ fn main() {
     report(&sim, n, m, t, wall);
 }
 
-/// PHOLD's simulation, with programs on the nodes `mine` accepts.
-fn build(n: u32, m: u32, seed: u64, mine: impl Fn(u32) -> bool) -> Simulation {
-    let mut sim = Simulation::new(seed);
-    sim.reserve_nodes(n as usize);
-    let delay = Exp::new(1.0 / 0.9e9).expect("positive rate");
-    for i in 0..n {
-        let node = sim.add_node(&format!("lp{i}")).expect("fresh names");
-        if mine(i) {
-            let p = Phold {
-                nodes: n,
-                initial: m,
-                delay,
-            };
-            sim.add_worker(node, Box::new(p));
-        }
-    }
-    sim
-}
-
 /// Prints the peers' line: events are messages received.
 fn report(sim: &Simulation, n: u32, m: u32, t: f64, wall: f64) {
-    let events: u64 = (0..n)
-        .filter_map(|i| sim.results().node_stats(NodeId(i)))
-        .map(|s| s.received)
-        .sum();
+    let events = phold_events(sim, n);
     println!(
         "vnet phold n={n} m={m} t={t} events={events} wall_s={wall:.3} events_per_s={:.0}",
         events as f64 / wall
@@ -145,9 +126,9 @@ fn report(sim: &Simulation, n: u32, m: u32, t: f64, wall: f64) {
 }
 
 /// PHOLD on `k` threads; timed from the first window (start-up included, building not).
-fn threaded(n: u32, m: u32, t: f64, seed: u64, k: u32) {
+fn threaded(n: u32, m: u32, t: f64, seed: u64, k: u32, shape: PholdShape) {
     let cut = match vnet::sim::parallel::Partition::blocks(n as usize, k) {
-        Ok(c) => c.with_direct_delay(LOOKAHEAD),
+        Ok(c) => c.with_direct_delay(shape.lookahead),
         Err(e) => {
             eprintln!("phold: --threads {k}: {e}");
             std::process::exit(2);
@@ -156,7 +137,7 @@ fn threaded(n: u32, m: u32, t: f64, seed: u64, k: u32) {
     let run = vnet::sim::parallel::Parallel::new(&cut)
         .until(SimTime::from_secs_f64(t))
         .run(
-            |r| Ok(build(n, m, seed, |i| cut.part[i as usize] == r)),
+            |r| Ok(phold(n, m, seed, shape, |i| cut.part[i as usize] == r)),
             |_| true,
         );
     let run = match run {
@@ -185,7 +166,7 @@ fn threaded(n: u32, m: u32, t: f64, seed: u64, k: u32) {
 
 /// PHOLD as a rank of an MPI job.
 #[cfg(feature = "mpi")]
-fn ranked(n: u32, m: u32, t: f64, seed: u64) {
+fn ranked(n: u32, m: u32, t: f64, seed: u64, shape: PholdShape) {
     use vnet::sim::parallel::bindings::traits::Communicator;
     let Some(universe) = vnet::sim::parallel::bindings::initialize() else {
         eprintln!("phold: --mpi: cannot initialise MPI");
@@ -194,7 +175,7 @@ fn ranked(n: u32, m: u32, t: f64, seed: u64) {
     let world = universe.world();
     let k = world.size() as u32;
     let cut = match vnet::sim::parallel::Partition::blocks(n as usize, k) {
-        Ok(c) => c.with_direct_delay(LOOKAHEAD),
+        Ok(c) => c.with_direct_delay(shape.lookahead),
         Err(e) => {
             eprintln!("phold: --mpi with {k} ranks: {e}");
             std::process::exit(2);
@@ -205,7 +186,7 @@ fn ranked(n: u32, m: u32, t: f64, seed: u64) {
         .run_mpi(
             &world,
             false,
-            |r| Ok(build(n, m, seed, |i| cut.part[i as usize] == r)),
+            |r| Ok(phold(n, m, seed, shape, |i| cut.part[i as usize] == r)),
             |_| true,
         );
     match run {
@@ -228,7 +209,7 @@ fn ranked(n: u32, m: u32, t: f64, seed: u64) {
 }
 
 #[cfg(not(feature = "mpi"))]
-fn ranked(_: u32, _: u32, _: f64, _: u64) {
+fn ranked(_: u32, _: u32, _: f64, _: u64, _: PholdShape) {
     eprintln!("phold: --mpi: built without MPI; build with `--features mpi`");
     std::process::exit(2);
 }

@@ -274,13 +274,7 @@ fn legend_row<DB: DrawingBackend>(
     labels: &[&str],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let width = area.dim_in_pixel().0 as i32;
-    let (mut x, mut y) = (20, 4);
-    for (i, label) in labels.iter().enumerate() {
-        // About 9 px a character at 16 px, a swatch and a gap.
-        let w = 50 + 9 * label.chars().count() as i32;
-        if x + w > width && x > 20 {
-            (x, y) = (20, y + 22);
-        }
+    for (i, (label, (x, y))) in labels.iter().zip(legend_places(labels, width)).enumerate() {
         let c = COLOURS[i % COLOURS.len()];
         area.draw(&Rectangle::new([(x, y + 4), (x + 18, y + 16)], c.filled()))?;
         area.draw(&Text::new(
@@ -288,9 +282,24 @@ fn legend_row<DB: DrawingBackend>(
             (x + 24, y),
             ("sans-serif", 16),
         ))?;
-        x += w;
     }
     Ok(())
+}
+
+/// Where each legend entry goes in a row `width` pixels wide, wrapping to further rows.
+fn legend_places(labels: &[&str], width: i32) -> Vec<(i32, i32)> {
+    let (mut x, mut y) = (20, 4);
+    let mut places = Vec::with_capacity(labels.len());
+    for label in labels {
+        // About 9 px a character at 16 px, a swatch and a gap.
+        let w = 50 + 9 * label.chars().count() as i32;
+        if x + w > width && x > 20 {
+            (x, y) = (20, y + 22);
+        }
+        places.push((x, y));
+        x += w;
+    }
+    places
 }
 
 /// Draws several series as lines with markers (and 95 % bars where given) into a PNG at
@@ -355,11 +364,10 @@ pub fn series_chart(
         }
     };
     let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
-    let legend_height = if 9 * labels.iter().map(|l| l.len() + 6).sum::<usize>() > 860 {
-        48
-    } else {
-        26
-    };
+    // The rows the legend wraps to, 22 px each (the picture is 900 px wide).
+    let legend_height = legend_places(&labels, 900)
+        .last()
+        .map_or(26, |&(_, y)| (y + 22) as u32);
     let draw = || -> Result<(), Box<dyn std::error::Error>> {
         let root = BitMapBackend::new(path, (900, 620)).into_drawing_area();
         root.fill(&WHITE)?;

@@ -7,6 +7,7 @@ mod hybrid_mesh;
 mod leader_churn;
 mod mesh_flood;
 mod mesh_traffic;
+mod phold;
 mod sensor_field;
 
 pub use agent_survey::{SurveyMethod, SurveyReport, agent_survey, hot_nodes};
@@ -17,6 +18,7 @@ pub use hybrid_mesh::{HYBRID_FLOOD_LUA, HybridMesh, HybridReport, NodeResult, hy
 pub use leader_churn::{LeaderChurnReport, leader_churn};
 pub use mesh_flood::{FloodLang, MeshFlood, MeshFloodReport, mesh_flood};
 pub use mesh_traffic::{MeshTrafficReport, MeshTrafficRun, mesh_traffic};
+pub use phold::{PholdShape, phold, phold_events};
 pub use sensor_field::{SAMPLES_PER_NODE, SensorField, SensorFieldReport, field, sensor_field};
 
 use vnet_sim::{Jitter, LinkParams, SimDuration};

@@ -259,6 +259,9 @@ pub(crate) fn run(a: &RunArgs) -> Result<ExitCode, BadInput> {
         eprintln!("{line}");
     }
     written?;
+    // The process ends next: the system takes the memory back at once, where dropping the
+    // simulation would close every Lua state object by object (≈ 0.8 s for 10 000 workers).
+    std::mem::forget(sim);
     Ok(if interrupted {
         ExitCode::from(130)
     } else if summary.failed() > 0 && !a.allow_failures {

@@ -290,8 +290,8 @@ impl Kernel {
 }
 
 impl PartRecord {
-    /// Writes this record to `sink` with the names `net` gives its nodes and port.
-    /// `event`: the key of the event that wrote it.
+    /// Writes this record to each of `sinks` with the names `net` gives its nodes and port;
+    /// `event` is the key of the event that wrote it.
     pub(crate) fn replay(
         &self,
         event: EventKey,
