@@ -59,6 +59,7 @@ pub(crate) struct LuaVm {
     state: State,
     budget: u64,
     shared: Box<RefCell<Shared>>,
+    meta_keys: value::MetaKeys,
 }
 
 impl LuaVm {
@@ -99,12 +100,17 @@ impl LuaVm {
             }
             state.protect(|l| api::install(l, shared_ptr))?;
         }
+        let mut meta_keys = None;
+        // SAFETY: protected, as above.
+        unsafe { state.protect(|l| meta_keys = Some(value::MetaKeys::new(l)))? };
+        let meta_keys = meta_keys.ok_or("cannot make recv's keys")?;
         let thread = load_thread(&state, code, &name, WORKER)?;
         shared.borrow_mut().thread = thread;
         let vm = LuaVm {
             state,
             budget,
             shared,
+            meta_keys,
         };
         vm.set_hook(thread);
         vm.state.start_collector();
@@ -337,7 +343,7 @@ impl Vm for LuaVm {
                         None => ffi::lua_pushnil(thread),
                     }
                     value::push_message(thread, &message)?;
-                    value::push_meta(thread, &meta);
+                    value::push_meta(thread, &meta, &self.meta_keys);
                     Ok(())
                 });
                 if let Err(e) = pushed {
