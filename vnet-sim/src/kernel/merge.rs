@@ -1,5 +1,5 @@
 //! Merging what the parts of a parallel run wrote in one window into the order the sequential
-//! kernel writes it ([`super::part`] tags every writing with the event that made it).
+//! kernel writes it ([`super::writing`] tags every writing with the event that made it).
 
 use super::writing::{HashedEvent, PartRecord, Tag};
 use super::{LogLine, Record};
