@@ -35,17 +35,15 @@ struct Phold {
     nodes: u32,
     initial: u32,
     delay: Exp<f64>,
-    shape: PholdShape,
+    lookahead: SimDuration,
+    /// The remote fraction, `None` for 1 (every event remote, no draw).
+    remote: Option<f64>,
 }
 
 impl Phold {
     fn forward(&self, ctx: &mut Context, dst: NodeId, msg: Message) {
         let extra = self.delay.sample(ctx.rng()) as u64;
-        ctx.send_to(
-            dst,
-            self.shape.lookahead + SimDuration::from_nanos(extra),
-            msg,
-        );
+        ctx.send_to(dst, self.lookahead + SimDuration::from_nanos(extra), msg);
     }
 }
 
@@ -56,7 +54,7 @@ impl NodeProgram for Phold {
         }
     }
     fn on_message(&mut self, ctx: &mut Context, _port: Option<PortId>, msg: Message) {
-        let remote = self.shape.remote >= 1.0 || ctx.rng().random_bool(self.shape.remote);
+        let remote = self.remote.is_none_or(|p| ctx.rng().random_bool(p));
         let dst = if remote {
             NodeId(ctx.rng().random_range(0..self.nodes))
         } else {
@@ -85,7 +83,8 @@ pub fn phold(
                 nodes: n,
                 initial: m,
                 delay,
-                shape,
+                lookahead: shape.lookahead,
+                remote: (shape.remote < 1.0).then_some(shape.remote),
             };
             sim.add_worker(node, Box::new(p));
         }
