@@ -235,21 +235,26 @@ impl<W: Write> TraceSink for WriterTrace<W> {
 /// run that ran its events in another order ran other keys or wrote other records.
 ///
 /// ```
-/// use vnet_sim::trace::{TraceHash, TraceSink};
-/// # use vnet_sim::{LinkParams, SimDuration, Simulation};
 /// use std::{cell::RefCell, rc::Rc};
-/// let run = || {
+/// use vnet_sim::trace::TraceHash;
+/// use vnet_sim::{Message, SimTime, Simulation};
+///
+/// // Two messages into a node, `size` bytes each: the hash and how many records it saw.
+/// let run = |size: usize| {
 ///     let mut sim = Simulation::new(1);
-///     # let a = sim.add_node("a").unwrap();
-///     # let b = sim.add_node("b").unwrap();
-///     # sim.link(a, "p", b, "p", LinkParams::new(SimDuration::from_millis(1), 1_000_000)).unwrap();
+///     let n = sim.add_node("n").unwrap();
 ///     let hash = Rc::new(RefCell::new(TraceHash::default()));
 ///     sim.set_trace(Box::new(hash.clone()));
+///     for ms in [1, 2] {
+///         sim.inject(SimTime::from_millis(ms), n, None, Message::bytes(vec![0; size])).unwrap();
+///     }
 ///     sim.run();
-///     let h = hash.borrow().value();
-///     h
+///     let h = hash.borrow();
+///     (h.value(), h.records())
 /// };
-/// assert_eq!(run(), run());
+/// assert_eq!(run(3), run(3));
+/// assert_eq!(run(3).1, 2);
+/// assert_ne!(run(3).0, run(4).0);
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct TraceHash {

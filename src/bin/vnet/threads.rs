@@ -84,6 +84,7 @@ pub(crate) struct Ran {
     pub sim: Simulation,
     /// Whether Ctrl-C ended the run.
     pub interrupted: bool,
+    /// How the windows went.
     pub stats: WindowStats,
     /// The trace's hash, as the sequential run's.
     pub hash: TraceHash,
