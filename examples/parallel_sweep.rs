@@ -152,7 +152,7 @@ fn measure(
         .map_err(|e| e.to_string())?
         .with_direct_delay(shape.lookahead);
     let (mut alone, mut threads) = (Vec::new(), Vec::new());
-    let mut point = None;
+    let mut last = None;
     for _ in 0..reps {
         let mut sim = phold(n, m, seed, shape, |_| true);
         // Start-up (each node scheduling its first events) timed, as the threaded run's
@@ -178,19 +178,22 @@ fn measure(
                 shape.lookahead, shape.remote
             ));
         }
-        point = Some(Point {
+        last = Some((
             events,
-            windows: w.windows,
-            events_per_window: w.events_per_window(),
-            crossing: w.crossing_fraction(),
-            alone_s: 0.0,
-            threads_s: 0.0,
-        });
+            w.windows,
+            w.events_per_window(),
+            w.crossing_fraction(),
+        ));
     }
-    let mut p = point.ok_or("no runs")?;
-    p.alone_s = median(&mut alone);
-    p.threads_s = median(&mut threads);
-    Ok(p)
+    let (events, windows, events_per_window, crossing) = last.ok_or("no runs")?;
+    Ok(Point {
+        events,
+        windows,
+        events_per_window,
+        crossing,
+        alone_s: median(&mut alone),
+        threads_s: median(&mut threads),
+    })
 }
 
 fn median(v: &mut [f64]) -> f64 {
