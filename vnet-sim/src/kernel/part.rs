@@ -262,15 +262,14 @@ impl Simulation {
             .part
             .as_deref_mut()
             .and_then(|p| p.outbox.get_mut(to as usize))
-            .map(std::mem::take)
+            // The next window likely sends about as many: no regrowth while it fills.
+            .map(|o| std::mem::replace(o, Vec::with_capacity(o.len())))
             .unwrap_or_default()
     }
 
     /// Queues events another part made for this part's nodes.
     pub(crate) fn take_inbox(&mut self, events: Batch) {
-        for (key, ev) in events {
-            self.k.queue.push(key, ev);
-        }
+        self.k.queue.push_batch(events);
     }
 
     /// What a program did that the parallel run cannot do, if anything.

@@ -222,6 +222,27 @@ impl LadderQueue {
         }
     }
 
+    /// Prefetches where [`push`](Self::push) would put an entry due at `time`, for a push a
+    /// few steps ahead.
+    #[inline]
+    pub fn prefetch_push(&self, time: u64) {
+        let bucket = if time > self.pivot {
+            &self.radix[63 - (time ^ self.pivot).leading_zeros() as usize]
+        } else if self.rung_next < self.rung.len()
+            && time >= self.rung_start + ((self.rung_next as u64) << self.rung_shift)
+        {
+            &self.rung[((time - self.rung_start) >> self.rung_shift) as usize]
+        } else {
+            return;
+        };
+        let pos = bucket.len as usize % CHUNK;
+        if pos != 0
+            && let Some(e) = self.pool.entries.get(bucket.tail as usize * CHUNK + pos)
+        {
+            super::prefetch(e);
+        }
+    }
+
     /// The entry with the smallest `(time, tie)`. `on_refill` sees the front (latest first) each
     /// time it is refilled: a chance to prefetch payloads before they are popped.
     #[inline]

@@ -5,6 +5,11 @@
 //! the payload. So a queued entry needs no generation of its own: its slot cannot be reused
 //! under it. Freed slots are reused last-in first-out, so the slot an event is about to be
 //! scheduled into is usually the one just vacated by the event being handled (warm in cache).
+//!
+//! The free slots are a stack of indices beside the slots, not a list threaded through them:
+//! taking many slots in a row (a parallel part queueing the events other parts sent it, tens
+//! of thousands at a barrier) then reads the stack in order instead of chasing one cache miss
+//! per slot, each waiting for the last.
 
 /// A handle to a slab slot: index plus the generation it was issued for.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
@@ -13,34 +18,30 @@ pub(crate) struct SlotRef {
     pub generation: u32,
 }
 
-/// Generation and free-list link share the 8 bytes an 8-aligned payload pads to anyway.
+/// A payload and the generation its handles must carry.
 struct Slot<T> {
     generation: u32,
-    next_free: u32,
     value: Option<T>,
 }
 
-const NONE: u32 = u32::MAX;
-
 pub(crate) struct Slab<T> {
     slots: Vec<Slot<T>>,
-    free_head: u32,
+    /// Indices of free slots; the last is reused first.
+    free: Vec<u32>,
 }
 
 impl<T> Slab<T> {
     pub fn new() -> Self {
         Slab {
             slots: Vec::new(),
-            free_head: NONE,
+            free: Vec::new(),
         }
     }
 
     #[inline]
     pub fn insert(&mut self, value: T) -> SlotRef {
-        if self.free_head != NONE {
-            let index = self.free_head;
+        if let Some(index) = self.free.pop() {
             let slot = &mut self.slots[index as usize];
-            self.free_head = slot.next_free;
             slot.value = Some(value);
             return SlotRef {
                 index,
@@ -58,7 +59,6 @@ impl<T> Slab<T> {
         }
         self.slots.push(Slot {
             generation: 0,
-            next_free: NONE,
             value: Some(value),
         });
         SlotRef {
@@ -88,8 +88,7 @@ impl<T> Slab<T> {
     pub fn release(&mut self, index: u32) -> Option<T> {
         let slot = &mut self.slots[index as usize];
         slot.generation = slot.generation.wrapping_add(1);
-        slot.next_free = self.free_head;
-        self.free_head = index;
+        self.free.push(index);
         slot.value.take()
     }
 
@@ -97,18 +96,22 @@ impl<T> Slab<T> {
     /// events it is far out of cache.
     #[inline]
     pub fn prefetch(&self, index: u32) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(slot) = self.slots.get(index as usize) {
-            // SAFETY: prefetching is a hint; it never faults, even on an invalid address.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch(
-                    slot as *const Slot<T> as *const i8,
-                    std::arch::x86_64::_MM_HINT_T0,
-                )
-            };
+            super::prefetch(slot);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = index;
+    }
+
+    /// Prefetches the slot the `k`-th insert from now will take, if one is free.
+    #[inline]
+    pub fn prefetch_free(&self, k: usize) {
+        if let Some(&i) = self
+            .free
+            .len()
+            .checked_sub(k + 1)
+            .and_then(|j| self.free.get(j))
+        {
+            self.prefetch(i);
+        }
     }
 
     /// Prefetches the slots of the last `n` entries of `entries` (the next to pop).
@@ -137,9 +140,11 @@ impl<T> Slab<T> {
         slot.value.as_ref()
     }
 
-    /// Bytes held by the slab's own bookkeeping beyond the payloads (generation, link, option tag).
+    /// Bytes held by the slab's own bookkeeping beyond the payloads (generation and option
+    /// tag, padded; the free stack).
     pub fn overhead_bytes(&self) -> usize {
         self.slots.capacity() * (std::mem::size_of::<Slot<T>>() - std::mem::size_of::<T>())
+            + self.free.capacity() * std::mem::size_of::<u32>()
     }
 
     /// Bytes of payload capacity.

@@ -208,3 +208,38 @@ fn overhead_per_event_is_bounded() {
     let per = q.overhead_bytes() as f64 / q.len() as f64;
     assert!(per <= 40.0, "{per} bytes per pending event");
 }
+
+#[test]
+fn a_batch_pushed_at_once_pops_as_pushed_one_by_one() {
+    // Like a parallel part at a barrier: events run, slots are freed, then a batch from another
+    // part arrives (times spread over the queue, some equal, some before the rung's end).
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+    let (mut one, mut all) = (EventQueue::new(), EventQueue::new());
+    let mut seq = 0u64;
+    let mut now = 0u64;
+    for round in 0..60 {
+        let batch: Vec<(EventKey, u64)> = (0..rng.next_u64() % 3000)
+            .map(|_| {
+                seq += 1;
+                let t = now + rng.next_u64() % 5_000_000;
+                (EventKey::new(SimTime::from_nanos(t), 1, seq), seq)
+            })
+            .collect();
+        for &(k, v) in &batch {
+            one.push(k, v);
+        }
+        all.push_batch(batch);
+        assert_eq!(one.len(), all.len(), "round {round}");
+        for _ in 0..rng.next_u64() % 2000 {
+            let (a, b) = (one.pop(), all.pop());
+            assert_eq!(a, b, "round {round}");
+            if let Some((k, _)) = a {
+                now = k.time().as_nanos();
+            }
+        }
+    }
+    while let Some(a) = one.pop() {
+        assert_eq!(Some(a), all.pop());
+    }
+    assert!(all.is_empty());
+}
