@@ -11,7 +11,8 @@
 //!   sorted into the front when the front runs dry.
 //! - radix buckets: every entry later than `pivot`; bucket `b` holds those whose `time ^ pivot`
 //!   has its highest set bit at `b`. When the rung is used up, the lowest radix bucket becomes
-//!   the next rung (sized so its buckets hold about [`TARGET`] entries, fewer for small buckets), and `pivot` its latest time.
+//!   the next rung (sized so its buckets hold about [`TARGET`] entries, [`SMALL_TARGET`] for
+//!   small buckets), and `pivot` its latest time.
 //!
 //! Times only grow in a discrete-event run (nothing is scheduled before `now`), which the radix
 //! buckets need. An entry is written about three times on its way to the front (radix bucket,
