@@ -665,6 +665,9 @@ impl Simulation {
             self.adopt_spawned();
         }
         // Programs of ended workers are dropped only now: one may have ended itself mid-callback.
+        if self.k.ended.is_empty() {
+            return;
+        }
         for (node, w) in self.k.ended.drain(..) {
             if let Some(p) = self.programs[node.0 as usize].get_mut(w.0 as usize) {
                 *p = None;
