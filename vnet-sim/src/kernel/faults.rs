@@ -499,11 +499,7 @@ impl Simulation {
 
     /// Drops the programs of workers that ended (a crash ends them outside a callback).
     fn drop_ended(&mut self) {
-        for (node, w) in self.k.ended.drain(..) {
-            if let Some(p) = self.programs[node.0 as usize].get_mut(w.0 as usize) {
-                *p = None;
-            }
-        }
+        self.drop_ended_programs();
         if !self.k.spawned.is_empty() {
             self.adopt_spawned();
         }

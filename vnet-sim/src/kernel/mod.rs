@@ -665,9 +665,13 @@ impl Simulation {
             self.adopt_spawned();
         }
         // Programs of ended workers are dropped only now: one may have ended itself mid-callback.
-        if self.k.ended.is_empty() {
-            return;
+        if !self.k.ended.is_empty() {
+            self.drop_ended_programs();
         }
+    }
+
+    /// Drops the programs of the workers that ended since the last call.
+    fn drop_ended_programs(&mut self) {
         for (node, w) in self.k.ended.drain(..) {
             if let Some(p) = self.programs[node.0 as usize].get_mut(w.0 as usize) {
                 *p = None;

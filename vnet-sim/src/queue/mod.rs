@@ -242,8 +242,9 @@ impl<T> EventQueue<T> {
     }
 
     /// Bytes the queue holds beyond the payload slots: entries (used and spare), chunk lists,
-    /// the front heap, slab generations and free-slot stack. Divide by [`len`](Self::len) for the
-    /// overhead per pending event. Spare payload slots are reported by [`spare_payload_bytes`](Self::spare_payload_bytes).
+    /// the front heap, slab generations and free-slot stack. Divide by [`len`](Self::len) for
+    /// the overhead per pending event. Spare payload slots are reported by
+    /// [`spare_payload_bytes`](Self::spare_payload_bytes).
     pub fn overhead_bytes(&self) -> usize {
         self.order.allocated_bytes() + self.payloads.overhead_bytes()
     }
