@@ -1,7 +1,7 @@
 //! table1: the paper's Table 1 (VM performance) on this host, beside the paper's rows and the
 //! host profiles' reproduction of them in virtual time.
 //!
-//! For each VM vnet embeds — Lua 5.4 (mlua) and JavaScript (boa) — it measures:
+//! For each VM vnet embeds — Lua 5.4 (mlua) and JavaScript (boa, or QuickJS) — it measures:
 //! - **dhry/s**: the Dhrystone 2.1 port run as a worker, long enough to be stable;
 //! - **t_iVM**: creating a worker (sandbox, API, loading a Dhrystone-sized program, running it
 //!   to its first `recv`);
@@ -16,8 +16,9 @@
 //! `results/table1.png`.
 //!
 //! Built with `--no-default-features --features luajit`, Lua workers run on LuaJIT 2.1 and the
-//! example measures that row alone into `results/table1_luajit.csv`, which the default build
-//! merges into the table (run it first).
+//! example measures that row alone into `results/table1_luajit.csv`; built with `--features
+//! quickjs`, JS workers run on QuickJS and it measures the JS row alone into
+//! `results/table1_quickjs.csv`. The default build merges both into the table (run them first).
 //!
 //! `cargo run --release --example table1 -- [--repeats N] [--seconds S]`
 
@@ -31,7 +32,7 @@ use clap::Parser;
 use vnet::heap::CountingAlloc;
 use vnet::plot::{BarPanel, log_bar_panels};
 use vnet::programs::{dhrystone_native, dhrystone_source};
-use vnet::sim::vm::{HostProfile, LUA_ENGINE, Lang, VmConfig, VmProgram};
+use vnet::sim::vm::{HostProfile, JS_ENGINE, LUA_ENGINE, Lang, VmConfig, VmProgram};
 use vnet::sim::{LinkParams, SimDuration, Simulation};
 
 // Counts the live heap, for m_iVM (JS workers then run without memory caps: none is needed).
@@ -66,7 +67,7 @@ struct Row {
     source: &'static str,
 }
 
-#[cfg_attr(feature = "luajit", allow(dead_code))]
+#[cfg_attr(any(feature = "luajit", feature = "quickjs"), allow(dead_code))]
 fn paper() -> Vec<Row> {
     let row = |host: &str, vm: &str, d: f64, t: f64, m: f64, c: f64| Row {
         host: host.into(),
@@ -144,7 +145,7 @@ fn dhry_per_s(lang: Lang, config: &VmConfig, seconds: f64, repeats: usize) -> Re
     Ok(median(rates))
 }
 
-#[cfg_attr(feature = "luajit", allow(dead_code))]
+#[cfg_attr(any(feature = "luajit", feature = "quickjs"), allow(dead_code))]
 fn native_dhry_per_s(seconds: f64, repeats: usize) -> Result<f64, String> {
     let time = |runs: u32| {
         let t0 = Instant::now();
@@ -172,7 +173,7 @@ fn creation(lang: Lang, k: usize, repeats: usize) -> Result<(f64, f64), String> 
         let n = sim.add_node("n").map_err(|e| e.to_string())?;
         // boa collects garbage when it likes, also other workers'; collect it all before both
         // readings so the difference is what the workers keep.
-        boa_gc::force_collect();
+        vnet::sim::vm::collect_js_garbage();
         let before = CountingAlloc::live_bytes();
         let t0 = Instant::now();
         for _ in 0..k {
@@ -183,7 +184,7 @@ fn creation(lang: Lang, k: usize, repeats: usize) -> Result<(f64, f64), String> 
         }
         sim.run();
         times.push(t0.elapsed().as_secs_f64() * 1e3 / k as f64);
-        boa_gc::force_collect();
+        vnet::sim::vm::collect_js_garbage();
         sizes.push((CountingAlloc::live_bytes() - before) as f64 / 1e3 / k as f64);
         let failed = sim
             .results()
@@ -245,7 +246,7 @@ fn tcmsg(lang: Lang, rounds: u64, repeats: usize) -> Result<f64, String> {
 /// The Lua Dhrystone on a simulated `profile` host: dhry/s of virtual time, the virtual
 /// t_iVM (when the worker starts) and tcmsg (one message between two such workers over an
 /// instant link, minus nothing: what a program measures).
-#[cfg_attr(feature = "luajit", allow(dead_code))]
+#[cfg_attr(any(feature = "luajit", feature = "quickjs"), allow(dead_code))]
 fn model(profile: HostProfile) -> Result<Row, String> {
     let config = VmConfig {
         profile: Some(profile.clone()),
@@ -326,27 +327,44 @@ fn vm_row(lang: Lang, vm: String, k: usize, rounds: u64, args: &Args) -> Result<
 
 const HOST: &str = "this host";
 
-/// The file a `luajit` build writes its row to, and the default build merges in.
+/// The files a `luajit` or `quickjs` build writes its row to, and the default build merges in.
 const LUAJIT_ROWS: &str = "table1_luajit.csv";
+const QUICKJS_ROWS: &str = "table1_quickjs.csv";
 
-/// Built with `--features luajit`: measures the LuaJIT row alone, for the default build to
-/// merge into the table.
-#[cfg(feature = "luajit")]
+/// Built with `--features luajit` or `quickjs`: measures the other engine's row alone, for the
+/// default build to merge into the table.
+#[cfg(any(feature = "luajit", feature = "quickjs"))]
 fn run(args: &Args) -> Result<(), String> {
-    let row = vm_row(Lang::Lua, format!("{LUA_ENGINE} (mlua)"), 200, 20_000, args)?;
-    let path = args.out.join(LUAJIT_ROWS);
+    let mut rows = Vec::new();
+    if cfg!(feature = "luajit") {
+        let row = vm_row(Lang::Lua, format!("{LUA_ENGINE} (mlua)"), 200, 20_000, args)?;
+        rows.push((row, LUAJIT_ROWS));
+    }
+    if cfg!(feature = "quickjs") {
+        let row = vm_row(
+            Lang::Js,
+            format!("JavaScript ({JS_ENGINE})"),
+            200,
+            20_000,
+            args,
+        )?;
+        rows.push((row, QUICKJS_ROWS));
+    }
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    std::fs::write(&path, csv_text(std::slice::from_ref(&row)))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    print_row(&row);
-    println!(
-        "wrote {} (the default build's table1 merges it)",
-        path.display()
-    );
+    for (row, file) in rows {
+        let path = args.out.join(file);
+        std::fs::write(&path, csv_text(std::slice::from_ref(&row)))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        print_row(&row);
+        println!(
+            "wrote {} (the default build's table1 merges it)",
+            path.display()
+        );
+    }
     Ok(())
 }
 
-#[cfg(not(feature = "luajit"))]
+#[cfg(not(any(feature = "luajit", feature = "quickjs")))]
 fn run(args: &Args) -> Result<(), String> {
     if args.replot {
         let rows = read_rows(&args.out.join("table1.csv"), None)?;
@@ -373,7 +391,7 @@ fn run(args: &Args) -> Result<(), String> {
     )?);
     rows.push(vm_row(
         Lang::Js,
-        "JavaScript (boa)".into(),
+        format!("JavaScript ({JS_ENGINE})"),
         20,
         2_000,
         args,
@@ -392,7 +410,8 @@ fn run(args: &Args) -> Result<(), String> {
         tcmsg_ms: None,
         source: "measured",
     });
-    rows.extend(luajit_rows(&args.out.join(LUAJIT_ROWS))?);
+    rows.extend(merged_rows(&args.out.join(LUAJIT_ROWS), "luajit")?);
+    rows.extend(merged_rows(&args.out.join(QUICKJS_ROWS), "quickjs")?);
     for p in [
         HostProfile::pc(),
         HostProfile::raspberry_pi_zero(),
@@ -403,12 +422,12 @@ fn run(args: &Args) -> Result<(), String> {
     write_files(args, &rows)
 }
 
-/// The rows a `luajit` build wrote, if it ran (none otherwise).
-#[cfg(not(feature = "luajit"))]
-fn luajit_rows(path: &std::path::Path) -> Result<Vec<Row>, String> {
+/// The rows a build with `feature` wrote, if it ran (none otherwise).
+#[cfg(not(any(feature = "luajit", feature = "quickjs")))]
+fn merged_rows(path: &std::path::Path, feature: &str) -> Result<Vec<Row>, String> {
     if !path.exists() {
         eprintln!(
-            "(no {}: run the LuaJIT row first, see the README)",
+            "(no {}: run the `{feature}` build's row first, see the README)",
             path.display()
         );
         return Ok(Vec::new());
@@ -417,7 +436,7 @@ fn luajit_rows(path: &std::path::Path) -> Result<Vec<Row>, String> {
 }
 
 /// The rows of a table1 CSV file; `source` overrides the file's last column.
-#[cfg(not(feature = "luajit"))]
+#[cfg(not(any(feature = "luajit", feature = "quickjs")))]
 fn read_rows(path: &std::path::Path, source: Option<&'static str>) -> Result<Vec<Row>, String> {
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let mut reader = csv::Reader::from_path(path).map_err(|e| at(&e))?;
@@ -498,7 +517,7 @@ fn print_row(r: &Row) {
     );
 }
 
-#[cfg_attr(feature = "luajit", allow(dead_code))]
+#[cfg_attr(any(feature = "luajit", feature = "quickjs"), allow(dead_code))]
 fn write_files(args: &Args, rows: &[Row]) -> Result<(), String> {
     let csv = csv_text(rows);
     let mut md = String::from(

@@ -390,3 +390,27 @@ fn on_a_terminal_output_has_colour_and_a_progress_bar_appears_after_a_second() {
     let piped = vnet(&["run", "slow.json", "--until", "1500ms"], &dir);
     assert!(!text(&piped.stdout).contains('\x1b') && !text(&piped.stderr).contains('\x1b'));
 }
+
+/// JS local time is UTC whatever the host's zone (`TZ=JST-9`, nine hours east, needs no zone
+/// files), on either engine: `Date` is as deterministic as the rest of a run.
+#[test]
+fn javascript_local_time_is_utc_whatever_the_host_zone() {
+    let dir = folder("tz");
+    let net = r#"{"nodes": [{"name": "n", "workers": [{"lang": "js", "code":
+      "await sleep(1500); const d = new Date(); print(d.getHours(), d.getMilliseconds(), d.getTimezoneOffset(), Date.now(), new Date(2020, 0, 1).toISOString(), String(new Date(0)).slice(0, 24));"}]}]}"#;
+    std::fs::write(dir.join("tz.json"), net).unwrap();
+    for zone in ["JST-9", "EST5EDT", "UTC"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_vnet"))
+            .args(["run", "tz.json"])
+            .env("TZ", zone)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout).trim(),
+            "1500.000000 n/w0 0 500 0 1500 2020-01-01T00:00:00.000Z Thu Jan 01 1970 00:00:00",
+            "TZ={zone}"
+        );
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! A VM worker is a [`VmProgram`], a [`NodeProgram`](crate::NodeProgram) like any Rust program:
 //! the kernel does not know it runs a VM. Each worker has its own VM instance — Lua 5.4 through
-//! mlua (vendored, nothing to install) or JavaScript through boa_engine — and the same API:
+//! mlua (vendored, nothing to install) or JavaScript through boa_engine (the default) or
+//! QuickJS (the `quickjs` feature; see "JavaScript engines" below) — and the same API:
 //!
 //! | call | does |
 //! |---|---|
@@ -61,13 +62,14 @@
 //! no way to make or run bytecode (`string.dump` is gone). JS workers see a bare ECMAScript realm with the API above
 //! and nothing of the host. A runaway loop is stopped by an instruction budget per activation
 //! (Lua: a count hook that *yields* out of the VM, so `pcall` cannot swallow it; JS: boa's loop
-//! iteration and recursion limits), and the worker fails with a message naming node and
+//! iteration and recursion limits, or QuickJS's step budget), and the worker fails with a message naming node and
 //! worker; the simulation goes on. Where a Lua worker cannot yield (inside a metamethod or a
 //! `table.sort` comparator called from C) the hook raises an error instead, at every
 //! instruction until the worker reaches a point where it can be stopped. `setmetatable`
 //! refuses `__gc` fields: Lua runs finalizers with hooks off, out of the budget's reach. Both
 //! have a memory cap. Lua's is exact (the state's allocator refuses the allocation that would
-//! break it; a received message that would, fails the worker). boa has no allocation limit or hook, so a JS
+//! break it; a received message that would, fails the worker), and so is QuickJS's (below). boa
+//! has no allocation limit or hook, so a JS
 //! worker's heap is measured by [`MeteredAlloc`], which the binary installs as its global
 //! allocator (one line, see [`meter`]; the examples and tests do). The cap is checked at every
 //! API call and when the worker blocks, after a garbage collection; a worker over it fails even
@@ -75,13 +77,34 @@
 //! garbage included, hence the margin — past 1.5× its cap raises the worker's interrupt flag,
 //! which boa checks before every instruction (the one patch in `vendor/boa_engine`): a pure
 //! computation is stopped at once, and so is a worker whose [`CancelFlag`] is raised. Without
-//! `MeteredAlloc`, JS workers run uncapped and the process says so once on stderr. Errors and exceptions fail only their worker, with
+//! `MeteredAlloc`, JS workers on boa run uncapped and the process says so once on stderr. Errors and exceptions fail only their worker, with
 //! the message and traceback on its standard error.
 //!
 //! With the `luajit` feature (`--no-default-features --features luajit`) Lua workers run on
 //! LuaJIT 2.1, JIT-compiled, for speed comparisons such as `table1`'s: compiled code calls no
 //! hooks and LuaJIT keeps its own allocator, so there are no step budget, no memory cap and no
 //! host-profile compute time; numbers are all floats (integral ones still cross as integers).
+//!
+//! ## JavaScript engines
+//!
+//! A cargo feature picks the engine of every JS worker in a build ([`JS_ENGINE`] names it):
+//! `boa` (the default: boa_engine, pure Rust) or `quickjs` (QuickJS-ng through rquickjs, its C
+//! compiled by the build: `cargo run --features quickjs …`; with both on, QuickJS is used, and
+//! `--no-default-features --features lua54,quickjs` leaves boa out). The API, the value
+//! mapping, the sandbox, `Math.random`, `Date` and the blocking calls are the same on both;
+//! error texts are each engine's own words (`program:2:7: uncaught TypeError: cannot read
+//! property 'x' of null` on QuickJS). The limits differ:
+//!
+//! | | boa | QuickJS |
+//! |---|---|---|
+//! | runaway code | [`VmConfig::loop_iteration_limit`] iterations of one loop, [`VmConfig::recursion_limit`] nested calls | [`VmConfig::instruction_budget`] steps (jumps: branches and loop iterations) per activation, as Lua's budget; recursion: `recursion_limit` KiB of stack (a catchable `RangeError`) |
+//! | kill ([`CancelFlag`]) | before the next instruction | within 10 000 steps (well under a millisecond) |
+//! | memory cap | measured by [`MeteredAlloc`] (the binary installs it), checked at API calls and blocks; stopped at 1.5× between them | exact: the worker's own allocator refuses the allocation that would pass the cap (QuickJS throws `InternalError: out of memory`); no global allocator needed |
+//! | host-profile compute time | boa's instruction counter | steps, counted 10 000 at a time ([`JS_INSTRUCTIONS_PER_DHRYSTONE`] is per engine) |
+//!
+//! On both, a worker over its cap fails when its activation ends even if it caught the error.
+//! QuickJS's local time is UTC because vnet's `.cargo/config.toml` compiles it with
+//! `localtime_r` mapped to `gmtime_r` (a build outside this workspace uses the host's zone).
 //!
 //! The count hook is what the budget and host profiles cost: while any hook is set, Lua 5.4
 //! checks for it on every instruction, whatever the interval, so pure computation runs about
@@ -94,7 +117,6 @@ mod io;
 mod io_agents;
 mod io_tuples;
 mod js;
-mod js_tuples;
 mod lua;
 pub mod meter;
 mod profile;
@@ -104,6 +126,7 @@ mod tests;
 
 pub use driver::{EvalError, VmProgram};
 pub use io::NodeInfo;
+pub use js::{JS_ENGINE, collect_garbage as collect_js_garbage};
 pub use meter::{HeapMeter, MeteredAlloc};
 pub use profile::{HostProfile, JS_INSTRUCTIONS_PER_DHRYSTONE, LUA_INSTRUCTIONS_PER_DHRYSTONE};
 
@@ -146,7 +169,7 @@ use std::rc::Rc;
 pub enum Lang {
     /// Lua 5.4 (mlua, vendored).
     Lua,
-    /// JavaScript (boa_engine).
+    /// JavaScript (boa_engine, or QuickJS with the `quickjs` feature).
     Js,
 }
 
@@ -187,14 +210,17 @@ pub struct VmConfig {
     /// Lua: VM instructions one activation (from a resume to the next block) may execute.
     /// `u64::MAX` without a profile turns counting off: the worker runs without a count hook
     /// (about 1.7–1.9× as fast on pure computation, see above), and nothing stops a runaway loop.
+    /// JS on QuickJS: steps (jumps: branches and loop iterations) one activation may run,
+    /// checked every 10 000; `u64::MAX`: no budget.
     pub instruction_budget: u64,
     /// Lua: instructions between two calls of the counting hook. Smaller is finer and slower.
     pub hook_interval: u32,
-    /// Bytes of memory one worker may keep live (JS: needs [`MeteredAlloc`]).
+    /// Bytes of memory one worker may keep live (JS on boa: needs [`MeteredAlloc`]).
     pub memory_cap: usize,
-    /// JS: iterations one loop may run before the worker fails.
+    /// JS on boa: iterations one loop may run before the worker fails.
     pub loop_iteration_limit: u64,
-    /// JS: nested calls before the worker fails.
+    /// JS: nested calls before the worker fails (on QuickJS: this many KiB of stack, which
+    /// deep recursion exhausts with a `RangeError`).
     pub recursion_limit: usize,
     /// Messages a blocked worker's mailbox holds; later ones are dropped.
     pub mailbox_capacity: usize,

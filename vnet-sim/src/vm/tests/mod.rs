@@ -319,17 +319,29 @@ fn errors_name_the_program_and_line_once() {
         (
             Lang::Js,
             "const t = null;\nprint(t.x);",
-            "n/w0: program:2:9: uncaught TypeError: cannot convert 'null' or 'undefined' to object",
+            if cfg!(feature = "quickjs") {
+                "n/w0: program:2:7: uncaught TypeError: cannot read property 'x' of null"
+            } else {
+                "n/w0: program:2:9: uncaught TypeError: cannot convert 'null' or 'undefined' to object"
+            },
         ),
         (
             Lang::Js,
             "let a = 1;\nfunction f(o) {\n  return o.x.y;\n}\nf({});",
-            "n/w0: program:3:14: uncaught TypeError",
+            if cfg!(feature = "quickjs") {
+                "n/w0: program:3:10: uncaught TypeError: cannot read property 'y' of undefined"
+            } else {
+                "n/w0: program:3:14: uncaught TypeError"
+            },
         ),
         (
             Lang::Js,
             "let a = 1;\nlet b = 2;\nawait sleep(1);\nnull.x;",
-            "n/w0: program:4:6: uncaught TypeError",
+            if cfg!(feature = "quickjs") {
+                "n/w0: program:4:1: uncaught TypeError: cannot read property 'x' of null"
+            } else {
+                "n/w0: program:4:6: uncaught TypeError"
+            },
         ),
         (
             Lang::Js,
@@ -339,7 +351,11 @@ fn errors_name_the_program_and_line_once() {
         (
             Lang::Js,
             "let a = 1;\nfor (;;) {}",
-            "n/w0: loop limit of 10000000 iterations exceeded (a runaway loop?)",
+            if cfg!(feature = "quickjs") {
+                "n/w0: step budget of 1000000 steps exceeded (a runaway loop?)"
+            } else {
+                "n/w0: loop limit of 10000000 iterations exceeded (a runaway loop?)"
+            },
         ),
     ] {
         let (mut sim, n) = solo(lang, code, config.clone());

@@ -2,15 +2,15 @@
 //! `rdp(pattern)`, and the awaited `rd(pattern [, timeout_ms])` and `take(pattern [,
 //! timeout_ms])` (JAM's `in`, a reserved word in JavaScript and Lua); `ANY` in patterns. See
 //! [`crate::agents`] for the rules. Also `__agent(op, arg)`, the agent runtime's way to its
-//! worker ([`super::io_agents`]), which the runtime takes out of the globals.
+//! worker ([`crate::vm::io_agents`]), which the runtime takes out of the globals.
 
 use boa_engine::object::builtins::JsPromise;
 use boa_engine::property::Attribute;
 use boa_engine::{Context, JsResult, JsValue, js_string};
 use serde_json::Value;
 
-use super::io::millis;
-use super::js::{Api, Pending, arg, block, memory, register, shared, to_value, type_error};
+use super::boa::{Api, Pending, arg, block, memory, register, shared, to_value, type_error};
+use crate::vm::io::millis;
 
 /// Looks for `pattern` now: the tuple, or null.
 fn find(

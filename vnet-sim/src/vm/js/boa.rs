@@ -14,13 +14,15 @@ use boa_engine::{
 };
 use serde_json::Value;
 
-use super::VmConfig;
-use super::driver::Vm;
-use super::io::{Io, Resume, Step, millis};
-use super::meter::HeapMeter;
+use super::{integral_to_int, located};
+
 use crate::kernel::RecordValue;
 use crate::net::{Message, Payload};
 use crate::time::SimDuration;
+use crate::vm::VmConfig;
+use crate::vm::driver::Vm;
+use crate::vm::io::{Io, Resume, Step, millis};
+use crate::vm::meter::HeapMeter;
 
 /// A blocking call the program is awaiting.
 pub(super) enum Pending {
@@ -49,7 +51,7 @@ pub(super) struct Shared {
     pending: RefCell<Option<Pending>>,
     /// The context's instruction counter when the activation began.
     counter_at_start: Cell<usize>,
-    /// The worker's heap, if the binary meters it (see [`super::meter`]).
+    /// The worker's heap, if the binary meters it (see [`crate::vm::meter`]).
     meter: Option<HeapMeter>,
     /// Bytes the worker may keep live.
     memory_cap: usize,
@@ -57,7 +59,7 @@ pub(super) struct Shared {
     /// the program caught the error.
     over_cap: Cell<bool>,
     /// What boa watches while the worker runs (see `boa_engine::interrupt`): raised by a kill
-    /// (it is the worker's [`super::CancelFlag`], if it has one) or by the heap meter.
+    /// (it is the worker's [`crate::vm::CancelFlag`], if it has one) or by the heap meter.
     interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// What `Date` reads: set to the virtual time as each activation begins.
     clock: std::rc::Rc<VirtualClock>,
@@ -162,7 +164,7 @@ impl JsVm {
         let interrupt = config
             .cancel
             .as_ref()
-            .map_or_else(Default::default, super::CancelFlag::shared);
+            .map_or_else(Default::default, crate::vm::CancelFlag::shared);
         if let Some(m) = meter.as_mut() {
             m.limit(hard_cap(memory_cap), interrupt.clone());
         }
@@ -412,19 +414,6 @@ impl JsVm {
     }
 }
 
-/// `text` with the position boa appends (` (program:2:9)`) moved to the front, as Lua puts
-/// it: `program:2:9: uncaught TypeError: …`.
-fn located(text: &str, source: &str) -> String {
-    let at = format!(" ({source}:");
-    match text.rfind(&at) {
-        Some(i) if text.ends_with(')') => {
-            let position = &text[i + 2..text.len() - 1];
-            format!("{position}: {}", &text[..i])
-        }
-        _ => text.to_owned(),
-    }
-}
-
 /// `Error: message` for error objects, the value's text otherwise.
 fn describe(v: &JsValue, context: &mut Context) -> String {
     let err = JsError::from_opaque(v.clone());
@@ -456,25 +445,6 @@ pub(super) fn to_value(v: &JsValue, what: &str, context: &mut Context) -> JsResu
         .to_json(context)
         .map_err(|e| JsNativeError::typ().with_message(format!("{what}: {e}")))?;
     Ok(json.map(integral_to_int).unwrap_or(Value::Null))
-}
-
-/// JS has only doubles: integral ones (up to 2^53) cross as integers, as the mapping promises.
-fn integral_to_int(v: Value) -> Value {
-    match v {
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 && !n.is_i64() => {
-                Value::from(f as i64)
-            }
-            _ => Value::Number(n),
-        },
-        Value::Array(a) => Value::Array(a.into_iter().map(integral_to_int).collect()),
-        Value::Object(o) => Value::Object(
-            o.into_iter()
-                .map(|(k, v)| (k, integral_to_int(v)))
-                .collect(),
-        ),
-        other => other,
-    }
 }
 
 pub(super) fn shared(context: &Context) -> JsResult<&Shared> {
@@ -727,7 +697,7 @@ fn install_api(context: &mut Context) -> JsResult<()> {
     }
     let store = store.build();
     context.register_global_property(js_string!("store"), store, Attribute::all())?;
-    super::js_tuples::install(context)?;
+    super::boa_tuples::install(context)?;
     // Math.random would draw from boa's own, unseeded generator.
     let math = context
         .global_object()
