@@ -99,7 +99,7 @@
 //! |---|---|---|
 //! | runaway code | [`VmConfig::loop_iteration_limit`] iterations of one loop, [`VmConfig::recursion_limit`] nested calls | [`VmConfig::instruction_budget`] steps (jumps: branches and loop iterations) per activation, as Lua's budget; recursion: `recursion_limit` KiB of stack (a catchable `RangeError`) |
 //! | kill ([`CancelFlag`]) | before the next instruction | within 10 000 steps (well under a millisecond) |
-//! | memory cap | measured by [`MeteredAlloc`] (the binary installs it), checked at API calls and blocks; stopped at 1.5× between them | exact: the worker's own allocator refuses the allocation that would pass the cap (QuickJS throws `InternalError: out of memory`); no global allocator needed |
+//! | memory cap | measured by [`MeteredAlloc`] (the binary installs it), checked at API calls and blocks; stopped at 1.5× between them | exact: the worker's own heap refuses the allocation that would pass the cap (QuickJS throws `InternalError: out of memory`); no global allocator needed |
 //! | host-profile compute time | boa's instruction counter | steps, counted 10 000 at a time ([`JS_INSTRUCTIONS_PER_DHRYSTONE`] is per engine) |
 //!
 //! On both, a worker over its cap fails when its activation ends even if it caught the error.

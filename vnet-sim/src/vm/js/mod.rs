@@ -13,6 +13,10 @@ mod quickjs;
 #[cfg(feature = "quickjs")]
 mod quickjs_api;
 #[cfg(feature = "quickjs")]
+mod quickjs_compiled;
+#[cfg(feature = "quickjs")]
+mod quickjs_heap;
+#[cfg(feature = "quickjs")]
 mod quickjs_values;
 
 #[cfg(all(feature = "boa", not(feature = "quickjs")))]

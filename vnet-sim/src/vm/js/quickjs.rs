@@ -10,9 +10,9 @@
 //!   ([`VmConfig::instruction_budget`] steps, as Lua's is in instructions; `u64::MAX`: none)
 //!   or once the worker's [`CancelFlag`] is raised it stops the script with an error no
 //!   `catch` can swallow. [`VmConfig::loop_iteration_limit`] is boa's and does not apply.
-//! - **Memory.** The runtime allocates through [`CappedAlloc`], which counts the worker's
-//!   bytes and refuses the allocation that would take them past the cap: exact, with no
-//!   global allocator needed. QuickJS then throws its out-of-memory error; a worker that had
+//! - **Memory.** The runtime allocates from the worker's own [`Heap`], which counts its bytes
+//!   and refuses the allocation that would take them past the cap: exact, with no global
+//!   allocator needed. QuickJS then throws its out-of-memory error; a worker that had
 //!   an allocation refused fails when its activation ends, even if it caught the error.
 //! - **Recursion.** [`VmConfig::recursion_limit`] × 1 KiB of C stack.
 //!
@@ -28,13 +28,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rquickjs::allocator::{Allocator, RustAllocator};
-use rquickjs::context::EvalOptions;
 use rquickjs::context::intrinsic;
 use rquickjs::promise::PromiseState;
 use rquickjs::{Array, Context, Ctx, Function, Object, Persistent, Promise, Runtime, Value};
 
 use super::located;
+use super::quickjs_heap::{Heap, HeapAlloc};
 use super::quickjs_values::{from_json, message_to_js, to_json};
 use crate::time::SimDuration;
 use crate::vm::VmConfig;
@@ -45,11 +44,32 @@ use crate::vm::io::{Io, Resume, Step};
 /// in quickjs.c): the grain of the step count, the budget and a kill.
 pub const STEPS_PER_POLL: u64 = 10_000;
 
-/// Runs once in every realm, before the program: `Date` on virtual time. `__vnet_clock` (the
-/// activation's start in whole milliseconds) is taken out of the globals.
+/// Runs once in every realm, before the program: `Date` on virtual time, and the typed arrays
+/// made on first use (they are a ninth of a realm, and most programs never touch them: until
+/// then each name is a getter that makes them all). `__vnet_clock` (the activation's start in
+/// whole milliseconds) and `__vnet_typed_arrays` are taken out of the globals.
 const PRELUDE: &str = r#"(() => {
   const clock = globalThis.__vnet_clock;
   delete globalThis.__vnet_clock;
+  const makeTyped = globalThis.__vnet_typed_arrays;
+  delete globalThis.__vnet_typed_arrays;
+  const typed = ['ArrayBuffer', 'SharedArrayBuffer', 'Uint8ClampedArray', 'Int8Array', 'Uint8Array',
+    'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
+    'Float16Array', 'Float32Array', 'Float64Array', 'DataView', 'Atomics'];
+  let made = false;
+  const make = () => {
+    if (made) return;
+    made = true;
+    for (const name of typed) delete globalThis[name];
+    makeTyped();
+  };
+  for (const name of typed) {
+    Object.defineProperty(globalThis, name, {
+      get() { make(); return globalThis[name]; },
+      set(v) { make(); globalThis[name] = v; },
+      configurable: true,
+    });
+  }
   const Real = Date;
   const VDate = function Date(...args) {
     if (new.target === undefined) return new Real(clock()).toString();
@@ -90,98 +110,6 @@ pub(super) enum Pending {
 enum Stop {
     Budget,
     Killed,
-}
-
-/// A worker's heap: bytes held, against its cap.
-struct Heap {
-    live: Cell<usize>,
-    cap: usize,
-    /// Set when an allocation was refused.
-    refused: Cell<bool>,
-}
-
-/// The worker runtime's allocator: Rust's, counted, refusing what would pass the cap.
-struct CappedAlloc(Rc<Heap>);
-
-/// Bytes an allocation of `size` takes from the cap (RustAllocator's header and rounding).
-fn footprint(size: usize) -> usize {
-    size.div_ceil(8).saturating_mul(8).saturating_add(8)
-}
-
-impl CappedAlloc {
-    fn admit(&self, more: usize) -> bool {
-        let heap = &self.0;
-        if heap.live.get().saturating_add(more) > heap.cap {
-            heap.refused.set(true);
-            return false;
-        }
-        true
-    }
-    fn add(&self, bytes: usize) {
-        self.0.live.set(self.0.live.get() + bytes);
-    }
-    fn sub(&self, bytes: usize) {
-        self.0.live.set(self.0.live.get().saturating_sub(bytes));
-    }
-}
-
-// SAFETY: every pointer comes from RustAllocator and goes back to it; the counting only reads
-// the sizes RustAllocator reports.
-unsafe impl Allocator for CappedAlloc {
-    fn alloc(&mut self, size: usize) -> *mut u8 {
-        if !self.admit(footprint(size)) {
-            return std::ptr::null_mut();
-        }
-        let p = RustAllocator.alloc(size);
-        if !p.is_null() {
-            self.add(unsafe { RustAllocator::usable_size(p) } + 8);
-        }
-        p
-    }
-
-    fn calloc(&mut self, count: usize, size: usize) -> *mut u8 {
-        // RustAllocator panics on an overflowing product: refuse it here instead.
-        let Some(total) = count.checked_mul(size) else {
-            return std::ptr::null_mut();
-        };
-        if total == 0 || !self.admit(footprint(total)) {
-            return std::ptr::null_mut();
-        }
-        let p = RustAllocator.calloc(count, size);
-        if !p.is_null() {
-            self.add(unsafe { RustAllocator::usable_size(p) } + 8);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&mut self, ptr: *mut u8) {
-        if ptr.is_null() {
-            return;
-        }
-        self.sub(unsafe { RustAllocator::usable_size(ptr) } + 8);
-        unsafe { RustAllocator.dealloc(ptr) }
-    }
-
-    unsafe fn realloc(&mut self, ptr: *mut u8, new_size: usize) -> *mut u8 {
-        if ptr.is_null() {
-            return self.alloc(new_size);
-        }
-        let old = unsafe { RustAllocator::usable_size(ptr) } + 8;
-        let new = footprint(new_size);
-        if new > old && !self.admit(new - old) {
-            return std::ptr::null_mut();
-        }
-        let p = unsafe { RustAllocator.realloc(ptr, new_size) };
-        if !p.is_null() {
-            self.sub(old);
-            self.add(unsafe { RustAllocator::usable_size(p) } + 8);
-        }
-        p
-    }
-
-    unsafe fn usable_size(ptr: *mut u8) -> usize {
-        unsafe { RustAllocator::usable_size(ptr) }
-    }
 }
 
 /// What the API's native functions and the interrupt handler share with the worker.
@@ -227,11 +155,11 @@ impl Shared {
 
     /// The error of a worker that had an allocation refused.
     pub(super) fn over_cap(&self) -> Option<String> {
-        self.heap.refused.get().then(|| {
+        self.heap.refused().then(|| {
             format!(
-                "memory cap of {} bytes exceeded ({} bytes live)",
-                self.heap.cap,
-                self.heap.live.get()
+                "memory cap of {} bytes exceeded ({} bytes held)",
+                self.heap.cap(),
+                self.heap.live()
             )
         })
     }
@@ -264,19 +192,15 @@ impl JsVm {
             .profile
             .as_ref()
             .map_or(config.memory_cap, |p| p.memory_cap);
-        let heap = Rc::new(Heap {
-            live: Cell::new(0),
-            cap,
-            refused: Cell::new(false),
-        });
+        let heap = Heap::new(cap);
         let too_big = |heap: &Heap| {
             format!(
                 "creating the realm: memory cap of {} bytes exceeded",
-                heap.cap
+                heap.cap()
             )
         };
-        let runtime = Runtime::new_with_alloc(CappedAlloc(heap.clone())).map_err(|e| {
-            if heap.refused.get() {
+        let runtime = Runtime::new_with_alloc(HeapAlloc(heap.clone())).map_err(|e| {
+            if heap.refused() {
                 too_big(&heap)
             } else {
                 format!("creating the runtime: {e}")
@@ -309,12 +233,11 @@ impl JsVm {
             intrinsic::Json,
             intrinsic::Proxy,
             intrinsic::MapSet,
-            intrinsic::TypedArrays,
             intrinsic::Promise,
             intrinsic::WeakRef,
         );
         let context = Context::custom::<Intrinsics>(&runtime).map_err(|e| {
-            if heap.refused.get() {
+            if heap.refused() {
                 too_big(&heap)
             } else {
                 format!("creating the realm: {e}")
@@ -322,14 +245,23 @@ impl JsVm {
         })?;
         let set_up = context.with(|ctx| -> rquickjs::Result<()> {
             super::quickjs_api::install(&ctx, &shared)?;
+            ctx.globals().set(
+                "__vnet_typed_arrays",
+                Function::new(ctx.clone(), |ctx: Ctx<'_>| {
+                    // SAFETY: adds the typed-array intrinsics to this live context, once (the
+                    // prelude's `make` guards it).
+                    unsafe { rquickjs::qjs::JS_AddIntrinsicTypedArrays(ctx.as_raw().as_ptr()) };
+                })?,
+            )?;
             let clock = shared.clone();
             ctx.globals().set(
                 "__vnet_clock",
                 Function::new(ctx.clone(), move || clock.clock_ms.get())?,
             )?;
-            ctx.eval::<(), _>(PRELUDE)
+            let prelude = super::quickjs_compiled::compile(&ctx, PRELUDE, "vnet-prelude")?;
+            super::quickjs_compiled::run(&ctx, prelude).map(drop)
         });
-        if heap.refused.get() {
+        if heap.refused() {
             return Err(too_big(&heap));
         }
         set_up.map_err(|e| format!("setting up the realm: {e}"))?;
@@ -346,6 +278,7 @@ impl JsVm {
 
     /// Runs the activation: starts the program or resolves what it awaits, then every job.
     fn run(&mut self, input: Resume) -> Result<(), String> {
+        self.note_stack_top()?;
         let JsVm {
             context,
             shared,
@@ -358,14 +291,10 @@ impl JsVm {
             let fail = |e: rquickjs::Error| describe_error(&ctx, e, source);
             match input {
                 Resume::Start => {
-                    let mut options = EvalOptions::default();
-                    options.global = true;
-                    options.strict = false;
-                    options.filename = Some(source.clone());
                     // Taken: the compiled program is all the worker needs from now on.
-                    let v: Value = ctx
-                        .eval_with_options(std::mem::take(code).into_bytes(), options)
-                        .map_err(fail)?;
+                    let code = std::mem::take(code);
+                    let f = super::quickjs_compiled::compile(&ctx, &code, source).map_err(fail)?;
+                    let v = super::quickjs_compiled::run(&ctx, f).map_err(fail)?;
                     let p = v
                         .into_promise()
                         .ok_or("the program wrapper did not give a promise")?;
@@ -430,6 +359,15 @@ impl JsVm {
                 }
             }
         }
+    }
+
+    /// QuickJS checks its stack against the top it last noted, and a worker may run on another
+    /// thread than the one that made it (a real-time node): this notes the current thread's.
+    /// rquickjs notes it when it runs jobs; between activations there are none to run.
+    fn note_stack_top(&self) -> Result<(), String> {
+        self.runtime.execute_pending_job().map(drop).map_err(|e| {
+            e.0.with(|ctx| describe_error(&ctx, rquickjs::Error::Exception, &self.source))
+        })
     }
 
     fn settle(&mut self, io: &Io) -> Step {
@@ -514,7 +452,7 @@ impl Vm for JsVm {
     }
 
     fn used_memory(&self) -> usize {
-        self.shared.heap.live.get()
+        self.shared.heap.live()
     }
 
     fn eval(&mut self, code: &str, now: crate::time::SimTime) -> Result<serde_json::Value, String> {
@@ -528,6 +466,7 @@ impl Vm for JsVm {
         }
         self.shared.polls_at_start.set(self.shared.polls.get());
         self.shared.stop.set(None);
+        self.note_stack_top()?;
         let source = self.source.clone();
         let r = self.context.with(|ctx| {
             let v: Value = ctx

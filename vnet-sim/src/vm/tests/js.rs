@@ -402,3 +402,20 @@ fn a_runaway_loop_after_an_await_fails_like_one_before_it() {
     assert_eq!(state(&sim, a, 0), WorkerState::Failed);
     assert!(err(&sim, a, 0).ends_with("killed"), "{}", err(&sim, a, 0));
 }
+
+#[test]
+fn typed_arrays_are_there_when_used() {
+    // On QuickJS they are made on first use; a program sees no difference.
+    let code = "const a = new Uint8Array([1, 2, 300]); \
+                print(a.join(','), a instanceof Uint8Array, typeof ArrayBuffer, \
+                      new DataView(new ArrayBuffer(8)).byteLength, Object.getPrototypeOf(Int8Array).name); \
+                Float32Array = 5; print(Float32Array, typeof Float64Array);";
+    let (mut sim, n) = solo(J, code, VmConfig::default());
+    sim.run();
+    assert_eq!(
+        out(&sim, n, 0),
+        vec!["1,2,44 true function 8 TypedArray", "5 function"],
+        "{}",
+        err(&sim, n, 0)
+    );
+}
