@@ -31,13 +31,14 @@ for ((r = 1; r <= rounds; r++)); do
   done
 done
 
-# Time per message from criterion's throughput line (elements are messages).
+# Time per message from criterion's first throughput line (elements are messages; a second
+# one, against a saved baseline, is a change in per cent).
 message_us() {
   local target=$1; shift
   CARGO_TARGET_DIR=$target cargo bench -q --bench vm "$@" -- 'vm_message/Js_to_Js_table' 2>/dev/null |
     awk '/thrpt:/ { v = $4; u = $5; gsub(/\[/, "", v);
                     f = (u ~ /^Melem/) ? 1e6 : (u ~ /^Kelem/) ? 1e3 : (u ~ /^Gelem/) ? 1e9 : 1;
-                    printf "%.3f\n", 1e6 / (v * f) }' | tail -n 1
+                    printf "%.3f\n", 1e6 / (v * f); exit }'
 }
 declare -A msg
 msg[boa]=$(message_us target)
