@@ -412,5 +412,11 @@ fn javascript_local_time_is_utc_whatever_the_host_zone() {
             "1500.000000 n/w0 0 500 0 1500 2020-01-01T00:00:00.000Z Thu Jan 01 1970 00:00:00",
             "TZ={zone}"
         );
+        // QuickJS checks its own build and would say so if local time followed the host.
+        assert!(
+            !text(&out.stderr).contains("time zone"),
+            "{}",
+            text(&out.stderr)
+        );
     }
 }

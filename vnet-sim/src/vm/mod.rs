@@ -104,7 +104,8 @@
 //!
 //! On both, a worker over its cap fails when its activation ends even if it caught the error.
 //! QuickJS's local time is UTC because vnet's `.cargo/config.toml` compiles it with
-//! `localtime_r` mapped to `gmtime_r` (a build outside this workspace uses the host's zone).
+//! `localtime_r` mapped to `gmtime_r`; a build outside this workspace uses the host's zone,
+//! and the first QuickJS worker of a process says so on stderr when it finds it is not UTC.
 //!
 //! The count hook is what the budget and host profiles cost: while any hook is set, Lua 5.4
 //! checks for it on every instruction, whatever the interval, so pure computation runs about

@@ -266,6 +266,16 @@ impl JsVm {
             return Err(too_big(&heap));
         }
         set_up.map_err(|e| format!("setting up the realm: {e}"))?;
+        static CHECKED: std::sync::Once = std::sync::Once::new();
+        CHECKED.call_once(|| {
+            if !context.with(|ctx| local_time_is_utc(&ctx)) {
+                eprintln!(
+                    "vnet: QuickJS was built without vnet's CFLAGS (.cargo/config.toml): JS \
+                     local time follows this host's time zone, not UTC, so runs differ between \
+                     machines"
+                );
+            }
+        });
         // On one line with the program's first, so error line numbers match the program's.
         Ok(JsVm {
             context,
@@ -480,6 +490,15 @@ impl Vm for JsVm {
             None => r,
         }
     }
+}
+
+/// Whether `Date`'s local time is UTC here, winter and summer (it is when QuickJS was built
+/// with vnet's `-Dlocaltime_r=gmtime_r`; without, only on a host whose zone is UTC).
+fn local_time_is_utc(ctx: &Ctx<'_>) -> bool {
+    ctx.eval::<bool, _>(
+        "new Date(0).getTimezoneOffset() === 0 && new Date(15552000000).getTimezoneOffset() === 0",
+    )
+    .unwrap_or(false)
 }
 
 /// An error's text as boa's backend gives it: `program:2:9: uncaught TypeError: …` where the
