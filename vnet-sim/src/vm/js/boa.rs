@@ -14,35 +14,17 @@ use boa_engine::{
 };
 use serde_json::Value;
 
-use super::{integral_to_int, located};
+use super::{integral_to_int, located, node_value};
+
+/// A blocking call the program is awaiting, with the functions that settle its promise.
+pub(super) type Pending = super::Pending<ResolvingFunctions>;
 
 use crate::kernel::RecordValue;
 use crate::net::{Message, Payload};
-use crate::time::SimDuration;
 use crate::vm::VmConfig;
 use crate::vm::driver::Vm;
 use crate::vm::io::{Io, Resume, Step, millis};
 use crate::vm::meter::HeapMeter;
-
-/// A blocking call the program is awaiting.
-pub(super) enum Pending {
-    Recv {
-        port: Option<crate::net::PortId>,
-        timeout: Option<SimDuration>,
-        resolve: ResolvingFunctions,
-    },
-    Sleep {
-        duration: SimDuration,
-        resolve: ResolvingFunctions,
-    },
-    /// `rd` or `take` on the tuple space, with no match yet.
-    Tuple {
-        pattern: Vec<Value>,
-        take: bool,
-        timeout: Option<SimDuration>,
-        resolve: ResolvingFunctions,
-    },
-}
 
 /// Kept in the realm's host data, where the API's native functions find it.
 #[derive(Default)]
@@ -223,24 +205,12 @@ impl JsVm {
                 let text = describe(&e, &mut self.context);
                 Step::Failed(located(&format!("uncaught {text}"), &self.source))
             }
-            PromiseState::Pending => match &*self.shared().pending.borrow() {
-                Some(Pending::Recv { port, timeout, .. }) => Step::Recv {
-                    port: *port,
-                    timeout: *timeout,
-                },
-                Some(Pending::Sleep { duration, .. }) => Step::Sleep(*duration),
-                Some(Pending::Tuple {
-                    pattern,
-                    take,
-                    timeout,
-                    ..
-                }) => Step::Tuple {
-                    pattern: pattern.clone(),
-                    take: *take,
-                    timeout: *timeout,
-                },
-                None => Step::Stalled,
-            },
+            PromiseState::Pending => self
+                .shared()
+                .pending
+                .borrow()
+                .as_ref()
+                .map_or(Step::Stalled, Pending::step),
         }
     }
 }
@@ -603,14 +573,7 @@ fn install_api(context: &mut Context) -> JsResult<()> {
             Ok(JsValue::undefined())
         }),
         ("node", 0, |_, _, ctx| {
-            let info = shared(ctx)?.io.borrow().node.clone();
-            let neighbours: serde_json::Map<String, Value> = info
-                .ports
-                .iter()
-                .cloned()
-                .zip(info.neighbours.iter().map(|n| Value::from(n.clone())))
-                .collect();
-            let v = serde_json::json!({ "id": info.id, "name": info.name, "worker": info.worker, "boot": info.boot, "ports": info.ports, "neighbours": neighbours });
+            let v = node_value(&shared(ctx)?.io.borrow().node);
             JsValue::from_json(&v, ctx)
         }),
         ("fork", 1, |_, args, ctx| {

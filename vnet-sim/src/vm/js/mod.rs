@@ -31,6 +31,64 @@ compile_error!(
 
 use serde_json::Value;
 
+use crate::time::SimDuration;
+use crate::vm::io::{NodeInfo, Step};
+
+/// A blocking call the program is awaiting, with `R`, what resolves its promise (each
+/// engine's own handle).
+pub(super) enum Pending<R> {
+    Recv {
+        port: Option<crate::net::PortId>,
+        timeout: Option<SimDuration>,
+        resolve: R,
+    },
+    Sleep {
+        duration: SimDuration,
+        resolve: R,
+    },
+    /// `rd` or `take` on the tuple space, with no match yet.
+    Tuple {
+        pattern: Vec<Value>,
+        take: bool,
+        timeout: Option<SimDuration>,
+        resolve: R,
+    },
+}
+
+impl<R> Pending<R> {
+    /// What the worker waits for, for the driver.
+    fn step(&self) -> Step {
+        match self {
+            Pending::Recv { port, timeout, .. } => Step::Recv {
+                port: *port,
+                timeout: *timeout,
+            },
+            Pending::Sleep { duration, .. } => Step::Sleep(*duration),
+            Pending::Tuple {
+                pattern,
+                take,
+                timeout,
+                ..
+            } => Step::Tuple {
+                pattern: pattern.clone(),
+                take: *take,
+                timeout: *timeout,
+            },
+        }
+    }
+}
+
+/// `node()`'s value: `{id, name, worker, boot, ports, neighbours: {port: [node names]}}`.
+fn node_value(info: &NodeInfo) -> Value {
+    let neighbours: serde_json::Map<String, Value> = info
+        .ports
+        .iter()
+        .cloned()
+        .zip(info.neighbours.iter().map(|n| Value::from(n.clone())))
+        .collect();
+    serde_json::json!({ "id": info.id, "name": info.name, "worker": info.worker, "boot": info.boot, "ports": info.ports, "neighbours": neighbours })
+}
+
 /// The engine behind [`Lang::Js`](super::Lang::Js) workers in this build.
 pub const JS_ENGINE: &str = if cfg!(feature = "quickjs") {
     "QuickJS"

@@ -34,9 +34,11 @@ use rquickjs::promise::PromiseState;
 use rquickjs::{Array, Context, Ctx, Function, Object, Persistent, Promise, Runtime, Value};
 
 use super::located;
+
+/// A blocking call the program is awaiting, with the function that resolves its promise.
+pub(super) type Pending = super::Pending<Persistent<Function<'static>>>;
 use super::quickjs_heap::{Heap, HeapAlloc};
 use super::quickjs_values::{from_json, message_to_js, to_json};
-use crate::time::SimDuration;
 use crate::vm::VmConfig;
 use crate::vm::driver::Vm;
 use crate::vm::io::{Io, Resume, Step};
@@ -85,26 +87,6 @@ const PRELUDE: &str = r#"(() => {
   Object.defineProperty(VDate, 'now', { value: function now() { return clock(); }, writable: true, configurable: true });
   Object.defineProperty(globalThis, 'Date', { value: VDate, writable: true, configurable: true });
 })();"#;
-
-/// A blocking call the program is awaiting, with the function that resolves its promise.
-pub(super) enum Pending {
-    Recv {
-        port: Option<crate::net::PortId>,
-        timeout: Option<SimDuration>,
-        resolve: Persistent<Function<'static>>,
-    },
-    Sleep {
-        duration: SimDuration,
-        resolve: Persistent<Function<'static>>,
-    },
-    /// `rd` or `take` on the tuple space, with no match yet.
-    Tuple {
-        pattern: Vec<serde_json::Value>,
-        take: bool,
-        timeout: Option<SimDuration>,
-        resolve: Persistent<Function<'static>>,
-    },
-}
 
 /// Why the interrupt handler stopped the script.
 #[derive(Copy, Clone, Debug)]
@@ -405,24 +387,12 @@ impl JsVm {
             Some(Ok(Some(()))) => Step::Finished,
             Some(Err(_)) if io.exit => Step::Finished,
             Some(Err(text)) => Step::Failed(text),
-            Some(Ok(None)) => match &*self.shared.pending.borrow() {
-                Some(Pending::Recv { port, timeout, .. }) => Step::Recv {
-                    port: *port,
-                    timeout: *timeout,
-                },
-                Some(Pending::Sleep { duration, .. }) => Step::Sleep(*duration),
-                Some(Pending::Tuple {
-                    pattern,
-                    take,
-                    timeout,
-                    ..
-                }) => Step::Tuple {
-                    pattern: pattern.clone(),
-                    take: *take,
-                    timeout: *timeout,
-                },
-                None => Step::Stalled,
-            },
+            Some(Ok(None)) => self
+                .shared
+                .pending
+                .borrow()
+                .as_ref()
+                .map_or(Step::Stalled, Pending::step),
         }
     }
 

@@ -221,14 +221,7 @@ const NODE_API: [(&str, usize, Api); 14] = [
         Ok(undefined(ctx))
     }),
     ("node", 0, |ctx, s, _| {
-        let info = s.io.borrow().node.clone();
-        let neighbours: serde_json::Map<String, Json> = info
-            .ports
-            .iter()
-            .cloned()
-            .zip(info.neighbours.iter().map(|n| Json::from(n.clone())))
-            .collect();
-        let v = serde_json::json!({ "id": info.id, "name": info.name, "worker": info.worker, "boot": info.boot, "ports": info.ports, "neighbours": neighbours });
+        let v = super::node_value(&s.io.borrow().node);
         from_json(ctx, &v)
     }),
     ("fork", 1, |ctx, s, args| {
