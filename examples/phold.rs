@@ -10,11 +10,15 @@
 //! itself (the usual PHOLD "remote fraction"; on K parts about P·(K−1)/K of the events cross).
 //!
 //! Usage: `cargo run --release --example phold -- [N M T] [--seed S] [--lookahead S] [--remote P]
-//! [--threads K | --mpi]` (defaults 1024 16 200, lookahead 0.1, remote 1).
-//! Prints one line in the format of the peers in `../shared/peers/`. With `VNET_PHOLD_MEMORY=1`
+//! [--threads K | --mpi] [--trace-hash]` (defaults 1024 16 200, lookahead 0.1, remote 1).
+//! Prints one line in the format of the peers in `../shared/peers/`; with `--trace-hash` the
+//! line ends in the run's `trace_hash=H`, the same alone, on threads and on ranks. With `VNET_PHOLD_MEMORY=1`
 //! it also samples the event queue's memory overhead per pending event every virtual second.
 
+use std::{cell::RefCell, rc::Rc};
+
 use vnet::scenarios::{PholdShape, phold, phold_events};
+use vnet::sim::trace::TraceHash;
 use vnet::sim::{SimDuration, SimTime, Simulation};
 
 #[derive(clap::Parser)]
@@ -48,6 +52,10 @@ struct Args {
     /// the nodes in K runs of consecutive ids, one a rank; rank 0 prints the line.
     #[arg(long, conflicts_with = "threads")]
     mpi: bool,
+    /// Hash the run's trace (every event's records, `vnet_sim::trace::TraceHash`) and end the
+    /// line with `trace_hash=H`: equal alone, on threads and on ranks. Slower; not for timing.
+    #[arg(long)]
+    trace_hash: bool,
 }
 
 fn main() {
@@ -60,6 +68,7 @@ fn main() {
         remote,
         threads,
         mpi,
+        trace_hash,
     } = clap::Parser::parse();
     if n == 0 || t.is_nan() || t < 0.0 {
         eprintln!("phold: N must be at least 1 and T a non-negative number of seconds");
@@ -76,14 +85,27 @@ fn main() {
         lookahead: SimDuration::from_secs_f64(lookahead),
         remote,
     };
+    let run = Run {
+        n,
+        m,
+        t,
+        seed,
+        shape,
+        trace_hash,
+    };
     if let Some(k) = threads {
-        return threaded(n, m, t, seed, k, shape);
+        return threaded(&run, k);
     }
     if mpi {
-        return ranked(n, m, t, seed, shape);
+        return ranked(&run);
     }
 
     let mut sim = phold(n, m, seed, shape, |_| true);
+    let hash = trace_hash.then(|| {
+        let h = Rc::new(RefCell::new(TraceHash::default()));
+        sim.set_trace(Box::new(h.clone()));
+        h
+    });
     // Start-up (each node scheduling its M initial events) is not timed, as in the peers; a
     // threaded run's time includes it, so it is said apart.
     let started = std::time::Instant::now();
@@ -113,20 +135,41 @@ fn main() {
         sim.run_until(end);
     }
     let wall = clock.elapsed().as_secs_f64();
-    report(&sim, n, m, t, wall);
+    let hash = hash.map(|h| h.borrow().value());
+    report(&sim, &run, wall, hash);
 }
 
-/// Prints the peers' line: events are messages received.
-fn report(sim: &Simulation, n: u32, m: u32, t: f64, wall: f64) {
+/// What to run, from the command line.
+struct Run {
+    n: u32,
+    m: u32,
+    t: f64,
+    seed: u64,
+    shape: PholdShape,
+    trace_hash: bool,
+}
+
+/// Prints the peers' line: events are messages received; then the trace's hash if asked.
+fn report(sim: &Simulation, run: &Run, wall: f64, hash: Option<u64>) {
+    let Run { n, m, t, .. } = *run;
     let events = phold_events(sim, n);
+    let hash = hash.map_or(String::new(), |h| format!(" trace_hash={h:016x}"));
     println!(
-        "vnet phold n={n} m={m} t={t} events={events} wall_s={wall:.3} events_per_s={:.0}",
+        "vnet phold n={n} m={m} t={t} events={events} wall_s={wall:.3} events_per_s={:.0}{hash}",
         events as f64 / wall
     );
 }
 
 /// PHOLD on `k` threads; timed from the first window (start-up included, building not).
-fn threaded(n: u32, m: u32, t: f64, seed: u64, k: u32, shape: PholdShape) {
+fn threaded(run: &Run, k: u32) {
+    let Run {
+        n,
+        m,
+        t,
+        seed,
+        shape,
+        ..
+    } = *run;
     let cut = match vnet::sim::parallel::Partition::blocks(n as usize, k) {
         Ok(c) => c.with_direct_delay(shape.lookahead),
         Err(e) => {
@@ -134,21 +177,26 @@ fn threaded(n: u32, m: u32, t: f64, seed: u64, k: u32, shape: PholdShape) {
             std::process::exit(2);
         }
     };
-    let run = vnet::sim::parallel::Parallel::new(&cut)
-        .until(SimTime::from_secs_f64(t))
-        .run(
-            |r| Ok(phold(n, m, seed, shape, |i| cut.part[i as usize] == r)),
-            |_| true,
-        );
-    let run = match run {
-        Ok(run) => run,
+    let parallel = vnet::sim::parallel::Parallel::new(&cut).until(SimTime::from_secs_f64(t));
+    let parallel = if run.trace_hash {
+        parallel.hash_trace()
+    } else {
+        parallel
+    };
+    let ran = parallel.run(
+        |r| Ok(phold(n, m, seed, shape, |i| cut.part[i as usize] == r)),
+        |_| true,
+    );
+    let ran = match ran {
+        Ok(ran) => ran,
         Err(e) => {
             eprintln!("phold: {e}");
             std::process::exit(1);
         }
     };
-    let w = &run.stats;
-    report(&run.sim, n, m, t, w.wall.as_secs_f64());
+    let w = &ran.stats;
+    let hash = ran.trace_hash.as_ref().map(TraceHash::value);
+    report(&ran.sim, run, w.wall.as_secs_f64(), hash);
     let busy: Vec<String> = w
         .busy
         .iter()
@@ -166,7 +214,15 @@ fn threaded(n: u32, m: u32, t: f64, seed: u64, k: u32, shape: PholdShape) {
 
 /// PHOLD as a rank of an MPI job.
 #[cfg(feature = "mpi")]
-fn ranked(n: u32, m: u32, t: f64, seed: u64, shape: PholdShape) {
+fn ranked(run: &Run) {
+    let Run {
+        n,
+        m,
+        t,
+        seed,
+        shape,
+        ..
+    } = *run;
     use vnet::sim::parallel::bindings::traits::Communicator;
     let Some(universe) = vnet::sim::parallel::bindings::initialize() else {
         eprintln!("phold: --mpi: cannot initialise MPI");
@@ -181,18 +237,23 @@ fn ranked(n: u32, m: u32, t: f64, seed: u64, shape: PholdShape) {
             std::process::exit(2);
         }
     };
-    let run = vnet::sim::parallel::Parallel::new(&cut)
-        .until(SimTime::from_secs_f64(t))
-        .run_mpi(
-            &world,
-            false,
-            |r| Ok(phold(n, m, seed, shape, |i| cut.part[i as usize] == r)),
-            |_| true,
-        );
-    match run {
-        Ok(Some(run)) => {
-            let w = &run.stats;
-            report(&run.sim, n, m, t, w.wall.as_secs_f64());
+    let parallel = vnet::sim::parallel::Parallel::new(&cut).until(SimTime::from_secs_f64(t));
+    let parallel = if run.trace_hash {
+        parallel.hash_trace()
+    } else {
+        parallel
+    };
+    let ran = parallel.run_mpi(
+        &world,
+        false,
+        |r| Ok(phold(n, m, seed, shape, |i| cut.part[i as usize] == r)),
+        |_| true,
+    );
+    match ran {
+        Ok(Some(ran)) => {
+            let w = &ran.stats;
+            let hash = ran.trace_hash.as_ref().map(TraceHash::value);
+            report(&ran.sim, run, w.wall.as_secs_f64(), hash);
             eprintln!(
                 "phold: ranks={k} windows={} crossing={:.1} % wall_s={:.3}",
                 w.windows,
@@ -209,7 +270,7 @@ fn ranked(n: u32, m: u32, t: f64, seed: u64, shape: PholdShape) {
 }
 
 #[cfg(not(feature = "mpi"))]
-fn ranked(_: u32, _: u32, _: f64, _: u64, _: PholdShape) {
+fn ranked(_: &Run) {
     eprintln!("phold: --mpi: built without MPI; build with `--features mpi`");
     std::process::exit(2);
 }
