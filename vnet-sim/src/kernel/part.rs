@@ -262,8 +262,9 @@ impl Simulation {
             .part
             .as_deref_mut()
             .and_then(|p| p.outbox.get_mut(to as usize))
-            // The next window likely sends about as many: no regrowth while it fills.
-            .map(|o| std::mem::replace(o, Vec::with_capacity(o.len())))
+            // The next window likely sends about as many: as much room as this one grew to,
+            // so that it does not regrow (and copy) while it fills.
+            .map(|o| std::mem::replace(o, Vec::with_capacity(o.capacity())))
             .unwrap_or_default()
     }
 

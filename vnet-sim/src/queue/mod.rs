@@ -140,9 +140,11 @@ impl<T> EventQueue<T> {
     /// queue, so each push would otherwise wait for a cache miss (a parallel part queueing the
     /// events other parts sent it).
     pub fn push_batch(&mut self, batch: Vec<(EventKey, T)>) {
+        // Below the size where popping prefetches, what a push touches is in cache anyway.
+        let far = self.payloads.len() > PREFETCH_SLOTS;
         let mut items = batch.into_iter();
         while let Some((key, payload)) = items.next() {
-            if let Some((ahead, _)) = items.as_slice().get(PREFETCH_AHEAD) {
+            if far && let Some((ahead, _)) = items.as_slice().get(PREFETCH_AHEAD) {
                 self.order.prefetch_push(ahead.time);
                 self.payloads.prefetch_free(PREFETCH_AHEAD);
             }
