@@ -12,12 +12,14 @@
 //! Usage: `cargo run --release --example phold -- [N M T] [--seed S] [--lookahead S] [--remote P]
 //! [--threads K | --mpi] [--trace-hash]` (defaults 1024 16 200, lookahead 0.1, remote 1).
 //! Prints one line in the format of the peers in `../shared/peers/`; with `--trace-hash` the
-//! line ends in the run's `trace_hash=H`, the same alone, on threads and on ranks. With `VNET_PHOLD_MEMORY=1`
-//! it also samples the event queue's memory overhead per pending event every virtual second.
+//! line ends in the run's `trace_hash=H`, the same alone, on threads and on ranks. With
+//! `VNET_PHOLD_MEMORY=1` it also samples the event queue's memory overhead per pending event
+//! every virtual second.
 
 use std::{cell::RefCell, rc::Rc};
 
 use vnet::scenarios::{PholdShape, phold, phold_events};
+use vnet::sim::parallel::{Parallel, Partition};
 use vnet::sim::trace::TraceHash;
 use vnet::sim::{SimDuration, SimTime, Simulation};
 
@@ -160,30 +162,25 @@ fn report(sim: &Simulation, run: &Run, wall: f64, hash: Option<u64>) {
     );
 }
 
+/// A parallel run of `cut` to T, hashing its trace if asked.
+fn settings<'a>(cut: &'a Partition, run: &Run) -> Parallel<'a> {
+    let p = Parallel::new(cut).until(SimTime::from_secs_f64(run.t));
+    if run.trace_hash { p.hash_trace() } else { p }
+}
+
 /// PHOLD on `k` threads; timed from the first window (start-up included, building not).
 fn threaded(run: &Run, k: u32) {
     let Run {
-        n,
-        m,
-        t,
-        seed,
-        shape,
-        ..
+        n, m, seed, shape, ..
     } = *run;
-    let cut = match vnet::sim::parallel::Partition::blocks(n as usize, k) {
+    let cut = match Partition::blocks(n as usize, k) {
         Ok(c) => c.with_direct_delay(shape.lookahead),
         Err(e) => {
             eprintln!("phold: --threads {k}: {e}");
             std::process::exit(2);
         }
     };
-    let parallel = vnet::sim::parallel::Parallel::new(&cut).until(SimTime::from_secs_f64(t));
-    let parallel = if run.trace_hash {
-        parallel.hash_trace()
-    } else {
-        parallel
-    };
-    let ran = parallel.run(
+    let ran = settings(&cut, run).run(
         |r| Ok(phold(n, m, seed, shape, |i| cut.part[i as usize] == r)),
         |_| true,
     );
@@ -216,12 +213,7 @@ fn threaded(run: &Run, k: u32) {
 #[cfg(feature = "mpi")]
 fn ranked(run: &Run) {
     let Run {
-        n,
-        m,
-        t,
-        seed,
-        shape,
-        ..
+        n, m, seed, shape, ..
     } = *run;
     use vnet::sim::parallel::bindings::traits::Communicator;
     let Some(universe) = vnet::sim::parallel::bindings::initialize() else {
@@ -230,20 +222,14 @@ fn ranked(run: &Run) {
     };
     let world = universe.world();
     let k = world.size() as u32;
-    let cut = match vnet::sim::parallel::Partition::blocks(n as usize, k) {
+    let cut = match Partition::blocks(n as usize, k) {
         Ok(c) => c.with_direct_delay(shape.lookahead),
         Err(e) => {
             eprintln!("phold: --mpi with {k} ranks: {e}");
             std::process::exit(2);
         }
     };
-    let parallel = vnet::sim::parallel::Parallel::new(&cut).until(SimTime::from_secs_f64(t));
-    let parallel = if run.trace_hash {
-        parallel.hash_trace()
-    } else {
-        parallel
-    };
-    let ran = parallel.run_mpi(
+    let ran = settings(&cut, run).run_mpi(
         &world,
         false,
         |r| Ok(phold(n, m, seed, shape, |i| cut.part[i as usize] == r)),
