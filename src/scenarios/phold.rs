@@ -7,6 +7,8 @@
 //! `ScheduleWithContext`): at a uniformly chosen node with probability `remote`, else at the
 //! node itself.
 
+use std::rc::Rc;
+
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 use vnet_sim::{Context, Message, NodeId, NodeProgram, PortId, SimDuration, Simulation};
@@ -31,7 +33,9 @@ impl Default for PholdShape {
     }
 }
 
-struct Phold {
+/// What every node's program shares: one allocation for the run, so that a node's own
+/// program is a pointer (the smallest heap block; memory per node is one of PHOLD's figures).
+struct Model {
     nodes: u32,
     initial: u32,
     delay: Exp<f64>,
@@ -40,23 +44,25 @@ struct Phold {
     remote: Option<f64>,
 }
 
+struct Phold(Rc<Model>);
+
 impl Phold {
     fn forward(&self, ctx: &mut Context, dst: NodeId, msg: Message) {
-        let extra = self.delay.sample(ctx.rng()) as u64;
-        ctx.send_to(dst, self.lookahead + SimDuration::from_nanos(extra), msg);
+        let extra = self.0.delay.sample(ctx.rng()) as u64;
+        ctx.send_to(dst, self.0.lookahead + SimDuration::from_nanos(extra), msg);
     }
 }
 
 impl NodeProgram for Phold {
     fn on_start(&mut self, ctx: &mut Context) {
-        for _ in 0..self.initial {
+        for _ in 0..self.0.initial {
             self.forward(ctx, ctx.node(), Message::empty());
         }
     }
     fn on_message(&mut self, ctx: &mut Context, _port: Option<PortId>, msg: Message) {
-        let remote = self.remote.is_none_or(|p| ctx.rng().random_bool(p));
+        let remote = self.0.remote.is_none_or(|p| ctx.rng().random_bool(p));
         let dst = if remote {
-            NodeId(ctx.rng().random_range(0..self.nodes))
+            NodeId(ctx.rng().random_range(0..self.0.nodes))
         } else {
             ctx.node()
         };
@@ -75,18 +81,17 @@ pub fn phold(
 ) -> Simulation {
     let mut sim = Simulation::new(seed);
     sim.reserve_nodes(n as usize);
-    let delay = Exp::new(1.0 / 0.9e9).expect("positive rate");
+    let model = Rc::new(Model {
+        nodes: n,
+        initial: m,
+        delay: Exp::new(1.0 / 0.9e9).expect("positive rate"),
+        lookahead: shape.lookahead,
+        remote: (shape.remote < 1.0).then_some(shape.remote),
+    });
     for i in 0..n {
         let node = sim.add_node(&format!("lp{i}")).expect("fresh names");
         if mine(i) {
-            let p = Phold {
-                nodes: n,
-                initial: m,
-                delay,
-                lookahead: shape.lookahead,
-                remote: (shape.remote < 1.0).then_some(shape.remote),
-            };
-            sim.add_worker(node, Box::new(p));
+            sim.add_worker(node, Box::new(Phold(model.clone())));
         }
     }
     sim
