@@ -262,9 +262,10 @@ impl Simulation {
             .part
             .as_deref_mut()
             .and_then(|p| p.outbox.get_mut(to as usize))
-            // The next window likely sends about as many: as much room as this one grew to,
-            // so that it does not regrow (and copy) while it fills.
-            .map(|o| std::mem::replace(o, Vec::with_capacity(o.capacity())))
+            // The next window likely sends about as many: room for half as many again, so
+            // that it does not regrow (and copy) while it fills, yet a burst's room is not
+            // kept for good.
+            .map(|o| std::mem::replace(o, Vec::with_capacity(o.len() + o.len() / 2)))
             .unwrap_or_default()
     }
 

@@ -347,11 +347,11 @@ impl Simulation {
         let faults = k.fault_log.drain(f.min(k.fault_log.len())..);
         Writings {
             hashed: p.writing.take_hashed(),
-            // The next window likely runs about as many: as much room as this one grew to,
-            // so that it does not regrow (and copy) while it fills.
+            // The next window likely runs about as many: room for half as many again, so
+            // that it does not regrow (and copy) while it fills.
             events: {
-                let room = p.writing.events.capacity();
-                std::mem::replace(&mut p.writing.events, Vec::with_capacity(room))
+                let n = p.writing.events.len();
+                std::mem::replace(&mut p.writing.events, Vec::with_capacity(n + n / 2))
             },
             trace: std::mem::take(&mut p.writing.trace),
             logs: p.writing.log_tags.drain(..).zip(logs).collect(),
