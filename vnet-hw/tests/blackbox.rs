@@ -39,11 +39,12 @@ impl Daemon {
         // freed large blocks (4 MiB lines) back to the system at once, where its default
         // raises the threshold after the first such free and keeps later ones in its arenas.
         cmd.env("MALLOC_MMAP_THRESHOLD_", "131072");
-        if let Some(k) = key {
+        let key_file = key.map(|k| {
             let path = std::env::temp_dir().join(format!("vnet-bb-key-{}", std::process::id()));
             std::fs::write(&path, k).unwrap();
-            cmd.arg("--key-file").arg(path);
-        }
+            cmd.arg("--key-file").arg(&path);
+            path
+        });
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -54,6 +55,10 @@ impl Daemon {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
+        // Listening, so it has read its key: the file is not needed any more.
+        if let Some(path) = key_file {
+            let _ = std::fs::remove_file(path);
+        }
         let url = line
             .split_whitespace()
             .last()
